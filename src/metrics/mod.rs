@@ -1,0 +1,7 @@
+//! Time-weighted accumulators, per-job records and summaries. No I/O here.
+
+pub mod records;
+pub mod stats;
+
+pub use records::{JobRecord, JobState};
+pub use stats::{ClassStats, PoolStats, Sample, percentile};

@@ -1,0 +1,234 @@
+//! The performance model: how fast a job progresses under each sharing mode.
+//!
+//! Pure functions of the jobs' traits and the co-tenants on one physical GPU; see
+//! `docs/MODEL.md` for the equations. A job's speed `x` is in work-seconds per second, where one
+//! work-second is one second on a whole reference GPU, alone.
+
+use serde::{Deserialize, Serialize};
+
+/// Calibratable parameters of the performance model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PerfParams {
+    /// Context-switch overhead per additional active context on a time-shared GPU:
+    /// `o(n) = min(overhead_max, overhead_per_context * (n - 1))`.
+    pub overhead_per_context: f64,
+    /// Upper bound of the context-switch overhead.
+    pub overhead_max: f64,
+}
+
+impl Default for PerfParams {
+    fn default() -> Self {
+        PerfParams {
+            overhead_per_context: 0.02,
+            overhead_max: 0.2,
+        }
+    }
+}
+
+impl PerfParams {
+    /// Fraction of GPU time lost to context switching with `n` active contexts.
+    pub fn overhead(&self, n: usize) -> f64 {
+        if n <= 1 {
+            0.0
+        } else {
+            (self.overhead_per_context * (n - 1) as f64).min(self.overhead_max)
+        }
+    }
+
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut p = Vec::new();
+        if !(0.0..1.0).contains(&self.overhead_per_context) {
+            p.push((
+                "overhead_per_context".into(),
+                format!("{} is not in [0, 1)", self.overhead_per_context),
+            ));
+        }
+        if !(0.0..1.0).contains(&self.overhead_max) {
+            p.push((
+                "overhead_max".into(),
+                format!("{} is not in [0, 1)", self.overhead_max),
+            ));
+        }
+        p
+    }
+}
+
+/// Max-min fair (water-filling) division of `capacity` among contexts demanding `demand[i]`.
+/// Writes each context's share into `share`; no context gets more than it demands, and
+/// capacity left by small demands is divided evenly among the rest.
+pub fn water_fill(demand: &[f64], capacity: f64, share: &mut [f64]) {
+    debug_assert_eq!(demand.len(), share.len());
+    let n = demand.len();
+    if n == 0 {
+        return;
+    }
+    // Visit contexts by increasing demand; each takes min(demand, fair part of what is left).
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| demand[a].total_cmp(&demand[b]).then(a.cmp(&b)));
+    let mut left = capacity.max(0.0);
+    for (k, &i) in order.iter().enumerate() {
+        let fair = left / (n - k) as f64;
+        let g = demand[i].min(fair).max(0.0);
+        share[i] = g;
+        left -= g;
+    }
+}
+
+/// Speed of a context that receives GPU-time share `g` and needs `u` alone: `s * min(1, g/u)`.
+pub fn shared_speed(s: f64, u: f64, g: f64) -> f64 {
+    if u <= 0.0 { s } else { s * (g / u).min(1.0) }
+}
+
+/// Speed in a MIG instance holding fraction `f` of the GPU's SMs: only the kernel part of the
+/// job's time stretches, by `max(1, d/f)`.
+pub fn mig_speed(s: f64, u: f64, d: f64, f: f64) -> f64 {
+    s / mig_wall_per_unit(u, d, f)
+}
+
+/// Wall time per unit of alone-time in a MIG instance: `(1-u) + u * max(1, d/f)`.
+fn mig_wall_per_unit(u: f64, d: f64, f: f64) -> f64 {
+    (1.0 - u) + u * (d / f).max(1.0)
+}
+
+/// Fraction of wall time a job's kernels keep its MIG instance busy.
+pub fn mig_busy(u: f64, d: f64, f: f64) -> f64 {
+    u * (d / f).max(1.0) / mig_wall_per_unit(u, d, f)
+}
+
+/// Fraction of the instance's SMs its kernels fill while running.
+pub fn mig_sm_fill(d: f64, f: f64) -> f64 {
+    (d / f).min(1.0)
+}
+
+/// One active context on a time-shared or fractional GPU.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tenant {
+    /// Relative speed of the job on this GPU model.
+    pub s: f64,
+    /// Duty cycle alone.
+    pub u: f64,
+    /// SM fill alone.
+    pub d: f64,
+    /// Hard cap on its GPU-time share (1 for time-slicing, milli/1000 for fractional).
+    pub cap: f64,
+}
+
+/// Result for one tenant of a shared GPU.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct TenantRate {
+    /// Work-seconds per second.
+    pub speed: f64,
+    /// GPU-time share (fraction of wall time its kernels run).
+    pub share: f64,
+}
+
+/// Speeds of all tenants of one time-shared (or fractional) GPU. `scratch` avoids allocation.
+pub fn shared_gpu(params: &PerfParams, tenants: &[Tenant], out: &mut Vec<TenantRate>) {
+    out.clear();
+    let n = tenants.len();
+    let capacity = 1.0 - params.overhead(n);
+    let demand: Vec<f64> = tenants.iter().map(|t| t.u.min(t.cap)).collect();
+    let mut share = vec![0.0; n];
+    water_fill(&demand, capacity, &mut share);
+    out.extend(tenants.iter().zip(&share).map(|(t, &g)| TenantRate {
+        speed: shared_speed(t.s, t.u, g),
+        share: g,
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn overhead_grows_then_caps() {
+        let p = PerfParams::default();
+        assert_eq!(p.overhead(0), 0.0);
+        assert_eq!(p.overhead(1), 0.0);
+        assert!(close(p.overhead(3), 0.04)); // 0.02 * (3 - 1)
+        assert!(close(p.overhead(50), 0.2)); // capped
+    }
+
+    #[test]
+    fn water_fill_gives_leftover_to_big_demands() {
+        // Capacity 0.9 among demands 0.1, 0.5, 0.9:
+        // fair part 0.3 -> first takes 0.1, leaving 0.8 for two: 0.4 each, both want more.
+        let mut g = [0.0; 3];
+        water_fill(&[0.5, 0.1, 0.9], 0.9, &mut g);
+        assert!(close(g[1], 0.1));
+        assert!(close(g[0], 0.4));
+        assert!(close(g[2], 0.4));
+    }
+
+    #[test]
+    fn water_fill_never_exceeds_demand() {
+        let mut g = [0.0; 2];
+        water_fill(&[0.2, 0.3], 1.0, &mut g);
+        assert!(close(g[0], 0.2) && close(g[1], 0.3));
+    }
+
+    #[test]
+    fn three_compute_bound_replicas() {
+        // Three jobs with u = 1 on one GPU: o(3) = 0.04, capacity 0.96, each g = 0.32,
+        // x = 1.0 * min(1, 0.32 / 1) = 0.32.
+        let t = Tenant {
+            s: 1.0,
+            u: 1.0,
+            d: 1.0,
+            cap: 1.0,
+        };
+        let mut out = Vec::new();
+        shared_gpu(&PerfParams::default(), &[t; 3], &mut out);
+        for r in &out {
+            assert!(close(r.speed, 0.32));
+        }
+    }
+
+    #[test]
+    fn light_jobs_time_slice_for_free_except_overhead() {
+        // Two jobs with u = 0.3: o(2) = 0.02, capacity 0.98, demands 0.3 + 0.3 fit: x = s.
+        let t = Tenant {
+            s: 2.0,
+            u: 0.3,
+            d: 0.5,
+            cap: 1.0,
+        };
+        let mut out = Vec::new();
+        shared_gpu(&PerfParams::default(), &[t, t], &mut out);
+        assert!(close(out[0].speed, 2.0) && close(out[0].share, 0.3));
+    }
+
+    #[test]
+    fn fractional_cap_limits_speed() {
+        // Alone with u = 0.8 and a 500-milli share: demand min(0.8, 0.5) = 0.5,
+        // x = 1 * 0.5 / 0.8 = 0.625.
+        let t = Tenant {
+            s: 1.0,
+            u: 0.8,
+            d: 1.0,
+            cap: 0.5,
+        };
+        let mut out = Vec::new();
+        shared_gpu(&PerfParams::default(), &[t], &mut out);
+        assert!(close(out[0].speed, 0.625));
+    }
+
+    #[test]
+    fn mig_slows_only_kernel_part() {
+        // A100 3g.40gb: f = 42/108. A job with u = 0.6, d = 0.8:
+        // d/f = 0.8 * 108 / 42 = 2.0571428..., wall = 0.4 + 0.6 * 2.0571428 = 1.6342857,
+        // x = 1 / 1.6342857 = 0.6118881...
+        let f = 42.0 / 108.0;
+        let x = mig_speed(1.0, 0.6, 0.8, f);
+        assert!((x - 0.611_888_111_888).abs() < 1e-9);
+        // A job whose kernels fit in the slice (d <= f) does not slow at all.
+        assert!(close(mig_speed(1.5, 0.9, 0.2, f), 1.5));
+        // Busy fraction of the instance: 0.6 * 2.0571428 / 1.6342857 = 0.7552447...
+        assert!((mig_busy(0.6, 0.8, f) - 0.755_244_755_244).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,10 @@
+//! Writing a run's outputs: `summary.json`, `jobs.csv`, `pools.csv`, `classes.csv`, and the
+//! terminal table. Files are written to temporary names and renamed only when all succeeded,
+//! so an error never leaves a partial report behind.
+
+pub mod summary;
+pub mod table;
+pub mod writer;
+
+pub use summary::{Summary, summarize};
+pub use writer::{OutputDir, write_tables};

@@ -1,0 +1,332 @@
+//! The scenario file: what a user writes. Plain serde types; checks live in `validate.rs`.
+
+use crate::catalog::GpuModel;
+use crate::perf::PerfParams;
+use crate::trace::RequestSpec;
+use crate::trace::synthetic::SyntheticSpec;
+use crate::units::Dur;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+fn default_seed() -> u64 {
+    1
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Simulated time at which the run stops; jobs still running or pending are reported so.
+    pub horizon: Dur,
+    /// Model whose whole GPU defines one unit of work (default A100-80GB).
+    #[serde(default)]
+    pub reference_gpu: Option<String>,
+    /// Extra GPU models (e.g. T4, V100); MIG profiles optional.
+    #[serde(default)]
+    pub gpu_models: Vec<GpuModel>,
+    #[serde(default)]
+    pub prices: Prices,
+    #[serde(default)]
+    pub model: ModelParams,
+    #[serde(default)]
+    pub scheduler: SchedulerSpec,
+    #[serde(default)]
+    pub priority_classes: Vec<PriorityClassSpec>,
+    #[serde(default)]
+    pub namespaces: Vec<NamespaceSpec>,
+    pub pools: Vec<PoolSpec>,
+    pub classes: Vec<ClassSpec>,
+    pub workload: WorkloadSpec,
+    #[serde(default)]
+    pub report: ReportSpec,
+}
+
+/// Prices in USD per GPU-hour, overriding the catalog defaults, and how a MIG instance's share
+/// of its GPU is priced.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prices {
+    #[serde(default)]
+    pub per_gpu_hour: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub mig_share: MigShare,
+}
+
+/// A MIG instance costs its GPU's price times compute slices / 7 or memory slices / 8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigShare {
+    #[default]
+    Compute,
+    Memory,
+}
+
+/// Performance-model and restart parameters; every field has a documented default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelParams {
+    pub overhead_per_context: f64,
+    pub overhead_max: f64,
+    /// How long a job that overcommits a time-sliced GPU's memory runs before it dies of OOM.
+    pub oom_after: Dur,
+    /// First restart back-off after a failure; doubles per failure up to `restart_backoff_max`.
+    pub restart_backoff: Dur,
+    pub restart_backoff_max: Dur,
+    /// Failures after which a job is given up (Kubernetes Job `backoffLimit`).
+    pub backoff_limit: u32,
+}
+
+impl Default for ModelParams {
+    fn default() -> Self {
+        let p = PerfParams::default();
+        ModelParams {
+            overhead_per_context: p.overhead_per_context,
+            overhead_max: p.overhead_max,
+            oom_after: Dur(30_000),
+            restart_backoff: Dur(10_000),
+            restart_backoff_max: Dur(360_000),
+            backoff_limit: 6,
+        }
+    }
+}
+
+impl ModelParams {
+    pub fn perf(&self) -> PerfParams {
+        PerfParams {
+            overhead_per_context: self.overhead_per_context,
+            overhead_max: self.overhead_max,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSpec {
+    #[serde(default)]
+    pub policy: PolicyName,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyName {
+    #[default]
+    FirstFit,
+    BestFit,
+}
+
+impl PolicyName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyName::FirstFit => "first-fit",
+            PolicyName::BestFit => "best-fit",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "first-fit" => Some(PolicyName::FirstFit),
+            "best-fit" => Some(PolicyName::BestFit),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityClassSpec {
+    pub name: String,
+    pub value: i32,
+    #[serde(default)]
+    pub preemption_policy: PreemptionPolicy,
+    #[serde(default)]
+    pub global_default: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum PreemptionPolicy {
+    #[default]
+    PreemptLowerPriority,
+    Never,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamespaceSpec {
+    pub name: String,
+    /// ResourceQuota hard limits, e.g. `requests.nvidia.com/gpu: 10`.
+    #[serde(default)]
+    pub quota: BTreeMap<String, u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSpec {
+    pub name: String,
+    pub gpu: String,
+    pub nodes: u32,
+    pub gpus_per_node: u32,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub taints: Vec<Taint>,
+    pub sharing: Sharing,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Sharing {
+    Exclusive,
+    TimeSlicing {
+        replicas: u32,
+        #[serde(default)]
+        rename_by_default: bool,
+        #[serde(default)]
+        fail_requests_greater_than_one: bool,
+        #[serde(default)]
+        allocation: ReplicaAllocation,
+    },
+    Mig {
+        #[serde(default)]
+        strategy: MigStrategy,
+        layout: Vec<String>,
+    },
+    Fractional,
+}
+
+/// Where the device plugin puts a multi-replica request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaAllocation {
+    /// Replicas on the least-used GPUs (device plugin default).
+    #[default]
+    Distributed,
+    /// Replicas on as few GPUs as possible.
+    Packed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigStrategy {
+    Single,
+    #[default]
+    Mixed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Taint {
+    pub key: String,
+    #[serde(default)]
+    pub value: Option<String>,
+    pub effect: TaintEffect,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TaintEffect {
+    NoSchedule,
+    PreferNoSchedule,
+    NoExecute,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Toleration {
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub operator: TolerationOperator,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub effect: Option<TaintEffect>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum TolerationOperator {
+    #[default]
+    Equal,
+    Exists,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// Has an amount of work; done when the work is done.
+    Batch,
+    /// Runs for a wall-clock duration; has a speed target.
+    Service,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassSpec {
+    pub name: String,
+    pub kind: JobKind,
+    pub namespace: String,
+    #[serde(default)]
+    pub priority: Option<String>,
+    pub request: RequestSpec,
+    /// Kernel duty cycle alone, (0, 1].
+    pub u: f64,
+    /// SM fill alone, (0, 1].
+    pub d: f64,
+    pub mem_gib: f64,
+    /// Relative speed per GPU model, overriding the model's default.
+    #[serde(default)]
+    pub speed: BTreeMap<String, f64>,
+    /// Work between checkpoints (batch); absent = never checkpoints.
+    #[serde(default)]
+    pub checkpoint: Option<Dur>,
+    /// Pools this class may use, in preference order (empty = any pool that fits).
+    #[serde(default)]
+    pub pools: Vec<String>,
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tolerations: Vec<Toleration>,
+    /// Services: the speed (work-seconds per second) below which the service misses its target.
+    #[serde(default)]
+    pub speed_target: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WorkloadSpec {
+    Synthetic(SyntheticSpec),
+    Trace(TraceSource),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceSource {
+    /// Path, relative to the scenario file.
+    pub path: String,
+    #[serde(default)]
+    pub format: TraceFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TraceFormat {
+    #[default]
+    Native,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportSpec {
+    /// Width of the time buckets in `pools.csv`.
+    pub interval: Dur,
+}
+
+impl Default for ReportSpec {
+    fn default() -> Self {
+        ReportSpec {
+            interval: Dur(3_600_000),
+        }
+    }
+}

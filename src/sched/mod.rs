@@ -1,0 +1,12 @@
+//! Scheduling: pending queues, the static filter, placement policies.
+//!
+//! Preemption, fallback timing and quotas attach here (see the Kubernetes semantics issue):
+//! `filter` decides where a shape may go, `policy` which node, `queue` in what order.
+
+pub mod filter;
+pub mod policy;
+pub mod queue;
+
+pub use filter::{PodSpec, ShapeFit, fit_shape};
+pub use policy::{PlacementPolicy, policy};
+pub use queue::{PendingQueues, QueueKey};

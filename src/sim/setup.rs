@@ -1,0 +1,230 @@
+//! Turns a (validated) scenario into the simulation's world: a cluster of pools and resolved
+//! workload classes.
+
+use crate::catalog::{Catalog, GpuModel, solve};
+use crate::cluster::{Cluster, MigInstance, PoolDef, PoolKind};
+use crate::perf::PerfParams;
+use crate::scenario::schema::{
+    ClassSpec, JobKind, MigShare, ModelParams, PolicyName, Scenario, Sharing, Toleration,
+};
+use crate::trace::RequestSpec;
+use crate::units::SimTime;
+use std::collections::BTreeMap;
+
+/// Default reference model: one unit of work is one second on a whole one of these, alone.
+pub const DEFAULT_REFERENCE_GPU: &str = "A100-80GB";
+
+#[derive(Clone, Debug)]
+pub struct Class {
+    pub name: String,
+    pub kind: JobKind,
+    pub namespace: String,
+    pub priority: i32,
+    pub request: RequestSpec,
+    pub u: f64,
+    pub d: f64,
+    pub mem_gib: f64,
+    /// Speed relative to the reference GPU, per model name, where the class overrides it.
+    pub speed: BTreeMap<String, f64>,
+    /// Work between checkpoints, ms (0 = never).
+    pub checkpoint: SimTime,
+    /// Candidate pools in preference order.
+    pub pools: Vec<u32>,
+    pub node_selector: BTreeMap<String, String>,
+    pub tolerations: Vec<Toleration>,
+    pub speed_target: Option<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct World {
+    pub name: String,
+    pub seed: u64,
+    pub horizon: SimTime,
+    pub cluster: Cluster,
+    pub classes: Vec<Class>,
+    pub class_ix: BTreeMap<String, u32>,
+    pub priorities: BTreeMap<String, i32>,
+    pub params: ModelParams,
+    pub perf: PerfParams,
+    pub mig_share: MigShare,
+    pub policy: PolicyName,
+    pub report_interval: SimTime,
+    pub reference: GpuModel,
+}
+
+impl World {
+    /// Relative speed of `class` on pool `pool`'s GPU model.
+    pub fn speed(&self, class: u32, pool: u32) -> f64 {
+        let model = &self.cluster.pools[pool as usize].model;
+        let c = &self.classes[class as usize];
+        c.speed
+            .get(&model.name)
+            .copied()
+            .unwrap_or(model.speed / self.reference.speed)
+    }
+
+    pub fn build(sc: &Scenario) -> Result<World, String> {
+        let mut catalog = Catalog::builtin();
+        for m in &sc.gpu_models {
+            catalog.add(m.clone())?;
+        }
+        let ref_name = sc.reference_gpu.as_deref().unwrap_or(DEFAULT_REFERENCE_GPU);
+        let reference = catalog
+            .get(ref_name)
+            .ok_or_else(|| format!("reference_gpu: unknown GPU model {ref_name}"))?
+            .clone();
+        let mut cluster = Cluster::default();
+        for p in &sc.pools {
+            let model = catalog
+                .get(&p.gpu)
+                .ok_or_else(|| format!("pool {}: unknown GPU model {}", p.name, p.gpu))?
+                .clone();
+            let kind =
+                pool_kind(&model, &p.sharing).map_err(|e| format!("pool {}: {e}", p.name))?;
+            let price = sc
+                .prices
+                .per_gpu_hour
+                .get(&model.name)
+                .copied()
+                .unwrap_or(model.price_per_hour);
+            cluster.add_pool(PoolDef {
+                name: p.name.clone(),
+                model,
+                price,
+                labels: p.labels.clone(),
+                taints: p.taints.clone(),
+                kind,
+                node_count: p.nodes,
+                gpus_per_node: p.gpus_per_node,
+            });
+        }
+        let mut priorities: BTreeMap<String, i32> = BTreeMap::new();
+        for pc in &sc.priority_classes {
+            priorities.insert(pc.name.clone(), pc.value);
+        }
+        let default_priority = sc
+            .priority_classes
+            .iter()
+            .find(|p| p.global_default)
+            .map_or(0, |p| p.value);
+        let pool_ix: BTreeMap<&str, u32> = sc
+            .pools
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.as_str(), i as u32))
+            .collect();
+        let mut classes = Vec::new();
+        let mut class_ix = BTreeMap::new();
+        for c in &sc.classes {
+            class_ix.insert(c.name.clone(), classes.len() as u32);
+            classes.push(resolve_class(c, &priorities, default_priority, &pool_ix)?);
+        }
+        Ok(World {
+            name: sc.name.clone(),
+            seed: sc.seed,
+            horizon: sc.horizon.ms(),
+            cluster,
+            classes,
+            class_ix,
+            priorities,
+            perf: sc.model.perf(),
+            params: sc.model.clone(),
+            mig_share: sc.prices.mig_share,
+            policy: sc.scheduler.policy,
+            report_interval: sc.report.interval.ms().max(1000),
+            reference,
+        })
+    }
+}
+
+fn resolve_class(
+    c: &ClassSpec,
+    priorities: &BTreeMap<String, i32>,
+    default_priority: i32,
+    pool_ix: &BTreeMap<&str, u32>,
+) -> Result<Class, String> {
+    let priority = match &c.priority {
+        Some(p) => *priorities
+            .get(p)
+            .ok_or_else(|| format!("class {}: unknown priority class {p}", c.name))?,
+        None => default_priority,
+    };
+    let pools = if c.pools.is_empty() {
+        (0..pool_ix.len() as u32).collect()
+    } else {
+        c.pools
+            .iter()
+            .map(|p| {
+                pool_ix
+                    .get(p.as_str())
+                    .copied()
+                    .ok_or_else(|| format!("class {}: unknown pool {p}", c.name))
+            })
+            .collect::<Result<_, _>>()?
+    };
+    Ok(Class {
+        name: c.name.clone(),
+        kind: c.kind,
+        namespace: c.namespace.clone(),
+        priority,
+        request: c.request.clone(),
+        u: c.u,
+        d: c.d,
+        mem_gib: c.mem_gib,
+        speed: c.speed.clone(),
+        checkpoint: c.checkpoint.map_or(0, |d| d.ms()),
+        pools,
+        node_selector: c.node_selector.clone(),
+        tolerations: c.tolerations.clone(),
+        speed_target: c.speed_target,
+    })
+}
+
+/// The pool's sharing state, with MIG placements solved by the catalog's rules.
+pub fn pool_kind(model: &GpuModel, sharing: &Sharing) -> Result<PoolKind, String> {
+    Ok(match sharing {
+        Sharing::Exclusive => PoolKind::Exclusive,
+        Sharing::Fractional => PoolKind::Fractional,
+        Sharing::TimeSlicing {
+            replicas,
+            rename_by_default,
+            fail_requests_greater_than_one,
+            allocation,
+        } => PoolKind::TimeSlicing {
+            replicas: *replicas,
+            allocation: *allocation,
+            rename_by_default: *rename_by_default,
+            fail_requests_greater_than_one: *fail_requests_greater_than_one,
+        },
+        Sharing::Mig { strategy, layout } => {
+            let names: Vec<&str> = layout.iter().map(String::as_str).collect();
+            let placements = solve(model, &names).map_err(|e| e.to_string())?;
+            let mut profiles: Vec<String> = Vec::new();
+            let mut instances = Vec::new();
+            for pl in placements {
+                let prof = &model.mig_profiles[pl.profile];
+                let kind = match profiles.iter().position(|p| *p == prof.name) {
+                    Some(k) => k,
+                    None => {
+                        profiles.push(prof.name.clone());
+                        profiles.len() - 1
+                    }
+                };
+                instances.push(MigInstance {
+                    profile: prof.name.clone(),
+                    start: pl.start,
+                    compute_slices: prof.compute_slices,
+                    mem_slices: prof.mem_slices,
+                    sm_fraction: f64::from(prof.sms) / f64::from(model.sms),
+                    mem_gib: prof.mem_gib,
+                    kind,
+                });
+            }
+            PoolKind::Mig {
+                strategy: *strategy,
+                instances,
+                profiles,
+            }
+        }
+    })
+}

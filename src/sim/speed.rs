@@ -1,0 +1,137 @@
+//! Applies the performance model to one physical GPU: the rate of each holding on it and the
+//! GPU's allocation, busy fraction and SM activity.
+
+use super::job::Job;
+use crate::cluster::{Cluster, MILLI, PoolKind};
+use crate::perf::{self, PerfParams, Tenant, TenantRate};
+use crate::scenario::schema::MigShare;
+use crate::units::SimTime;
+
+/// What one GPU contributes to its pool's gauges, in GPU units.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GpuGauges {
+    /// Share of the GPU that is allocated (priced share).
+    pub alloc: f64,
+    /// Fraction of time some kernel runs (what nvidia-smi shows).
+    pub busy: f64,
+    /// Fraction of SMs busy, time-averaged (DCGM SM_ACTIVE).
+    pub sm: f64,
+}
+
+/// Share of a GPU one holding is priced by.
+pub fn holding_share(kind: &PoolKind, units: u32, instance: u16, mig_share: MigShare) -> f64 {
+    match kind {
+        PoolKind::Exclusive => f64::from(units),
+        PoolKind::TimeSlicing { replicas, .. } => f64::from(units) / f64::from(*replicas),
+        PoolKind::Fractional => f64::from(units) / f64::from(MILLI),
+        PoolKind::Mig { instances, .. } => {
+            let i = &instances[instance as usize];
+            match mig_share {
+                MigShare::Compute => f64::from(i.compute_slices) / 7.0,
+                MigShare::Memory => f64::from(i.mem_slices) / 8.0,
+            }
+        }
+    }
+}
+
+/// Scratch space reused across calls so the hot path does not allocate.
+#[derive(Default)]
+pub struct SpeedScratch {
+    tenants: Vec<Tenant>,
+    rates: Vec<TenantRate>,
+}
+
+/// Computes each tenant's rate on GPU `g` (written into the jobs' `rates`) and the GPU's gauges.
+/// `on_rate(job_slot)` is called for every tenant whose rate was set.
+pub fn recompute_gpu(
+    cluster: &Cluster,
+    g: u32,
+    jobs: &mut [Option<Job>],
+    params: &PerfParams,
+    mig_share: MigShare,
+    scratch: &mut SpeedScratch,
+    mut on_rate: impl FnMut(u32),
+) -> GpuGauges {
+    let gs = &cluster.gpus[g as usize];
+    let pool = &cluster.pools[gs.pool as usize];
+    let mut gauges = GpuGauges::default();
+    let mut set_rate = |jobs: &mut [Option<Job>], slot: u32, instance: u16, rate: f64| {
+        let job = jobs[slot as usize].as_mut().expect("tenant is a live job");
+        for (h, r) in job.holdings.iter().zip(job.rates.iter_mut()) {
+            if h.gpu == g && h.instance == instance {
+                *r = rate;
+            }
+        }
+        on_rate(slot);
+    };
+    match &pool.kind {
+        PoolKind::Mig { instances, .. } => {
+            for t in &gs.tenants {
+                let job = jobs[t.job as usize].as_ref().expect("tenant is a live job");
+                let inst = &instances[t.instance as usize];
+                let f = inst.sm_fraction;
+                let rate = perf::mig_speed(job.s, job.u, job.d, f);
+                let busy = perf::mig_busy(job.u, job.d, f);
+                gauges.busy += f64::from(inst.compute_slices) / 7.0 * busy;
+                gauges.sm += f * busy * perf::mig_sm_fill(job.d, f);
+                gauges.alloc += holding_share(&pool.kind, 1, t.instance, mig_share);
+                set_rate(jobs, t.job, t.instance, rate);
+            }
+        }
+        kind => {
+            // Exclusive is the one-context case of time sharing (o(1) = 0, g = u, x = s).
+            scratch.tenants.clear();
+            for t in &gs.tenants {
+                let job = jobs[t.job as usize].as_ref().expect("tenant is a live job");
+                let (copies, cap) = match kind {
+                    PoolKind::TimeSlicing { .. } => (t.units, 1.0),
+                    PoolKind::Fractional => (1, f64::from(t.units) / f64::from(MILLI)),
+                    _ => (1, 1.0),
+                };
+                for _ in 0..copies {
+                    scratch.tenants.push(Tenant {
+                        s: job.s,
+                        u: job.u,
+                        d: job.d,
+                        cap,
+                    });
+                }
+                gauges.alloc += holding_share(kind, t.units, t.instance, mig_share);
+            }
+            perf::shared_gpu(params, &scratch.tenants, &mut scratch.rates);
+            for (t, r) in scratch.tenants.iter().zip(&scratch.rates) {
+                gauges.busy += r.share;
+                gauges.sm += r.share * t.d.min(1.0);
+            }
+            let mut k = 0;
+            for t in &gs.tenants {
+                let copies = if matches!(kind, PoolKind::TimeSlicing { .. }) {
+                    t.units
+                } else {
+                    1
+                };
+                let rate = scratch.rates[k].speed;
+                k += copies as usize;
+                set_rate(jobs, t.job, t.instance, rate);
+            }
+        }
+    }
+    gauges
+}
+
+/// Brings a job's progress up to `now` at its current speed. Returns the reference-ms of work
+/// delivered in the interval.
+pub fn advance(job: &mut Job, now: SimTime) -> f64 {
+    if now <= job.last {
+        return 0.0;
+    }
+    let dt = (now - job.last) as f64;
+    job.last = now;
+    if job.phase != super::job::Phase::Running {
+        return 0.0;
+    }
+    let delivered = job.speed * dt;
+    job.delivered += delivered;
+    job.done = (job.done + job.progress_rate() * dt).min(job.work);
+    delivered
+}
