@@ -1,1 +1,44 @@
-fn main() {}
+//! Whole runs in memory (no files): the built-in seed-strategy week and the 100k-job,
+//! 1,000-GPU mixed-pool scenario. Throughput is in simulated events.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use slicesim::run::{RunOptions, run_in_memory};
+use slicesim::scenario::{self, Loaded};
+use std::hint::black_box;
+use std::path::Path;
+
+fn events_of(loaded: &Loaded) -> u64 {
+    let (_, r) = run_in_memory(loaded, &RunOptions::default(), &mut |_| Ok(())).expect("runs");
+    r.events
+}
+
+fn bench_scenario(c: &mut Criterion, name: &str, loaded: Loaded, samples: usize) {
+    let mut g = c.benchmark_group("run");
+    g.sample_size(samples);
+    g.throughput(Throughput::Elements(events_of(&loaded)));
+    g.bench_function(name, |b| {
+        b.iter(|| {
+            let (s, _) = run_in_memory(&loaded, &RunOptions::default(), &mut |r| {
+                black_box(r);
+                Ok(())
+            })
+            .expect("runs");
+            black_box(s.jobs.total)
+        })
+    });
+    g.finish();
+}
+
+fn runs(c: &mut Criterion) {
+    bench_scenario(c, "seed-strategy-week", scenario::builtin(), 20);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench-100k.yaml");
+    bench_scenario(
+        c,
+        "bench-100k",
+        scenario::load(&path).expect("bench scenario"),
+        10,
+    );
+}
+
+criterion_group!(benches, runs);
+criterion_main!(benches);

@@ -73,6 +73,8 @@ pub struct PoolSummary {
     pub name: String,
     pub gpu: String,
     pub sharing: String,
+    /// MIG placements (memory-slice starts), for MIG pools.
+    pub mig_layout: Option<String>,
     pub gpus: u32,
     pub price_per_gpu_hour: f64,
     /// Time-averaged share of the pool's GPUs allocated to jobs (priced share).
@@ -138,13 +140,34 @@ fn sharing_text(kind: &PoolKind) -> String {
         PoolKind::Exclusive => "exclusive".into(),
         PoolKind::Fractional => "fractional".into(),
         PoolKind::TimeSlicing { replicas, .. } => format!("time_slicing x{replicas}"),
-        PoolKind::Mig { instances, .. } => {
-            let l: Vec<String> = instances
+        PoolKind::Mig {
+            instances,
+            profiles,
+            ..
+        } => {
+            let counts: Vec<String> = profiles
+                .iter()
+                .map(|p| {
+                    let n = instances.iter().filter(|i| &i.profile == p).count();
+                    format!("{n}x{p}")
+                })
+                .collect();
+            format!("mig {}", counts.join("+"))
+        }
+    }
+}
+
+/// MIG placements as `profile@start`, e.g. `3g.40gb@4 2g.20gb@0 2g.20gb@2`.
+fn layout_text(kind: &PoolKind) -> Option<String> {
+    match kind {
+        PoolKind::Mig { instances, .. } => Some(
+            instances
                 .iter()
                 .map(|i| format!("{}@{}", i.profile, i.start))
-                .collect();
-            format!("mig [{}]", l.join(" "))
-        }
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        _ => None,
     }
 }
 
@@ -162,6 +185,7 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
             name: p.name.clone(),
             gpu: p.model.name.clone(),
             sharing: sharing_text(&p.kind),
+            mig_layout: layout_text(&p.kind),
             gpus,
             price_per_gpu_hour: p.price,
             allocation: s.alloc_int / gpu_span,
