@@ -261,7 +261,7 @@ fn validate_lists_each_problem() {
     let expect = [
         "sms must be positive",
         "speed must be a positive number, got -1",
-        "price_per_hour must be a positive number, got NaN",
+        "price_per_hour must be a non-negative number, got NaN",
         "MIG profile 3g.40gb: start 5 with 4 memory slices overflows the 8 memory slices",
         "MIG profile 3g.40gb: start 5 is listed twice",
         "MIG profile 1g.10gb: duplicate profile name",

@@ -15,7 +15,12 @@ impl GpuModel {
             out.push("sms must be positive, got 0".to_string());
         }
         positive(&mut out, "speed", self.speed);
-        positive(&mut out, "price_per_hour", self.price_per_hour);
+        if !(self.price_per_hour.is_finite() && self.price_per_hour >= 0.0) {
+            out.push(format!(
+                "price_per_hour must be a non-negative number, got {}",
+                self.price_per_hour
+            ));
+        }
         for (i, p) in self.mig_profiles.iter().enumerate() {
             self.validate_profile(i, p, &mut out);
         }

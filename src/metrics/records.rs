@@ -62,7 +62,8 @@ pub struct JobRecord {
     pub wait_s: Option<f64>,
     /// (end - submit) / work alone on one reference GPU per device; completed jobs only.
     pub slowdown: Option<f64>,
-    /// Requested work (batch) or run time (service), reference GPU-seconds.
+    /// Batch: requested work in reference GPU-seconds (per-device work x devices).
+    /// Services: requested run time in seconds.
     pub work_s: f64,
     /// Work delivered that counted (reference GPU-seconds).
     pub useful_s: f64,

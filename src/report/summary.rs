@@ -85,7 +85,8 @@ pub struct PoolSummary {
     pub sm_activity: f64,
     pub useful_ref_gpu_hours: f64,
     pub lost_ref_gpu_hours: f64,
-    pub jobs_started: u64,
+    /// Placements, restarts included.
+    pub placements: u64,
     pub jobs_completed: u64,
     pub oom_failures: u64,
     pub wait: Waits,
@@ -109,6 +110,7 @@ pub struct ClassSummary {
     pub oom_failures: u64,
     pub failures: u64,
     pub cost_usd: f64,
+    /// Cost divided by jobs that started at least once.
     pub cost_per_started_job_usd: Option<f64>,
     /// Services: fraction of their run time spent below the speed target.
     pub below_speed_target: Option<f64>,
@@ -193,7 +195,7 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
             sm_activity: s.sm_int / gpu_span,
             useful_ref_gpu_hours: ms_to_hours_f(s.useful_ms),
             lost_ref_gpu_hours: ms_to_hours_f(s.lost_ms),
-            jobs_started: s.started,
+            placements: s.started,
             jobs_completed: s.completed,
             oom_failures: s.ooms,
             wait: Waits::of(&s.waits_ms),

@@ -35,7 +35,7 @@ impl OutputDir {
         let p = self.tmp(name);
         let f = File::create(&p).map_err(|e| format!("{}: cannot create: {e}", p.display()))?;
         self.staged.push(name.to_string());
-        Ok(BufWriter::new(f))
+        Ok(BufWriter::with_capacity(1 << 20, f))
     }
 
     /// Renames every staged file into place.

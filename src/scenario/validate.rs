@@ -5,7 +5,7 @@ use super::schema::{ClassSpec, JobKind, MigStrategy, PoolSpec, Scenario, Sharing
 use crate::catalog::{Catalog, LayoutError, solve};
 use crate::cluster::{Cluster, PoolDef};
 use crate::sched::{PodSpec, fit_shape};
-use crate::sim::setup::{DEFAULT_REFERENCE_GPU, pool_kind};
+use crate::sim::setup::{DEFAULT_REFERENCE_GPU, canonical_prices, pool_kind};
 use crate::trace::RequestSpec;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -265,9 +265,8 @@ fn check_pool(
         );
         return false;
     };
-    if catalog.price_is_placeholder(&model.name)
-        && !sc.prices.per_gpu_hour.contains_key(&model.name)
-    {
+    let prices = canonical_prices(sc, catalog);
+    if catalog.price_is_placeholder(&model.name) && !prices.contains_key(&model.name) {
         ck.warn(&path.key("gpu"), format!("{} has no published per-GPU price; the default {} $/h is a placeholder (set prices.per_gpu_hour.{})", model.name, model.price_per_hour, model.name));
     }
     let sp = path.key("sharing");
@@ -314,9 +313,7 @@ fn check_pool(
     }
     match pool_kind(model, &p.sharing) {
         Ok(kind) => {
-            let price = sc
-                .prices
-                .per_gpu_hour
+            let price = prices
                 .get(&model.name)
                 .copied()
                 .unwrap_or(model.price_per_hour);
@@ -421,6 +418,16 @@ fn check_class(
         if !pools.contains_key(p.as_str()) {
             ck.error(&path.key("pools").index(i), format!("unknown pool {p}"));
         }
+    }
+    if matches!(c.request, RequestSpec::Mig { .. }) && c.pools.len() > 1 {
+        ck.warn(
+            &path.key("pools"),
+            format!(
+                "class {} asks for a MIG instance and lists {} pools: MIG workloads should not fall back to other pools (the profile is part of the application's sizing)",
+                c.name,
+                c.pools.len()
+            ),
+        );
     }
     if c.checkpoint.is_some_and(|d| d.ms() == 0) {
         ck.error(

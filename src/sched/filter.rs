@@ -177,7 +177,7 @@ pub fn check_pool(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
             },
         ) => {
             let wanted = profile.strip_prefix("mig-").unwrap_or(profile);
-            match profiles.iter().position(|p| p == wanted) {
+            match profiles.iter().position(|p| p.eq_ignore_ascii_case(wanted)) {
                 Some(kind) => {
                     let per_gpu = instances.iter().filter(|i| i.kind == kind).count() as u32;
                     mig_need(pool, kind, *count, mem, per_gpu)

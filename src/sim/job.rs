@@ -23,6 +23,8 @@ pub struct Job {
     pub batch: bool,
     /// Batch: work in reference-ms per device; service: run time in ms.
     pub work: f64,
+    /// Devices the job holds (GPUs, replicas, instances or milli shares); each does `work`.
+    pub devices: f64,
     pub u: f64,
     pub d: f64,
     pub mem: f64,
@@ -35,7 +37,8 @@ pub struct Job {
     pub attempt_gen: u64,
     /// Progress toward completion (work for batch, wall time for services), ms.
     pub done: f64,
-    /// Integral of speed while running: reference-ms delivered, lost work included.
+    /// Integral of speed times devices while running: reference GPU-ms delivered, lost work
+    /// included.
     pub delivered: f64,
     pub lost: f64,
     /// Current speed (work-ms per ms) and the time progress was last brought up to date.
@@ -118,7 +121,11 @@ impl Job {
             gpus,
             wait_s: self.first_start.map(|s| ms_to_secs(s - self.submit)),
             slowdown,
-            work_s: self.work / 1000.0,
+            work_s: if self.batch {
+                self.work * self.devices / 1000.0
+            } else {
+                self.work / 1000.0
+            },
             useful_s: (self.delivered - self.lost) / 1000.0,
             lost_s: self.lost / 1000.0,
             failures: self.failures,

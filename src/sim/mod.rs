@@ -291,6 +291,7 @@ impl<'a> Simulation<'a> {
             priority,
             batch: c.kind == JobKind::Batch,
             work: tj.duration as f64,
+            devices: f64::from(request.count().max(1)),
             u: tj.u.unwrap_or(c.u),
             d: tj.d.unwrap_or(c.d),
             mem,
@@ -622,7 +623,7 @@ impl<'a> Simulation<'a> {
                 } else {
                     0.0
                 };
-                let lost = job.done - saved;
+                let lost = (job.done - saved) * job.devices;
                 job.done = saved;
                 job.lost += lost;
                 lost

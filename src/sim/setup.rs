@@ -73,6 +73,7 @@ impl World {
             .get(ref_name)
             .ok_or_else(|| format!("reference_gpu: unknown GPU model {ref_name}"))?
             .clone();
+        let prices = canonical_prices(sc, &catalog);
         let mut cluster = Cluster::default();
         for p in &sc.pools {
             let model = catalog
@@ -81,9 +82,7 @@ impl World {
                 .clone();
             let kind =
                 pool_kind(&model, &p.sharing).map_err(|e| format!("pool {}: {e}", p.name))?;
-            let price = sc
-                .prices
-                .per_gpu_hour
+            let price = prices
                 .get(&model.name)
                 .copied()
                 .unwrap_or(model.price_per_hour);
@@ -117,7 +116,13 @@ impl World {
         let mut class_ix = BTreeMap::new();
         for c in &sc.classes {
             class_ix.insert(c.name.clone(), classes.len() as u32);
-            classes.push(resolve_class(c, &priorities, default_priority, &pool_ix)?);
+            classes.push(resolve_class(
+                c,
+                &catalog,
+                &priorities,
+                default_priority,
+                &pool_ix,
+            )?);
         }
         Ok(World {
             name: sc.name.clone(),
@@ -137,8 +142,18 @@ impl World {
     }
 }
 
+/// Scenario prices keyed by the catalog's spelling of each model name (lookups ignore case).
+pub fn canonical_prices(sc: &Scenario, catalog: &Catalog) -> BTreeMap<String, f64> {
+    sc.prices
+        .per_gpu_hour
+        .iter()
+        .filter_map(|(k, v)| catalog.get(k).map(|m| (m.name.clone(), *v)))
+        .collect()
+}
+
 fn resolve_class(
     c: &ClassSpec,
+    catalog: &Catalog,
     priorities: &BTreeMap<String, i32>,
     default_priority: i32,
     pool_ix: &BTreeMap<&str, u32>,
@@ -171,7 +186,12 @@ fn resolve_class(
         u: c.u,
         d: c.d,
         mem_gib: c.mem_gib,
-        speed: c.speed.clone(),
+        // Keyed by the catalog's spelling so lookups by pool model name match.
+        speed: c
+            .speed
+            .iter()
+            .map(|(k, v)| (catalog.get(k).map_or(k.clone(), |m| m.name.clone()), *v))
+            .collect(),
         checkpoint: c.checkpoint.map_or(0, |d| d.ms()),
         pools,
         node_selector: c.node_selector.clone(),

@@ -119,8 +119,8 @@ pub fn recompute_gpu(
     gauges
 }
 
-/// Brings a job's progress up to `now` at its current speed. Returns the reference-ms of work
-/// delivered in the interval.
+/// Brings a job's progress up to `now` at its current speed. Returns the reference GPU-ms of
+/// work delivered in the interval (speed x time x devices).
 pub fn advance(job: &mut Job, now: SimTime) -> f64 {
     if now <= job.last {
         return 0.0;
@@ -130,7 +130,7 @@ pub fn advance(job: &mut Job, now: SimTime) -> f64 {
     if job.phase != super::job::Phase::Running {
         return 0.0;
     }
-    let delivered = job.speed * dt;
+    let delivered = job.speed * dt * job.devices;
     job.delivered += delivered;
     job.done = (job.done + job.progress_rate() * dt).min(job.work);
     delivered

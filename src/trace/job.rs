@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a job asks Kubernetes for, per pod. `count` is the number of devices on one node.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RequestSpec {
     /// `nvidia.com/gpu: count` — a whole GPU on exclusive pools, a replica on time-sliced pools,
     /// an instance on MIG `single` pools, 1000 milli on fractional pools.
