@@ -56,22 +56,28 @@ impl PerfParams {
 
 /// Max-min fair (water-filling) division of `capacity` among contexts demanding `demand[i]`.
 /// Writes each context's share into `share`; no context gets more than it demands, and
-/// capacity left by small demands is divided evenly among the rest.
+/// capacity left by small demands is divided evenly among the rest. The water level is found
+/// first and then applied to everyone, so equal demands always get bit-identical shares.
 pub fn water_fill(demand: &[f64], capacity: f64, share: &mut [f64]) {
     debug_assert_eq!(demand.len(), share.len());
     let n = demand.len();
     if n == 0 {
         return;
     }
-    // Visit contexts by increasing demand; each takes min(demand, fair part of what is left).
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| demand[a].total_cmp(&demand[b]).then(a.cmp(&b)));
+    let mut sorted: Vec<f64> = demand.iter().map(|d| d.max(0.0)).collect();
+    sorted.sort_by(f64::total_cmp);
     let mut left = capacity.max(0.0);
-    for (k, &i) in order.iter().enumerate() {
-        let fair = left / (n - k) as f64;
-        let g = demand[i].min(fair).max(0.0);
-        share[i] = g;
-        left -= g;
+    let mut level = f64::INFINITY;
+    for (k, &d) in sorted.iter().enumerate() {
+        let rest = (n - k) as f64;
+        if d * rest > left {
+            level = left / rest;
+            break;
+        }
+        left -= d;
+    }
+    for (g, d) in share.iter_mut().zip(demand) {
+        *g = d.max(0.0).min(level);
     }
 }
 

@@ -543,7 +543,8 @@ impl<'a> Simulation<'a> {
                 job.finish_gen = stamp;
                 let left = (job.work - job.done).max(0.0);
                 if new_speed > 0.0 {
-                    let at = now + (left / new_speed).ceil() as SimTime;
+                    // The tolerance keeps float noise (300000.00000000006) from adding a ms.
+                    let at = now + (left / new_speed - 1e-6).ceil().max(0.0) as SimTime;
                     self.q.schedule(at, Event::Finish { slot, stamp });
                 }
             }

@@ -130,8 +130,15 @@ pub fn advance(job: &mut Job, now: SimTime) -> f64 {
     if job.phase != super::job::Phase::Running {
         return 0.0;
     }
-    let delivered = job.speed * dt * job.devices;
+    // A batch job's last interval ends on a rounded-up millisecond: count only the work that
+    // was left, so a completed job has delivered exactly its work.
+    let (progress, delivered) = if job.batch {
+        let p = (job.speed * dt).min(job.work - job.done).max(0.0);
+        (p, p * job.devices)
+    } else {
+        (dt, job.speed * dt * job.devices)
+    };
     job.delivered += delivered;
-    job.done = (job.done + job.progress_rate() * dt).min(job.work);
+    job.done = (job.done + progress).min(job.work);
     delivered
 }

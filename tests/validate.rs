@@ -1,0 +1,223 @@
+//! Validation messages and their locations: each bad scenario produces one specific problem
+//! at the line a user would go to.
+
+use slicesim::scenario::{self, Problem, Severity};
+use std::path::Path;
+
+/// A valid scenario; the line numbers in the comments are the ones the tests refer to.
+const BASE: &str = "name: v
+horizon: 1h
+pools:
+  - name: ts
+    gpu: A100-80GB
+    nodes: 1
+    gpus_per_node: 2
+    sharing: {kind: time_slicing, replicas: 2}
+  - name: mig
+    gpu: A100-80GB
+    nodes: 1
+    gpus_per_node: 1
+    sharing:
+      kind: mig
+      strategy: mixed
+      layout: [3g.40gb, 2g.20gb, 2g.20gb]
+classes:
+  - name: train
+    kind: batch
+    namespace: default
+    request: {kind: gpu, count: 1}
+    u: 0.9
+    d: 0.9
+    mem_gib: 20
+    pools: [ts]
+workload:
+  kind: synthetic
+  rate_per_hour: 10
+  mix:
+    - {class: train, weight: 1, duration: {median: 10m, sigma: 0.5}}
+";
+
+/// `BASE` with its 1-based line `line` replaced by `text` (which must differ).
+fn with_line(line: usize, text: &str) -> String {
+    let mut lines: Vec<&str> = BASE.lines().collect();
+    assert_ne!(lines[line - 1], text);
+    lines[line - 1] = text;
+    lines.join("\n") + "\n"
+}
+
+fn problems(yaml: &str) -> Vec<Problem> {
+    let sc = scenario::parse(yaml, "test.yaml").unwrap_or_else(|e| panic!("parses: {e}"));
+    scenario::validate(&sc, yaml, Path::new("."))
+}
+
+fn errors(yaml: &str) -> Vec<Problem> {
+    problems(yaml)
+        .into_iter()
+        .filter(|p| p.severity == Severity::Error)
+        .collect()
+}
+
+/// Exactly one error, at `path` and `line`, whose message contains `needle`.
+#[track_caller]
+fn assert_one_error(yaml: &str, path: &str, line: u64, needle: &str) {
+    let errs = errors(yaml);
+    assert_eq!(errs.len(), 1, "expected one error, got {errs:#?}");
+    let e = &errs[0];
+    assert_eq!(e.path, path, "{e}");
+    assert_eq!(e.line, Some(line), "{e}");
+    assert!(e.message.contains(needle), "`{needle}` not in: {e}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("line {line}: error: {path}: ")),
+        "{e}"
+    );
+}
+
+#[test]
+fn base_scenario_is_valid() {
+    assert_eq!(problems(BASE), vec![]);
+}
+
+#[test]
+fn seed_strategy_has_no_errors() {
+    let loaded = scenario::load(Path::new("scenarios/seed-strategy.yaml")).unwrap();
+    let errs: Vec<Problem> = scenario::validate(&loaded.scenario, &loaded.text, &loaded.base_dir)
+        .into_iter()
+        .filter(|p| p.severity == Severity::Error)
+        .collect();
+    assert_eq!(errs, vec![]);
+    // The built-in copy is the same file.
+    assert_eq!(scenario::builtin().scenario, loaded.scenario);
+}
+
+#[test]
+fn seed_option3_layout_error_points_at_the_layout_line() {
+    let path = Path::new("scenarios/seed-option3.yaml");
+    let loaded = scenario::load(path).unwrap();
+    let layout_line = loaded
+        .text
+        .lines()
+        .position(|l| l.trim() == "layout: [3g.40gb, 3g.40gb, 1g.10gb]")
+        .expect("the option-3 layout line") as u64
+        + 1;
+    let errs: Vec<Problem> = scenario::validate(&loaded.scenario, &loaded.text, &loaded.base_dir)
+        .into_iter()
+        .filter(|p| p.severity == Severity::Error)
+        .collect();
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(errs[0].path, "pools[2].sharing.layout");
+    assert_eq!(errs[0].line, Some(layout_line));
+    assert!(errs[0].message.contains("memory slices"), "{}", errs[0]);
+    assert!(errs[0].message.contains("1g.10gb"), "{}", errs[0]);
+}
+
+#[test]
+fn unknown_gpu_model() {
+    let yaml = with_line(5, "    gpu: B300");
+    assert_one_error(&yaml, "pools[0].gpu", 5, "unknown GPU model B300");
+}
+
+#[test]
+fn unknown_pool_in_a_class() {
+    let yaml = with_line(25, "    pools: [ts, nope]");
+    assert_one_error(&yaml, "classes[0].pools[1]", 25, "unknown pool nope");
+}
+
+#[test]
+fn duty_cycle_above_one() {
+    let yaml = with_line(22, "    u: 1.5");
+    assert_one_error(&yaml, "classes[0].u", 22, "1.5 is not in (0, 1]");
+}
+
+#[test]
+fn mig_layout_with_an_unknown_profile() {
+    let yaml = with_line(16, "      layout: [3g.40gb, 2g.20gb, 5g.50gb]");
+    assert_one_error(
+        &yaml,
+        "pools[1].sharing.layout[2]",
+        16,
+        "no MIG profile 5g.50gb",
+    );
+}
+
+#[test]
+fn mig_on_a_model_without_mig() {
+    // A custom T4 (no MIG profiles) in a MIG pool; the sharing block is on line 11.
+    let yaml = "name: t4
+horizon: 1h
+gpu_models:
+  - {name: T4, memory_gib: 16, sms: 40, price_per_hour: 0.53}
+pools:
+  - {name: ts, gpu: A100-80GB, nodes: 1, gpus_per_node: 1, sharing: {kind: time_slicing, replicas: 2}}
+  - name: t4
+    gpu: T4
+    nodes: 1
+    gpus_per_node: 4
+    sharing: {kind: mig, layout: [1g.10gb]}
+classes:
+  - {name: c, kind: batch, namespace: default, request: {kind: gpu, count: 1}, u: 0.5, d: 0.5, mem_gib: 8}
+workload:
+  kind: synthetic
+  rate_per_hour: 10
+  mix: [{class: c, weight: 1, duration: {median: 10m, sigma: 0.5}}]
+";
+    assert_one_error(yaml, "pools[1].sharing", 11, "T4 is not MIG capable");
+}
+
+#[test]
+fn class_that_can_never_be_scheduled() {
+    // A milli-GPU request, and neither pool is fractional.
+    let yaml = with_line(21, "    request: {kind: milli, milli: 500, count: 1}")
+        .replace("    pools: [ts]\n", "");
+    let errs = errors(&yaml);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    let e = &errs[0];
+    assert_eq!((e.path.as_str(), e.line), ("classes[0]", Some(18)), "{e}");
+    assert!(e.message.contains("can never be scheduled"), "{e}");
+    // The reason names each pool and why it was ruled out.
+    for why in ["pool ts", "pool mig", "milli"] {
+        assert!(e.message.contains(why), "`{why}` not in: {e}");
+    }
+}
+
+#[test]
+fn synthetic_mix_names_an_unknown_class() {
+    let yaml = with_line(
+        30,
+        "    - {class: tran, weight: 1, duration: {median: 10m, sigma: 0.5}}",
+    );
+    assert_one_error(&yaml, "workload.mix[0].class", 30, "unknown class tran");
+}
+
+#[test]
+fn yaml_syntax_error_names_the_line() {
+    let yaml = with_line(7, "    gpus_per_node: 2: 3");
+    let err = scenario::parse(&yaml, "bad.yaml").expect_err("not YAML");
+    assert!(err.starts_with("bad.yaml: "), "{err}");
+    assert!(err.contains("line 7 column"), "{err}");
+}
+
+#[test]
+fn unknown_field_is_an_error_with_its_line() {
+    let yaml = with_line(6, "    nodez: 1");
+    let err = scenario::parse(&yaml, "bad.yaml").expect_err("unknown field");
+    assert!(err.contains("nodez"), "{err}");
+    assert!(err.contains("line 6 column 5"), "{err}");
+}
+
+#[test]
+fn single_strategy_with_mixed_profiles_is_a_warning() {
+    let yaml = with_line(15, "      strategy: single");
+    let all = problems(&yaml);
+    assert!(
+        all.iter().all(|p| p.severity == Severity::Warning),
+        "{all:#?}"
+    );
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let w = &all[0];
+    assert_eq!(
+        (w.path.as_str(), w.line),
+        ("pools[1].sharing.strategy", Some(15))
+    );
+    assert!(w.message.contains("mixed"), "{w}");
+}
