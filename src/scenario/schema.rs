@@ -41,6 +41,9 @@ pub struct Scenario {
     pub pools: Vec<PoolSpec>,
     pub classes: Vec<ClassSpec>,
     pub workload: WorkloadSpec,
+    /// Operations at set times: maintenance drains, MIG reconfiguration, pool resizing.
+    #[serde(default)]
+    pub events: Vec<TimedEvent>,
     #[serde(default)]
     pub report: ReportSpec,
 }
@@ -78,6 +81,18 @@ pub struct ModelParams {
     pub restart_backoff_max: Dur,
     /// Failures after which a job is given up (Kubernetes Job `backoffLimit`).
     pub backoff_limit: u32,
+    /// Time an evicted pod keeps its devices before it is gone (`terminationGracePeriodSeconds`).
+    pub termination_grace: Dur,
+    /// Time from an eviction (preemption, drain) until the job is pending again.
+    pub restart_delay: Dur,
+    /// Downtime of a node while its MIG instances are re-created (no mode change).
+    pub reconfig_downtime: Dur,
+    /// Extra downtime when a reconfiguration turns MIG mode on or off (GPU reset / reboot).
+    pub mig_mode_change_downtime: Dur,
+    /// First retry delay of a pod refused by a ResourceQuota (`reject` admission); doubles up to
+    /// `quota_backoff_max`.
+    pub quota_backoff: Dur,
+    pub quota_backoff_max: Dur,
 }
 
 impl Default for ModelParams {
@@ -90,6 +105,12 @@ impl Default for ModelParams {
             restart_backoff: Dur(10_000),
             restart_backoff_max: Dur(360_000),
             backoff_limit: 6,
+            termination_grace: Dur(30_000),
+            restart_delay: Dur(30_000),
+            reconfig_downtime: Dur(300_000),
+            mig_mode_change_downtime: Dur(900_000),
+            quota_backoff: Dur(10_000),
+            quota_backoff_max: Dur(360_000),
         }
     }
 }
@@ -108,6 +129,20 @@ impl ModelParams {
 pub struct SchedulerSpec {
     #[serde(default)]
     pub policy: PolicyName,
+    /// What happens to a pod over its namespace's quota.
+    #[serde(default)]
+    pub quota_admission: QuotaAdmission,
+}
+
+/// ResourceQuota admission behaviour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaAdmission {
+    /// Kubernetes: the pod is refused; the Job controller retries with exponential back-off.
+    #[default]
+    Reject,
+    /// Kueue-like: the workload is held until quota frees, then admitted in priority order.
+    Queue,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -252,6 +287,63 @@ pub enum TolerationOperator {
     Exists,
 }
 
+/// One `matchExpressions` entry of a required node affinity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSelectorRequirement {
+    pub key: String,
+    pub operator: AffinityOperator,
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AffinityOperator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+}
+
+/// An operation at a set time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TimedEvent {
+    /// Cordon `nodes` nodes of `pool` (the highest-numbered), evict their pods gracefully, and
+    /// bring them back after `duration`.
+    Drain {
+        at: Dur,
+        pool: String,
+        nodes: u32,
+        duration: Dur,
+    },
+    /// Drain the whole pool, re-partition it to `sharing` (downtime per `model`), bring it back.
+    Reconfigure {
+        at: Dur,
+        pool: String,
+        sharing: Sharing,
+    },
+    /// Set the pool's node count (nodes removed are drained first).
+    Resize { at: Dur, pool: String, nodes: u32 },
+}
+
+impl TimedEvent {
+    pub fn at(&self) -> Dur {
+        match self {
+            TimedEvent::Drain { at, .. }
+            | TimedEvent::Reconfigure { at, .. }
+            | TimedEvent::Resize { at, .. } => *at,
+        }
+    }
+    pub fn pool(&self) -> &str {
+        match self {
+            TimedEvent::Drain { pool, .. }
+            | TimedEvent::Reconfigure { pool, .. }
+            | TimedEvent::Resize { pool, .. } => pool,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
@@ -284,8 +376,15 @@ pub struct ClassSpec {
     /// Pools this class may use, in preference order (empty = any pool that fits).
     #[serde(default)]
     pub pools: Vec<String>,
+    /// Wait after which the next pool in `pools` is allowed (pool k after k x this wait).
+    /// Absent: every listed pool is allowed at once, in preference order.
+    #[serde(default)]
+    pub fallback_after: Option<Dur>,
     #[serde(default)]
     pub node_selector: BTreeMap<String, String>,
+    /// Required node affinity: one term whose expressions must all hold.
+    #[serde(default)]
+    pub node_affinity: Vec<NodeSelectorRequirement>,
     #[serde(default)]
     pub tolerations: Vec<Toleration>,
     /// Services: the speed (work-seconds per second) below which the service misses its target.

@@ -374,7 +374,7 @@ fn check_class(
     }
     let rp = path.key("request");
     match &c.request {
-        RequestSpec::Gpu { count } if *count == 0 => {
+        RequestSpec::Gpu { count } | RequestSpec::SharedGpu { count } if *count == 0 => {
             ck.error(&rp.key("count"), "must be at least 1")
         }
         RequestSpec::Mig { profile, count } => {
@@ -398,7 +398,7 @@ fn check_class(
                 ck.error(&rp.key("count"), "must be at least 1");
             }
         }
-        RequestSpec::Gpu { .. } => {}
+        RequestSpec::Gpu { .. } | RequestSpec::SharedGpu { .. } => {}
     }
     for (model, s) in &c.speed {
         if catalog.get(model).is_none() {
@@ -468,6 +468,7 @@ fn check_class_fits(
         request: &c.request,
         mem_gib: c.mem_gib,
         node_selector: &c.node_selector,
+        node_affinity: &c.node_affinity,
         tolerations: &c.tolerations,
     };
     let fit = fit_shape(&cluster.pools, &candidates, &pod);

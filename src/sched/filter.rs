@@ -4,8 +4,9 @@
 //! advertises are decided once per (shape, pool), not per node or per attempt. What is left for
 //! run time is whether a node has the free devices right now.
 
+use super::affinity::{check_labels, untolerated};
 use crate::cluster::{Need, Pool, PoolKind};
-use crate::scenario::schema::{MigStrategy, TaintEffect, Toleration, TolerationOperator};
+use crate::scenario::schema::{MigStrategy, NodeSelectorRequirement, Toleration};
 use crate::trace::RequestSpec;
 use std::collections::BTreeMap;
 
@@ -34,62 +35,25 @@ pub struct PodSpec<'a> {
     pub request: &'a RequestSpec,
     pub mem_gib: f64,
     pub node_selector: &'a BTreeMap<String, String>,
+    pub node_affinity: &'a [NodeSelectorRequirement],
     pub tolerations: &'a [Toleration],
-}
-
-/// Does some toleration let a pod onto a node with `taint`?
-pub fn tolerates(
-    tolerations: &[Toleration],
-    key: &str,
-    value: Option<&str>,
-    effect: TaintEffect,
-) -> bool {
-    tolerations.iter().any(|t| {
-        let effect_ok = t.effect.is_none_or(|e| e == effect);
-        let key_ok = match &t.key {
-            None => t.operator == TolerationOperator::Exists,
-            Some(k) => k == key,
-        };
-        let value_ok = match t.operator {
-            TolerationOperator::Exists => true,
-            TolerationOperator::Equal => t.value.as_deref().unwrap_or("") == value.unwrap_or(""),
-        };
-        effect_ok && key_ok && value_ok
-    })
 }
 
 /// Checks one pool; `Ok(need)` when the pod could run there on an empty node.
 pub fn check_pool(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
     let name = &pool.name;
-    for (k, v) in pod.node_selector {
-        match pool.labels.get(k) {
-            Some(have) if have == v => {}
-            Some(have) => {
-                return Err(format!(
-                    "pool {name}: node selector {k}={v} does not match label {k}={have}"
-                ));
-            }
-            None => {
-                return Err(format!(
-                    "pool {name}: node selector {k}={v}: nodes have no label {k}"
-                ));
-            }
-        }
-    }
-    for t in &pool.taints {
-        if t.effect != TaintEffect::PreferNoSchedule
-            && !tolerates(pod.tolerations, &t.key, t.value.as_deref(), t.effect)
-        {
-            let v = t
-                .value
-                .as_deref()
-                .map(|v| format!("={v}"))
-                .unwrap_or_default();
-            return Err(format!(
-                "pool {name}: taint {}{v}:{:?} not tolerated",
-                t.key, t.effect
-            ));
-        }
+    check_labels(&pool.labels, pod.node_selector, pod.node_affinity)
+        .map_err(|why| format!("pool {name}: {why}"))?;
+    if let Some(t) = untolerated(&pool.taints, pod.tolerations) {
+        let v = t
+            .value
+            .as_deref()
+            .map(|v| format!("={v}"))
+            .unwrap_or_default();
+        return Err(format!(
+            "pool {name}: taint {}{v}:{:?} not tolerated",
+            t.key, t.effect
+        ));
     }
     let gpu_mem = pool.model.memory_gib;
     let per_node = pool.gpus_per_node;
@@ -101,6 +65,7 @@ pub fn check_pool(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
     };
     match (pod.request, &pool.kind) {
         (RequestSpec::Gpu { count: 0 }, _)
+        | (RequestSpec::SharedGpu { count: 0 }, _)
         | (RequestSpec::Milli { count: 0, .. }, _)
         | (RequestSpec::Mig { count: 0, .. }, _) => {
             Err("requests no GPU (CPU-only pods are not modeled)".into())
@@ -117,13 +82,26 @@ pub fn check_pool(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
             Ok(Need::Whole { gpus: *count })
         }
         (
-            RequestSpec::Gpu { count },
+            RequestSpec::Gpu { count } | RequestSpec::SharedGpu { count },
             PoolKind::TimeSlicing {
                 replicas,
                 fail_requests_greater_than_one,
+                rename_by_default,
                 ..
             },
         ) => {
+            let asks_shared = matches!(pod.request, RequestSpec::SharedGpu { .. });
+            if asks_shared != *rename_by_default {
+                let (adv, asked) = if *rename_by_default {
+                    (
+                        "nvidia.com/gpu.shared (rename_by_default)",
+                        "nvidia.com/gpu",
+                    )
+                } else {
+                    ("nvidia.com/gpu", "nvidia.com/gpu.shared")
+                };
+                return Err(format!("pool {name}: advertises {adv}, not {asked}"));
+            }
             if *fail_requests_greater_than_one && *count > 1 {
                 return Err(format!(
                     "pool {name}: requests {count} shared GPUs and the device plugin fails requests greater than one"
@@ -140,6 +118,10 @@ pub fn check_pool(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
             }
             Ok(Need::Replicas { n: *count })
         }
+        (RequestSpec::SharedGpu { .. }, kind) => Err(format!(
+            "pool {name}: requests nvidia.com/gpu.shared but the pool is {} (only time-sliced pools with rename_by_default advertise it)",
+            kind.label()
+        )),
         (
             RequestSpec::Gpu { count },
             PoolKind::Mig {

@@ -3,6 +3,7 @@
 //! Preemption, fallback timing and quotas attach here (see the Kubernetes semantics issue):
 //! `filter` decides where a shape may go, `policy` which node, `queue` in what order.
 
+pub mod affinity;
 pub mod filter;
 pub mod policy;
 pub mod queue;

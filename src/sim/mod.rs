@@ -348,6 +348,7 @@ impl<'a> Simulation<'a> {
             request,
             mem_gib: mem,
             node_selector: &c.node_selector,
+            node_affinity: &c.node_affinity,
             tolerations: &c.tolerations,
         };
         let fit = fit_shape(&self.world.cluster.pools, &c.pools, &pod);

@@ -5,7 +5,8 @@ use crate::catalog::{Catalog, GpuModel, solve};
 use crate::cluster::{Cluster, MigInstance, PoolDef, PoolKind};
 use crate::perf::PerfParams;
 use crate::scenario::schema::{
-    ClassSpec, JobKind, MigShare, ModelParams, PolicyName, Scenario, Sharing, Toleration,
+    ClassSpec, JobKind, MigShare, ModelParams, NodeSelectorRequirement, PolicyName, Scenario,
+    Sharing, Toleration,
 };
 use crate::trace::RequestSpec;
 use crate::units::SimTime;
@@ -30,7 +31,10 @@ pub struct Class {
     pub checkpoint: SimTime,
     /// Candidate pools in preference order.
     pub pools: Vec<u32>,
+    /// Wait after which the next candidate pool is allowed (None: all at once).
+    pub fallback_after: Option<SimTime>,
     pub node_selector: BTreeMap<String, String>,
+    pub node_affinity: Vec<NodeSelectorRequirement>,
     pub tolerations: Vec<Toleration>,
     pub speed_target: Option<f64>,
 }
@@ -194,7 +198,9 @@ fn resolve_class(
             .collect(),
         checkpoint: c.checkpoint.map_or(0, |d| d.ms()),
         pools,
+        fallback_after: c.fallback_after.map(|d| d.ms()),
         node_selector: c.node_selector.clone(),
+        node_affinity: c.node_affinity.clone(),
         tolerations: c.tolerations.clone(),
         speed_target: c.speed_target,
     })

@@ -10,6 +10,9 @@ pub enum RequestSpec {
     /// `nvidia.com/gpu: count` — a whole GPU on exclusive pools, a replica on time-sliced pools,
     /// an instance on MIG `single` pools, 1000 milli on fractional pools.
     Gpu { count: u32 },
+    /// `nvidia.com/gpu.shared: count` — what a time-sliced pool with `rename_by_default`
+    /// advertises.
+    SharedGpu { count: u32 },
     /// `nvidia.com/mig-<profile>: count` (MIG `mixed` strategy).
     Mig { profile: String, count: u32 },
     /// A share of `milli`/1000 of each of `count` GPUs (fractional pools).
@@ -20,8 +23,23 @@ impl RequestSpec {
     pub fn count(&self) -> u32 {
         match self {
             RequestSpec::Gpu { count }
+            | RequestSpec::SharedGpu { count }
             | RequestSpec::Mig { count, .. }
             | RequestSpec::Milli { count, .. } => *count,
+        }
+    }
+}
+
+impl RequestSpec {
+    /// The ResourceQuota key this request is counted under (`requests.nvidia.com/...`).
+    pub fn quota_resource(&self) -> String {
+        match self {
+            RequestSpec::Gpu { .. } | RequestSpec::Milli { .. } => "requests.nvidia.com/gpu".into(),
+            RequestSpec::SharedGpu { .. } => "requests.nvidia.com/gpu.shared".into(),
+            RequestSpec::Mig { profile, .. } => format!(
+                "requests.nvidia.com/mig-{}",
+                profile.strip_prefix("mig-").unwrap_or(profile)
+            ),
         }
     }
 }
@@ -30,6 +48,7 @@ impl std::fmt::Display for RequestSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RequestSpec::Gpu { count } => write!(f, "gpu:{count}"),
+            RequestSpec::SharedGpu { count } => write!(f, "gpu.shared:{count}"),
             RequestSpec::Mig { profile, count } => write!(f, "mig-{profile}:{count}"),
             RequestSpec::Milli { milli, count } => write!(f, "milli:{milli}x{count}"),
         }

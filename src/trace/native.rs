@@ -667,7 +667,7 @@ fn check_writable(job: &TraceJob) -> Result<(), TraceError> {
                 ));
             }
         }
-        Some(RequestSpec::Gpu { .. }) | None => {}
+        Some(RequestSpec::Gpu { .. }) | Some(RequestSpec::SharedGpu { .. }) | None => {}
     }
     if let Some(m) = job.mem_gib
         && !(m.is_finite() && m >= 0.0)
@@ -722,6 +722,13 @@ pub fn write_native<W: Write>(
         let (gpus, milli, mig) = match &job.request {
             None => (None, None, None),
             Some(RequestSpec::Gpu { count }) => (Some(*count), None, None),
+            Some(RequestSpec::SharedGpu { .. }) => {
+                return Err(TraceError::InvalidJob {
+                    id: job.id,
+                    column: "gpus",
+                    message: "nvidia.com/gpu.shared requests have no native-trace column; leave the request to the class".into(),
+                });
+            }
             Some(RequestSpec::Milli { milli, count }) => (Some(*count), Some(*milli), None),
             Some(RequestSpec::Mig { profile, count }) => {
                 (Some(*count), None, Some(profile.clone()))
