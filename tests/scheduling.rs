@@ -88,12 +88,13 @@ fn pending_jobs_go_by_priority_then_submit_time() {
     )
     .replace(
         "pools:\n",
-        "priority_classes:\n  - {name: low, value: 10}\n  - {name: high, value: 100}\npools:\n",
+        "priority_classes:\n  - {name: low, value: 10, preemption_policy: Never}\n  - {name: high, value: 100, preemption_policy: Never}\npools:\n",
     );
     let csv = "id,submit,class,priority_class,duration\n0,0,c,,100\n1,1,c,low,10\n2,2,c,high,10\n";
     let o = run(&fixture(&yaml, csv).loaded);
-    // Job 0 holds the GPU until 100 s; job 2 (high) was submitted after job 1 (low) but
-    // goes first: 100 -> 110 s; job 1 follows: 110 -> 120 s.
+    // Neither class may preempt (job 0 has priority 0). Job 0 holds the GPU until 100 s;
+    // job 2 (high) was submitted after job 1 (low) but goes first: 100 -> 110 s; job 1
+    // follows: 110 -> 120 s.
     assert_times(&o, 0, 0.0, 100.0);
     assert_times(&o, 2, 100.0, 110.0);
     assert_times(&o, 1, 110.0, 120.0);

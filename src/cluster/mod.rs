@@ -98,11 +98,21 @@ pub struct Pool {
     pub first_gpu: u32,
     /// One index per unit kind (see `PoolKind::index_count`).
     pub free: Vec<FreeIndex>,
+    /// Per node: how many reasons (drain, reconfiguration, removal) keep it unschedulable.
+    pub down: Vec<u32>,
+    /// Nodes `0..present` exist; the rest were removed by a resize (or not yet added).
+    pub present: u32,
 }
 
 impl Pool {
+    /// GPUs the pool has now (present nodes).
     pub fn gpu_count(&self) -> u32 {
-        self.node_count * self.gpus_per_node
+        self.present * self.gpus_per_node
+    }
+
+    /// Can new pods be placed on pool-local `node`?
+    pub fn schedulable(&self, node: u32) -> bool {
+        node < self.present && self.down[node as usize] == 0
     }
 
     /// Global GPU numbers of pool-local node `node`.
@@ -121,8 +131,11 @@ pub struct PoolDef {
     pub labels: BTreeMap<String, String>,
     pub taints: Vec<Taint>,
     pub kind: PoolKind,
+    /// Nodes the pool can ever have (its largest size over the run).
     pub node_count: u32,
     pub gpus_per_node: u32,
+    /// Nodes present at the start.
+    pub present: u32,
 }
 
 /// A job's hold on part of one GPU.
@@ -176,6 +189,7 @@ impl Cluster {
             kind,
             node_count,
             gpus_per_node,
+            present,
         } = def;
         let pool_ix = self.pools.len() as u32;
         let first_node = self.pools.last().map_or(0, |p| p.first_node + p.node_count);
@@ -197,6 +211,7 @@ impl Cluster {
         let free = (0..kind.index_count())
             .map(|k| FreeIndex::new(node_count, kind.units_per_gpu(k) * gpus_per_node))
             .collect();
+        let present = present.min(node_count);
         self.pools.push(Pool {
             name,
             model,
@@ -209,8 +224,54 @@ impl Cluster {
             gpus_per_node,
             first_gpu,
             free,
+            down: vec![0; node_count as usize],
+            present: node_count,
         });
+        // Nodes reserved for a later resize start absent.
+        self.set_present(pool_ix, present);
         pool_ix
+    }
+
+    /// Adds or removes nodes at the end of the pool (within the capacity it was built with).
+    pub fn set_present(&mut self, pool: u32, present: u32) {
+        let p = &mut self.pools[pool as usize];
+        p.present = present.min(p.node_count);
+        for n in 0..p.node_count {
+            self.refresh_node(pool, n);
+        }
+    }
+
+    /// Marks `nodes` of `pool` down (`delta` = 1) or releases one reason (`delta` = -1).
+    pub fn mark_down(&mut self, pool: u32, nodes: std::ops::Range<u32>, delta: i32) {
+        for n in nodes {
+            let d = &mut self.pools[pool as usize].down[n as usize];
+            *d = d.saturating_add_signed(delta);
+            self.refresh_node(pool, n);
+        }
+    }
+
+    /// Re-partitions every GPU of an empty pool to `kind`.
+    pub fn reconfigure(&mut self, pool: u32, kind: PoolKind) {
+        let p = &mut self.pools[pool as usize];
+        let instances = match &kind {
+            PoolKind::Mig { instances, .. } => instances.len(),
+            _ => 0,
+        };
+        let gpus = p.first_gpu as usize..(p.first_gpu + p.node_count * p.gpus_per_node) as usize;
+        p.free = (0..kind.index_count())
+            .map(|k| FreeIndex::new(p.node_count, kind.units_per_gpu(k) * p.gpus_per_node))
+            .collect();
+        p.kind = kind;
+        for g in &mut self.gpus[gpus] {
+            debug_assert!(g.tenants.is_empty(), "reconfiguring a GPU with tenants");
+            g.used = 0;
+            g.mem_used = 0.0;
+            g.instance_holder = vec![None; instances];
+        }
+        let n = self.pools[pool as usize].node_count;
+        for node in 0..n {
+            self.refresh_node(pool, node);
+        }
     }
 
     pub fn total_gpus(&self) -> usize {

@@ -186,16 +186,28 @@ impl Cluster {
                 continue;
             }
             last = Some((pool, node));
-            let p = &self.pools[pool as usize];
-            let states =
-                &self.gpus[p.node_gpus(node).start as usize..p.node_gpus(node).end as usize];
-            let counts: Vec<u32> = (0..p.kind.index_count())
-                .map(|k| states.iter().map(|s| free_units(&p.kind, k, s)).sum())
-                .collect();
-            let p = &mut self.pools[pool as usize];
-            for (k, c) in counts.into_iter().enumerate() {
-                p.free[k].set(node, c);
-            }
+            self.refresh_node(pool, node);
+        }
+    }
+
+    /// Recomputes one node's free counts; a node that is down or absent offers nothing.
+    pub(crate) fn refresh_node(&mut self, pool: u32, node: u32) {
+        let p = &self.pools[pool as usize];
+        let up = p.schedulable(node);
+        let gpus = p.node_gpus(node);
+        let states = &self.gpus[gpus.start as usize..gpus.end as usize];
+        let counts: Vec<u32> = (0..p.kind.index_count())
+            .map(|k| {
+                if up {
+                    states.iter().map(|s| free_units(&p.kind, k, s)).sum()
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let p = &mut self.pools[pool as usize];
+        for (k, c) in counts.into_iter().enumerate() {
+            p.free[k].set(node, c);
         }
     }
 }

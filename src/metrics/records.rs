@@ -71,6 +71,9 @@ pub struct JobRecord {
     pub lost_s: f64,
     pub failures: u32,
     pub ooms: u32,
+    /// Times it was preempted, and evicted by drains or reconfigurations.
+    pub preemptions: u32,
+    pub evictions: u32,
     pub cost_usd: f64,
     pub reason: String,
 }

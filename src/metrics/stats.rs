@@ -37,9 +37,15 @@ pub struct PoolStats {
     pub started: u64,
     pub completed: u64,
     pub ooms: u64,
+    pub preemptions: u64,
+    pub evictions: u64,
+    pub colocated_replicas: u64,
     pub waits_ms: Vec<u64>,
+    /// GPUs present now, and the integral (GPU-ms) that cost and ratios are taken over.
+    pub gpus_now: u32,
+    pub gpus_int: f64,
     /// Integrals at the last sample (to difference per bucket).
-    mark: [f64; 5],
+    mark: [f64; 6],
     mark_useful: f64,
 }
 
@@ -49,6 +55,8 @@ pub struct Sample {
     pub t_start_s: f64,
     pub t_end_s: f64,
     pub pool: String,
+    /// GPUs present (time-averaged over the bucket).
+    pub gpus: f64,
     pub allocation: f64,
     pub busy: f64,
     pub sm_activity: f64,
@@ -67,12 +75,13 @@ impl PoolStats {
             self.sm_int += self.sm_now * dt;
             self.running_int += f64::from(self.running_now) * dt;
             self.pending_int += f64::from(self.pending_now) * dt;
+            self.gpus_int += f64::from(self.gpus_now) * dt;
             self.last = now;
         }
     }
 
     /// Closes a time-series bucket [from, now] for a pool of `gpus` GPUs.
-    pub fn sample(&mut self, pool: &str, gpus: u32, from: SimTime, now: SimTime) -> Sample {
+    pub fn sample(&mut self, pool: &str, from: SimTime, now: SimTime) -> Sample {
         self.advance(now);
         let ints = [
             self.alloc_int,
@@ -80,17 +89,19 @@ impl PoolStats {
             self.sm_int,
             self.running_int,
             self.pending_int,
+            self.gpus_int,
         ];
         let d: Vec<f64> = ints.iter().zip(&self.mark).map(|(a, b)| a - b).collect();
         self.mark = ints;
         let span = (now - from).max(1) as f64;
-        let gpu_span = span * f64::from(gpus.max(1));
+        let gpu_span = d[5].max(1.0);
         let useful = self.useful_ms - self.mark_useful;
         self.mark_useful = self.useful_ms;
         Sample {
             t_start_s: from as f64 / 1000.0,
             t_end_s: now as f64 / 1000.0,
             pool: pool.to_string(),
+            gpus: d[5] / span,
             allocation: d[0] / gpu_span,
             busy: d[1] / gpu_span,
             sm_activity: d[2] / gpu_span,
@@ -119,8 +130,15 @@ pub struct ClassStats {
     pub below_target_ms: f64,
     pub service_run_ms: f64,
     pub unschedulable: BTreeMap<String, u64>,
-    /// Jobs that ran per pool.
+    /// Jobs that ran per pool (first start).
     pub ran_in: BTreeMap<String, u64>,
+    /// Jobs whose first start was not in their first-choice pool.
+    pub fallbacks: u64,
+    /// Times a job of the class was preempted / evicted by a drain or reconfiguration.
+    pub preemptions: u64,
+    pub evictions: u64,
+    /// Placements holding two or more replicas of one physical GPU (no extra compute).
+    pub colocated_replicas: u64,
 }
 
 impl ClassStats {
@@ -161,11 +179,12 @@ mod tests {
         // over 40 ms * 2 GPUs = 80 GPU-ms: allocation 0.875.
         let mut p = PoolStats {
             alloc_now: 1.0,
+            gpus_now: 2,
             ..Default::default()
         };
         p.advance(10);
         p.alloc_now = 2.0;
-        let s = p.sample("x", 2, 0, 40);
+        let s = p.sample("x", 0, 40);
         assert!((s.allocation - 0.875).abs() < 1e-12);
     }
 }

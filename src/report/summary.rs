@@ -3,7 +3,7 @@
 use crate::cluster::PoolKind;
 use crate::metrics::{JobState, percentile};
 use crate::scenario::schema::JobKind;
-use crate::sim::{RunResult, World, pool_gpu_hours};
+use crate::sim::{NamespaceStats, RunResult, World};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -21,6 +21,31 @@ pub struct Summary {
     pub cost: CostSummary,
     /// Unschedulable jobs by reason.
     pub unschedulable: BTreeMap<String, u64>,
+    /// Namespaces with a ResourceQuota.
+    pub namespaces: Vec<NamespaceSummary>,
+    /// Timed operations as they happened.
+    pub operations: Vec<OperationSummary>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NamespaceSummary {
+    pub name: String,
+    pub quota: BTreeMap<String, u32>,
+    pub peak_used: BTreeMap<String, u32>,
+    /// Jobs refused or held by the quota at least once, and their total time so.
+    pub quota_blocked_jobs: u64,
+    pub quota_blocked_hours: f64,
+    /// Admission attempts refused.
+    pub quota_refusals: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OperationSummary {
+    pub at_s: f64,
+    pub kind: String,
+    pub pool: String,
+    pub detail: String,
+    pub evicted_jobs: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -72,10 +97,13 @@ impl Waits {
 pub struct PoolSummary {
     pub name: String,
     pub gpu: String,
+    /// Sharing at the end of the run (a reconfiguration may have changed it).
     pub sharing: String,
     /// MIG placements (memory-slice starts), for MIG pools.
     pub mig_layout: Option<String>,
+    /// GPUs at the start of the run, and on average over it (resizes change it).
     pub gpus: u32,
+    pub gpus_avg: f64,
     pub price_per_gpu_hour: f64,
     /// Time-averaged share of the pool's GPUs allocated to jobs (priced share).
     pub allocation: f64,
@@ -89,6 +117,12 @@ pub struct PoolSummary {
     pub placements: u64,
     pub jobs_completed: u64,
     pub oom_failures: u64,
+    /// Pods preempted here / evicted by drains and reconfigurations.
+    pub preemptions: u64,
+    pub evictions: u64,
+    /// Placements that put two or more replicas of one job on one physical GPU: they were
+    /// paid for as separate replicas but share one GPU's time.
+    pub colocated_replica_placements: u64,
     pub wait: Waits,
     pub queue_depth: f64,
     pub cost_usd: f64,
@@ -109,6 +143,11 @@ pub struct ClassSummary {
     pub lost_ref_gpu_hours: f64,
     pub oom_failures: u64,
     pub failures: u64,
+    pub preemptions: u64,
+    pub evictions: u64,
+    /// Jobs whose first start was in a pool other than their first choice.
+    pub fallbacks: u64,
+    pub colocated_replica_placements: u64,
     pub cost_usd: f64,
     /// Cost divided by jobs that started at least once.
     pub cost_per_started_job_usd: Option<f64>,
@@ -180,15 +219,17 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
     let mut by_model: BTreeMap<String, ModelCost> = BTreeMap::new();
     for (i, (p, s)) in world.cluster.pools.iter().zip(&r.pools).enumerate() {
         let gpus = p.gpu_count();
-        let gpu_span = span * f64::from(gpus.max(1));
-        let cost = p.price * pool_gpu_hours(gpus, end);
+        let gpu_hours = s.gpus_int / 3_600_000.0;
+        let gpu_span = s.gpus_int.max(1.0);
+        let cost = p.price * gpu_hours;
         let allocated = r.job_cost[i];
         pools.push(PoolSummary {
             name: p.name.clone(),
             gpu: p.model.name.clone(),
-            sharing: sharing_text(&p.kind),
-            mig_layout: layout_text(&p.kind),
+            sharing: sharing_text(&r.final_kinds[i]),
+            mig_layout: layout_text(&r.final_kinds[i]),
             gpus,
+            gpus_avg: s.gpus_int / span,
             price_per_gpu_hour: p.price,
             allocation: s.alloc_int / gpu_span,
             busy: s.busy_int / gpu_span,
@@ -198,6 +239,9 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
             placements: s.started,
             jobs_completed: s.completed,
             oom_failures: s.ooms,
+            preemptions: s.preemptions,
+            evictions: s.evictions,
+            colocated_replica_placements: s.colocated_replicas,
             wait: Waits::of(&s.waits_ms),
             queue_depth: s.pending_int / span,
             cost_usd: cost,
@@ -211,7 +255,7 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
             cost_usd: 0.0,
         });
         m.gpus += gpus;
-        m.gpu_hours += pool_gpu_hours(gpus, end);
+        m.gpu_hours += gpu_hours;
         m.cost_usd += cost;
     }
     let mut unschedulable: BTreeMap<String, u64> = BTreeMap::new();
@@ -236,6 +280,10 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
             lost_ref_gpu_hours: ms_to_hours_f(s.lost_ms),
             oom_failures: s.ooms,
             failures: s.failures,
+            preemptions: s.preemptions,
+            evictions: s.evictions,
+            fallbacks: s.fallbacks,
+            colocated_replica_placements: s.colocated_replicas,
             cost_usd: s.cost,
             cost_per_started_job_usd: (started > 0).then(|| s.cost / started as f64),
             below_speed_target: (c.speed_target.is_some() && s.service_run_ms > 0.0)
@@ -266,7 +314,38 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
             by_model,
         },
         unschedulable,
+        namespaces: namespaces(world, &r.namespaces),
+        operations: r
+            .ops
+            .iter()
+            .map(|o| OperationSummary {
+                at_s: o.at as f64 / 1000.0,
+                kind: o.kind.clone(),
+                pool: o.pool.clone(),
+                detail: o.detail.clone(),
+                evicted_jobs: o.evicted,
+            })
+            .collect(),
     }
+}
+
+fn namespaces(world: &World, stats: &BTreeMap<String, NamespaceStats>) -> Vec<NamespaceSummary> {
+    let empty = NamespaceStats::default();
+    world
+        .quotas
+        .iter()
+        .map(|(ns, quota)| {
+            let st = stats.get(ns).unwrap_or(&empty);
+            NamespaceSummary {
+                name: ns.clone(),
+                quota: quota.clone(),
+                peak_used: st.peak_used.clone(),
+                quota_blocked_jobs: st.quota_blocked_jobs,
+                quota_blocked_hours: st.quota_blocked_ms / 3_600_000.0,
+                quota_refusals: st.quota_refusals,
+            }
+        })
+        .collect()
 }
 
 fn ms_to_hours_f(ms: f64) -> f64 {

@@ -1,11 +1,14 @@
 //! Checks a scenario and reports every problem with its field path and line.
 
 use super::locate::{FieldPath, Locator};
-use super::schema::{ClassSpec, JobKind, MigStrategy, PoolSpec, Scenario, Sharing, WorkloadSpec};
+use super::schema::{
+    AffinityOperator, ClassSpec, JobKind, MigStrategy, PoolSpec, Scenario, Sharing, TimedEvent,
+    WorkloadSpec,
+};
 use crate::catalog::{Catalog, LayoutError, solve};
-use crate::cluster::{Cluster, PoolDef};
+use crate::cluster::Cluster;
 use crate::sched::{PodSpec, fit_shape};
-use crate::sim::setup::{DEFAULT_REFERENCE_GPU, canonical_prices, pool_kind};
+use crate::sim::setup::{DEFAULT_REFERENCE_GPU, canonical_prices, pool_def, pool_kind};
 use crate::trace::RequestSpec;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -155,12 +158,6 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
                 ck.error(&p.key("quota").key(key), format!("unknown quota resource {key} (expected requests.nvidia.com/gpu, requests.nvidia.com/gpu.shared or requests.nvidia.com/mig-<profile>)"));
             }
         }
-        if !ns.quota.is_empty() {
-            ck.warn(
-                &p.key("quota"),
-                "quotas are recorded but not enforced by this version of the scheduler",
-            );
-        }
     }
 
     // Pools.
@@ -206,6 +203,8 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
         );
     }
 
+    check_events(&mut ck, sc, &catalog, &pool_names);
+
     // Workload.
     let wl = root.key("workload");
     match &sc.workload {
@@ -235,6 +234,73 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
     ck.out
         .sort_by(|a, b| a.line.cmp(&b.line).then(a.severity.cmp(&b.severity)));
     ck.out
+}
+
+fn check_events(ck: &mut Checker, sc: &Scenario, catalog: &Catalog, pools: &BTreeMap<&str, usize>) {
+    for (i, e) in sc.events.iter().enumerate() {
+        let path = FieldPath::root().key("events").index(i);
+        let Some(&pi) = pools.get(e.pool()) else {
+            ck.error(&path.key("pool"), format!("unknown pool {}", e.pool()));
+            continue;
+        };
+        let pool = &sc.pools[pi];
+        if e.at() >= sc.horizon {
+            ck.warn(
+                &path.key("at"),
+                format!(
+                    "at {} is not before the horizon {}: it never happens",
+                    e.at(),
+                    sc.horizon
+                ),
+            );
+        }
+        match e {
+            TimedEvent::Drain {
+                nodes, duration, ..
+            } => {
+                if *nodes == 0 || *nodes > pool.nodes {
+                    ck.error(
+                        &path.key("nodes"),
+                        format!("must be 1 to {} (the pool's nodes)", pool.nodes),
+                    );
+                }
+                if duration.ms() == 0 {
+                    ck.error(&path.key("duration"), "must be longer than 0");
+                }
+            }
+            TimedEvent::Resize { nodes, .. } => {
+                if *nodes == 0 {
+                    ck.error(&path.key("nodes"), "a pool keeps at least one node");
+                }
+            }
+            TimedEvent::Reconfigure { sharing, .. } => {
+                let Some(model) = catalog.get(&pool.gpu) else {
+                    continue;
+                };
+                match sharing {
+                    Sharing::Mig { layout, .. } => {
+                        if !model.mig_capable() {
+                            ck.error(
+                                &path.key("sharing"),
+                                format!("{} is not MIG capable", model.name),
+                            );
+                        } else if layout.is_empty() {
+                            ck.error(
+                                &path.key("sharing").key("layout"),
+                                "a MIG layout needs at least one instance",
+                            );
+                        } else if let Err(err) = pool_kind(model, sharing) {
+                            ck.error(&path.key("sharing").key("layout"), err);
+                        }
+                    }
+                    Sharing::TimeSlicing { replicas: 0, .. } => {
+                        ck.error(&path.key("sharing").key("replicas"), "must be at least 1");
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
 }
 
 fn check_pool(
@@ -313,20 +379,7 @@ fn check_pool(
     }
     match pool_kind(model, &p.sharing) {
         Ok(kind) => {
-            let price = prices
-                .get(&model.name)
-                .copied()
-                .unwrap_or(model.price_per_hour);
-            cluster.add_pool(PoolDef {
-                name: p.name.clone(),
-                model: model.clone(),
-                price,
-                labels: p.labels.clone(),
-                taints: p.taints.clone(),
-                kind,
-                node_count: p.nodes,
-                gpus_per_node: p.gpus_per_node,
-            });
+            cluster.add_pool(pool_def(sc, p, model, kind, &prices));
             true
         }
         Err(e) => {
@@ -417,6 +470,27 @@ fn check_class(
     for (i, p) in c.pools.iter().enumerate() {
         if !pools.contains_key(p.as_str()) {
             ck.error(&path.key("pools").index(i), format!("unknown pool {p}"));
+        }
+    }
+    for (i, r) in c.node_affinity.iter().enumerate() {
+        let needs_values = matches!(r.operator, AffinityOperator::In | AffinityOperator::NotIn);
+        let at = path.key("node_affinity").index(i).key("values");
+        if needs_values && r.values.is_empty() {
+            ck.error(&at, format!("{:?} needs at least one value", r.operator));
+        }
+        if !needs_values && !r.values.is_empty() {
+            ck.error(&at, format!("{:?} takes no values", r.operator));
+        }
+    }
+    if let Some(w) = c.fallback_after {
+        let at = path.key("fallback_after");
+        if c.pools.len() < 2 {
+            ck.warn(&at, "has no effect: the class lists fewer than two pools");
+        } else if w.ms() == 0 {
+            ck.warn(
+                &at,
+                "0 allows every listed pool at once (the same as leaving it out)",
+            );
         }
     }
     if matches!(c.request, RequestSpec::Mig { .. }) && c.pools.len() > 1 {

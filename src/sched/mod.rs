@@ -6,7 +6,9 @@
 pub mod affinity;
 pub mod filter;
 pub mod policy;
+pub mod preemption;
 pub mod queue;
+pub mod quota;
 
 pub use filter::{PodSpec, ShapeFit, fit_shape};
 pub use policy::{PlacementPolicy, policy};

@@ -6,9 +6,13 @@ use crate::units::{SimTime, ms_to_secs};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
+    /// Not yet admitted by its namespace's ResourceQuota.
+    Admission,
     Pending,
     Running,
-    /// Failed, waiting out its restart back-off.
+    /// Evicted (preemption, drain): still holds its devices for the grace period.
+    Terminating,
+    /// Failed or evicted, waiting out its restart back-off / delay.
     Backoff,
 }
 
@@ -20,6 +24,26 @@ pub struct Job {
     pub shape: u32,
     pub namespace: String,
     pub priority: i32,
+    /// Its priority class may preempt lower priorities.
+    pub can_preempt: bool,
+    /// ResourceQuota key and amount its request counts for.
+    pub quota_key: String,
+    pub quota_n: u32,
+    /// Usage is charged to the namespace's quota.
+    pub admitted: bool,
+    /// When it was first refused by the quota (for quota-blocked time).
+    pub quota_blocked_since: Option<SimTime>,
+    pub quota_refusals: u32,
+    /// Queued (pending) since; fallback waits count from here.
+    pub pending_since: SimTime,
+    /// Stamp of the current pending spell (fallback ticks carry it).
+    pub pending_stamp: u64,
+    /// Pool whose queue depth counts this job while it is pending.
+    pub home: Option<u32>,
+    /// A preemption made room for it: no further preemption until then.
+    pub nominated_until: SimTime,
+    pub preemptions: u32,
+    pub evictions: u32,
     pub batch: bool,
     /// Batch: work in reference-ms per device; service: run time in ms.
     pub work: f64,
@@ -33,7 +57,7 @@ pub struct Job {
     pub phase: Phase,
     /// Stamp of the pending Finish event; others are stale.
     pub finish_gen: u64,
-    /// Stamp of the current attempt (OOM and retry events carry it).
+    /// Stamp of the current attempt (OOM, termination and retry events carry it).
     pub attempt_gen: u64,
     /// Progress toward completion (work for batch, wall time for services), ms.
     pub done: f64,
@@ -130,6 +154,8 @@ impl Job {
             lost_s: self.lost / 1000.0,
             failures: self.failures,
             ooms: self.ooms,
+            preemptions: self.preemptions,
+            evictions: self.evictions,
             cost_usd: self.cost,
             reason,
         }

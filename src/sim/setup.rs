@@ -5,8 +5,8 @@ use crate::catalog::{Catalog, GpuModel, solve};
 use crate::cluster::{Cluster, MigInstance, PoolDef, PoolKind};
 use crate::perf::PerfParams;
 use crate::scenario::schema::{
-    ClassSpec, JobKind, MigShare, ModelParams, NodeSelectorRequirement, PolicyName, Scenario,
-    Sharing, Toleration,
+    ClassSpec, JobKind, MigShare, MigStrategy, ModelParams, NodeSelectorRequirement, PolicyName,
+    PoolSpec, PreemptionPolicy, QuotaAdmission, Scenario, Sharing, TimedEvent, Toleration,
 };
 use crate::trace::RequestSpec;
 use crate::units::SimTime;
@@ -21,6 +21,8 @@ pub struct Class {
     pub kind: JobKind,
     pub namespace: String,
     pub priority: i32,
+    /// Whether its priority class may preempt lower priorities (`PreemptLowerPriority`).
+    pub can_preempt: bool,
     pub request: RequestSpec,
     pub u: f64,
     pub d: f64,
@@ -47,7 +49,14 @@ pub struct World {
     pub cluster: Cluster,
     pub classes: Vec<Class>,
     pub class_ix: BTreeMap<String, u32>,
-    pub priorities: BTreeMap<String, i32>,
+    pub pool_ix: BTreeMap<String, u32>,
+    /// PriorityClass name -> (value, may it preempt lower priorities).
+    pub priorities: BTreeMap<String, (i32, bool)>,
+    /// Namespace -> ResourceQuota hard limits.
+    pub quotas: BTreeMap<String, BTreeMap<String, u32>>,
+    pub quota_admission: QuotaAdmission,
+    /// Timed operations, in time order.
+    pub events: Vec<TimedEvent>,
     pub params: ModelParams,
     pub perf: PerfParams,
     pub mig_share: MigShare,
@@ -86,30 +95,24 @@ impl World {
                 .clone();
             let kind =
                 pool_kind(&model, &p.sharing).map_err(|e| format!("pool {}: {e}", p.name))?;
-            let price = prices
-                .get(&model.name)
-                .copied()
-                .unwrap_or(model.price_per_hour);
-            cluster.add_pool(PoolDef {
-                name: p.name.clone(),
-                model,
-                price,
-                labels: p.labels.clone(),
-                taints: p.taints.clone(),
-                kind,
-                node_count: p.nodes,
-                gpus_per_node: p.gpus_per_node,
-            });
+            cluster.add_pool(pool_def(sc, p, &model, kind, &prices));
         }
-        let mut priorities: BTreeMap<String, i32> = BTreeMap::new();
+        let mut priorities: BTreeMap<String, (i32, bool)> = BTreeMap::new();
         for pc in &sc.priority_classes {
-            priorities.insert(pc.name.clone(), pc.value);
+            let preempts = pc.preemption_policy == PreemptionPolicy::PreemptLowerPriority;
+            priorities.insert(pc.name.clone(), (pc.value, preempts));
         }
+        // Pods without a priority class get the global default, else 0 (and may preempt).
         let default_priority = sc
             .priority_classes
             .iter()
             .find(|p| p.global_default)
-            .map_or(0, |p| p.value);
+            .map_or((0, true), |p| {
+                (
+                    p.value,
+                    p.preemption_policy == PreemptionPolicy::PreemptLowerPriority,
+                )
+            });
         let pool_ix: BTreeMap<&str, u32> = sc
             .pools
             .iter()
@@ -128,6 +131,19 @@ impl World {
                 &pool_ix,
             )?);
         }
+        let quotas = sc
+            .namespaces
+            .iter()
+            .filter(|n| !n.quota.is_empty())
+            .map(|n| (n.name.clone(), n.quota.clone()))
+            .collect();
+        let mut events = sc.events.clone();
+        events.sort_by_key(|e| e.at());
+        for e in &events {
+            if !pool_ix.contains_key(e.pool()) {
+                return Err(format!("events: unknown pool {}", e.pool()));
+            }
+        }
         Ok(World {
             name: sc.name.clone(),
             seed: sc.seed,
@@ -135,7 +151,11 @@ impl World {
             cluster,
             classes,
             class_ix,
+            pool_ix: pool_ix.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             priorities,
+            quotas,
+            quota_admission: sc.scheduler.quota_admission,
+            events,
             perf: sc.model.perf(),
             params: sc.model.clone(),
             mig_share: sc.prices.mig_share,
@@ -158,11 +178,11 @@ pub fn canonical_prices(sc: &Scenario, catalog: &Catalog) -> BTreeMap<String, f6
 fn resolve_class(
     c: &ClassSpec,
     catalog: &Catalog,
-    priorities: &BTreeMap<String, i32>,
-    default_priority: i32,
+    priorities: &BTreeMap<String, (i32, bool)>,
+    default_priority: (i32, bool),
     pool_ix: &BTreeMap<&str, u32>,
 ) -> Result<Class, String> {
-    let priority = match &c.priority {
+    let (priority, can_preempt) = match &c.priority {
         Some(p) => *priorities
             .get(p)
             .ok_or_else(|| format!("class {}: unknown priority class {p}", c.name))?,
@@ -186,6 +206,7 @@ fn resolve_class(
         kind: c.kind,
         namespace: c.namespace.clone(),
         priority,
+        can_preempt,
         request: c.request.clone(),
         u: c.u,
         d: c.d,
@@ -204,6 +225,56 @@ fn resolve_class(
         tolerations: c.tolerations.clone(),
         speed_target: c.speed_target,
     })
+}
+
+/// A pool as the cluster builds it: price, node capacity for later resizes, and the labels the
+/// NVIDIA GPU operator puts on MIG `single` nodes (`nvidia.com/gpu.product` with the MIG
+/// suffix and `mig-profile`) unless the scenario sets them.
+pub fn pool_def(
+    sc: &Scenario,
+    p: &PoolSpec,
+    model: &GpuModel,
+    kind: PoolKind,
+    prices: &BTreeMap<String, f64>,
+) -> PoolDef {
+    let price = prices
+        .get(&model.name)
+        .copied()
+        .unwrap_or(model.price_per_hour);
+    let node_count = sc
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            TimedEvent::Resize { pool, nodes, .. } if *pool == p.name => Some(*nodes),
+            _ => None,
+        })
+        .fold(p.nodes, u32::max);
+    let mut labels = p.labels.clone();
+    if let PoolKind::Mig {
+        strategy: MigStrategy::Single,
+        profiles,
+        ..
+    } = &kind
+        && let [profile] = profiles.as_slice()
+    {
+        labels
+            .entry("mig-profile".into())
+            .or_insert_with(|| profile.clone());
+        labels
+            .entry("nvidia.com/gpu.product".into())
+            .or_insert_with(|| format!("{}-MIG-{profile}", model.name));
+    }
+    PoolDef {
+        name: p.name.clone(),
+        model: model.clone(),
+        price,
+        labels,
+        taints: p.taints.clone(),
+        kind,
+        node_count,
+        gpus_per_node: p.gpus_per_node,
+        present: p.nodes,
+    }
 }
 
 /// The pool's sharing state, with MIG placements solved by the catalog's rules.

@@ -127,7 +127,10 @@ pub fn advance(job: &mut Job, now: SimTime) -> f64 {
     }
     let dt = (now - job.last) as f64;
     job.last = now;
-    if job.phase != super::job::Phase::Running {
+    if !matches!(
+        job.phase,
+        super::job::Phase::Running | super::job::Phase::Terminating
+    ) {
         return 0.0;
     }
     // A batch job's last interval ends on a rounded-up millisecond: count only the work that

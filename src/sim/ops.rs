@@ -1,0 +1,184 @@
+//! Timed operations: maintenance drains, MIG reconfiguration, pool resizing.
+
+use super::job::Phase;
+use super::setup::pool_kind;
+use super::{Event, OpRecord, Simulation};
+use crate::cluster::PoolKind;
+use crate::scenario::schema::TimedEvent;
+use crate::units::{Dur, SimTime};
+use std::ops::Range;
+
+fn is_mig(kind: &PoolKind) -> bool {
+    matches!(kind, PoolKind::Mig { .. })
+}
+
+impl Simulation<'_> {
+    pub(super) fn start_op(&mut self, ix: u32, now: SimTime) {
+        let op = self.world.events[ix as usize].clone();
+        let pool = self.world.pool_ix[op.pool()];
+        let present = self.world.cluster.pools[pool as usize].present;
+        let grace = self.world.params.termination_grace.ms();
+        let (kind, detail, evicted) = match &op {
+            TimedEvent::Drain {
+                nodes, duration, ..
+            } => {
+                // The highest-numbered nodes go first, as a maintenance script would take them.
+                let from = present.saturating_sub(*nodes);
+                self.world.cluster.mark_down(pool, from..present, 1);
+                let evicted = self.evict_nodes(pool, from..present, now);
+                self.q.schedule(
+                    now + duration.ms(),
+                    Event::NodesUp {
+                        pool,
+                        from,
+                        to: present,
+                    },
+                );
+                let detail = format!("nodes {from}..{present} down for {duration}");
+                ("drain", detail, evicted)
+            }
+            TimedEvent::Reconfigure { sharing, .. } => {
+                let p = &self.world.cluster.pools[pool as usize];
+                let all = 0..p.node_count;
+                let before = is_mig(&p.kind);
+                let after = matches!(sharing, crate::scenario::schema::Sharing::Mig { .. });
+                let params = &self.world.params;
+                let mut downtime = params.reconfig_downtime.ms();
+                if before != after {
+                    downtime += params.mig_mode_change_downtime.ms();
+                }
+                self.world.cluster.mark_down(pool, all.clone(), 1);
+                let evicted = self.evict_nodes(pool, 0..present, now);
+                self.q
+                    .schedule(now + grace + downtime, Event::Reconfigured { ix });
+                let detail = format!(
+                    "all {present} nodes drained; back after {} grace + {} downtime{}",
+                    Dur(grace),
+                    Dur(downtime),
+                    if before != after {
+                        " (MIG mode change)"
+                    } else {
+                        ""
+                    }
+                );
+                ("reconfigure", detail, evicted)
+            }
+            TimedEvent::Resize { nodes, .. } => {
+                let cap = self.world.cluster.pools[pool as usize].node_count;
+                let nodes = (*nodes).min(cap);
+                if nodes >= present {
+                    self.set_present(pool, nodes, now);
+                    self.pool_changed(pool);
+                    ("resize", format!("{present} -> {nodes} nodes"), 0)
+                } else {
+                    self.world.cluster.mark_down(pool, nodes..present, 1);
+                    let evicted = self.evict_nodes(pool, nodes..present, now);
+                    self.q.schedule(now + grace, Event::Shrunk { pool, nodes });
+                    let detail = format!("{present} -> {nodes} nodes (after draining)");
+                    ("resize", detail, evicted)
+                }
+            }
+        };
+        let name = self.world.cluster.pools[pool as usize].name.clone();
+        self.ops.push(OpRecord {
+            at: now,
+            kind: kind.to_string(),
+            pool: name,
+            detail,
+            evicted,
+        });
+    }
+
+    /// Gracefully evicts every running pod on `nodes` of `pool`; returns how many.
+    fn evict_nodes(&mut self, pool: u32, nodes: Range<u32>, now: SimTime) -> u64 {
+        let mut slots: Vec<u32> = Vec::new();
+        let p = &self.world.cluster.pools[pool as usize];
+        for node in nodes {
+            for g in p.node_gpus(node) {
+                slots.extend(
+                    self.world.cluster.gpus[g as usize]
+                        .tenants
+                        .iter()
+                        .map(|t| t.job),
+                );
+            }
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        // In job-id order, so the outcome does not depend on slot reuse.
+        slots.sort_by_key(|&s| self.live(s).expect("tenant is live").id);
+        let mut n = 0;
+        for s in slots {
+            if self.live(s).is_some_and(|j| j.phase == Phase::Running) && self.evict(s, now, false)
+            {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    pub(super) fn nodes_up(&mut self, pool: u32, from: u32, to: u32, _now: SimTime) {
+        self.world.cluster.mark_down(pool, from..to, -1);
+        self.pool_changed(pool);
+    }
+
+    pub(super) fn finish_reconfigure(&mut self, ix: u32, now: SimTime) {
+        let TimedEvent::Reconfigure { sharing, .. } = self.world.events[ix as usize].clone() else {
+            return;
+        };
+        let pool = self.world.pool_ix[self.world.events[ix as usize].pool()];
+        let p = &self.world.cluster.pools[pool as usize];
+        let all = 0..p.node_count;
+        match pool_kind(&p.model, &sharing) {
+            Ok(kind) => {
+                self.world.cluster.reconfigure(pool, kind);
+                self.refit_shapes();
+            }
+            Err(e) => {
+                // Validation rejects such layouts; if one gets here the pool keeps its layout.
+                let name = p.name.clone();
+                self.ops.push(OpRecord {
+                    at: now,
+                    kind: "reconfigure-failed".into(),
+                    pool: name,
+                    detail: e,
+                    evicted: 0,
+                });
+            }
+        }
+        self.world.cluster.mark_down(pool, all, -1);
+        self.pool_changed(pool);
+    }
+
+    /// After a reconfiguration, where each shape can go is decided again.
+    fn refit_shapes(&mut self) {
+        for v in &mut self.shapes_by_pool {
+            v.clear();
+        }
+        for ix in 0..self.shapes.len() {
+            let s = &self.shapes[ix];
+            let fit = self.fit_of(s.class, &s.request.clone(), s.mem);
+            for (p, _) in &fit.pools {
+                self.shapes_by_pool[*p as usize].push(ix as u32);
+            }
+            self.shapes[ix].fit = fit;
+            self.pending.mark_dirty(ix as u32);
+        }
+    }
+
+    pub(super) fn finish_shrink(&mut self, pool: u32, nodes: u32, now: SimTime) {
+        let old = self.world.cluster.pools[pool as usize].present;
+        self.set_present(pool, nodes, now);
+        self.world
+            .cluster
+            .mark_down(pool, nodes..old.max(nodes), -1);
+    }
+
+    fn set_present(&mut self, pool: u32, nodes: u32, now: SimTime) {
+        self.world.cluster.set_present(pool, nodes);
+        let gpus = self.world.cluster.pools[pool as usize].gpu_count();
+        let ps = &mut self.pools[pool as usize];
+        ps.advance(now);
+        ps.gpus_now = gpus;
+    }
+}

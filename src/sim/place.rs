@@ -1,0 +1,172 @@
+//! Scheduling passes: which pending job goes where, fallback between pools, starting a job.
+
+use super::job::Phase;
+use super::speed::holding_share;
+use super::{Event, Simulation};
+use crate::cluster::{Holding, PoolKind};
+use crate::units::SimTime;
+
+impl Simulation<'_> {
+    /// Tries pending heads, highest priority first, until every dirty shape is placed or blocked.
+    /// A head that does not fit may preempt lower-priority pods to make room.
+    pub(super) fn schedule_pass(&mut self, now: SimTime) {
+        while let Some((shape, key)) = self.pending.next_dirty() {
+            let allowed = self.allowed_pools(key.slot, now);
+            match self.find_place(shape, allowed) {
+                Some((pool, choice, holdings)) => {
+                    self.pending.pop_head(shape);
+                    self.dequeued(key.slot, now);
+                    self.start(key.slot, pool, choice, holdings, now);
+                }
+                None => {
+                    self.pending.block(shape);
+                    self.try_preempt(key.slot, allowed, now);
+                }
+            }
+        }
+    }
+
+    /// How many of its shape's pools (in preference order) a pending job may use now: all of
+    /// them, or with `fallback_after` one more per full wait.
+    pub(super) fn allowed_pools(&self, slot: u32, now: SimTime) -> usize {
+        let job = self.live(slot).expect("live");
+        let n = self.shapes[job.shape as usize].fit.pools.len();
+        match self.world.classes[job.class as usize].fallback_after {
+            None => n,
+            Some(0) => n,
+            Some(w) => (1 + ((now - job.pending_since) / w) as usize).min(n),
+        }
+    }
+
+    /// Schedules the moment the job's next fallback pool opens, if there is one.
+    pub(super) fn schedule_fallback_tick(&mut self, slot: u32, now: SimTime) {
+        let job = self.live(slot).expect("live");
+        let Some(w) = self.world.classes[job.class as usize]
+            .fallback_after
+            .filter(|&w| w > 0)
+        else {
+            return;
+        };
+        let allowed = self.allowed_pools(slot, now);
+        if allowed >= self.shapes[job.shape as usize].fit.pools.len() {
+            return;
+        }
+        let at = job.pending_since + allowed as u64 * w;
+        let stamp = job.pending_stamp;
+        self.q.schedule(at, Event::FallbackTick { slot, stamp });
+    }
+
+    /// The first of the first `allowed` pools where the policy finds a node that fits, with the
+    /// pool's position in the preference list.
+    fn find_place(&self, shape: u32, allowed: usize) -> Option<(u32, usize, Vec<Holding>)> {
+        let cluster = &self.world.cluster;
+        for (choice, (pool, need)) in self.shapes[shape as usize]
+            .fit
+            .pools
+            .iter()
+            .take(allowed)
+            .enumerate()
+        {
+            let free = &cluster.pools[*pool as usize].free[need.index()];
+            let mut found = None;
+            let picked = self.policy.pick(free, need.units(), &mut |node| {
+                found = cluster.fit_on_node(*pool, node, need);
+                found.is_some()
+            });
+            if picked.is_some() {
+                return found.map(|h| (*pool, choice, h));
+            }
+        }
+        None
+    }
+
+    pub(super) fn start(
+        &mut self,
+        slot: u32,
+        pool: u32,
+        choice: usize,
+        holdings: Vec<Holding>,
+        now: SimTime,
+    ) {
+        let w = &self.world;
+        let p = &w.cluster.pools[pool as usize];
+        let share: f64 = holdings
+            .iter()
+            .map(|h| holding_share(&p.kind, h.units, h.instance, w.mig_share))
+            .sum();
+        let price = p.price;
+        let colocated =
+            matches!(p.kind, PoolKind::TimeSlicing { .. }) && holdings.iter().any(|h| h.units > 1);
+        let (class, priority) = {
+            let j = self.live(slot).expect("live");
+            (j.class, j.priority)
+        };
+        let s = w.speed(class, pool);
+        let mem = self.live(slot).expect("live").mem;
+        self.world.cluster.commit(slot, &holdings, mem);
+        let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
+        // Time-slicing has no memory isolation: the newcomer that overflows a GPU dies of OOM.
+        let p = &self.world.cluster.pools[pool as usize];
+        let oom = matches!(p.kind, PoolKind::TimeSlicing { .. })
+            && gpus
+                .iter()
+                .any(|&g| self.world.cluster.gpus[g as usize].mem_used > p.model.memory_gib + 1e-9);
+        let attempt = self.next_stamp();
+        let wait = {
+            let job = self.job(slot);
+            job.phase = Phase::Running;
+            job.pool = pool;
+            job.s = s;
+            job.rates = vec![0.0; holdings.len()];
+            job.holdings = holdings;
+            job.placed_ever = true;
+            job.cost_rate = share * price / 3_600_000.0;
+            job.attempt_start = now;
+            job.attempt_gen = attempt;
+            job.last = now;
+            job.speed = 0.0;
+            let wait = job.first_start.is_none().then(|| now - job.submit);
+            job.first_start.get_or_insert(now);
+            wait
+        };
+        if oom {
+            let at = now + self.world.params.oom_after.ms();
+            self.q.schedule(
+                at,
+                Event::Oom {
+                    slot,
+                    stamp: attempt,
+                },
+            );
+        }
+        *self.pool_prios[pool as usize].entry(priority).or_default() += 1;
+        let ps = &mut self.pools[pool as usize];
+        ps.advance(now);
+        ps.running_now += 1;
+        ps.started += 1;
+        let cs = &mut self.classes[class as usize];
+        if colocated {
+            ps.colocated_replicas += 1;
+            cs.colocated_replicas += 1;
+        }
+        if let Some(w) = wait {
+            ps.waits_ms.push(w);
+            cs.waits_ms.push(w);
+            let name = self.world.cluster.pools[pool as usize].name.clone();
+            *cs.ran_in.entry(name).or_default() += 1;
+            if choice > 0 {
+                cs.fallbacks += 1;
+            }
+        }
+        let service_end = {
+            let job = self.live(slot).expect("live");
+            (!job.batch).then(|| now + (job.work - job.done).ceil().max(0.0) as SimTime)
+        };
+        if let Some(t) = service_end {
+            let stamp = self.next_stamp();
+            self.job(slot).finish_gen = stamp;
+            self.q.schedule(t, Event::Finish { slot, stamp });
+        }
+        self.refresh_gpus(&gpus, now, Some(slot));
+    }
+}

@@ -1,0 +1,105 @@
+//! PostFilter: a pending job that fits nowhere may evict lower-priority pods on one node.
+//! The victim choice itself is in `sched::preemption`; this file gathers the candidates.
+
+use super::Simulation;
+use super::job::Phase;
+use crate::cluster::Need;
+use crate::sched::preemption::{Candidate, NodeVictims, pick_node, select_victims};
+use crate::units::SimTime;
+
+impl Simulation<'_> {
+    /// Looks for a node where evicting lower-priority pods makes the job fit, among the first
+    /// `allowed` pools of its shape, and evicts the chosen victims.
+    pub(super) fn try_preempt(&mut self, slot: u32, allowed: usize, now: SimTime) {
+        let (prio, shape) = {
+            let j = self.live(slot).expect("live");
+            if !j.can_preempt || j.nominated_until > now {
+                return;
+            }
+            (j.priority, j.shape)
+        };
+        let pools: Vec<(u32, Need)> = self.shapes[shape as usize]
+            .fit
+            .pools
+            .iter()
+            .take(allowed)
+            .cloned()
+            .collect();
+        let mut options: Vec<NodeVictims<(u32, u32)>> = Vec::new();
+        for (pool, need) in pools {
+            // Nothing to gain where no running pod has a lower priority.
+            let lowest = self.pool_prios[pool as usize].keys().next().copied();
+            if lowest.is_none_or(|l| l >= prio) {
+                continue;
+            }
+            let present = self.world.cluster.pools[pool as usize].present;
+            for node in 0..present {
+                if !self.world.cluster.pools[pool as usize].schedulable(node) {
+                    continue;
+                }
+                let pods = self.node_pods(pool, node, prio);
+                if pods.is_empty() {
+                    continue;
+                }
+                let victims = select_victims(prio, &pods, &mut |evicted| {
+                    self.fits_without(pool, node, &need, evicted)
+                });
+                if let Some(victims) = victims {
+                    options.push(NodeVictims {
+                        node: (pool, node),
+                        victims,
+                    });
+                }
+            }
+        }
+        let Some(best) = pick_node(&options) else {
+            return;
+        };
+        for v in &options[best].victims {
+            self.evict(v.id, now, true);
+        }
+        // The preemptor waits for its victims to leave instead of preempting again meanwhile.
+        let grace = self.world.params.termination_grace.ms();
+        self.job(slot).nominated_until = now + grace + 1;
+    }
+
+    /// Running pods on a node with priority below `below`, each once.
+    fn node_pods(&self, pool: u32, node: u32, below: i32) -> Vec<Candidate> {
+        let mut out: Vec<Candidate> = Vec::new();
+        for g in self.world.cluster.pools[pool as usize].node_gpus(node) {
+            for t in &self.world.cluster.gpus[g as usize].tenants {
+                if out.iter().any(|c| c.id == t.job) {
+                    continue;
+                }
+                let j = self.live(t.job).expect("tenant is live");
+                if j.phase == Phase::Running && j.priority < below {
+                    out.push(Candidate {
+                        id: t.job,
+                        priority: j.priority,
+                        start: j.attempt_start,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Would `need` fit on the node if `evicted` were gone? The cluster is restored after.
+    fn fits_without(&mut self, pool: u32, node: u32, need: &Need, evicted: &[u32]) -> bool {
+        let held: Vec<(u32, Vec<crate::cluster::Holding>, f64)> = evicted
+            .iter()
+            .map(|&v| {
+                let j = self.live(v).expect("victim is live");
+                (v, j.holdings.clone(), j.mem)
+            })
+            .collect();
+        for (v, h, mem) in &held {
+            self.world.cluster.release(*v, h, *mem);
+        }
+        let ok = self.world.cluster.fit_on_node(pool, node, need).is_some();
+        for (v, h, mem) in &held {
+            self.world.cluster.commit(*v, h, *mem);
+        }
+        ok
+    }
+}
