@@ -97,7 +97,7 @@ fn run(
         print!("{}", slicesim::report::table::render(&o.summary));
     }
     println!(
-        "wrote {}/{{summary.json,jobs.csv,pools.csv,classes.csv}}",
+        "wrote {}/{{summary.json,jobs.csv,pools.csv,classes.csv,classes_ts.csv}}",
         out.display()
     );
     eprintln!(

@@ -67,7 +67,7 @@ pub fn run_to_dir(loaded: &Loaded, opts: &RunOptions, out_dir: &Path) -> Result<
     let result = sim.run()?;
     jobs.finish()?;
     let summary = summarize(&world, &result);
-    write_tables(&mut out, &summary, &result.samples)?;
+    write_tables(&mut out, &summary, &result.samples, &result.class_samples)?;
     out.commit()?;
     Ok(RunOutput { summary, world })
 }

@@ -72,6 +72,29 @@ impl PoolKind {
         }
     }
 
+    /// Short text such as `time_slicing x3` or `mig 1x3g.40gb+2x2g.20gb`.
+    pub fn describe(&self) -> String {
+        match self {
+            PoolKind::Exclusive => "exclusive".into(),
+            PoolKind::Fractional => "fractional".into(),
+            PoolKind::TimeSlicing { replicas, .. } => format!("time_slicing x{replicas}"),
+            PoolKind::Mig {
+                instances,
+                profiles,
+                ..
+            } => {
+                let counts: Vec<String> = profiles
+                    .iter()
+                    .map(|p| {
+                        let n = instances.iter().filter(|i| &i.profile == p).count();
+                        format!("{n}x{p}")
+                    })
+                    .collect();
+                format!("mig {}", counts.join("+"))
+            }
+        }
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             PoolKind::Exclusive => "exclusive",

@@ -55,6 +55,8 @@ pub struct Sample {
     pub t_start_s: f64,
     pub t_end_s: f64,
     pub pool: String,
+    /// Sharing at the end of the bucket.
+    pub sharing: String,
     /// GPUs present (time-averaged over the bucket).
     pub gpus: f64,
     pub allocation: f64,
@@ -81,7 +83,7 @@ impl PoolStats {
     }
 
     /// Closes a time-series bucket [from, now] for a pool of `gpus` GPUs.
-    pub fn sample(&mut self, pool: &str, from: SimTime, now: SimTime) -> Sample {
+    pub fn sample(&mut self, pool: &str, sharing: &str, from: SimTime, now: SimTime) -> Sample {
         self.advance(now);
         let ints = [
             self.alloc_int,
@@ -101,6 +103,7 @@ impl PoolStats {
             t_start_s: from as f64 / 1000.0,
             t_end_s: now as f64 / 1000.0,
             pool: pool.to_string(),
+            sharing: sharing.to_string(),
             gpus: d[5] / span,
             allocation: d[0] / gpu_span,
             busy: d[1] / gpu_span,
@@ -110,6 +113,19 @@ impl PoolStats {
             useful_ref_gpu_hours: useful / 3_600_000.0,
         }
     }
+}
+
+/// One row of the per-class time series.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassSample {
+    pub t_start_s: f64,
+    pub t_end_s: f64,
+    pub class: String,
+    pub running_jobs: f64,
+    pub queue_depth: f64,
+    pub useful_ref_gpu_hours: f64,
+    /// Services: share of their run time in the bucket below the speed target.
+    pub below_speed_target: Option<f64>,
 }
 
 /// Per workload class.
@@ -125,7 +141,12 @@ pub struct ClassStats {
     /// Pending jobs of the class now, and its time integral (queue depth).
     pub pending_now: u32,
     pub pending_int: f64,
+    /// Placed jobs of the class now, and the integral.
+    pub running_now: u32,
+    pub running_int: f64,
     last: SimTime,
+    /// Totals at the last time-series sample.
+    mark: [f64; 5],
     /// Services: time below the speed target, and time running.
     pub below_target_ms: f64,
     pub service_run_ms: f64,
@@ -142,12 +163,48 @@ pub struct ClassStats {
 }
 
 impl ClassStats {
-    pub fn set_pending(&mut self, now: SimTime, delta: i32) {
+    /// Brings the queue-depth and running integrals up to `now`.
+    pub fn advance(&mut self, now: SimTime) {
         if now > self.last {
-            self.pending_int += f64::from(self.pending_now) * (now - self.last) as f64;
+            let dt = (now - self.last) as f64;
+            self.pending_int += f64::from(self.pending_now) * dt;
+            self.running_int += f64::from(self.running_now) * dt;
             self.last = now;
         }
+    }
+
+    pub fn set_pending(&mut self, now: SimTime, delta: i32) {
+        self.advance(now);
         self.pending_now = self.pending_now.saturating_add_signed(delta);
+    }
+
+    pub fn set_running(&mut self, now: SimTime, delta: i32) {
+        self.advance(now);
+        self.running_now = self.running_now.saturating_add_signed(delta);
+    }
+
+    /// Closes a time-series bucket [from, now]. Jobs' progress must be up to date.
+    pub fn sample(&mut self, class: &str, from: SimTime, now: SimTime) -> ClassSample {
+        self.advance(now);
+        let totals = [
+            self.pending_int,
+            self.running_int,
+            self.useful_ms,
+            self.below_target_ms,
+            self.service_run_ms,
+        ];
+        let d: Vec<f64> = totals.iter().zip(&self.mark).map(|(a, b)| a - b).collect();
+        self.mark = totals;
+        let span = (now - from).max(1) as f64;
+        ClassSample {
+            t_start_s: from as f64 / 1000.0,
+            t_end_s: now as f64 / 1000.0,
+            class: class.to_string(),
+            running_jobs: d[1] / span,
+            queue_depth: d[0] / span,
+            useful_ref_gpu_hours: d[2] / 3_600_000.0,
+            below_speed_target: (d[4] > 0.0).then(|| d[3] / d[4]),
+        }
     }
 
     pub fn count(&mut self, s: JobState) {
@@ -184,7 +241,7 @@ mod tests {
         };
         p.advance(10);
         p.alloc_now = 2.0;
-        let s = p.sample("x", 0, 40);
+        let s = p.sample("x", "exclusive", 0, 40);
         assert!((s.allocation - 0.875).abs() < 1e-12);
     }
 }

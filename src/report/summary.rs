@@ -176,28 +176,6 @@ pub struct CostSummary {
     pub by_model: BTreeMap<String, ModelCost>,
 }
 
-fn sharing_text(kind: &PoolKind) -> String {
-    match kind {
-        PoolKind::Exclusive => "exclusive".into(),
-        PoolKind::Fractional => "fractional".into(),
-        PoolKind::TimeSlicing { replicas, .. } => format!("time_slicing x{replicas}"),
-        PoolKind::Mig {
-            instances,
-            profiles,
-            ..
-        } => {
-            let counts: Vec<String> = profiles
-                .iter()
-                .map(|p| {
-                    let n = instances.iter().filter(|i| &i.profile == p).count();
-                    format!("{n}x{p}")
-                })
-                .collect();
-            format!("mig {}", counts.join("+"))
-        }
-    }
-}
-
 /// MIG placements as `profile@start`, e.g. `3g.40gb@4 2g.20gb@0 2g.20gb@2`.
 fn layout_text(kind: &PoolKind) -> Option<String> {
     match kind {
@@ -226,7 +204,7 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
         pools.push(PoolSummary {
             name: p.name.clone(),
             gpu: p.model.name.clone(),
-            sharing: sharing_text(&r.final_kinds[i]),
+            sharing: r.final_kinds[i].describe(),
             mig_layout: layout_text(&r.final_kinds[i]),
             gpus,
             gpus_avg: s.gpus_int / span,

@@ -85,6 +85,9 @@ pub fn render(s: &Summary) -> String {
         "p99",
         "queue",
         "OOM",
+        "preempted",
+        "evicted",
+        "fallback",
         "cost $",
         "below target",
     ]);
@@ -100,6 +103,9 @@ pub fn render(s: &Summary) -> String {
             secs(c.wait.p99_s),
             format!("{:.1}", c.queue_depth),
             c.oom_failures.to_string(),
+            c.preemptions.to_string(),
+            c.evictions.to_string(),
+            c.fallbacks.to_string(),
             format!("{:.0}", c.cost_usd),
             c.below_speed_target.map(pct).unwrap_or_else(|| "-".into()),
         ]);
@@ -117,6 +123,27 @@ pub fn render(s: &Summary) -> String {
     out.push('\n');
     for (why, n) in &s.unschedulable {
         out.push_str(&format!("unschedulable x{n}: {why}\n"));
+    }
+    for ns in &s.namespaces {
+        let quota: Vec<String> = ns.quota.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        out.push_str(&format!(
+            "namespace {} quota {}: {} jobs blocked for {:.1} h in all ({} refusals)\n",
+            ns.name,
+            quota.join(","),
+            ns.quota_blocked_jobs,
+            ns.quota_blocked_hours,
+            ns.quota_refusals
+        ));
+    }
+    for op in &s.operations {
+        out.push_str(&format!(
+            "at {:.1} h: {} {}: {} ({} jobs evicted)\n",
+            op.at_s / 3600.0,
+            op.kind,
+            op.pool,
+            op.detail,
+            op.evicted_jobs
+        ));
     }
     out
 }

@@ -1,7 +1,7 @@
 //! Atomic output folder: every file goes to `NAME.tmp` first and is renamed on `commit`.
 
 use super::summary::Summary;
-use crate::metrics::{JobRecord, Sample};
+use crate::metrics::{ClassSample, JobRecord, Sample};
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -111,11 +111,12 @@ struct ClassRow<'a> {
     below_speed_target: Option<f64>,
 }
 
-/// Writes `summary.json`, `pools.csv` and `classes.csv`.
+/// Writes `summary.json`, `pools.csv`, `classes.csv` and `classes_ts.csv`.
 pub fn write_tables(
     out: &mut OutputDir,
     summary: &Summary,
     samples: &[Sample],
+    class_samples: &[ClassSample],
 ) -> Result<(), String> {
     let mut f = out.open("summary.json")?;
     serde_json::to_writer_pretty(&mut f, summary).map_err(|e| format!("summary.json: {e}"))?;
@@ -123,6 +124,7 @@ pub fn write_tables(
         .and_then(|_| f.flush())
         .map_err(|e| format!("summary.json: {e}"))?;
     write_csv(out, "pools.csv", samples)?;
+    write_csv(out, "classes_ts.csv", class_samples)?;
     let rows: Vec<ClassRow> = summary
         .classes
         .iter()

@@ -73,6 +73,7 @@ impl Simulation<'_> {
             namespaces: self.namespaces,
             ops: self.ops,
             samples: self.samples,
+            class_samples: self.class_samples,
             states: self.states,
             events: self.q.popped(),
             end,

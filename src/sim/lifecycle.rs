@@ -99,7 +99,9 @@ impl Simulation<'_> {
             )
         };
         self.job_cost[pool as usize] += cost;
-        self.classes[class as usize].cost += cost;
+        let cs = &mut self.classes[class as usize];
+        cs.cost += cost;
+        cs.set_running(now, -1);
         self.world.cluster.release(slot, &holdings, mem);
         let prios = &mut self.pool_prios[pool as usize];
         if let Some(n) = prios.get_mut(&priority) {

@@ -17,7 +17,7 @@ pub mod speed;
 pub use setup::{Class, World};
 
 use crate::engine::EventQueue;
-use crate::metrics::{ClassStats, JobRecord, JobState, PoolStats, Sample};
+use crate::metrics::{ClassSample, ClassStats, JobRecord, JobState, PoolStats, Sample};
 use crate::sched::quota::Quotas;
 use crate::sched::{PendingQueues, PlacementPolicy, ShapeFit, policy};
 use crate::trace::{RequestSpec, TraceJob};
@@ -90,6 +90,7 @@ pub struct RunResult {
     pub namespaces: BTreeMap<String, NamespaceStats>,
     pub ops: Vec<OpRecord>,
     pub samples: Vec<Sample>,
+    pub class_samples: Vec<ClassSample>,
     /// Jobs per final state.
     pub states: BTreeMap<JobState, u64>,
     /// Events popped from the queue (stale ones included).
@@ -128,6 +129,7 @@ pub struct Simulation<'a> {
     namespaces: BTreeMap<String, NamespaceStats>,
     ops: Vec<OpRecord>,
     samples: Vec<Sample>,
+    class_samples: Vec<ClassSample>,
     last_sample: SimTime,
     source: JobSource<'a>,
     sink: RecordSink<'a>,
@@ -172,6 +174,7 @@ impl<'a> Simulation<'a> {
             namespaces: BTreeMap::new(),
             ops: Vec::new(),
             samples: Vec::new(),
+            class_samples: Vec::new(),
             last_sample: 0,
             source,
             sink,
@@ -283,11 +286,26 @@ impl<'a> Simulation<'a> {
         self.jobs[slot as usize].as_mut().expect("live job slot")
     }
 
+    /// Closes a time-series bucket. Placed jobs' progress is brought up to date first, so work
+    /// lands in the bucket where it was done.
     fn close_bucket(&mut self, now: SimTime) {
+        for slot in 0..self.jobs.len() as u32 {
+            let placed = self
+                .live(slot)
+                .is_some_and(|j| matches!(j.phase, Phase::Running | Phase::Terminating));
+            if placed {
+                self.progress(slot, now);
+            }
+        }
         for (i, ps) in self.pools.iter_mut().enumerate() {
             let p = &self.world.cluster.pools[i];
-            let s = ps.sample(&p.name, self.last_sample, now);
+            let s = ps.sample(&p.name, &p.kind.describe(), self.last_sample, now);
             self.samples.push(s);
+        }
+        for (i, cs) in self.classes.iter_mut().enumerate() {
+            let name = &self.world.classes[i].name;
+            let s = cs.sample(name, self.last_sample, now);
+            self.class_samples.push(s);
         }
         self.last_sample = now;
     }

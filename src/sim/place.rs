@@ -145,6 +145,7 @@ impl Simulation<'_> {
         ps.running_now += 1;
         ps.started += 1;
         let cs = &mut self.classes[class as usize];
+        cs.set_running(now, 1);
         if colocated {
             ps.colocated_replicas += 1;
             cs.colocated_replicas += 1;

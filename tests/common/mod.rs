@@ -159,3 +159,27 @@ pub fn assert_times(o: &Outcome, id: u64, start_s: f64, end_s: f64) {
         &format!("job {id} wait"),
     );
 }
+
+// Helpers for k8s_semantics.rs and k8s_events.rs.
+
+impl Outcome {
+    /// The summary row of namespace `name` (namespaces with a ResourceQuota only).
+    pub fn namespace(&self, name: &str) -> &slicesim::report::summary::NamespaceSummary {
+        self.summary
+            .namespaces
+            .iter()
+            .find(|n| n.name == name)
+            .unwrap_or_else(|| panic!("no namespace {name}"))
+    }
+}
+
+/// Every validation problem of `yaml` (parsed as `test.yaml`; trace paths resolve against `.`).
+pub fn problems_of(yaml: &str) -> Vec<slicesim::scenario::Problem> {
+    let sc = scenario::parse(yaml, "test.yaml").unwrap_or_else(|e| panic!("parses: {e}"));
+    scenario::validate(&sc, yaml, std::path::Path::new("."))
+}
+
+/// Dollars for holding `share` of one GPU priced `price` $/h for `secs` seconds.
+pub fn usd(price: f64, share: f64, secs: f64) -> f64 {
+    price * share * secs / 3600.0
+}
