@@ -158,6 +158,8 @@ pub struct ClassStats {
     /// Times a job of the class was preempted / evicted by a drain or reconfiguration.
     pub preemptions: u64,
     pub evictions: u64,
+    /// Reference GPU-ms of work lost by this class's jobs to preemption.
+    pub preemption_lost_ms: f64,
     /// Placements holding two or more replicas of one physical GPU (no extra compute).
     pub colocated_replicas: u64,
 }

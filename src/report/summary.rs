@@ -144,6 +144,8 @@ pub struct ClassSummary {
     pub oom_failures: u64,
     pub failures: u64,
     pub preemptions: u64,
+    /// Work lost to preemption (since the victims' last checkpoints).
+    pub preemption_lost_ref_gpu_hours: f64,
     pub evictions: u64,
     /// Jobs whose first start was in a pool other than their first choice.
     pub fallbacks: u64,
@@ -259,6 +261,7 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
             oom_failures: s.ooms,
             failures: s.failures,
             preemptions: s.preemptions,
+            preemption_lost_ref_gpu_hours: ms_to_hours_f(s.preemption_lost_ms),
             evictions: s.evictions,
             fallbacks: s.fallbacks,
             colocated_replica_placements: s.colocated_replicas,

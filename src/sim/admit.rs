@@ -124,6 +124,7 @@ impl Simulation<'_> {
             nominated_until: 0,
             preemptions: 0,
             evictions: 0,
+            preempted_now: false,
             batch: c.kind == JobKind::Batch,
             work: tj.duration as f64,
             devices: f64::from(request.count().max(1)),

@@ -44,6 +44,8 @@ pub struct Job {
     pub nominated_until: SimTime,
     pub preemptions: u32,
     pub evictions: u32,
+    /// The current termination is a preemption (not a drain).
+    pub preempted_now: bool,
     pub batch: bool,
     /// Batch: work in reference-ms per device; service: run time in ms.
     pub work: f64,

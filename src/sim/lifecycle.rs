@@ -214,6 +214,7 @@ impl Simulation<'_> {
         let stamp = {
             let job = self.job(slot);
             job.phase = Phase::Terminating;
+            job.preempted_now = preempted;
             if preempted {
                 job.preemptions += 1;
             } else {
@@ -240,7 +241,14 @@ impl Simulation<'_> {
     /// The grace period is over: the pod is gone; the job restarts after `restart_delay`.
     pub(super) fn on_terminated(&mut self, slot: u32, now: SimTime) {
         self.unplace(slot, now);
-        self.lose_work(slot);
+        let lost = self.lose_work(slot);
+        let (class, preempted) = {
+            let j = self.live(slot).expect("live");
+            (j.class, j.preempted_now)
+        };
+        if preempted {
+            self.classes[class as usize].preemption_lost_ms += lost;
+        }
         let delay = self.world.params.restart_delay.ms();
         self.backoff(slot, now + delay);
     }
