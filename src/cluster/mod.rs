@@ -112,6 +112,8 @@ pub struct Pool {
     /// USD per GPU-hour.
     pub price: f64,
     pub labels: BTreeMap<String, String>,
+    /// Labels as the scenario wrote them (`labels` may add the GPU operator's).
+    pub spec_labels: BTreeMap<String, String>,
     pub taints: Vec<Taint>,
     pub kind: PoolKind,
     pub first_node: u32,
@@ -125,6 +127,8 @@ pub struct Pool {
     pub down: Vec<u32>,
     /// Nodes `0..present` exist; the rest were removed by a resize (or not yet added).
     pub present: u32,
+    /// Per node: being removed by a resize (cordoned until it is gone).
+    pub leaving: Vec<bool>,
 }
 
 impl Pool {
@@ -135,7 +139,7 @@ impl Pool {
 
     /// Can new pods be placed on pool-local `node`?
     pub fn schedulable(&self, node: u32) -> bool {
-        node < self.present && self.down[node as usize] == 0
+        node < self.present && self.down[node as usize] == 0 && !self.leaving[node as usize]
     }
 
     /// Global GPU numbers of pool-local node `node`.
@@ -152,6 +156,8 @@ pub struct PoolDef {
     pub model: GpuModel,
     pub price: f64,
     pub labels: BTreeMap<String, String>,
+    /// Labels as the scenario wrote them (`labels` may add the GPU operator's).
+    pub spec_labels: BTreeMap<String, String>,
     pub taints: Vec<Taint>,
     pub kind: PoolKind,
     /// Nodes the pool can ever have (its largest size over the run).
@@ -208,6 +214,7 @@ impl Cluster {
             model,
             price,
             labels,
+            spec_labels,
             taints,
             kind,
             node_count,
@@ -240,6 +247,7 @@ impl Cluster {
             model,
             price,
             labels,
+            spec_labels,
             taints,
             kind,
             first_node,
@@ -248,6 +256,7 @@ impl Cluster {
             first_gpu,
             free,
             down: vec![0; node_count as usize],
+            leaving: vec![false; node_count as usize],
             present: node_count,
         });
         // Nodes reserved for a later resize start absent.
@@ -269,6 +278,14 @@ impl Cluster {
         for n in nodes {
             let d = &mut self.pools[pool as usize].down[n as usize];
             *d = d.saturating_add_signed(delta);
+            self.refresh_node(pool, n);
+        }
+    }
+
+    /// Marks `nodes` of `pool` as leaving (being removed by a resize) or not.
+    pub fn set_leaving(&mut self, pool: u32, nodes: std::ops::Range<u32>, leaving: bool) {
+        for n in nodes {
+            self.pools[pool as usize].leaving[n as usize] = leaving;
             self.refresh_node(pool, n);
         }
     }

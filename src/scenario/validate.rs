@@ -8,7 +8,9 @@ use super::schema::{
 use crate::catalog::{Catalog, LayoutError, solve};
 use crate::cluster::Cluster;
 use crate::sched::{PodSpec, fit_shape};
-use crate::sim::setup::{DEFAULT_REFERENCE_GPU, canonical_prices, pool_def, pool_kind};
+use crate::sim::setup::{
+    DEFAULT_REFERENCE_GPU, canonical_prices, future_pools, pool_def, pool_kind,
+};
 use crate::trace::RequestSpec;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -193,7 +195,7 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
             &prio_names,
         );
         if pool_ok {
-            check_class_fits(&mut ck, &cluster, c, &path, &pool_names);
+            check_class_fits(&mut ck, &cluster, sc, c, &path, &pool_names);
         }
     }
     if sc.classes.is_empty() {
@@ -526,6 +528,7 @@ fn check_class(
 fn check_class_fits(
     ck: &mut Checker,
     cluster: &Cluster,
+    sc: &Scenario,
     c: &ClassSpec,
     path: &FieldPath,
     pools: &BTreeMap<&str, usize>,
@@ -546,7 +549,19 @@ fn check_class_fits(
         tolerations: &c.tolerations,
     };
     let fit = fit_shape(&cluster.pools, &candidates, &pod);
-    if let Some(reason) = fit.unschedulable_reason() {
+    let ix = |name: &str| pools.get(name).map(|&i| i as u32);
+    let later = fit.pools.is_empty()
+        && future_pools(&cluster.pools, &sc.events, ix)
+            .any(|ps| !fit_shape(&ps, &candidates, &pod).pools.is_empty());
+    if later {
+        ck.warn(
+            path,
+            format!(
+                "class {} fits no pool until a scheduled reconfiguration: its jobs wait until then",
+                c.name
+            ),
+        );
+    } else if let Some(reason) = fit.unschedulable_reason() {
         ck.error(
             path,
             format!("class {} can never be scheduled: {reason}", c.name),

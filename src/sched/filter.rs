@@ -10,10 +10,19 @@ use crate::scenario::schema::{MigStrategy, NodeSelectorRequirement, Toleration};
 use crate::trace::RequestSpec;
 use std::collections::BTreeMap;
 
+/// A pool a shape can use: its number, what the pod needs there, and its position in the
+/// class's preference list (fallback waits count positions in that list).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitPool {
+    pub pool: u32,
+    pub need: Need,
+    pub rank: usize,
+}
+
 /// Where a shape may run, in preference order, and why the other pools were ruled out.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShapeFit {
-    pub pools: Vec<(u32, Need)>,
+    pub pools: Vec<FitPool>,
     pub rejected: Vec<String>,
 }
 
@@ -251,9 +260,13 @@ fn fractional_need(pool: &Pool, milli: u32, count: u32, mem: f64) -> Result<Need
 /// Resolves a shape against `candidates` (pool numbers in preference order).
 pub fn fit_shape(pools: &[Pool], candidates: &[u32], pod: &PodSpec) -> ShapeFit {
     let mut fit = ShapeFit::default();
-    for &p in candidates {
+    for (rank, &p) in candidates.iter().enumerate() {
         match check_pool(&pools[p as usize], pod) {
-            Ok(need) => fit.pools.push((p, need)),
+            Ok(need) => fit.pools.push(FitPool {
+                pool: p,
+                need,
+                rank,
+            }),
             Err(why) => fit.rejected.push(why),
         }
     }

@@ -10,6 +10,6 @@ pub mod preemption;
 pub mod queue;
 pub mod quota;
 
-pub use filter::{PodSpec, ShapeFit, fit_shape};
+pub use filter::{FitPool, PodSpec, ShapeFit, fit_shape};
 pub use policy::{PlacementPolicy, policy};
 pub use queue::{PendingQueues, QueueKey};

@@ -132,6 +132,23 @@ impl PendingQueues {
         true
     }
 
+    /// Is `shape` waiting for capacity (its head did not fit and nothing changed since)?
+    pub fn is_blocked(&self, shape: u32) -> bool {
+        self.shape_len(shape) > 0 && !self.dirty[shape as usize]
+    }
+
+    /// The job queued in `shape` right after `after` (or its head when `after` is None).
+    pub fn next_in_shape(&self, shape: u32, after: Option<QueueKey>) -> Option<QueueKey> {
+        let q = self.shapes.get(shape as usize)?;
+        match after {
+            None => q.first().copied(),
+            Some(k) => q
+                .range((std::ops::Bound::Excluded(k), std::ops::Bound::Unbounded))
+                .next()
+                .copied(),
+        }
+    }
+
     /// Jobs waiting in `shape`.
     pub fn shape_len(&self, shape: u32) -> usize {
         self.shapes.get(shape as usize).map_or(0, |s| s.len())

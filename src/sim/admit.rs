@@ -1,7 +1,8 @@
 //! Arrivals: reading the trace, admission against namespace quotas, request shapes, queues.
 
 use super::job::{Job, Phase};
-use super::{Class, Event, Shape, Simulation};
+use super::setup::future_pools;
+use super::{Class, Event, Shape, ShapeKey, Simulation};
 use crate::metrics::{JobRecord, JobState};
 use crate::scenario::schema::{JobKind, QuotaAdmission};
 use crate::sched::quota::Admission;
@@ -151,10 +152,14 @@ impl Simulation<'_> {
             failures: 0,
             ooms: 0,
             placed_ever: false,
+            last_placement: None,
         };
-        let shape = self.shape_for(class_ix, &request, mem);
+        let shape = self.shape_for(class_ix, &request, mem, priority, can_preempt);
         let slot = self.alloc_slot(Job { shape, ..job });
-        if let Some(reason) = self.shapes[shape as usize].fit.unschedulable_reason() {
+        let s = &self.shapes[shape as usize];
+        if let Some(reason) = s.fit.unschedulable_reason()
+            && !s.fits_after_reconfiguration
+        {
             return self.retire(slot, JobState::Unschedulable, now, reason);
         }
         self.try_admit(slot, now)
@@ -269,21 +274,39 @@ impl Simulation<'_> {
         }
     }
 
-    fn shape_for(&mut self, class: u32, request: &RequestSpec, mem: f64) -> u32 {
-        let key = (class, request.clone(), (mem * 1024.0).round() as u64);
+    /// Jobs of one shape are interchangeable for the scheduler: same class, request, memory
+    /// and priority (so a blocked shape never hides a job that could preempt).
+    fn shape_for(
+        &mut self,
+        class: u32,
+        request: &RequestSpec,
+        mem: f64,
+        priority: i32,
+        can_preempt: bool,
+    ) -> u32 {
+        let key = ShapeKey {
+            class,
+            request: request.clone(),
+            mem_mib: (mem * 1024.0).round() as u64,
+            priority,
+            can_preempt,
+        };
         if let Some(&s) = self.shape_ix.get(&key) {
             return s;
         }
         let fit = self.fit_of(class, request, mem);
+        let fits_after_reconfiguration =
+            fit.pools.is_empty() && self.fits_later(class, request, mem);
         let ix = self.shapes.len() as u32;
-        for (p, _) in &fit.pools {
-            self.shapes_by_pool[*p as usize].push(ix);
+        for fp in &fit.pools {
+            self.shapes_by_pool[fp.pool as usize].push(ix);
         }
         self.shapes.push(Shape {
             class,
             request: request.clone(),
             mem,
             fit,
+            fits_after_reconfiguration,
         });
         self.shape_ix.insert(key, ix);
         ix
@@ -307,13 +330,37 @@ impl Simulation<'_> {
         fit_shape(&self.world.cluster.pools, &c.pools, &pod)
     }
 
+    /// Would the request fit once a scenario reconfiguration still to come has happened? Such a
+    /// pod stays pending (Kubernetes keeps it) instead of being reported unschedulable.
+    fn fits_later(&self, class: u32, request: &RequestSpec, mem: f64) -> bool {
+        let now = self.q.now();
+        let c = &self.world.classes[class as usize];
+        let pod = PodSpec {
+            request,
+            mem_gib: mem,
+            node_selector: &c.node_selector,
+            node_affinity: &c.node_affinity,
+            tolerations: &c.tolerations,
+        };
+        let upcoming: Vec<_> = self
+            .world
+            .events
+            .iter()
+            .filter(|e| e.at().ms() > now)
+            .cloned()
+            .collect();
+        let ix = |name: &str| self.world.pool_ix.get(name).copied();
+        future_pools(&self.world.cluster.pools, &upcoming, ix)
+            .any(|pools| !fit_shape(&pools, &c.pools, &pod).pools.is_empty())
+    }
+
     /// First pool a shape would use: where its queue depth is reported.
     pub(super) fn home_pool(&self, shape: u32) -> Option<u32> {
         self.shapes[shape as usize]
             .fit
             .pools
             .first()
-            .map(|(p, _)| *p)
+            .map(|fp| fp.pool)
     }
 
     pub(super) fn enqueue(&mut self, slot: u32, now: SimTime) {
@@ -338,6 +385,12 @@ impl Simulation<'_> {
             ps.pending_now += 1;
         }
         self.schedule_fallback_tick(slot, now);
+        // Joining a blocked shape means failing the same filter as its head: like any pod that
+        // fails to schedule, it may preempt for itself right away.
+        if self.pending.is_blocked(shape) {
+            let allowed = self.allowed_pools(slot, now);
+            self.try_preempt(slot, allowed, now);
+        }
     }
 
     pub(super) fn dequeued(&mut self, slot: u32, now: SimTime) {

@@ -84,6 +84,9 @@ pub struct Job {
     pub failures: u32,
     pub ooms: u32,
     pub placed_ever: bool,
+    /// Where its last placement was (pool, devices), written when it left its devices: a later
+    /// reconfiguration changes what the instance numbers mean.
+    pub last_placement: Option<(String, String)>,
 }
 
 impl Job {
@@ -92,7 +95,12 @@ impl Job {
         if self.batch { self.speed } else { 1.0 }
     }
 
-    /// Where its last placement was, for the record.
+    /// Does it hold devices now?
+    pub fn is_placed(&self) -> bool {
+        matches!(self.phase, Phase::Running | Phase::Terminating)
+    }
+
+    /// Where its current placement is, for the record.
     pub fn placement_text(&self, cluster: &Cluster) -> (String, String) {
         if !self.placed_ever {
             return (String::new(), String::new());
@@ -130,7 +138,10 @@ impl Job {
         cluster: &Cluster,
         reason: String,
     ) -> JobRecord {
-        let (pool, gpus) = self.placement_text(cluster);
+        let (pool, gpus) = match &self.last_placement {
+            Some(p) if !self.is_placed() => p.clone(),
+            _ => self.placement_text(cluster),
+        };
         let slowdown = (state == JobState::Completed && self.work > 0.0)
             .then(|| (end - self.submit) as f64 / self.work);
         JobRecord {

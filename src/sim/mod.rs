@@ -102,11 +102,22 @@ pub struct RunResult {
     pub final_kinds: Vec<crate::cluster::PoolKind>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct ShapeKey {
+    class: u32,
+    request: RequestSpec,
+    mem_mib: u64,
+    priority: i32,
+    can_preempt: bool,
+}
+
 struct Shape {
     class: u32,
     request: RequestSpec,
     mem: f64,
     fit: ShapeFit,
+    /// Fits nowhere now, but will after a scheduled reconfiguration.
+    fits_after_reconfiguration: bool,
 }
 
 pub struct Simulation<'a> {
@@ -116,7 +127,7 @@ pub struct Simulation<'a> {
     free_slots: Vec<u32>,
     pending: PendingQueues,
     shapes: Vec<Shape>,
-    shape_ix: BTreeMap<(u32, RequestSpec, u64), u32>,
+    shape_ix: BTreeMap<ShapeKey, u32>,
     shapes_by_pool: Vec<Vec<u32>>,
     gauges: Vec<GpuGauges>,
     pools: Vec<PoolStats>,
@@ -128,6 +139,8 @@ pub struct Simulation<'a> {
     quota_queues: BTreeMap<String, BTreeSet<crate::sched::QueueKey>>,
     namespaces: BTreeMap<String, NamespaceStats>,
     ops: Vec<OpRecord>,
+    /// Per pool: the node count the latest resize asked for.
+    resize_target: Vec<u32>,
     samples: Vec<Sample>,
     class_samples: Vec<ClassSample>,
     last_sample: SimTime,
@@ -152,6 +165,7 @@ impl<'a> Simulation<'a> {
         let nclasses = world.classes.len();
         let policy = policy(world.policy);
         let quotas = Quotas::new(world.quotas.clone());
+        let resize_target = world.cluster.pools.iter().map(|p| p.present).collect();
         let mut pools = vec![PoolStats::default(); npools];
         for (ps, p) in pools.iter_mut().zip(&world.cluster.pools) {
             ps.gpus_now = p.gpu_count();
@@ -173,6 +187,7 @@ impl<'a> Simulation<'a> {
             quota_queues: BTreeMap::new(),
             namespaces: BTreeMap::new(),
             ops: Vec::new(),
+            resize_target,
             samples: Vec::new(),
             class_samples: Vec::new(),
             last_sample: 0,

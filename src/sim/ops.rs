@@ -1,7 +1,7 @@
 //! Timed operations: maintenance drains, MIG reconfiguration, pool resizing.
 
 use super::job::Phase;
-use super::setup::pool_kind;
+use super::setup::{effective_labels, pool_kind};
 use super::{Event, OpRecord, Simulation};
 use crate::cluster::PoolKind;
 use crate::scenario::schema::TimedEvent;
@@ -66,12 +66,16 @@ impl Simulation<'_> {
             TimedEvent::Resize { nodes, .. } => {
                 let cap = self.world.cluster.pools[pool as usize].node_count;
                 let nodes = (*nodes).min(cap);
+                self.resize_target[pool as usize] = nodes;
+                // Nodes a pending shrink was removing stay if the new size keeps them.
+                self.world.cluster.set_leaving(pool, 0..nodes, false);
                 if nodes >= present {
                     self.set_present(pool, nodes, now);
                     self.pool_changed(pool);
                     ("resize", format!("{present} -> {nodes} nodes"), 0)
                 } else {
-                    self.world.cluster.mark_down(pool, nodes..present, 1);
+                    self.pool_changed(pool);
+                    self.world.cluster.set_leaving(pool, nodes..present, true);
                     let evicted = self.evict_nodes(pool, nodes..present, now);
                     self.q.schedule(now + grace, Event::Shrunk { pool, nodes });
                     let detail = format!("{present} -> {nodes} nodes (after draining)");
@@ -131,6 +135,9 @@ impl Simulation<'_> {
         let all = 0..p.node_count;
         match pool_kind(&p.model, &sharing) {
             Ok(kind) => {
+                // The GPU operator relabels MIG single nodes for their new profile.
+                let labels = effective_labels(&p.spec_labels, &p.model, &kind);
+                self.world.cluster.pools[pool as usize].labels = labels;
                 self.world.cluster.reconfigure(pool, kind);
                 self.refit_shapes();
             }
@@ -158,20 +165,23 @@ impl Simulation<'_> {
         for ix in 0..self.shapes.len() {
             let s = &self.shapes[ix];
             let fit = self.fit_of(s.class, &s.request.clone(), s.mem);
-            for (p, _) in &fit.pools {
-                self.shapes_by_pool[*p as usize].push(ix as u32);
+            for fp in &fit.pools {
+                self.shapes_by_pool[fp.pool as usize].push(ix as u32);
             }
             self.shapes[ix].fit = fit;
             self.pending.mark_dirty(ix as u32);
         }
     }
 
+    /// A shrink's grace period is over: its nodes go, unless a later resize kept them (the
+    /// latest target wins) or a later shrink's pods are still leaving.
     pub(super) fn finish_shrink(&mut self, pool: u32, nodes: u32, now: SimTime) {
-        let old = self.world.cluster.pools[pool as usize].present;
-        self.set_present(pool, nodes, now);
-        self.world
-            .cluster
-            .mark_down(pool, nodes..old.max(nodes), -1);
+        let present = self.world.cluster.pools[pool as usize].present;
+        let keep = self.resize_target[pool as usize].max(nodes).min(present);
+        if keep < present {
+            self.world.cluster.set_leaving(pool, keep..present, false);
+            self.set_present(pool, keep, now);
+        }
     }
 
     fn set_present(&mut self, pool: u32, nodes: u32, now: SimTime) {

@@ -20,25 +20,25 @@ impl Simulation<'_> {
                 }
                 None => {
                     self.pending.block(shape);
-                    self.try_preempt(key.slot, allowed, now);
+                    self.preempt_for_shape(shape, now);
                 }
             }
         }
     }
 
-    /// How many of its shape's pools (in preference order) a pending job may use now: all of
-    /// them, or with `fallback_after` one more per full wait.
+    /// How many of its class's listed pools (in preference order) a pending job may use now:
+    /// all of them, or with `fallback_after` one more per full wait of its pending spell.
     pub(super) fn allowed_pools(&self, slot: u32, now: SimTime) -> usize {
         let job = self.live(slot).expect("live");
-        let n = self.shapes[job.shape as usize].fit.pools.len();
-        match self.world.classes[job.class as usize].fallback_after {
-            None => n,
-            Some(0) => n,
+        let class = &self.world.classes[job.class as usize];
+        let n = class.pools.len();
+        match class.fallback_after {
+            None | Some(0) => n,
             Some(w) => (1 + ((now - job.pending_since) / w) as usize).min(n),
         }
     }
 
-    /// Schedules the moment the job's next fallback pool opens, if there is one.
+    /// Schedules the moment the job's next fallback pool opens, if one it can use is left.
     pub(super) fn schedule_fallback_tick(&mut self, slot: u32, now: SimTime) {
         let job = self.live(slot).expect("live");
         let Some(w) = self.world.classes[job.class as usize]
@@ -48,33 +48,36 @@ impl Simulation<'_> {
             return;
         };
         let allowed = self.allowed_pools(slot, now);
-        if allowed >= self.shapes[job.shape as usize].fit.pools.len() {
-            return;
-        }
-        let at = job.pending_since + allowed as u64 * w;
-        let stamp = job.pending_stamp;
-        self.q.schedule(at, Event::FallbackTick { slot, stamp });
-    }
-
-    /// The first of the first `allowed` pools where the policy finds a node that fits, with the
-    /// pool's position in the preference list.
-    fn find_place(&self, shape: u32, allowed: usize) -> Option<(u32, usize, Vec<Holding>)> {
-        let cluster = &self.world.cluster;
-        for (choice, (pool, need)) in self.shapes[shape as usize]
+        // The next listed pool that this shape can use at all.
+        let next = self.shapes[job.shape as usize]
             .fit
             .pools
             .iter()
-            .take(allowed)
-            .enumerate()
-        {
-            let free = &cluster.pools[*pool as usize].free[need.index()];
+            .map(|fp| fp.rank)
+            .find(|&r| r >= allowed);
+        if let Some(rank) = next {
+            let at = job.pending_since + rank as u64 * w;
+            let stamp = job.pending_stamp;
+            self.q.schedule(at, Event::FallbackTick { slot, stamp });
+        }
+    }
+
+    /// The first usable pool, among those ranked below `allowed` in the class's list, where the
+    /// policy finds a node that fits; with the pool's rank.
+    fn find_place(&self, shape: u32, allowed: usize) -> Option<(u32, usize, Vec<Holding>)> {
+        let cluster = &self.world.cluster;
+        for fp in &self.shapes[shape as usize].fit.pools {
+            if fp.rank >= allowed {
+                break;
+            }
+            let free = &cluster.pools[fp.pool as usize].free[fp.need.index()];
             let mut found = None;
-            let picked = self.policy.pick(free, need.units(), &mut |node| {
-                found = cluster.fit_on_node(*pool, node, need);
+            let picked = self.policy.pick(free, fp.need.units(), &mut |node| {
+                found = cluster.fit_on_node(fp.pool, node, &fp.need);
                 found.is_some()
             });
             if picked.is_some() {
-                return found.map(|h| (*pool, choice, h));
+                return found.map(|h| (fp.pool, fp.rank, h));
             }
         }
         None

@@ -8,13 +8,32 @@ use crate::sched::preemption::{Candidate, NodeVictims, pick_node, select_victims
 use crate::units::SimTime;
 
 impl Simulation<'_> {
+    /// The head of `shape` does not fit. Jobs of the shape, in queue order, preempt for
+    /// themselves (as kube-scheduler's PostFilter runs for each pod that fails to schedule),
+    /// skipping jobs already waiting for their victims, until one finds no victims.
+    pub(super) fn preempt_for_shape(&mut self, shape: u32, now: SimTime) {
+        let mut at = None;
+        while let Some(key) = self.pending.next_in_shape(shape, at) {
+            at = Some(key);
+            let nominated = self.live(key.slot).expect("queued job").nominated_until > now;
+            if nominated {
+                continue;
+            }
+            let allowed = self.allowed_pools(key.slot, now);
+            if !self.try_preempt(key.slot, allowed, now) {
+                break;
+            }
+        }
+    }
+
     /// Looks for a node where evicting lower-priority pods makes the job fit, among the first
     /// `allowed` pools of its shape, and evicts the chosen victims.
-    pub(super) fn try_preempt(&mut self, slot: u32, allowed: usize, now: SimTime) {
+    /// Returns whether it evicted anything.
+    pub(super) fn try_preempt(&mut self, slot: u32, allowed: usize, now: SimTime) -> bool {
         let (prio, shape) = {
             let j = self.live(slot).expect("live");
             if !j.can_preempt || j.nominated_until > now {
-                return;
+                return false;
             }
             (j.priority, j.shape)
         };
@@ -22,8 +41,8 @@ impl Simulation<'_> {
             .fit
             .pools
             .iter()
-            .take(allowed)
-            .cloned()
+            .filter(|fp| fp.rank < allowed)
+            .map(|fp| (fp.pool, fp.need.clone()))
             .collect();
         let mut options: Vec<NodeVictims<(u32, u32)>> = Vec::new();
         for (pool, need) in pools {
@@ -53,7 +72,7 @@ impl Simulation<'_> {
             }
         }
         let Some(best) = pick_node(&options) else {
-            return;
+            return false;
         };
         for v in &options[best].victims {
             self.evict(v.id, now, true);
@@ -61,6 +80,7 @@ impl Simulation<'_> {
         // The preemptor waits for its victims to leave instead of preempting again meanwhile.
         let grace = self.world.params.termination_grace.ms();
         self.job(slot).nominated_until = now + grace + 1;
+        true
     }
 
     /// Running pods on a node with priority below `below`, each once.

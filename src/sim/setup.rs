@@ -2,7 +2,7 @@
 //! workload classes.
 
 use crate::catalog::{Catalog, GpuModel, solve};
-use crate::cluster::{Cluster, MigInstance, PoolDef, PoolKind};
+use crate::cluster::{Cluster, MigInstance, Pool, PoolDef, PoolKind};
 use crate::perf::PerfParams;
 use crate::scenario::schema::{
     ClassSpec, JobKind, MigShare, MigStrategy, ModelParams, NodeSelectorRequirement, PolicyName,
@@ -249,12 +249,34 @@ pub fn pool_def(
             _ => None,
         })
         .fold(p.nodes, u32::max);
-    let mut labels = p.labels.clone();
+    let labels = effective_labels(&p.labels, model, &kind);
+    PoolDef {
+        name: p.name.clone(),
+        model: model.clone(),
+        price,
+        labels,
+        spec_labels: p.labels.clone(),
+        taints: p.taints.clone(),
+        kind,
+        node_count,
+        gpus_per_node: p.gpus_per_node,
+        present: p.nodes,
+    }
+}
+
+/// A pool's node labels: the scenario's, plus what the GPU operator sets on MIG `single` nodes
+/// (`mig-profile` and `nvidia.com/gpu.product` with the MIG suffix) unless the scenario sets them.
+pub fn effective_labels(
+    labels: &BTreeMap<String, String>,
+    model: &GpuModel,
+    kind: &PoolKind,
+) -> BTreeMap<String, String> {
+    let mut labels = labels.clone();
     if let PoolKind::Mig {
         strategy: MigStrategy::Single,
         profiles,
         ..
-    } = &kind
+    } = kind
         && let [profile] = profiles.as_slice()
     {
         labels
@@ -264,17 +286,36 @@ pub fn pool_def(
             .entry("nvidia.com/gpu.product".into())
             .or_insert_with(|| format!("{}-MIG-{profile}", model.name));
     }
-    PoolDef {
-        name: p.name.clone(),
-        model: model.clone(),
-        price,
-        labels,
-        taints: p.taints.clone(),
-        kind,
-        node_count,
-        gpus_per_node: p.gpus_per_node,
-        present: p.nodes,
-    }
+    labels
+}
+
+/// What `pool` will look like to the scheduler after being re-partitioned to `sharing` (kind
+/// and labels; the GPUs' state is not copied).
+pub fn reconfigured(pool: &Pool, sharing: &Sharing) -> Result<Pool, String> {
+    let kind = pool_kind(&pool.model, sharing)?;
+    let mut p = pool.clone();
+    p.labels = effective_labels(&p.spec_labels, &p.model, &kind);
+    p.kind = kind;
+    Ok(p)
+}
+
+/// Pools as the scenario's reconfigurations will make them, one list per reconfiguration:
+/// a request that fits none of today's pools may fit one of these later.
+pub fn future_pools<'a>(
+    pools: &'a [Pool],
+    events: &'a [TimedEvent],
+    pool_ix: impl Fn(&str) -> Option<u32> + 'a,
+) -> impl Iterator<Item = Vec<Pool>> + 'a {
+    events.iter().filter_map(move |e| match e {
+        TimedEvent::Reconfigure { pool, sharing, .. } => {
+            let ix = pool_ix(pool)? as usize;
+            let changed = reconfigured(&pools[ix], sharing).ok()?;
+            let mut all = pools.to_vec();
+            all[ix] = changed;
+            Some(all)
+        }
+        _ => None,
+    })
 }
 
 /// The pool's sharing state, with MIG placements solved by the catalog's rules.

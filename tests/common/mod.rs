@@ -173,10 +173,13 @@ impl Outcome {
     }
 }
 
-/// Every validation problem of `yaml` (parsed as `test.yaml`; trace paths resolve against `.`).
+/// Every validation problem of `yaml` (parsed as `test.yaml`), validated in a temporary
+/// directory that holds a `trace.csv` (header only).
 pub fn problems_of(yaml: &str) -> Vec<slicesim::scenario::Problem> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("trace.csv"), "id,submit,class,duration\n").expect("trace");
     let sc = scenario::parse(yaml, "test.yaml").unwrap_or_else(|e| panic!("parses: {e}"));
-    scenario::validate(&sc, yaml, std::path::Path::new("."))
+    scenario::validate(&sc, yaml, dir.path())
 }
 
 /// Dollars for holding `share` of one GPU priced `price` $/h for `secs` seconds.
