@@ -186,7 +186,14 @@ impl ClassStats {
     }
 
     /// Closes a time-series bucket [from, now]. Jobs' progress must be up to date.
-    pub fn sample(&mut self, class: &str, from: SimTime, now: SimTime) -> ClassSample {
+    /// `has_target`: the class is a service with a speed target (else the column stays empty).
+    pub fn sample(
+        &mut self,
+        class: &str,
+        has_target: bool,
+        from: SimTime,
+        now: SimTime,
+    ) -> ClassSample {
         self.advance(now);
         let totals = [
             self.pending_int,
@@ -205,7 +212,7 @@ impl ClassStats {
             running_jobs: d[1] / span,
             queue_depth: d[0] / span,
             useful_ref_gpu_hours: d[2] / 3_600_000.0,
-            below_speed_target: (d[4] > 0.0).then(|| d[3] / d[4]),
+            below_speed_target: (has_target && d[4] > 0.0).then(|| d[3] / d[4]),
         }
     }
 

@@ -114,11 +114,14 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
     for (field, msg) in sc.model.perf().problems() {
         ck.error(&root.key("model").key(&field), msg);
     }
-    if sc.model.restart_backoff.ms() == 0 {
-        ck.error(
-            &root.key("model").key("restart_backoff"),
-            "must be longer than 0",
-        );
+    for (field, d) in [
+        ("restart_backoff", sc.model.restart_backoff),
+        ("quota_backoff", sc.model.quota_backoff),
+        ("quota_backoff_max", sc.model.quota_backoff_max),
+    ] {
+        if d.ms() < 1000 {
+            ck.error(&root.key("model").key(field), "must be at least 1s");
+        }
     }
     if sc.report.interval.ms() < 1000 {
         ck.error(&root.key("report").key("interval"), "must be at least 1s");
@@ -486,7 +489,13 @@ fn check_class(
     }
     if let Some(w) = c.fallback_after {
         let at = path.key("fallback_after");
-        if c.pools.len() < 2 {
+        // No `pools` means every pool, in file order.
+        let listed = if c.pools.is_empty() {
+            pools.len()
+        } else {
+            c.pools.len()
+        };
+        if listed < 2 {
             ck.warn(&at, "has no effect: the class lists fewer than two pools");
         } else if w.ms() == 0 {
             ck.warn(

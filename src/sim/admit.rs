@@ -216,11 +216,13 @@ impl Simulation<'_> {
                     QuotaAdmission::Reject => {
                         // The Job controller re-creates the pod after an exponential back-off.
                         let p = &self.world.params;
+                        // At least 1 s, so a zero setting cannot retry forever at one instant.
                         let delay = p
                             .quota_backoff
                             .ms()
                             .saturating_mul(1u64 << (refusals - 1).min(30))
-                            .min(p.quota_backoff_max.ms());
+                            .min(p.quota_backoff_max.ms())
+                            .max(1000);
                         let stamp = self.next_stamp();
                         self.job(slot).attempt_gen = stamp;
                         self.q
@@ -332,7 +334,7 @@ impl Simulation<'_> {
 
     /// Would the request fit once a scenario reconfiguration still to come has happened? Such a
     /// pod stays pending (Kubernetes keeps it) instead of being reported unschedulable.
-    fn fits_later(&self, class: u32, request: &RequestSpec, mem: f64) -> bool {
+    pub(super) fn fits_later(&self, class: u32, request: &RequestSpec, mem: f64) -> bool {
         let now = self.q.now();
         let c = &self.world.classes[class as usize];
         let pod = PodSpec {

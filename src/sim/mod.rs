@@ -318,8 +318,8 @@ impl<'a> Simulation<'a> {
             self.samples.push(s);
         }
         for (i, cs) in self.classes.iter_mut().enumerate() {
-            let name = &self.world.classes[i].name;
-            let s = cs.sample(name, self.last_sample, now);
+            let c = &self.world.classes[i];
+            let s = cs.sample(&c.name, c.speed_target.is_some(), self.last_sample, now);
             self.class_samples.push(s);
         }
         self.last_sample = now;

@@ -164,11 +164,14 @@ impl Simulation<'_> {
         }
         for ix in 0..self.shapes.len() {
             let s = &self.shapes[ix];
-            let fit = self.fit_of(s.class, &s.request.clone(), s.mem);
+            let (class, request, mem) = (s.class, s.request.clone(), s.mem);
+            let fit = self.fit_of(class, &request, mem);
             for fp in &fit.pools {
                 self.shapes_by_pool[fp.pool as usize].push(ix as u32);
             }
+            let later = fit.pools.is_empty() && self.fits_later(class, &request, mem);
             self.shapes[ix].fit = fit;
+            self.shapes[ix].fits_after_reconfiguration = later;
             self.pending.mark_dirty(ix as u32);
         }
     }

@@ -4,6 +4,7 @@ use super::job::Phase;
 use super::speed::holding_share;
 use super::{Event, Simulation};
 use crate::cluster::{Holding, PoolKind};
+use crate::trace::RequestSpec;
 use crate::units::SimTime;
 
 impl Simulation<'_> {
@@ -28,9 +29,15 @@ impl Simulation<'_> {
 
     /// How many of its class's listed pools (in preference order) a pending job may use now:
     /// all of them, or with `fallback_after` one more per full wait of its pending spell.
+    /// MIG workloads never fall back: a job asking for a MIG profile uses only the first listed
+    /// pool that can serve it.
     pub(super) fn allowed_pools(&self, slot: u32, now: SimTime) -> usize {
         let job = self.live(slot).expect("live");
         let class = &self.world.classes[job.class as usize];
+        let shape = &self.shapes[job.shape as usize];
+        if matches!(shape.request, RequestSpec::Mig { .. }) {
+            return shape.fit.pools.first().map_or(0, |fp| fp.rank + 1);
+        }
         let n = class.pools.len();
         match class.fallback_after {
             None | Some(0) => n,
@@ -100,9 +107,9 @@ impl Simulation<'_> {
         let price = p.price;
         let colocated =
             matches!(p.kind, PoolKind::TimeSlicing { .. }) && holdings.iter().any(|h| h.units > 1);
-        let (class, priority) = {
+        let (class, priority, shape) = {
             let j = self.live(slot).expect("live");
-            (j.class, j.priority)
+            (j.class, j.priority, j.shape)
         };
         let s = w.speed(class, pool);
         let mem = self.live(slot).expect("live").mem;
@@ -158,7 +165,13 @@ impl Simulation<'_> {
             cs.waits_ms.push(w);
             let name = self.world.cluster.pools[pool as usize].name.clone();
             *cs.ran_in.entry(name).or_default() += 1;
-            if choice > 0 {
+            // A fallback: not the first listed pool that could ever take it.
+            let first = self.shapes[shape as usize]
+                .fit
+                .pools
+                .first()
+                .map(|fp| fp.rank);
+            if first.is_some_and(|f| choice > f) {
                 cs.fallbacks += 1;
             }
         }
