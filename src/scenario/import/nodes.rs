@@ -465,6 +465,14 @@ fn read_node(
             .unwrap_or_default()
             .to_string();
         if let Some(l) = m.take("labels") {
+            if l.as_map().is_none() {
+                msgs.error(
+                    src,
+                    l.line,
+                    &m.path_of("labels"),
+                    format!("expected a mapping, found {}", l.kind()),
+                );
+            }
             for (k, v) in l.as_map().unwrap_or_default() {
                 let v = v.as_str().map_or_else(|| v.show(), str::to_string);
                 labels.insert(k.clone(), v);
@@ -503,6 +511,14 @@ fn read_node(
             .and_then(Node::as_bool)
             .unwrap_or(false);
         if let Some(ts) = s.take("taints") {
+            if ts.as_seq().is_none() {
+                msgs.error(
+                    src,
+                    ts.line,
+                    &s.path_of("taints"),
+                    format!("expected a list, found {}", ts.kind()),
+                );
+            }
             for (i, t) in ts.as_seq().unwrap_or_default().iter().enumerate() {
                 let tp = format!("{}[{i}]", s.path_of("taints"));
                 let key = t.get("key").and_then(Node::as_str);
@@ -553,9 +569,17 @@ fn read_node(
     if let Some(status) = f.take("status")
         && let Some(mut s) = Fields::new(status, &f.path_of("status"), src, msgs)
     {
-        let mut res = |n: Option<&Node>| {
+        let mut res = |n: Option<&Node>, path: String| {
             n.map(|n| {
                 let mut gpu = BTreeMap::new();
+                if n.as_map().is_none() {
+                    msgs.error(
+                        src,
+                        n.line,
+                        &path,
+                        format!("expected a mapping of resources, found {}", n.kind()),
+                    );
+                }
                 for (k, v) in n.as_map().unwrap_or_default() {
                     if k.starts_with("nvidia.com/") {
                         match v.as_count() {
@@ -565,7 +589,7 @@ fn read_node(
                             None => msgs.warn(
                                 src,
                                 v.line,
-                                &k.to_string(),
+                                &format!("{path}.{k}"),
                                 format!("node {name}: {} is not a whole number; ignored", v.show()),
                             ),
                         }
@@ -576,8 +600,8 @@ fn read_node(
                 gpu
             })
         };
-        allocatable = res(s.take("allocatable"));
-        capacity = res(s.take("capacity"));
+        allocatable = res(s.take("allocatable"), s.path_of("allocatable"));
+        capacity = res(s.take("capacity"), s.path_of("capacity"));
         s.ignore(&[
             "addresses",
             "conditions",

@@ -463,6 +463,15 @@ fn malformed_node_files_are_errors_with_positions() {
             "nodes.yaml:1: kind: expected a List of nodes (kubectl get nodes -o json) or a Node, found kind Pod"
         ]
     );
+    let bad_labels = Input {
+        name: "nodes.json".into(),
+        text: "{\"kind\": \"List\", \"items\": [\n{\"kind\": \"Node\", \"metadata\": {\"name\": \"x\", \"labels\": [\"gpu\"]}}\n]}\n".into(),
+    };
+    let out = run(&bad_labels, None, None);
+    assert_eq!(
+        out.msgs.errors,
+        vec!["nodes.json:2: items[0].metadata.labels: expected a mapping, found a list"]
+    );
     let bad_taint = list(&[node(
         "h",
         &[H100],
