@@ -1,5 +1,6 @@
 //! Scenario files: schema, loading with located errors, validation.
 
+pub mod import;
 pub mod locate;
 pub mod schema;
 pub mod validate;

@@ -1,0 +1,549 @@
+//! NVIDIA device-plugin configuration: a ConfigMap whose `data` holds named configs as YAML
+//! strings, or one bare config file (`version: v1`).
+//!
+//! Read: `flags.migStrategy` (none | single | mixed) and `sharing.timeSlicing` (`renameByDefault`,
+//! `failRequestsGreaterThanOne`, `resources[{name: nvidia.com/gpu, replicas}]`). Reported as
+//! unsupported: `sharing.mps`, time-slicing of MIG devices, renamed resources, per-device
+//! subsets and custom resource naming (`resources`).
+
+use super::Input;
+use super::tree::{Fields, Messages, Node, Src, parse_yaml};
+
+/// `flags.migStrategy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MigStrategyFlag {
+    None,
+    Single,
+    Mixed,
+}
+
+impl MigStrategyFlag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MigStrategyFlag::None => "none",
+            MigStrategyFlag::Single => "single",
+            MigStrategyFlag::Mixed => "mixed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "none" => Some(MigStrategyFlag::None),
+            "single" => Some(MigStrategyFlag::Single),
+            "mixed" => Some(MigStrategyFlag::Mixed),
+            _ => None,
+        }
+    }
+}
+
+/// Time-slicing of whole GPUs (`nvidia.com/gpu`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeSlicing {
+    pub replicas: u32,
+    pub rename_by_default: bool,
+    pub fail_requests_greater_than_one: bool,
+}
+
+/// One named device-plugin config, reduced to what the simulator uses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DevicePluginConfig {
+    /// The ConfigMap key, or `(file)` for a bare config file.
+    pub name: String,
+    pub mig_strategy: Option<MigStrategyFlag>,
+    pub time_slicing: Option<TimeSlicing>,
+    /// `sharing.mps` is set (not supported by the simulator).
+    pub mps: bool,
+    /// MIG resources given time-slicing replicas (not supported: a pool is MIG or time-sliced).
+    pub mig_time_slicing: Vec<String>,
+}
+
+/// Every config of the file and the one nodes without a `nvidia.com/device-plugin.config` label
+/// get.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DevicePluginConfigs {
+    pub file: String,
+    pub configs: Vec<DevicePluginConfig>,
+    pub default: Option<String>,
+    /// True for a ConfigMap, false for a bare config file.
+    pub config_map: bool,
+}
+
+impl DevicePluginConfigs {
+    pub fn get(&self, name: &str) -> Option<&DevicePluginConfig> {
+        self.configs.iter().find(|c| c.name == name)
+    }
+    pub fn default_config(&self) -> Option<&DevicePluginConfig> {
+        self.default.as_deref().and_then(|d| self.get(d))
+    }
+    pub fn names(&self) -> Vec<&str> {
+        self.configs.iter().map(|c| c.name.as_str()).collect()
+    }
+}
+
+/// The name a bare config file's single config gets.
+pub const BARE_CONFIG: &str = "(file)";
+
+/// Reads a device-plugin ConfigMap or bare config. `default` names the config for unlabelled
+/// nodes (as the GPU operator's `devicePlugin.config.default`); without it, a config named
+/// `default`, else the only config, is taken. Problems go to `msgs`; `None` after an error.
+pub fn parse(
+    input: &Input,
+    default: Option<&str>,
+    msgs: &mut Messages,
+) -> Option<DevicePluginConfigs> {
+    let src = Src::new(&input.name);
+    let root = match parse_yaml(&input.text) {
+        Ok(n) => n,
+        Err(e) => {
+            msgs.errors
+                .push(format!("{}: not valid YAML: {e}", input.name));
+            return None;
+        }
+    };
+    let errors_before = msgs.errors.len();
+    let is_config_map = root.get("kind").and_then(Node::as_str) == Some("ConfigMap")
+        || (root.get("data").is_some() && root.get("version").is_none());
+    let mut configs = Vec::new();
+    if is_config_map {
+        let mut top = Fields::new(&root, "", &src, msgs)?;
+        if let Some(k) = top.take("kind")
+            && k.as_str() != Some("ConfigMap")
+        {
+            msgs.error(
+                &src,
+                k.line,
+                "kind",
+                format!("expected ConfigMap, found {}", k.show()),
+            );
+        }
+        top.take("apiVersion");
+        if let Some(meta) = top.take("metadata") {
+            read_metadata(meta, &src, msgs);
+        }
+        match top.take("data").map(|d| (d, d.as_map())) {
+            Some((_, Some(entries))) => {
+                for (key, value) in entries {
+                    let path = format!("data.{key}");
+                    let Some(text) = value.as_str() else {
+                        msgs.error(
+                            &src,
+                            value.line,
+                            &path,
+                            format!(
+                                "expected a device-plugin config as a string, found {}",
+                                value.kind()
+                            ),
+                        );
+                        continue;
+                    };
+                    let mut doc = match parse_yaml(text) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            msgs.error(&src, value.line, &path, format!("embedded config is not valid YAML (lines counted from the start of the text): {e}"));
+                            continue;
+                        }
+                    };
+                    place_embedded(&mut doc, value.line, &input.text);
+                    let sub = Src {
+                        file: input.name.clone(),
+                        prefix: path.clone(),
+                    };
+                    if let Some(c) = read_config(&doc, key, &sub, msgs) {
+                        configs.push(c);
+                    }
+                }
+                if entries.is_empty() {
+                    msgs.error(&src, root.line, "data", "the ConfigMap holds no config");
+                }
+            }
+            Some((d, None)) => msgs.error(
+                &src,
+                d.line,
+                "data",
+                format!(
+                    "expected a mapping of config names to configs, found {}",
+                    d.kind()
+                ),
+            ),
+            None => msgs.error(
+                &src,
+                root.line,
+                "data",
+                "a device-plugin ConfigMap needs data",
+            ),
+        }
+        top.ignore(&["binaryData", "immutable"]);
+        top.finish(&src, msgs);
+    } else if let Some(c) = read_config(&root, BARE_CONFIG, &src, msgs) {
+        configs.push(c);
+    }
+    if msgs.errors.len() > errors_before {
+        return None;
+    }
+    let default = match default {
+        Some(d) => {
+            if !configs.iter().any(|c| c.name == d) {
+                msgs.errors.push(format!(
+                    "{}: the default device-plugin config {d} is not in the file (configs: {})",
+                    input.name,
+                    configs
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                return None;
+            }
+            Some(d.to_string())
+        }
+        None if configs.len() == 1 => Some(configs[0].name.clone()),
+        None => configs
+            .iter()
+            .find(|c| c.name == "default")
+            .map(|c| c.name.clone()),
+    };
+    Some(DevicePluginConfigs {
+        file: input.name.clone(),
+        configs,
+        default,
+        config_map: is_config_map,
+    })
+}
+
+/// Gives an embedded document the lines it has in the outer file. `key_line` is the line of
+/// its key: a block scalar (`key: |`) starts on the next line and keeps its line structure; a
+/// quoted string is placed on the key's line as a whole.
+pub fn place_embedded(doc: &mut Node, key_line: u64, outer: &str) {
+    let block = key_line >= 1
+        && outer.lines().nth((key_line - 1) as usize).is_some_and(|l| {
+            let l = l.trim_end();
+            let ind = l.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '+');
+            ind.ends_with('|') || ind.ends_with('>')
+        });
+    if block {
+        doc.shift_lines(key_line);
+    } else {
+        set_lines(doc, key_line);
+    }
+}
+
+fn set_lines(n: &mut Node, line: u64) {
+    n.line = line;
+    match &mut n.val {
+        super::tree::Val::Seq(v) => v.iter_mut().for_each(|c| set_lines(c, line)),
+        super::tree::Val::Map(v) => v.iter_mut().for_each(|(_, c)| set_lines(c, line)),
+        _ => {}
+    }
+}
+
+/// Kubernetes object metadata: only the name and namespace mean anything here.
+fn read_metadata(meta: &Node, src: &Src, msgs: &mut Messages) {
+    if let Some(mut m) = Fields::new(meta, "metadata", src, msgs) {
+        m.take("name");
+        m.take("namespace");
+        m.ignore(METADATA_IGNORED);
+        m.finish(src, msgs);
+    }
+}
+
+/// Object metadata fields that carry no meaning for a simulation.
+pub const METADATA_IGNORED: &[&str] = &[
+    "labels",
+    "annotations",
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "generation",
+    "managedFields",
+    "selfLink",
+    "ownerReferences",
+    "finalizers",
+];
+
+fn read_config(
+    doc: &Node,
+    name: &str,
+    src: &Src,
+    msgs: &mut Messages,
+) -> Option<DevicePluginConfig> {
+    let mut top = Fields::new(doc, "", src, msgs)?;
+    match top.take("version") {
+        Some(v) if v.as_str() == Some("v1") => {}
+        Some(v) => {
+            msgs.error(
+                src,
+                v.line,
+                "version",
+                format!("unsupported version {} (expected v1)", v.show()),
+            );
+            return None;
+        }
+        None => {
+            msgs.error(src, doc.line, "version", "missing (expected version: v1)");
+            return None;
+        }
+    }
+    let mut cfg = DevicePluginConfig {
+        name: name.to_string(),
+        mig_strategy: None,
+        time_slicing: None,
+        mps: false,
+        mig_time_slicing: Vec::new(),
+    };
+    if let Some(flags) = top.take("flags")
+        && let Some(mut f) = Fields::new(flags, "flags", src, msgs)
+    {
+        if let Some(s) = f.take("migStrategy") {
+            match s.as_str().and_then(MigStrategyFlag::parse) {
+                Some(m) => cfg.mig_strategy = Some(m),
+                None => msgs.error(
+                    src,
+                    s.line,
+                    "flags.migStrategy",
+                    format!("{} is not none, single or mixed", s.show()),
+                ),
+            }
+        }
+        f.ignore(&[
+            "failOnInitError",
+            "nvidiaDriverRoot",
+            "gdsEnabled",
+            "mofedEnabled",
+            "plugin",
+            "gfd",
+        ]);
+        f.finish(src, msgs);
+    }
+    if let Some(r) = top.take("resources") {
+        msgs.warn(
+            src,
+            r.line,
+            "resources",
+            "custom resource naming is not supported; the simulator assumes nvidia.com/gpu and nvidia.com/mig-<profile>",
+        );
+    }
+    if let Some(sharing) = top.take("sharing")
+        && let Some(mut s) = Fields::new(sharing, "sharing", src, msgs)
+    {
+        if let Some(ts) = s.take("timeSlicing") {
+            cfg.time_slicing = read_time_slicing(ts, src, msgs, &mut cfg.mig_time_slicing);
+        }
+        if let Some(mps) = s.take("mps") {
+            cfg.mps = true;
+            msgs.warn(src, mps.line, "sharing.mps", "MPS sharing is not supported by the simulator; nodes using this config are imported without it");
+        }
+        s.finish(src, msgs);
+    }
+    top.finish(src, msgs);
+    Some(cfg)
+}
+
+fn read_time_slicing(
+    ts: &Node,
+    src: &Src,
+    msgs: &mut Messages,
+    mig_time_slicing: &mut Vec<String>,
+) -> Option<TimeSlicing> {
+    let base = "sharing.timeSlicing";
+    let mut f = Fields::new(ts, base, src, msgs)?;
+    let flag = |f: &mut Fields, key: &str, msgs: &mut Messages| match f.take(key) {
+        None => false,
+        Some(v) => v.as_bool().unwrap_or_else(|| {
+            msgs.error(
+                src,
+                v.line,
+                &f.path_of(key),
+                format!("expected true or false, found {}", v.show()),
+            );
+            false
+        }),
+    };
+    let rename_by_default = flag(&mut f, "renameByDefault", msgs);
+    let fail_requests_greater_than_one = flag(&mut f, "failRequestsGreaterThanOne", msgs);
+    let mut replicas = None;
+    match f.take("resources") {
+        None => msgs.warn(src, ts.line, base, "no resources: nothing is time-sliced"),
+        Some(r) => match r.as_seq() {
+            None => msgs.error(
+                src,
+                r.line,
+                &f.path_of("resources"),
+                format!("expected a list, found {}", r.kind()),
+            ),
+            Some(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let path = format!("{base}.resources[{i}]");
+                    let Some(mut e) = Fields::new(item, &path, src, msgs) else {
+                        continue;
+                    };
+                    let name = e.take("name").and_then(Node::as_str).unwrap_or("");
+                    let count = match e.take("replicas") {
+                        Some(v) => match v.as_i64() {
+                            Some(n) if n >= 1 && n <= i64::from(u32::MAX) => Some(n as u32),
+                            _ => {
+                                msgs.error(
+                                    src,
+                                    v.line,
+                                    &e.path_of("replicas"),
+                                    format!("{} is not a whole number ≥ 1", v.show()),
+                                );
+                                None
+                            }
+                        },
+                        None => {
+                            msgs.error(src, item.line, &e.path_of("replicas"), "missing");
+                            None
+                        }
+                    };
+                    if let Some(v) = e.take("rename") {
+                        msgs.warn(src, v.line, &e.path_of("rename"), format!("renaming the shared resource (to {}) is not supported; pods are assumed to request {}", v.show(), if rename_by_default { "nvidia.com/gpu.shared" } else { "nvidia.com/gpu" }));
+                    }
+                    if let Some(v) = e.take("devices")
+                        && v.as_str() != Some("all")
+                    {
+                        msgs.warn(src, v.line, &e.path_of("devices"), "time-slicing a subset of a node's GPUs is not supported; all GPUs of the node are time-sliced");
+                    }
+                    match name {
+                        "nvidia.com/gpu" => {
+                            if replicas.is_some() {
+                                msgs.error(src, item.line, &path, "nvidia.com/gpu is listed twice");
+                            }
+                            replicas = replicas.or(count);
+                        }
+                        n if n.starts_with("nvidia.com/mig-") => {
+                            mig_time_slicing.push(n.to_string());
+                            msgs.warn(src, item.line, &path, format!("time-slicing MIG devices ({n}) is not supported; MIG nodes are imported without it"));
+                        }
+                        "" => msgs.error(src, item.line, &e.path_of("name"), "missing resource name"),
+                        n => msgs.warn(src, item.line, &e.path_of("name"), format!("resource {n} is not an NVIDIA GPU resource the simulator knows; not imported")),
+                    }
+                    e.finish(src, msgs);
+                }
+            }
+        },
+    }
+    f.finish(src, msgs);
+    replicas.map(|replicas| TimeSlicing {
+        replicas,
+        rename_by_default,
+        fail_requests_greater_than_one,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(text: &str) -> Input {
+        Input {
+            name: "dp.yaml".into(),
+            text: text.into(),
+        }
+    }
+
+    const CM: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: device-plugin-config
+  namespace: gpu-operator
+data:
+  default: |-
+    version: v1
+    flags:
+      migStrategy: none
+  a100-ts4: |-
+    version: v1
+    flags:
+      migStrategy: mixed
+    sharing:
+      timeSlicing:
+        renameByDefault: true
+        resources:
+          - name: nvidia.com/gpu
+            replicas: 4
+            colour: blue
+";
+
+    #[test]
+    fn reads_named_configs_and_reports_unknown_fields_at_their_file_line() {
+        let mut m = Messages::default();
+        let c = parse(&input(CM), None, &mut m).unwrap();
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        assert_eq!(c.names(), vec!["default", "a100-ts4"]);
+        assert_eq!(c.default.as_deref(), Some("default"));
+        let ts = c.get("a100-ts4").unwrap();
+        assert_eq!(ts.mig_strategy, Some(MigStrategyFlag::Mixed));
+        assert_eq!(
+            ts.time_slicing,
+            Some(TimeSlicing {
+                replicas: 4,
+                rename_by_default: true,
+                fail_requests_greater_than_one: false
+            })
+        );
+        assert_eq!(
+            m.warnings,
+            vec![
+                "dp.yaml:21: data.a100-ts4.sharing.timeSlicing.resources[0].colour: unknown field, not imported"
+            ]
+        );
+    }
+
+    #[test]
+    fn bare_config_is_its_own_default_and_mps_is_unsupported() {
+        let mut m = Messages::default();
+        let text = "version: v1\nsharing:\n  mps:\n    resources:\n      - name: nvidia.com/gpu\n        replicas: 2\n";
+        let c = parse(&input(text), None, &mut m).unwrap();
+        assert_eq!(c.default.as_deref(), Some(BARE_CONFIG));
+        assert!(c.configs[0].mps && c.configs[0].time_slicing.is_none());
+        assert!(
+            m.warnings[0].starts_with("dp.yaml:3: sharing.mps: MPS sharing is not supported"),
+            "{:?}",
+            m.warnings
+        );
+    }
+
+    #[test]
+    fn malformed_files_are_errors_with_lines() {
+        let mut m = Messages::default();
+        assert!(parse(&input("version: v1\nsharing: [\n"), None, &mut m).is_none());
+        assert!(
+            m.errors[0].starts_with("dp.yaml: not valid YAML"),
+            "{:?}",
+            m.errors
+        );
+
+        let mut m = Messages::default();
+        assert!(parse(&input("version: v2\n"), None, &mut m).is_none());
+        assert_eq!(
+            m.errors,
+            vec!["dp.yaml:1: version: unsupported version \"v2\" (expected v1)"]
+        );
+
+        let mut m = Messages::default();
+        let bad = CM.replace("replicas: 4", "replicas: four");
+        assert!(parse(&input(&bad), None, &mut m).is_none());
+        assert_eq!(
+            m.errors,
+            vec![
+                "dp.yaml:20: data.a100-ts4.sharing.timeSlicing.resources[0].replicas: \"four\" is not a whole number ≥ 1"
+            ]
+        );
+
+        let mut m = Messages::default();
+        assert!(parse(&input(CM), Some("nope"), &mut m).is_none());
+        assert!(m.errors[0].contains("default device-plugin config nope is not in the file"));
+    }
+
+    #[test]
+    fn mig_time_slicing_and_renames_are_reported() {
+        let text = "version: v1\nsharing:\n  timeSlicing:\n    resources:\n      - name: nvidia.com/mig-1g.10gb\n        replicas: 2\n      - name: nvidia.com/gpu\n        replicas: 3\n        rename: gpu-shared\n        devices: [0, 1]\n";
+        let mut m = Messages::default();
+        let c = parse(&input(text), None, &mut m).unwrap();
+        assert_eq!(c.configs[0].time_slicing.unwrap().replicas, 3);
+        assert_eq!(
+            c.configs[0].mig_time_slicing,
+            vec!["nvidia.com/mig-1g.10gb"]
+        );
+        assert_eq!(m.warnings.len(), 3, "{:?}", m.warnings);
+    }
+}
