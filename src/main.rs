@@ -48,6 +48,11 @@ enum Cmd {
     },
     /// List the built-in GPU models.
     Catalog,
+    /// Reproduce a published experiment.
+    Experiment {
+        #[command(subcommand)]
+        cmd: slicesim::fgd::cli::ExperimentCmd,
+    },
 }
 
 #[derive(Subcommand)]
@@ -173,6 +178,7 @@ fn main() -> ExitCode {
             }
             Ok(())
         }
+        Cmd::Experiment { cmd } => slicesim::fgd::cli::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
