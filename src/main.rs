@@ -32,7 +32,7 @@ enum Cmd {
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Override the placement policy: first-fit or best-fit.
+        /// Override the placement policy: first-fit, best-fit, spread or fgd.
         #[arg(long, value_parser = parse_policy)]
         policy: Option<PolicyName>,
         /// Print only the output folder, not the summary tables.
@@ -69,7 +69,8 @@ enum MigCmd {
 }
 
 fn parse_policy(s: &str) -> Result<PolicyName, String> {
-    PolicyName::parse(s).ok_or_else(|| format!("unknown policy `{s}` (first-fit or best-fit)"))
+    PolicyName::parse(s)
+        .ok_or_else(|| format!("unknown policy `{s}` (first-fit, best-fit, spread or fgd)"))
 }
 
 /// Prints the problems; true if any is an error.

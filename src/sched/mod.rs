@@ -8,5 +8,5 @@ pub mod policy;
 pub mod queue;
 
 pub use filter::{PodSpec, ShapeFit, fit_shape};
-pub use policy::{PlacementPolicy, policy};
+pub use policy::{PlaceCtx, PlacementPolicy, policy};
 pub use queue::{PendingQueues, QueueKey};

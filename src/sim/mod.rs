@@ -6,12 +6,12 @@ pub mod speed;
 
 pub use setup::{Class, World};
 
-use crate::cluster::{Holding, PoolKind};
+use crate::cluster::{Holding, PoolKind, TypicalNeed, typical_needs};
 use crate::engine::EventQueue;
 use crate::metrics::{ClassStats, JobRecord, JobState, PoolStats, Sample};
 use crate::scenario::schema::JobKind;
 use crate::sched::{
-    PendingQueues, PlacementPolicy, PodSpec, QueueKey, ShapeFit, fit_shape, policy,
+    PendingQueues, PlaceCtx, PlacementPolicy, PodSpec, QueueKey, ShapeFit, fit_shape, policy,
 };
 use crate::trace::{RequestSpec, TraceJob};
 use crate::units::{SimTime, ms_to_hours};
@@ -71,6 +71,11 @@ pub struct Simulation<'a> {
     shapes: Vec<Shape>,
     shape_ix: BTreeMap<(u32, RequestSpec, u64), u32>,
     shapes_by_pool: Vec<Vec<u32>>,
+    /// Jobs admitted per shape, and each pool's typical shapes built from them (fragmentation
+    /// and FGD; rebuilt when stale).
+    shape_jobs: Vec<u64>,
+    typical: Vec<Vec<TypicalNeed>>,
+    typical_stale: Vec<bool>,
     gauges: Vec<GpuGauges>,
     pools: Vec<PoolStats>,
     classes: Vec<ClassStats>,
@@ -105,6 +110,9 @@ impl<'a> Simulation<'a> {
             shapes: Vec::new(),
             shape_ix: BTreeMap::new(),
             shapes_by_pool: vec![Vec::new(); npools],
+            shape_jobs: Vec::new(),
+            typical: vec![Vec::new(); npools],
+            typical_stale: vec![false; npools],
             gauges: vec![GpuGauges::default(); ngpus],
             pools: vec![PoolStats::default(); npools],
             classes: vec![ClassStats::default(); nclasses],
@@ -317,6 +325,10 @@ impl<'a> Simulation<'a> {
             placed_ever: false,
         };
         let shape = self.shape_for(class_ix, &request, mem);
+        self.shape_jobs[shape as usize] += 1;
+        for (p, _) in &self.shapes[shape as usize].fit.pools {
+            self.typical_stale[*p as usize] = true;
+        }
         let slot = self.alloc_slot(Job { shape, ..job });
         if let Some(reason) = self.shapes[shape as usize].fit.unschedulable_reason() {
             return self.retire(slot, JobState::Unschedulable, now, reason);
@@ -355,6 +367,7 @@ impl<'a> Simulation<'a> {
         for (p, _) in &fit.pools {
             self.shapes_by_pool[*p as usize].push(ix);
         }
+        self.shape_jobs.push(0);
         self.shapes.push(Shape {
             class,
             request: request.clone(),
@@ -404,9 +417,33 @@ impl<'a> Simulation<'a> {
         }
     }
 
+    /// Rebuilds pool `pool`'s typical shapes if jobs arrived since the last build.
+    fn refresh_typical(&mut self, pool: u32) {
+        let p = pool as usize;
+        if !self.typical_stale[p] {
+            return;
+        }
+        let counts: Vec<(crate::cluster::Need, u64)> = self.shapes_by_pool[p]
+            .iter()
+            .filter_map(|&s| {
+                let shape = &self.shapes[s as usize];
+                let need = shape.fit.pools.iter().find(|(q, _)| *q == pool)?.1.clone();
+                Some((need, self.shape_jobs[s as usize]))
+            })
+            .collect();
+        self.typical[p] = typical_needs(&counts, crate::cluster::frag::TYPICAL_THRESHOLD_PCT);
+        self.typical_stale[p] = false;
+    }
+
     /// Tries pending heads, highest priority first, until every dirty shape is placed or blocked.
     fn schedule_pass(&mut self, now: SimTime) {
         while let Some((shape, key)) = self.pending.next_dirty() {
+            if self.policy.uses_typical() {
+                for i in 0..self.shapes[shape as usize].fit.pools.len() {
+                    let p = self.shapes[shape as usize].fit.pools[i].0;
+                    self.refresh_typical(p);
+                }
+            }
             match self.find_place(shape) {
                 Some((pool, holdings)) => {
                     self.pending.pop_head(shape);
@@ -421,14 +458,15 @@ impl<'a> Simulation<'a> {
     fn find_place(&self, shape: u32) -> Option<(u32, Vec<Holding>)> {
         let cluster = &self.world.cluster;
         for (pool, need) in &self.shapes[shape as usize].fit.pools {
-            let free = &cluster.pools[*pool as usize].free[need.index()];
-            let mut found = None;
-            let picked = self.policy.pick(free, need.units(), &mut |node| {
-                found = cluster.fit_on_node(*pool, node, need);
-                found.is_some()
-            });
-            if picked.is_some() {
-                return found.map(|h| (*pool, h));
+            let ctx = PlaceCtx {
+                cluster,
+                pool: *pool,
+                need,
+                typical: &self.typical[*pool as usize],
+                mig_share: self.world.mig_share,
+            };
+            if let Some((_, h)) = self.policy.place(&ctx) {
+                return Some((*pool, h));
             }
         }
         None
@@ -692,9 +730,14 @@ impl<'a> Simulation<'a> {
     }
 
     fn close_bucket(&mut self, now: SimTime) {
-        for (i, ps) in self.pools.iter_mut().enumerate() {
-            let p = &self.world.cluster.pools[i];
-            let s = ps.sample(&p.name, p.gpu_count(), self.last_sample, now);
+        for i in 0..self.pools.len() {
+            self.refresh_typical(i as u32);
+            let cluster = &self.world.cluster;
+            let p = &cluster.pools[i];
+            let mut s = self.pools[i].sample(&p.name, p.gpu_count(), self.last_sample, now);
+            let f = cluster.pool_frag(i as u32, &self.typical[i], self.world.mig_share);
+            s.fragmented_gpus = f.fragmented;
+            s.fragmentation = f.ratio();
             self.samples.push(s);
         }
         self.last_sample = now;
