@@ -116,7 +116,7 @@ pub fn row(
     total_gpus: Option<u64>,
     values: &[Option<f64>],
 ) -> String {
-    let mut s = format!("{workload},{policy},{},{seed}", py_float_short(tune));
+    let mut s = format!("{workload},{policy},{},{seed}", py_float(tune));
     if let Some(t) = total_gpus {
         let _ = write!(s, ",{t}");
     }
@@ -127,11 +127,6 @@ pub fn row(
         }
     }
     s
-}
-
-/// The tune ratio as the artifact writes it (`1.3`).
-fn py_float_short(x: f64) -> String {
-    py_float(x)
 }
 
 #[cfg(test)]

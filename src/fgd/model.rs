@@ -3,7 +3,6 @@
 //! filter; no I/O beyond turning openb rows into these types.
 
 use crate::trace::openb::{OpenbNode, OpenbPod};
-use std::collections::BTreeMap;
 
 /// Most GPUs one node may have (the openb nodes have at most 8).
 pub const MAX_GPUS: usize = 16;
@@ -177,21 +176,6 @@ impl ClusterSpec {
 
     pub fn total_gpus(&self) -> u64 {
         self.gpu_milli / u64::from(GPU_MILLI)
-    }
-
-    /// Node groups (count, GPUs, model, CPU, memory), for reports.
-    pub fn groups(&self) -> BTreeMap<(String, u8, u64, u64), usize> {
-        let mut g = BTreeMap::new();
-        for n in &self.nodes {
-            let model = self
-                .models
-                .names
-                .get(n.model as usize)
-                .cloned()
-                .unwrap_or_default();
-            *g.entry((model, n.gpus, n.cpu, n.mem)).or_default() += 1;
-        }
-        g
     }
 }
 

@@ -71,6 +71,9 @@ impl Workload {
     /// Reads an openb pod list.
     pub fn load(path: &Path, cluster: &ClusterSpec) -> Result<Workload, String> {
         let rows = read_pods(path).map_err(|e| e.to_string())?;
+        if rows.is_empty() {
+            return Err(format!("{}: no pods", path.display()));
+        }
         let pods: Vec<PodSpec> = rows
             .iter()
             .map(|r| PodSpec::from_openb(r, &cluster.models))
