@@ -32,7 +32,7 @@ enum Cmd {
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Override the placement policy: first-fit or best-fit.
+        /// Override the placement policy: first-fit, best-fit, spread or fgd.
         #[arg(long, value_parser = parse_policy)]
         policy: Option<PolicyName>,
         /// Print only the output folder, not the summary tables.
@@ -51,6 +51,11 @@ enum Cmd {
     /// Turn Kubernetes / NVIDIA configuration (nodes, device-plugin and mig-parted configs,
     /// PriorityClass and ResourceQuota manifests) into a scenario; warnings go to stderr.
     Import(ImportArgs),
+    /// Reproduce a published experiment.
+    Experiment {
+        #[command(subcommand)]
+        cmd: slicesim::fgd::cli::ExperimentCmd,
+    },
 }
 
 #[derive(clap::Args)]
@@ -95,7 +100,8 @@ enum MigCmd {
 }
 
 fn parse_policy(s: &str) -> Result<PolicyName, String> {
-    PolicyName::parse(s).ok_or_else(|| format!("unknown policy `{s}` (first-fit or best-fit)"))
+    PolicyName::parse(s)
+        .ok_or_else(|| format!("unknown policy `{s}` (first-fit, best-fit, spread or fgd)"))
 }
 
 /// Prints the problems; true if any is an error.
@@ -266,6 +272,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Cmd::Import(args) => import(args),
+        Cmd::Experiment { cmd } => slicesim::fgd::cli::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -82,19 +82,22 @@ fn class() -> impl Strategy<Value = String> {
         })
 }
 
-/// A whole scenario as YAML: 1-3 pools, 1-4 classes, a synthetic workload of at most 60 jobs.
+/// A whole scenario as YAML: 1-3 pools, 1-4 classes, a synthetic workload of at most 60 jobs,
+/// any placement policy.
 fn scenario_yaml() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(pool(), 1..=3),
         prop::collection::vec(class(), 1..=4),
         (0u64..1000, 1u32..=12, 0u32..=3, prop::bool::ANY),
         (5u32..=60, 1u64..=60, 1u32..=120, 0u32..=10),
+        prop::sample::select(vec!["first-fit", "best-fit", "spread", "fgd"]),
     )
-        .prop_map(|(pools, classes, (seed, horizon_h, limit, long_span), wl)| {
+        .prop_map(|(pools, classes, (seed, horizon_h, limit, long_span), wl, policy)| {
             let (rate, max_jobs, median_m, sigma) = wl;
             let mut y = format!(
                 "name: prop\nseed: {seed}\nhorizon: {horizon_h}h\n\
-                 model: {{backoff_limit: {limit}, oom_after: 5m}}\npools:\n"
+                 model: {{backoff_limit: {limit}, oom_after: 5m}}\n\
+                 scheduler: {{policy: {policy}}}\npools:\n"
             );
             for (i, p) in pools.iter().enumerate() {
                 y += &format!("  - {{name: p{i}, {p}}}\n");
@@ -214,9 +217,21 @@ proptest! {
                 "pool {} cost {} != {} + {}", p.name, p.cost_usd, p.allocated_cost_usd, p.idle_cost_usd
             );
             prop_assert!(p.idle_cost_usd >= -1e-9 * p.cost_usd.max(1.0), "pool {} idle < 0", p.name);
-            for (what, v) in [("allocation", p.allocation), ("busy", p.busy), ("sm", p.sm_activity)] {
+            for (what, v) in [
+                ("allocation", p.allocation),
+                ("busy", p.busy),
+                ("sm", p.sm_activity),
+                ("fragmentation", p.fragmentation),
+            ] {
                 prop_assert!((0.0..=1.0 + 1e-9).contains(&v), "pool {} {} = {}\n{}", p.name, what, v, yaml);
             }
+        }
+        // Fragmented capacity is part of the free capacity.
+        for p in &s.pools {
+            prop_assert!(
+                p.fragmented_gpus >= 0.0 && p.fragmented_gpus <= f64::from(p.gpus) + 1e-9,
+                "pool {} fragmented {}\n{}", p.name, p.fragmented_gpus, yaml
+            );
         }
         let charged: f64 = recs.iter().map(|r| r.cost_usd).sum();
         let allocated: f64 = s.pools.iter().map(|p| p.allocated_cost_usd).sum();

@@ -1,11 +1,13 @@
 //! Nodes, physical GPUs and their sharing state: who holds which replica, MIG instance or milli
 //! share, and the per-pool index of free capacity.
 
+pub mod frag;
 pub mod index;
 mod place;
 
 pub use place::Need;
 
+pub use frag::{Frag, TypicalNeed, typical_needs};
 pub use index::FreeIndex;
 
 use crate::catalog::GpuModel;

@@ -65,6 +65,11 @@ pub struct Sample {
     pub running_jobs: f64,
     pub queue_depth: f64,
     pub useful_ref_gpu_hours: f64,
+    /// Free capacity stranded with respect to the pool's typical requests, in GPU-equivalents,
+    /// at the end of the bucket (see `cluster::frag`).
+    pub fragmented_gpus: f64,
+    /// `fragmented_gpus` / free capacity at the end of the bucket (0 when nothing is free).
+    pub fragmentation: f64,
 }
 
 impl PoolStats {
@@ -111,6 +116,8 @@ impl PoolStats {
             running_jobs: d[3] / span,
             queue_depth: d[4] / span,
             useful_ref_gpu_hours: useful / 3_600_000.0,
+            fragmented_gpus: 0.0,
+            fragmentation: 0.0,
         }
     }
 }

@@ -113,6 +113,11 @@ pub struct PoolSummary {
     pub sm_activity: f64,
     pub useful_ref_gpu_hours: f64,
     pub lost_ref_gpu_hours: f64,
+    /// Mean over the report buckets of the free capacity stranded with respect to the pool's
+    /// typical requests at each bucket's end, in GPU-equivalents (see `pools.csv`).
+    pub fragmented_gpus: f64,
+    /// Mean over the report buckets of the fragmented share of free capacity.
+    pub fragmentation: f64,
     /// Placements, restarts included.
     pub placements: u64,
     pub jobs_completed: u64,
@@ -203,6 +208,14 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
         let gpu_span = s.gpus_int.max(1.0);
         let cost = p.price * gpu_hours;
         let allocated = r.job_cost[i];
+        let samples: Vec<_> = r.samples.iter().filter(|x| x.pool == p.name).collect();
+        let mean = |f: fn(&crate::metrics::Sample) -> f64| {
+            if samples.is_empty() {
+                0.0
+            } else {
+                samples.iter().map(|x| f(x)).sum::<f64>() / samples.len() as f64
+            }
+        };
         pools.push(PoolSummary {
             name: p.name.clone(),
             gpu: p.model.name.clone(),
@@ -216,6 +229,8 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
             sm_activity: s.sm_int / gpu_span,
             useful_ref_gpu_hours: ms_to_hours_f(s.useful_ms),
             lost_ref_gpu_hours: ms_to_hours_f(s.lost_ms),
+            fragmented_gpus: mean(|x| x.fragmented_gpus),
+            fragmentation: mean(|x| x.fragmentation),
             placements: s.started,
             jobs_completed: s.completed,
             oom_failures: s.ooms,

@@ -151,6 +151,8 @@ pub enum PolicyName {
     #[default]
     FirstFit,
     BestFit,
+    Spread,
+    Fgd,
 }
 
 impl PolicyName {
@@ -158,6 +160,8 @@ impl PolicyName {
         match self {
             PolicyName::FirstFit => "first-fit",
             PolicyName::BestFit => "best-fit",
+            PolicyName::Spread => "spread",
+            PolicyName::Fgd => "fgd",
         }
     }
 
@@ -165,6 +169,8 @@ impl PolicyName {
         match s {
             "first-fit" => Some(PolicyName::FirstFit),
             "best-fit" => Some(PolicyName::BestFit),
+            "spread" => Some(PolicyName::Spread),
+            "fgd" => Some(PolicyName::Fgd),
             _ => None,
         }
     }

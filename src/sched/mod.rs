@@ -11,5 +11,5 @@ pub mod queue;
 pub mod quota;
 
 pub use filter::{FitPool, PodSpec, ShapeFit, fit_shape};
-pub use policy::{PlacementPolicy, policy};
+pub use policy::{PlaceCtx, PlacementPolicy, policy};
 pub use queue::{PendingQueues, QueueKey};

@@ -1,16 +1,43 @@
 //! Placement policies: which node of a pool gets a pod, among those that fit.
 //!
-//! A policy only orders candidate nodes; `fits` (supplied by the caller) says whether the pod
-//! really fits a node. Policies therefore test without the engine or a cluster.
+//! A policy orders candidate nodes; `fits` (supplied by the caller) says whether the pod
+//! really fits a node. Policies therefore test without the engine or a cluster. Policies that
+//! look at device-level state (FGD) override [`PlacementPolicy::place`] instead.
 
-use crate::cluster::FreeIndex;
-use crate::scenario::schema::PolicyName;
+use crate::cluster::{Cluster, FreeIndex, Holding, MILLI, NO_INSTANCE, Need, TypicalNeed};
+use crate::scenario::schema::{MigShare, PolicyName};
+
+/// What a policy may look at to place one pod in one pool.
+pub struct PlaceCtx<'a> {
+    pub cluster: &'a Cluster,
+    pub pool: u32,
+    pub need: &'a Need,
+    /// The pool's typical request shapes (see `cluster::frag`); kept fresh only for policies
+    /// whose [`PlacementPolicy::uses_typical`] is true.
+    pub typical: &'a [TypicalNeed],
+    pub mig_share: MigShare,
+}
 
 pub trait PlacementPolicy {
     fn name(&self) -> &'static str;
     /// The first node, in this policy's order, for which `fits` holds. Only nodes with at least
     /// `need` free units are offered.
     fn pick(&self, free: &FreeIndex, need: u32, fits: &mut dyn FnMut(u32) -> bool) -> Option<u32>;
+    /// The node and devices for a pod in `ctx.pool`. The default takes the first node in
+    /// [`pick`](Self::pick)'s order that fits, with the devices `Cluster::fit_on_node` proposes.
+    fn place(&self, ctx: &PlaceCtx) -> Option<(u32, Vec<Holding>)> {
+        let free = &ctx.cluster.pools[ctx.pool as usize].free[ctx.need.index()];
+        let mut found = None;
+        let node = self.pick(free, ctx.need.units(), &mut |node| {
+            found = ctx.cluster.fit_on_node(ctx.pool, node, ctx.need);
+            found.is_some()
+        })?;
+        found.map(|h| (node, h))
+    }
+    /// Whether [`place`](Self::place) reads `ctx.typical`.
+    fn uses_typical(&self) -> bool {
+        false
+    }
 }
 
 /// Lowest-numbered node that fits (kube-scheduler with scoring off; packs the front of a pool).
@@ -40,10 +67,98 @@ impl PlacementPolicy for BestFit {
     }
 }
 
+/// Node with the most free capacity that fits (spreads load, like kube-scheduler's
+/// LeastAllocated scoring); ties go to the lower node.
+pub struct Spread;
+
+impl PlacementPolicy for Spread {
+    fn name(&self) -> &'static str {
+        "spread"
+    }
+    fn pick(&self, free: &FreeIndex, need: u32, fits: &mut dyn FnMut(u32) -> bool) -> Option<u32> {
+        free.loosest_down_to(need).find(|&n| fits(n))
+    }
+}
+
+/// Fragmentation gradient descent (Weng et al., ATC'23) for simulator pools: among the nodes that
+/// fit, the placement that increases the node's fragmentation (`cluster::frag`) the least; ties
+/// go to the lower node, then the lower GPU. For a share of one GPU on a fractional pool every
+/// GPU that fits is tried; otherwise the devices are those `fit_on_node` proposes (on MIG pools
+/// instances of one profile are interchangeable, so the choice is only of the node).
+/// Scores every node with enough free units: O(nodes · GPUs · typical shapes) per placement.
+pub struct Fgd;
+
+/// Fragmentation changes closer than this count as ties.
+const FGD_TIE: f64 = 1e-9;
+
+impl PlacementPolicy for Fgd {
+    fn name(&self) -> &'static str {
+        "fgd"
+    }
+    /// Without device state FGD has nothing to go on; it orders like best-fit.
+    fn pick(&self, free: &FreeIndex, need: u32, fits: &mut dyn FnMut(u32) -> bool) -> Option<u32> {
+        BestFit.pick(free, need, fits)
+    }
+    fn uses_typical(&self) -> bool {
+        true
+    }
+    fn place(&self, ctx: &PlaceCtx) -> Option<(u32, Vec<Holding>)> {
+        let c = ctx.cluster;
+        let pool = &c.pools[ctx.pool as usize];
+        let free = &pool.free[ctx.need.index()];
+        let mem = match ctx.need {
+            Need::Milli { mem, .. } => *mem,
+            _ => 0.0,
+        };
+        let mut best: Option<(f64, u32, Vec<Holding>)> = None;
+        for node in free.by_node().filter(|&n| free.free(n) >= ctx.need.units()) {
+            let Some(proposed) = c.fit_on_node(ctx.pool, node, ctx.need) else {
+                continue;
+            };
+            let before = c
+                .node_frag(ctx.pool, node, ctx.typical, &[], 0.0, ctx.mig_share)
+                .fragmented;
+            let options: Vec<Vec<Holding>> = match ctx.need {
+                Need::Milli {
+                    milli,
+                    gpus: 1,
+                    mem,
+                } => pool
+                    .node_gpus(node)
+                    .filter(|&g| {
+                        let s = &c.gpus[g as usize];
+                        MILLI - s.used >= *milli && s.mem_used + mem <= pool.model.memory_gib + 1e-9
+                    })
+                    .map(|g| {
+                        vec![Holding {
+                            gpu: g,
+                            units: *milli,
+                            instance: NO_INSTANCE,
+                        }]
+                    })
+                    .collect(),
+                _ => vec![proposed],
+            };
+            for h in options {
+                let after = c
+                    .node_frag(ctx.pool, node, ctx.typical, &h, mem, ctx.mig_share)
+                    .fragmented;
+                let delta = after - before;
+                if best.as_ref().is_none_or(|b| delta < b.0 - FGD_TIE) {
+                    best = Some((delta, node, h));
+                }
+            }
+        }
+        best.map(|(_, node, h)| (node, h))
+    }
+}
+
 pub fn policy(name: PolicyName) -> Box<dyn PlacementPolicy> {
     match name {
         PolicyName::FirstFit => Box::new(FirstFit),
         PolicyName::BestFit => Box::new(BestFit),
+        PolicyName::Spread => Box::new(Spread),
+        PolicyName::Fgd => Box::new(Fgd),
     }
 }
 
@@ -66,5 +181,10 @@ mod tests {
         // The exact-fit test can veto a node.
         assert_eq!(BestFit.pick(&ix, 3, &mut |n| n != 2), Some(0));
         assert_eq!(FirstFit.pick(&ix, 5, &mut |_| true), None);
+        // Spread takes the loosest node: 0 (4 free); needing 3 still 0; vetoing 0 gives 2.
+        assert_eq!(Spread.pick(&ix, 2, &mut |_| true), Some(0));
+        assert_eq!(Spread.pick(&ix, 2, &mut |n| n != 0), Some(2));
+        assert_eq!(Spread.pick(&ix, 3, &mut |n| n != 0), Some(2));
+        assert_eq!(Spread.pick(&ix, 4, &mut |n| n != 0), None);
     }
 }

@@ -155,6 +155,11 @@ impl Simulation<'_> {
             last_placement: None,
         };
         let shape = self.shape_for(class_ix, &request, mem, priority, can_preempt);
+        self.shape_jobs[shape as usize] += 1;
+        for i in 0..self.shapes[shape as usize].fit.pools.len() {
+            let p = self.shapes[shape as usize].fit.pools[i].pool;
+            self.typical_stale[p as usize] = true;
+        }
         let slot = self.alloc_slot(Job { shape, ..job });
         let s = &self.shapes[shape as usize];
         if let Some(reason) = s.fit.unschedulable_reason()
@@ -303,6 +308,7 @@ impl Simulation<'_> {
         for fp in &fit.pools {
             self.shapes_by_pool[fp.pool as usize].push(ix);
         }
+        self.shape_jobs.push(0);
         self.shapes.push(Shape {
             class,
             request: request.clone(),

@@ -16,6 +16,7 @@ pub mod speed;
 
 pub use setup::{Class, World};
 
+use crate::cluster::{TypicalNeed, typical_needs};
 use crate::engine::EventQueue;
 use crate::metrics::{ClassSample, ClassStats, JobRecord, JobState, PoolStats, Sample};
 use crate::sched::quota::Quotas;
@@ -129,6 +130,11 @@ pub struct Simulation<'a> {
     shapes: Vec<Shape>,
     shape_ix: BTreeMap<ShapeKey, u32>,
     shapes_by_pool: Vec<Vec<u32>>,
+    /// Jobs admitted per shape, and each pool's typical shapes built from them (fragmentation
+    /// and FGD; rebuilt when stale).
+    shape_jobs: Vec<u64>,
+    typical: Vec<Vec<TypicalNeed>>,
+    typical_stale: Vec<bool>,
     gauges: Vec<GpuGauges>,
     pools: Vec<PoolStats>,
     classes: Vec<ClassStats>,
@@ -179,6 +185,9 @@ impl<'a> Simulation<'a> {
             shapes: Vec::new(),
             shape_ix: BTreeMap::new(),
             shapes_by_pool: vec![Vec::new(); npools],
+            shape_jobs: Vec::new(),
+            typical: vec![Vec::new(); npools],
+            typical_stale: vec![false; npools],
             gauges: vec![GpuGauges::default(); ngpus],
             pools,
             classes: vec![ClassStats::default(); nclasses],
@@ -312,9 +321,14 @@ impl<'a> Simulation<'a> {
                 self.progress(slot, now);
             }
         }
-        for (i, ps) in self.pools.iter_mut().enumerate() {
-            let p = &self.world.cluster.pools[i];
-            let s = ps.sample(&p.name, &p.kind.describe(), self.last_sample, now);
+        for i in 0..self.pools.len() {
+            self.refresh_typical(i as u32);
+            let cluster = &self.world.cluster;
+            let p = &cluster.pools[i];
+            let mut s = self.pools[i].sample(&p.name, &p.kind.describe(), self.last_sample, now);
+            let f = cluster.pool_frag(i as u32, &self.typical[i], self.world.mig_share);
+            s.fragmented_gpus = f.fragmented;
+            s.fragmentation = f.ratio();
             self.samples.push(s);
         }
         for (i, cs) in self.classes.iter_mut().enumerate() {
@@ -323,6 +337,32 @@ impl<'a> Simulation<'a> {
             self.class_samples.push(s);
         }
         self.last_sample = now;
+    }
+}
+
+impl Simulation<'_> {
+    /// Rebuilds pool `pool`'s typical shapes if jobs arrived since the last build.
+    fn refresh_typical(&mut self, pool: u32) {
+        let p = pool as usize;
+        if !self.typical_stale[p] {
+            return;
+        }
+        let counts: Vec<(crate::cluster::Need, u64)> = self.shapes_by_pool[p]
+            .iter()
+            .filter_map(|&s| {
+                let shape = &self.shapes[s as usize];
+                let need = shape
+                    .fit
+                    .pools
+                    .iter()
+                    .find(|fp| fp.pool == pool)?
+                    .need
+                    .clone();
+                Some((need, self.shape_jobs[s as usize]))
+            })
+            .collect();
+        self.typical[p] = typical_needs(&counts, crate::cluster::frag::TYPICAL_THRESHOLD_PCT);
+        self.typical_stale[p] = false;
     }
 }
 

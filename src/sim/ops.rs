@@ -162,6 +162,8 @@ impl Simulation<'_> {
         for v in &mut self.shapes_by_pool {
             v.clear();
         }
+        // Typical shapes are per pool: the new layout changes them.
+        self.typical_stale.iter_mut().for_each(|t| *t = true);
         for ix in 0..self.shapes.len() {
             let s = &self.shapes[ix];
             let (class, request, mem) = (s.class, s.request.clone(), s.mem);

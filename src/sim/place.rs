@@ -4,6 +4,7 @@ use super::job::Phase;
 use super::speed::holding_share;
 use super::{Event, Simulation};
 use crate::cluster::{Holding, PoolKind};
+use crate::sched::PlaceCtx;
 use crate::trace::RequestSpec;
 use crate::units::SimTime;
 
@@ -12,6 +13,12 @@ impl Simulation<'_> {
     /// A head that does not fit may preempt lower-priority pods to make room.
     pub(super) fn schedule_pass(&mut self, now: SimTime) {
         while let Some((shape, key)) = self.pending.next_dirty() {
+            if self.policy.uses_typical() {
+                for i in 0..self.shapes[shape as usize].fit.pools.len() {
+                    let p = self.shapes[shape as usize].fit.pools[i].pool;
+                    self.refresh_typical(p);
+                }
+            }
             let allowed = self.allowed_pools(key.slot, now);
             match self.find_place(shape, allowed) {
                 Some((pool, choice, holdings)) => {
@@ -77,14 +84,15 @@ impl Simulation<'_> {
             if fp.rank >= allowed {
                 break;
             }
-            let free = &cluster.pools[fp.pool as usize].free[fp.need.index()];
-            let mut found = None;
-            let picked = self.policy.pick(free, fp.need.units(), &mut |node| {
-                found = cluster.fit_on_node(fp.pool, node, &fp.need);
-                found.is_some()
-            });
-            if picked.is_some() {
-                return found.map(|h| (fp.pool, fp.rank, h));
+            let ctx = PlaceCtx {
+                cluster,
+                pool: fp.pool,
+                need: &fp.need,
+                typical: &self.typical[fp.pool as usize],
+                mig_share: self.world.mig_share,
+            };
+            if let Some((_, h)) = self.policy.place(&ctx) {
+                return Some((fp.pool, fp.rank, h));
             }
         }
         None

@@ -6,6 +6,7 @@
 
 pub mod job;
 pub mod native;
+pub mod openb;
 pub mod synthetic;
 
 pub use job::{RequestSpec, TraceJob};

@@ -1,0 +1,29 @@
+//! A faithful re-implementation of the openb experiment of "Beware of Fragmentation" (Weng et
+//! al., USENIX ATC'23): the cluster and pod model, the typical-pod fragmentation measure, the six
+//! placement policies (Random, DotProd, GpuClustering, GpuPacking, BestFit, FGD), tuning of the
+//! workload to 130 % of GPU capacity, and the discretised result files. The specification is
+//! `../shared/reference/fgd-experiment.md`; `docs/VALIDATION.md` says how to run it and what it
+//! gives.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `model.rs` | pods, nodes, the feasibility filter, device state |
+//! | `frag.rs` | the typical-pod distribution and node fragmentation |
+//! | `policy.rs` | the six node scores and device choices |
+//! | `tune.rs` | shuffling and tuning the pod sequence |
+//! | `run.rs` | one run: the scheduling loop and per-pod records |
+//! | `discrete.rs` | columns 0..130 and the result-file layout |
+//! | `batch.rs` | many runs in parallel, result files, the mean table |
+//! | `cli.rs` | `slicesim experiment fgd` |
+
+pub mod batch;
+pub mod cli;
+pub mod discrete;
+pub mod frag;
+pub mod model;
+pub mod policy;
+pub mod run;
+pub mod tune;
+
+pub use policy::Policy;
+pub use run::{RunOutput, Workload, run_one};
