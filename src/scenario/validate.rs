@@ -109,6 +109,15 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
     for (field, msg) in sc.model.perf().problems() {
         ck.error(&root.key("model").key(&field), msg);
     }
+    for (name, s) in &sc.model.gpu_speed {
+        let p = root.key("model").key("gpu_speed").key(name);
+        if catalog.get(name).is_none() {
+            ck.error(&p, format!("unknown GPU model {name}"));
+        }
+        if !(s.is_finite() && *s > 0.0) {
+            ck.error(&p, format!("speed {s} must be positive"));
+        }
+    }
     if sc.model.restart_backoff.ms() == 0 {
         ck.error(
             &root.key("model").key("restart_backoff"),
