@@ -48,6 +48,8 @@ enum Cmd {
     },
     /// List the built-in GPU models.
     Catalog,
+    /// Hardware-in-the-loop: apply a pool's layout through NVML, measure, compare, calibrate.
+    Hil(slicesim::hil::cli::HilArgs),
 }
 
 #[derive(Subcommand)]
@@ -112,6 +114,7 @@ fn run(
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
+        Cmd::Hil(args) => return slicesim::hil::cli::run(args),
         Cmd::Run {
             scenario,
             out,

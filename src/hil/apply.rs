@@ -80,11 +80,12 @@ fn execute(
                 let status = dev.set_mig_mode(*enable).map_err(fail)?;
                 let mode = dev.mig_mode().map_err(fail)?;
                 if (mode.current == 1) == *enable {
-                    done.push_str(": MIG mode changed at once");
+                    done.push_str(&format!(": MIG mode is {}", on_off(*enable)));
                 } else {
                     done.push_str(&format!(
-                        ": pending (activation status {status}); reset the GPU (e.g. \
-                         `nvidia-smi -r -i {index}`) to make it take effect"
+                        ": pending ({}); reset the GPU (e.g. `nvidia-smi -r -i {index}`, as root, \
+                         with no processes on it) to make it take effect, then run apply again",
+                        activation(status)
                     ));
                 }
             }
@@ -149,6 +150,16 @@ fn verify(nvml: &Nvml, index: u32, target: &Target) -> std::result::Result<GpuSn
         }
     }
     Ok(now)
+}
+
+/// NVML's activation status of a MIG mode change, in words.
+fn activation(status: u32) -> String {
+    match status {
+        0 => "activated".into(),
+        16 => "RESET_REQUIRED".into(),
+        19 => "IN_USE: the GPU could not be reset automatically".into(),
+        other => format!("activation status {other}"),
+    }
 }
 
 fn on_off(b: bool) -> &'static str {

@@ -15,15 +15,28 @@
 //! | [`plan`], [`apply`] | operations from the current state to a target, executing them with rollback |
 //! | [`state`] | the state file saved before any change; atomic writes |
 //! | [`lock`], [`safety`] | the lock file; Ctrl-C; foreign processes |
+//! | [`probe`], [`cuda_probe`], [`sampler`] | probe workloads and NVML sampling |
+//! | [`experiment`], [`measure`], [`measurements`] | running an experiment, the measurement file |
+//! | [`compare`], [`calibrate`] | model predictions next to measurements; fitting parameters |
+//! | [`cli`] | `slicesim hil ...` |
 
 pub mod apply;
+pub mod calibrate;
+pub mod cli;
+pub mod compare;
+pub mod cuda_probe;
+pub mod experiment;
 pub mod fakelib;
 pub mod inventory;
 pub mod lock;
+pub mod measure;
+pub mod measurements;
 pub mod nvml;
 pub mod plan;
+pub mod probe;
 pub mod raw;
 pub mod safety;
+pub mod sampler;
 pub mod state;
 
 use std::fmt;

@@ -291,7 +291,7 @@ pub fn diff(gpu: &GpuSnapshot, profiles: &[GiProfile], target: Target) -> GpuPla
             reset: false,
         });
     }
-    if !target.mig {
+    if !target.mig && target.source.starts_with("pool") {
         notes.push(
             "nothing for NVML to do beyond MIG mode off: time-slicing replicas and exclusive use \
              are device-plugin settings"
