@@ -453,16 +453,20 @@ static int load_state(void) {
         }
     }
     const char *env = getenv("FAKE_NVML_FAULTS");
+    int changed = !f; /* a new file is written once; reading alone changes nothing */
     if (env) add_faults(env);
     env = getenv("FAKE_NVML_RESET");
     if (env && *env) {
         for (int i = 0; i < NGPUS; i++) {
             char idx[16];
             snprintf(idx, sizeof idx, "%d", i);
-            if (strcmp(env, "all") == 0 || strstr(env, idx)) reset_gpu(&GPUS[i]);
+            if (strcmp(env, "all") == 0 || strstr(env, idx)) {
+                reset_gpu(&GPUS[i]);
+                changed = 1;
+            }
         }
     }
-    return f || NGPUS ? save_state() : OK;
+    return changed ? save_state() : OK;
 }
 
 /* ---- handles ---- */

@@ -184,6 +184,10 @@ fn put_back(
 /// `apply --yes`: saves the prior state, runs the plans, verifies, and rolls back on failure.
 pub fn apply(nvml: &Nvml, plans: &[GpuPlan], opts: &Options) -> Result<Vec<String>> {
     preflight(plans, opts, "reconfigure it")?;
+    if plans.iter().all(|p| p.ops.is_empty()) {
+        // Nothing to undo: keep the state file of the change that got the GPU here.
+        return Ok(Vec::new());
+    }
     let saved: Vec<GpuSnapshot> = plans.iter().map(|p| p.gpu.clone()).collect();
     let file = StateFile::new(opts.command.clone(), system(nvml)?, saved.clone());
     state::save(&opts.state_path, &file)?;

@@ -278,6 +278,10 @@ fn dispatch(args: HilArgs) -> Result<()> {
                 command: command_line(),
             };
             let done = apply::apply(nvml, &plans, &opts)?;
+            if done.is_empty() {
+                println!("nothing was changed; {} left as it was", state.display());
+                return Ok(());
+            }
             println!(
                 "applied: {} operation(s); prior state saved in {} (undo: slicesim hil restore --state {} --yes)",
                 done.len(),

@@ -87,20 +87,36 @@ pub fn nv(what: impl std::fmt::Display, e: NvmlError) -> HilError {
     HilError::error(format!("{what}: {}", describe(&e)))
 }
 
-/// NVML's name for an error, e.g. `IN_USE` or `RESET_REQUIRED`, with a hint.
+/// NVML's name for an error (`IN_USE`, `RESET_REQUIRED`, ...) with what it means.
 pub fn describe(e: &NvmlError) -> String {
-    match e {
-        NvmlError::InUse => "IN_USE (the GPU or instance is busy: stop the processes on it)".into(),
-        NvmlError::ResetRequired => "RESET_REQUIRED (the GPU needs a reset)".into(),
-        NvmlError::NoPermission => "NO_PERMISSION (run as root)".into(),
+    let (name, hint) = match e {
+        NvmlError::Uninitialized => ("UNINITIALIZED", String::new()),
+        NvmlError::InvalidArg => ("INVALID_ARGUMENT", String::new()),
+        NvmlError::NotSupported => ("NOT_SUPPORTED", String::new()),
+        NvmlError::NoPermission => ("NO_PERMISSION", "run as root".into()),
+        NvmlError::NotFound => ("NOT_FOUND", String::new()),
+        NvmlError::DriverNotLoaded => ("DRIVER_NOT_LOADED", String::new()),
+        NvmlError::Timeout => ("TIMEOUT", String::new()),
+        NvmlError::GpuLost => ("GPU_IS_LOST", "the GPU fell off the bus".into()),
+        NvmlError::ResetRequired => ("RESET_REQUIRED", "the GPU needs a reset".into()),
+        NvmlError::InUse => (
+            "IN_USE",
+            "the GPU or instance is busy: stop the processes on it".into(),
+        ),
+        NvmlError::Unknown => ("UNKNOWN", "an internal driver error".into()),
         // Codes newer than nvml-wrapper's error enum.
-        NvmlError::UnexpectedVariant(23) => {
-            "INSUFFICIENT_RESOURCES (the placement overlaps or the profile is at its maximum)"
-                .into()
-        }
-        NvmlError::UnexpectedVariant(25) => "ARGUMENT_VERSION_MISMATCH".into(),
-        NvmlError::UnexpectedVariant(29) => "INVALID_STATE (is MIG mode on?)".into(),
-        other => format!("{other}"),
+        NvmlError::UnexpectedVariant(23) => (
+            "INSUFFICIENT_RESOURCES",
+            "the placement overlaps or the profile is at its maximum".into(),
+        ),
+        NvmlError::UnexpectedVariant(25) => ("ARGUMENT_VERSION_MISMATCH", String::new()),
+        NvmlError::UnexpectedVariant(29) => ("INVALID_STATE", "is MIG mode on?".into()),
+        other => return other.to_string(),
+    };
+    if hint.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} ({hint})")
     }
 }
 
