@@ -210,6 +210,38 @@ fn mig_mode_change_needs_the_flag_and_a_reset() {
 }
 
 #[test]
+fn a_mode_change_that_takes_effect_at_once_continues_with_the_instances() {
+    // Some drivers reset the GPU themselves when nothing uses it (`immediate=1` in the fake).
+    let node = a100(false, &[]);
+    let state = node
+        .state()
+        .replace("mig=0 pending=0", "mig=0 pending=0 immediate=1");
+    std::fs::write(node.path("fake-nvml-state"), state).unwrap();
+    let out = run_apply(&node, &["--yes", "--allow-mode-change"], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("set MIG mode on (takes effect after a GPU reset): MIG mode is on"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(layout0(&node), SEED_LAYOUT);
+    // A failure after the mode change rolls back all the way, MIG mode included.
+    let node = a100(false, &[]);
+    let state = node
+        .state()
+        .replace("mig=0 pending=0", "mig=0 pending=0 immediate=1");
+    std::fs::write(node.path("fake-nvml-state"), state).unwrap();
+    let out = run_apply(
+        &node,
+        &["--yes", "--allow-mode-change"],
+        &[("FAKE_NVML_FAULTS", "create_gi@3=IN_USE")],
+    );
+    assert_eq!(out.code, 5, "{}", out.all());
+    assert_eq!(layout0(&node), "mig=0 pending=0");
+}
+
+#[test]
 fn injected_faults_roll_back_to_the_saved_layout() {
     for fault in [
         "create_gi@2=IN_USE",

@@ -199,6 +199,10 @@ pub fn apply(nvml: &Nvml, plans: &[GpuPlan], opts: &Options) -> Result<Vec<Strin
             failure = Some(e);
             break;
         }
+        if let Err(e) = continue_after_mode_change(nvml, p, &mut journal) {
+            failure = Some(e);
+            break;
+        }
         if let Err(e) = verify(nvml, p.gpu.index, &p.target) {
             failure = Some(format!("verification failed: {e}"));
             break;
@@ -214,6 +218,24 @@ pub fn apply(nvml: &Nvml, plans: &[GpuPlan], opts: &Options) -> Result<Vec<Strin
         &failure,
         &opts.state_path,
     ))
+}
+
+/// When a MIG mode change took effect at once (no reset needed), the instances of the target
+/// can be created in the same run: plan again from the new state and carry on.
+fn continue_after_mode_change(
+    nvml: &Nvml,
+    plan: &GpuPlan,
+    journal: &mut Vec<String>,
+) -> std::result::Result<(), String> {
+    if !plan.changes_mode() || plan.target.instances.is_empty() {
+        return Ok(());
+    }
+    let (now, profiles) = snapshot(nvml, plan.gpu.index).map_err(|e| e.message)?;
+    if now.mig_current != plan.target.mig {
+        return Ok(()); // pending: the user resets the GPU and runs apply again
+    }
+    let next = diff(&now, &profiles, plan.target.clone());
+    execute(nvml, &next, journal, true)
 }
 
 /// Rolls every GPU back to `saved` after `failure` and builds the error that says what happened.
