@@ -152,6 +152,34 @@ fn calibrate_recovers_the_parameters_and_the_calibrated_scenario_passes() {
 }
 
 #[test]
+fn calibrate_raises_a_cap_that_would_clip_the_fitted_line() {
+    // The data fit o = 0.03 per context up to n = 4, i.e. 0.09; a scenario cap of 0.05 would
+    // clip that, so the calibration raises it to 0.09.
+    let dir = tempfile::tempdir().unwrap();
+    let seed = std::fs::read_to_string(repo().join("scenarios/seed-strategy.yaml")).unwrap();
+    let sc = dir.path().join("capped.yaml");
+    std::fs::write(&sc, format!("{seed}\nmodel:\n  overhead_max: 0.05\n")).unwrap();
+    let cal = dir.path().join("cal.yaml");
+    let ts = repo().join("hil/measurements/fake-a100-80gb-timeslice.json");
+    let (code, out, err) = slicesim(&[
+        "hil",
+        "calibrate",
+        &path_str(&ts),
+        "--scenario",
+        &path_str(&sc),
+        "-o",
+        &path_str(&cal),
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let text = std::fs::read_to_string(&cal).unwrap();
+    assert!(
+        text.contains("  overhead_per_context: 0.03\n  overhead_max: 0.09\n"),
+        "{text}"
+    );
+    assert!(text.contains("# overhead_max raised to 0.09"), "{text}");
+}
+
+#[test]
 fn recorded_measurements_are_reproduced_by_the_fake_library() {
     let node = Node::new(&[FakeGpu::new("A100-80GB", false)], &[]);
     let out_file = node.path("again.json");

@@ -98,6 +98,22 @@ pub fn fit(files: &[(String, Measurements)], sc: &Scenario) -> Fit {
     let mut notes = Vec::new();
     let est = overhead_estimates(&obs);
     let (overhead_per_context, overhead_max) = match fit_overhead(&est) {
+        Some((a, None)) => {
+            // No cap in the data; keep the scenario's cap unless it would clip the fitted line
+            // within the measured range.
+            let n_max = est.iter().map(|p| p.0).fold(1.0, f64::max);
+            let reach = a * (n_max - 1.0);
+            if reach > sc.model.overhead_max {
+                notes.push(format!(
+                    "overhead_max raised to {} so that the fitted line is not capped up to n = {n_max} \
+                     (a scenario's own overhead_max wins over an included file: remove it)",
+                    num(reach)
+                ));
+                (Some(a), Some(reach.min(0.99)))
+            } else {
+                (Some(a), None)
+            }
+        }
         Some((a, cap)) => (Some(a), cap),
         None => {
             notes.push(
