@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod engine;
 pub mod fgd;
+pub mod hil;
 pub mod metrics;
 pub mod perf;
 pub mod report;

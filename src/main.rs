@@ -56,6 +56,8 @@ enum Cmd {
         #[command(subcommand)]
         cmd: slicesim::fgd::cli::ExperimentCmd,
     },
+    /// Hardware-in-the-loop: apply a pool's layout through NVML, measure, compare, calibrate.
+    Hil(slicesim::hil::cli::HilArgs),
 }
 
 #[derive(clap::Args)]
@@ -210,6 +212,7 @@ fn import(a: ImportArgs) -> Result<(), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
+        Cmd::Hil(args) => return slicesim::hil::cli::run(args),
         Cmd::Run {
             scenario,
             out,

@@ -15,6 +15,9 @@ pub struct PerfParams {
     pub overhead_per_context: f64,
     /// Upper bound of the context-switch overhead.
     pub overhead_max: f64,
+    /// Multiplier on a job's speed inside a MIG instance (1 = the SM-fraction model alone);
+    /// fitted from hardware measurements by `slicesim hil calibrate`.
+    pub mig_efficiency: f64,
 }
 
 impl Default for PerfParams {
@@ -22,6 +25,7 @@ impl Default for PerfParams {
         PerfParams {
             overhead_per_context: 0.02,
             overhead_max: 0.2,
+            mig_efficiency: 1.0,
         }
     }
 }
@@ -50,7 +54,18 @@ impl PerfParams {
                 format!("{} is not in [0, 1)", self.overhead_max),
             ));
         }
+        if !(self.mig_efficiency > 0.0 && self.mig_efficiency <= 2.0) {
+            p.push((
+                "mig_efficiency".into(),
+                format!("{} is not in (0, 2]", self.mig_efficiency),
+            ));
+        }
         p
+    }
+
+    /// Speed in a MIG instance: [`mig_speed`] times `mig_efficiency`.
+    pub fn mig_speed(&self, s: f64, u: f64, d: f64, f: f64) -> f64 {
+        self.mig_efficiency * mig_speed(s, u, d, f)
     }
 }
 
@@ -236,5 +251,28 @@ mod tests {
         assert!(close(mig_speed(1.5, 0.9, 0.2, f), 1.5));
         // Busy fraction of the instance: 0.6 * 2.0571428 / 1.6342857 = 0.7552447...
         assert!((mig_busy(0.6, 0.8, f) - 0.755_244_755_244).abs() < 1e-9);
+    }
+
+    #[test]
+    fn mig_efficiency_scales_mig_speed_only() {
+        // 0.9 x 0.6118881 = 0.5506993; the default (1.0) leaves it unchanged.
+        let p = PerfParams {
+            mig_efficiency: 0.9,
+            ..PerfParams::default()
+        };
+        let f = 42.0 / 108.0;
+        assert!((p.mig_speed(1.0, 0.6, 0.8, f) - 0.550_699_300_699).abs() < 1e-9);
+        assert!(close(
+            PerfParams::default().mig_speed(1.0, 0.6, 0.8, f),
+            mig_speed(1.0, 0.6, 0.8, f)
+        ));
+        assert!(
+            !PerfParams {
+                mig_efficiency: 0.0,
+                ..p.clone()
+            }
+            .problems()
+            .is_empty()
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Scenario files: schema, loading with located errors, validation.
 
 pub mod import;
+pub mod include;
 pub mod locate;
 pub mod schema;
 pub mod validate;
@@ -34,12 +35,16 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let source = path.display().to_string();
-    let scenario = parse(&text, &source)?;
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut scenario = parse(&text, &source)?;
+    if !scenario.include.is_empty() {
+        scenario = include::merge(&text, &source, &base_dir)?;
+    }
     Ok(Loaded {
         scenario,
         text,
         source,
-        base_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        base_dir,
     })
 }
 

@@ -16,6 +16,10 @@ fn default_seed() -> u64 {
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub name: String,
+    /// Files whose `model`, `prices` and `gpu_models` this scenario inherits (its own values
+    /// win), e.g. a calibration from `slicesim hil calibrate`; paths relative to the scenario.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default = "default_seed")]
@@ -74,6 +78,11 @@ pub enum MigShare {
 pub struct ModelParams {
     pub overhead_per_context: f64,
     pub overhead_max: f64,
+    /// Multiplier on speeds inside MIG instances (see `docs/MODEL.md`).
+    pub mig_efficiency: f64,
+    /// Whole-GPU speed per GPU model relative to the A100-80GB, overriding the catalog's (or a
+    /// custom model's) `speed`; written by `slicesim hil calibrate`.
+    pub gpu_speed: BTreeMap<String, f64>,
     /// How long a job that overcommits a time-sliced GPU's memory runs before it dies of OOM.
     pub oom_after: Dur,
     /// First restart back-off after a failure; doubles per failure up to `restart_backoff_max`.
@@ -101,6 +110,8 @@ impl Default for ModelParams {
         ModelParams {
             overhead_per_context: p.overhead_per_context,
             overhead_max: p.overhead_max,
+            mig_efficiency: p.mig_efficiency,
+            gpu_speed: BTreeMap::new(),
             oom_after: Dur(30_000),
             restart_backoff: Dur(10_000),
             restart_backoff_max: Dur(360_000),
@@ -120,7 +131,17 @@ impl ModelParams {
         PerfParams {
             overhead_per_context: self.overhead_per_context,
             overhead_max: self.overhead_max,
+            mig_efficiency: self.mig_efficiency,
         }
+    }
+
+    /// Whole-GPU speed of `model` relative to the A100-80GB: the `gpu_speed` entry for its name
+    /// (matched ignoring case), else the model's own `speed`.
+    pub fn gpu_speed_of(&self, model: &GpuModel) -> f64 {
+        self.gpu_speed
+            .iter()
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(&model.name))
+            .map_or(model.speed, |(_, &s)| s)
     }
 }
 

@@ -114,6 +114,15 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
     for (field, msg) in sc.model.perf().problems() {
         ck.error(&root.key("model").key(&field), msg);
     }
+    for (name, s) in &sc.model.gpu_speed {
+        let p = root.key("model").key("gpu_speed").key(name);
+        if catalog.get(name).is_none() {
+            ck.error(&p, format!("unknown GPU model {name}"));
+        }
+        if !(s.is_finite() && *s > 0.0) {
+            ck.error(&p, format!("speed {s} must be positive"));
+        }
+    }
     for (field, d) in [
         ("restart_backoff", sc.model.restart_backoff),
         ("quota_backoff", sc.model.quota_backoff),

@@ -82,17 +82,19 @@ impl World {
             catalog.add(m.clone())?;
         }
         let ref_name = sc.reference_gpu.as_deref().unwrap_or(DEFAULT_REFERENCE_GPU);
-        let reference = catalog
+        let mut reference = catalog
             .get(ref_name)
             .ok_or_else(|| format!("reference_gpu: unknown GPU model {ref_name}"))?
             .clone();
+        reference.speed = sc.model.gpu_speed_of(&reference);
         let prices = canonical_prices(sc, &catalog);
         let mut cluster = Cluster::default();
         for p in &sc.pools {
-            let model = catalog
+            let mut model = catalog
                 .get(&p.gpu)
                 .ok_or_else(|| format!("pool {}: unknown GPU model {}", p.name, p.gpu))?
                 .clone();
+            model.speed = sc.model.gpu_speed_of(&model);
             let kind =
                 pool_kind(&model, &p.sharing).map_err(|e| format!("pool {}: {e}", p.name))?;
             cluster.add_pool(pool_def(sc, p, &model, kind, &prices));

@@ -70,7 +70,7 @@ pub fn recompute_gpu(
                 let job = jobs[t.job as usize].as_ref().expect("tenant is a live job");
                 let inst = &instances[t.instance as usize];
                 let f = inst.sm_fraction;
-                let rate = perf::mig_speed(job.s, job.u, job.d, f);
+                let rate = params.mig_speed(job.s, job.u, job.d, f);
                 let busy = perf::mig_busy(job.u, job.d, f);
                 gauges.busy += f64::from(inst.compute_slices) / 7.0 * busy;
                 gauges.sm += f * busy * perf::mig_sm_fill(job.d, f);

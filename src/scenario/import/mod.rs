@@ -320,6 +320,7 @@ pub fn skeleton(fragment: &ScenarioFragment, name: &str) -> Scenario {
         .collect();
     Scenario {
         name: name.to_string(),
+        include: Vec::new(),
         description: None,
         seed: 1,
         horizon: Dur(24 * 3_600_000),

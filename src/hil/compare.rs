@@ -1,0 +1,378 @@
+//! `compare`: the performance model's predictions next to measurements.
+//!
+//! Everything is compared as a ratio of throughputs of the same probe at the same `u` and `d`,
+//! so the probe's unit cancels:
+//!
+//! - time-slicing, `n` probes on one GPU: measured `T(n) / T(1)` against the model's per-context
+//!   speed `x / s` for `n` identical contexts (water-filling after the overhead `o(n)`);
+//! - MIG: a probe's throughput in an instance over the one-probe throughput on the whole GPU of
+//!   the same model (from any of the files), against `e / ((1-u) + u max(1, d/f))`;
+//! - speed: the one-probe throughput on model M over that on the scenario's reference model,
+//!   against `gpu_speed(M) / gpu_speed(reference)`.
+//!
+//! The error of a point is `(measured - predicted) / predicted`; a point passes when its absolute
+//! error is at most the tolerance.
+
+use super::measurements::Measurements;
+use super::{Exit, HilError, Result};
+use crate::catalog::Catalog;
+use crate::perf::{PerfParams, Tenant, shared_gpu};
+use crate::scenario::Scenario;
+use crate::sim::setup::DEFAULT_REFERENCE_GPU;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// One measured ratio, before any prediction.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Observation {
+    /// `time_slicing`, `mig` or `speed`.
+    pub kind: &'static str,
+    pub gpu_model: String,
+    pub u: f64,
+    pub d: f64,
+    /// Concurrent probes (time-slicing).
+    pub n: Option<u32>,
+    /// MIG profile and SM fraction.
+    pub profile: Option<String>,
+    pub sm_fraction: Option<f64>,
+    pub measured: f64,
+    /// File the point came from.
+    pub source: String,
+}
+
+/// A compared point.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Row {
+    #[serde(flatten)]
+    pub obs: Observation,
+    pub predicted: f64,
+    pub error: f64,
+    pub pass: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Comparison {
+    pub tolerance: f64,
+    pub rows: Vec<Row>,
+    /// Points that could not be compared, and why.
+    pub skipped: Vec<String>,
+    pub synthetic: bool,
+}
+
+impl Comparison {
+    pub fn failed(&self) -> usize {
+        self.rows.iter().filter(|r| !r.pass).count()
+    }
+    pub fn mean_abs_error(&self) -> f64 {
+        if self.rows.is_empty() {
+            return 0.0;
+        }
+        self.rows.iter().map(|r| r.error.abs()).sum::<f64>() / self.rows.len() as f64
+    }
+    pub fn max_abs_error(&self) -> f64 {
+        self.rows.iter().map(|r| r.error.abs()).fold(0.0, f64::max)
+    }
+}
+
+/// (model, probe id, u bits, d bits).
+type Key = (String, String, u64, u64);
+
+/// Mean one-probe throughput on the whole GPU per (model, probe, u, d): key, (sum, count).
+struct Baselines(Vec<(Key, (f64, usize))>);
+
+fn key(model: &str, probe: &str, u: f64, d: f64) -> Key {
+    (
+        model.to_string(),
+        probe.to_string(),
+        u.to_bits(),
+        d.to_bits(),
+    )
+}
+
+impl Baselines {
+    fn of(files: &[(String, Measurements)]) -> Self {
+        let mut b: Vec<(Key, (f64, usize))> = Vec::new();
+        for (_, m) in files {
+            for p in m
+                .points
+                .iter()
+                .filter(|p| p.kind == "time_slicing" && p.n == 1)
+            {
+                let Some(t) = p.mean_throughput() else {
+                    continue;
+                };
+                let k = key(&m.gpu.catalog_model, &m.probe.id(), p.u, p.d);
+                match b.iter_mut().find(|(kk, _)| *kk == k) {
+                    Some((_, (sum, n))) => {
+                        *sum += t;
+                        *n += 1;
+                    }
+                    None => b.push((k, (t, 1))),
+                }
+            }
+        }
+        Baselines(b)
+    }
+    fn get(&self, model: &str, probe: &str, u: f64, d: f64) -> Option<f64> {
+        let k = key(model, probe, u, d);
+        self.0
+            .iter()
+            .find(|(kk, _)| *kk == k)
+            .map(|(_, (s, n))| s / *n as f64)
+            .filter(|t| *t > 0.0)
+    }
+}
+
+/// The measured ratios in `files` (name, contents), for reference model `reference`.
+pub fn observations(
+    files: &[(String, Measurements)],
+    reference: &str,
+) -> (Vec<Observation>, Vec<String>) {
+    let base = Baselines::of(files);
+    let mut obs = Vec::new();
+    let mut skipped = Vec::new();
+    for (name, m) in files {
+        let model = &m.gpu.catalog_model;
+        let probe = m.probe.id();
+        for p in &m.points {
+            let Some(alone) = base.get(model, &probe, p.u, p.d) else {
+                skipped.push(format!(
+                    "{name}: {} u={} d={}: no one-probe whole-GPU baseline for {model} with this probe",
+                    p.kind, p.u, p.d
+                ));
+                continue;
+            };
+            match p.kind.as_str() {
+                "time_slicing" if p.n >= 2 => match p.mean_throughput() {
+                    Some(t) => obs.push(Observation {
+                        kind: "time_slicing",
+                        gpu_model: model.clone(),
+                        u: p.u,
+                        d: p.d,
+                        n: Some(p.n),
+                        profile: None,
+                        sm_fraction: None,
+                        measured: t / alone,
+                        source: name.clone(),
+                    }),
+                    None => skipped.push(format!(
+                        "{name}: time-slicing u={} d={} n={}: a probe failed",
+                        p.u, p.d, p.n
+                    )),
+                },
+                "mig" => {
+                    for pr in &p.probes {
+                        match &pr.line {
+                            Some(l) => obs.push(Observation {
+                                kind: "mig",
+                                gpu_model: model.clone(),
+                                u: p.u,
+                                d: p.d,
+                                n: None,
+                                profile: pr.mig_profile.clone(),
+                                sm_fraction: Some(pr.sm_fraction),
+                                measured: l.throughput / alone,
+                                source: name.clone(),
+                            }),
+                            None => skipped.push(format!(
+                                "{name}: mig u={} d={} on {}: probe failed",
+                                p.u, p.d, pr.device
+                            )),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // Cross-model speed: every (model != reference, probe, u, d) baseline with a reference
+    // baseline for the same probe, u and d.
+    for ((model, probe, u, d), _) in &base.0 {
+        if model.eq_ignore_ascii_case(reference) {
+            continue;
+        }
+        let (u, d) = (f64::from_bits(*u), f64::from_bits(*d));
+        if let (Some(t), Some(r)) = (
+            base.get(model, probe, u, d),
+            base.get(reference, probe, u, d),
+        ) {
+            obs.push(Observation {
+                kind: "speed",
+                gpu_model: model.clone(),
+                u,
+                d,
+                n: None,
+                profile: None,
+                sm_fraction: None,
+                measured: t / r,
+                source: probe.clone(),
+            });
+        }
+    }
+    (obs, skipped)
+}
+
+/// What the model predicts for an observation.
+pub struct Model {
+    pub perf: PerfParams,
+    /// Whole-GPU speed per model name (scenario `gpu_speed`, else catalog).
+    speeds: Vec<(String, f64)>,
+    pub reference: String,
+}
+
+impl Model {
+    pub fn from_scenario(sc: &Scenario) -> Model {
+        let mut catalog = Catalog::builtin();
+        for m in &sc.gpu_models {
+            let _ = catalog.add(m.clone());
+        }
+        let speeds = catalog
+            .models()
+            .iter()
+            .map(|m| (m.name.clone(), sc.model.gpu_speed_of(m)))
+            .collect();
+        let reference = sc
+            .reference_gpu
+            .as_deref()
+            .and_then(|r| catalog.get(r))
+            .map_or(DEFAULT_REFERENCE_GPU.to_string(), |m| m.name.clone());
+        Model {
+            perf: sc.model.perf(),
+            speeds,
+            reference,
+        }
+    }
+
+    pub fn speed(&self, model: &str) -> Option<f64> {
+        self.speeds
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(model))
+            .map(|(_, s)| *s)
+    }
+
+    pub fn predict(&self, o: &Observation) -> Option<f64> {
+        match o.kind {
+            "time_slicing" => {
+                let n = o.n? as usize;
+                let t = Tenant {
+                    s: 1.0,
+                    u: o.u,
+                    d: o.d,
+                    cap: 1.0,
+                };
+                let mut out = Vec::new();
+                shared_gpu(&self.perf, &vec![t; n], &mut out);
+                Some(out.iter().map(|r| r.speed).sum::<f64>() / n as f64)
+            }
+            "mig" => Some(self.perf.mig_speed(1.0, o.u, o.d, o.sm_fraction?)),
+            "speed" => Some(self.speed(&o.gpu_model)? / self.speed(&self.reference)?),
+            _ => None,
+        }
+    }
+}
+
+/// Compares every observation in `files` with the model of `sc`.
+pub fn compare(files: &[(String, Measurements)], sc: &Scenario, tolerance: f64) -> Comparison {
+    let model = Model::from_scenario(sc);
+    let (obs, mut skipped) = observations(files, &model.reference);
+    let mut rows = Vec::new();
+    for o in obs {
+        match model.predict(&o) {
+            Some(p) if p > 0.0 => {
+                let error = (o.measured - p) / p;
+                rows.push(Row {
+                    pass: error.abs() <= tolerance,
+                    obs: o,
+                    predicted: p,
+                    error,
+                });
+            }
+            _ => skipped.push(format!(
+                "{} {}: the model has no prediction",
+                o.kind, o.gpu_model
+            )),
+        }
+    }
+    Comparison {
+        tolerance,
+        rows,
+        skipped,
+        synthetic: files.iter().any(|(_, m)| m.synthetic),
+    }
+}
+
+/// The exit status of a comparison: out of tolerance, or nothing to compare.
+pub fn verdict(c: &Comparison) -> Result<()> {
+    if c.rows.is_empty() {
+        return Err(HilError::error(
+            "nothing to compare: no point has a one-probe baseline with the same probe, u and d",
+        ));
+    }
+    if c.failed() > 0 {
+        return Err(HilError::new(
+            Exit::OutOfTolerance,
+            format!(
+                "{} of {} point(s) outside the tolerance of {:.1} %",
+                c.failed(),
+                c.rows.len(),
+                c.tolerance * 100.0
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn what(o: &Observation) -> String {
+    match o.kind {
+        "time_slicing" => format!("time-slicing n={}", o.n.unwrap_or(0)),
+        "mig" => format!(
+            "mig {} f={:.3}",
+            o.profile.as_deref().unwrap_or("?"),
+            o.sm_fraction.unwrap_or(0.0)
+        ),
+        _ => "speed vs reference".into(),
+    }
+}
+
+/// The comparison as a table.
+pub fn render(c: &Comparison) -> String {
+    let mut s = String::new();
+    if c.synthetic {
+        s.push_str(
+            "NOTE: SYNTHETIC measurements (fake NVML library or emulated probe): this checks the \
+             harness, not the model against real hardware\n",
+        );
+    }
+    let _ = writeln!(
+        s,
+        "{:<14} {:<26} {:>5} {:>5} {:>9} {:>9} {:>8}  result",
+        "GPU", "point", "u", "d", "measured", "model", "error"
+    );
+    for r in &c.rows {
+        let _ = writeln!(
+            s,
+            "{:<14} {:<26} {:>5} {:>5} {:>9.4} {:>9.4} {:>7.2}%  {}",
+            r.obs.gpu_model,
+            what(&r.obs),
+            r.obs.u,
+            r.obs.d,
+            r.obs.measured,
+            r.predicted,
+            r.error * 100.0,
+            if r.pass { "ok" } else { "FAIL" }
+        );
+    }
+    for k in &c.skipped {
+        let _ = writeln!(s, "skipped: {k}");
+    }
+    let _ = writeln!(
+        s,
+        "{} point(s), {} outside ±{:.1} %; mean |error| {:.2} %, max |error| {:.2} %",
+        c.rows.len(),
+        c.failed(),
+        c.tolerance * 100.0,
+        c.mean_abs_error() * 100.0,
+        c.max_abs_error() * 100.0
+    );
+    s
+}

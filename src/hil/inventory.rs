@@ -1,0 +1,447 @@
+//! What NVML reports about each GPU (MIG mode, instances, profiles, placements, processes),
+//! checked against the built-in catalog. This is how the catalog's assumed tables (A100-80GB,
+//! H200) get confirmed or corrected on first contact with hardware.
+
+use super::nvml::{System, catalog_model, device, nv, system};
+use super::raw::{self, GiProfile, GiState, MigDevice};
+use super::{HilError, Result};
+use crate::catalog::{Catalog, GpuModel, MigProfile};
+use nvml_wrapper::Nvml;
+use nvml_wrapper::enums::device::UsedGpuMemory;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+/// A process holding a GPU (a CUDA context).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Process {
+    pub pid: u32,
+    pub used_mib: u64,
+    pub gi_id: Option<u32>,
+    pub ci_id: Option<u32>,
+}
+
+/// The reconfigurable state of one GPU: what the state file saves and restore re-creates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GpuSnapshot {
+    pub index: u32,
+    pub uuid: String,
+    pub name: String,
+    /// Built-in catalog model this product maps to, if any.
+    pub catalog_model: Option<String>,
+    pub memory_total_mib: u64,
+    pub mig_current: bool,
+    pub mig_pending: bool,
+    /// GPU instances with their compute instances (empty with MIG off).
+    pub instances: Vec<GiState>,
+    pub processes: Vec<Process>,
+}
+
+/// Everything inventory reports about one GPU.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GpuInventory {
+    pub gpu: GpuSnapshot,
+    pub profiles: Vec<GiProfile>,
+    pub mig_devices: Vec<MigDevice>,
+    pub mismatches: Vec<Mismatch>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub system: System,
+    pub gpus: Vec<GpuInventory>,
+}
+
+/// One difference between NVML and the built-in catalog.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mismatch {
+    /// Profile (`1g.10gb (id 19)`), or `GPU` for whole-GPU figures.
+    pub what: String,
+    pub field: String,
+    pub nvml: String,
+    pub catalog: String,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}: NVML reports {}, catalog has {}",
+            self.what, self.field, self.nvml, self.catalog
+        )
+    }
+}
+
+/// Reads one GPU's state and its MIG profiles (empty with MIG off).
+pub fn snapshot(nvml: &Nvml, index: u32) -> Result<(GpuSnapshot, Vec<GiProfile>)> {
+    let dev = device(nvml, index)?;
+    let at = |what: &str| format!("GPU {index}: {what}");
+    let name = dev.name().map_err(|e| nv(at("name"), e))?;
+    let uuid = dev.uuid().map_err(|e| nv(at("UUID"), e))?;
+    let memory_total_mib = dev.memory_info().map_err(|e| nv(at("memory"), e))?.total >> 20;
+    let (mig_current, mig_pending) = match dev.mig_mode() {
+        Ok(m) => (m.current == 1, m.pending == 1),
+        Err(nvml_wrapper::error::NvmlError::NotSupported) => (false, false),
+        Err(e) => return Err(nv(at("MIG mode"), e)),
+    };
+    let profiles = if mig_current {
+        raw::gi_profiles(nvml, &dev).map_err(|e| nv(at("MIG profiles"), e))?
+    } else {
+        Vec::new()
+    };
+    let ids: Vec<u32> = profiles.iter().map(|p| p.id).collect();
+    let instances = if mig_current {
+        raw::list(nvml, &dev, &ids).map_err(|e| nv(at("GPU instances"), e))?
+    } else {
+        Vec::new()
+    };
+    let processes = dev
+        .running_compute_processes()
+        .map_err(|e| nv(at("running processes"), e))?
+        .into_iter()
+        .map(|p| Process {
+            pid: p.pid,
+            used_mib: match p.used_gpu_memory {
+                UsedGpuMemory::Used(b) => b >> 20,
+                UsedGpuMemory::Unavailable => 0,
+            },
+            gi_id: p.gpu_instance_id,
+            ci_id: p.compute_instance_id,
+        })
+        .collect();
+    let catalog = Catalog::builtin();
+    let snap = GpuSnapshot {
+        index,
+        catalog_model: catalog_model(&catalog, &name, memory_total_mib).map(|m| m.name.clone()),
+        uuid,
+        name,
+        memory_total_mib,
+        mig_current,
+        mig_pending,
+        instances,
+        processes,
+    };
+    Ok((snap, profiles))
+}
+
+/// The full inventory of the GPUs `indices`.
+pub fn inventory(nvml: &Nvml, indices: &[u32]) -> Result<Inventory> {
+    let catalog = Catalog::builtin();
+    let mut gpus = Vec::new();
+    for &i in indices {
+        let (gpu, profiles) = snapshot(nvml, i)?;
+        let dev = device(nvml, i)?;
+        let mig_devices = if gpu.mig_current {
+            raw::mig_devices(nvml, &dev).map_err(|e| nv(format!("GPU {i}: MIG devices"), e))?
+        } else {
+            Vec::new()
+        };
+        let mismatches = match catalog_model(&catalog, &gpu.name, gpu.memory_total_mib) {
+            Some(m) => check(m, gpu.memory_total_mib, &profiles),
+            None => vec![Mismatch {
+                what: "GPU".into(),
+                field: "model".into(),
+                nvml: gpu.name.clone(),
+                catalog: "no matching built-in model".into(),
+            }],
+        };
+        gpus.push(GpuInventory {
+            gpu,
+            profiles,
+            mig_devices,
+            mismatches,
+        });
+    }
+    Ok(Inventory {
+        system: system(nvml)?,
+        gpus,
+    })
+}
+
+/// Relative difference above which memory figures count as a mismatch (drivers differ by a
+/// few tenths of a percent to a few percent).
+const MEMORY_TOLERANCE: f64 = 0.02;
+
+/// Differences between NVML's figures and the catalog model. With no profiles (MIG off) only
+/// the GPU's memory is checked.
+pub fn check(model: &GpuModel, memory_mib: u64, profiles: &[GiProfile]) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    let gib = memory_mib as f64 / 1024.0;
+    if (gib - model.memory_gib).abs() > model.memory_gib * MEMORY_TOLERANCE {
+        out.push(Mismatch {
+            what: "GPU".into(),
+            field: "memory".into(),
+            nvml: format!("{gib:.2} GiB"),
+            catalog: format!("{:.2} GiB", model.memory_gib),
+        });
+    }
+    if profiles.is_empty() {
+        return out;
+    }
+    for cp in &model.mig_profiles {
+        let what = format!("{} (id {})", cp.name, cp.id);
+        let Some(np) = profiles.iter().find(|p| p.id == cp.id) else {
+            out.push(Mismatch {
+                what,
+                field: "profile".into(),
+                nvml: "absent".into(),
+                catalog: "present".into(),
+            });
+            continue;
+        };
+        compare_profile(cp, np, &what, &mut out);
+    }
+    for np in profiles {
+        if !model.mig_profiles.iter().any(|cp| cp.id == np.id) {
+            out.push(Mismatch {
+                what: format!("{} (id {})", np.name.as_deref().unwrap_or("?"), np.id),
+                field: "profile".into(),
+                nvml: "present".into(),
+                catalog: "absent".into(),
+            });
+        }
+    }
+    out
+}
+
+fn compare_profile(cp: &MigProfile, np: &GiProfile, what: &str, out: &mut Vec<Mismatch>) {
+    let mut push = |field: &str, nvml: String, catalog: String| {
+        out.push(Mismatch {
+            what: what.to_string(),
+            field: field.into(),
+            nvml,
+            catalog,
+        })
+    };
+    if let Some(name) = &np.name
+        && name != &cp.name
+    {
+        push("name", name.clone(), cp.name.clone());
+    }
+    if np.compute_slices != u32::from(cp.compute_slices) {
+        push(
+            "compute slices",
+            np.compute_slices.to_string(),
+            cp.compute_slices.to_string(),
+        );
+    }
+    if np.max_count != u32::from(cp.max_count) {
+        push(
+            "max count",
+            np.max_count.to_string(),
+            cp.max_count.to_string(),
+        );
+    }
+    if np.sms != cp.sms {
+        push("SMs", np.sms.to_string(), cp.sms.to_string());
+    }
+    let gib = np.memory_mib as f64 / 1024.0;
+    if (gib - cp.mem_gib).abs() > cp.mem_gib * MEMORY_TOLERANCE {
+        push(
+            "memory",
+            format!("{gib:.2} GiB"),
+            format!("{:.2} GiB", cp.mem_gib),
+        );
+    }
+    let mut starts: Vec<u32> = np.placements.iter().map(|p| p.0).collect();
+    starts.sort_unstable();
+    let cat_starts: Vec<u32> = cp.starts.iter().map(|&s| u32::from(s)).collect();
+    if starts != cat_starts {
+        push("placement starts", join(&starts), join(&cat_starts));
+    }
+    if let Some(&(_, size)) = np
+        .placements
+        .iter()
+        .find(|p| p.1 != u32::from(cp.mem_slices))
+    {
+        push(
+            "placement size",
+            size.to_string(),
+            cp.mem_slices.to_string(),
+        );
+    }
+}
+
+fn join(v: &[u32]) -> String {
+    v.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The catalog model with the geometry NVML reports (starts, sizes, counts, SMs, memory), so the
+/// layout solver places instances where this GPU actually allows them.
+pub fn effective_model(model: &GpuModel, profiles: &[GiProfile]) -> GpuModel {
+    let mut m = model.clone();
+    for cp in &mut m.mig_profiles {
+        let Some(np) = profiles.iter().find(|p| p.id == cp.id) else {
+            continue;
+        };
+        let mut starts: Vec<u8> = np.placements.iter().map(|p| p.0 as u8).collect();
+        starts.sort_unstable();
+        if let Some(&(_, size)) = np.placements.first() {
+            cp.mem_slices = size as u8;
+        }
+        cp.starts = starts;
+        cp.max_count = np.max_count as u8;
+        cp.compute_slices = np.compute_slices as u8;
+        cp.sms = np.sms;
+        cp.mem_gib = np.memory_mib as f64 / 1024.0;
+    }
+    m
+}
+
+/// Profile name of an instance: the catalog's, else NVML's, else `id N`.
+pub fn profile_name(gpu: &GpuSnapshot, profiles: &[GiProfile], id: u32) -> String {
+    let catalog = Catalog::builtin();
+    gpu.catalog_model
+        .as_deref()
+        .and_then(|m| catalog.get(m))
+        .and_then(|m| m.mig_profiles.iter().find(|p| p.id == id))
+        .map(|p| p.name.clone())
+        .or_else(|| {
+            profiles
+                .iter()
+                .find(|p| p.id == id)
+                .and_then(|p| p.name.clone())
+        })
+        .unwrap_or_else(|| format!("id {id}"))
+}
+
+/// One line per instance: `3g.40gb at memory slices 4-7 (GPU instance 1; compute instance 0)`.
+pub fn describe_instances(gpu: &GpuSnapshot, profiles: &[GiProfile]) -> Vec<String> {
+    gpu.instances
+        .iter()
+        .map(|gi| {
+            let cis: Vec<String> = gi.cis.iter().map(|c| c.id.to_string()).collect();
+            format!(
+                "{} at memory slices {}-{} (GPU instance {}; compute instance{} {})",
+                profile_name(gpu, profiles, gi.profile_id),
+                gi.start,
+                gi.start + gi.size.max(1) - 1,
+                gi.id,
+                if cis.len() == 1 { "" } else { "s" },
+                if cis.is_empty() {
+                    "none".to_string()
+                } else {
+                    cis.join(", ")
+                }
+            )
+        })
+        .collect()
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
+}
+
+/// The inventory as text.
+pub fn render(inv: &Inventory) -> String {
+    let mut s = String::new();
+    let sys = &inv.system;
+    let _ = writeln!(
+        s,
+        "host {}: driver {}, NVML {}, CUDA driver {}",
+        sys.host,
+        sys.driver_version,
+        sys.nvml_version,
+        sys.cuda_driver_version
+            .map(|v| format!("{}.{}", v / 1000, v % 1000 / 10))
+            .unwrap_or_else(|| "?".into())
+    );
+    if sys.fake {
+        s.push_str("FAKE NVML LIBRARY (test double): nothing below describes real hardware\n");
+    }
+    for g in &inv.gpus {
+        let gpu = &g.gpu;
+        let _ = writeln!(
+            s,
+            "\nGPU {}: {} ({}), {}, {:.1} GiB, MIG {} (pending {})",
+            gpu.index,
+            gpu.name,
+            gpu.catalog_model.as_deref().unwrap_or("not in the catalog"),
+            gpu.uuid,
+            gpu.memory_total_mib as f64 / 1024.0,
+            on_off(gpu.mig_current),
+            on_off(gpu.mig_pending)
+        );
+        if gpu.mig_current != gpu.mig_pending {
+            s.push_str("  MIG mode change pending: it takes effect after a GPU reset\n");
+        }
+        let inst = describe_instances(gpu, &g.profiles);
+        if gpu.mig_current {
+            let _ = writeln!(
+                s,
+                "  GPU instances: {}",
+                if inst.is_empty() { "none" } else { "" }
+            );
+            for line in inst {
+                let _ = writeln!(s, "    {line}");
+            }
+            for d in &g.mig_devices {
+                let _ = writeln!(
+                    s,
+                    "  MIG device {} (GPU instance {}, compute instance {}), {:.2} GiB",
+                    d.uuid,
+                    d.gi_id,
+                    d.ci_id,
+                    d.memory_total_mib as f64 / 1024.0
+                );
+            }
+        }
+        for p in &gpu.processes {
+            let _ = writeln!(
+                s,
+                "  process {} uses {} MiB{}",
+                p.pid,
+                p.used_mib,
+                p.gi_id
+                    .map(|i| format!(" (GPU instance {i})"))
+                    .unwrap_or_default()
+            );
+        }
+        if g.profiles.is_empty() {
+            s.push_str(
+                "  MIG profiles: not readable with MIG mode off; the catalog's profile table \
+                 stays unconfirmed for this GPU\n",
+            );
+        } else {
+            s.push_str(
+                "  MIG profiles (id, name, compute slices, max, SMs, memory, placements):\n",
+            );
+            for p in &g.profiles {
+                let starts: Vec<u32> = p.placements.iter().map(|x| x.0).collect();
+                let _ = writeln!(
+                    s,
+                    "    {:>3}  {:<12} {}  x{}  {:>3} SMs  {:>7.2} GiB  starts {} (size {})",
+                    p.id,
+                    p.name.as_deref().unwrap_or("?"),
+                    p.compute_slices,
+                    p.max_count,
+                    p.sms,
+                    p.memory_mib as f64 / 1024.0,
+                    join(&starts),
+                    p.placements.first().map_or(0, |x| x.1)
+                );
+            }
+        }
+        if g.mismatches.is_empty() {
+            let checked = if g.profiles.is_empty() {
+                "memory"
+            } else {
+                "memory, profiles and placements"
+            };
+            let _ = writeln!(s, "  catalog check ({checked}): no mismatches");
+        } else {
+            let _ = writeln!(s, "  catalog check: {} mismatch(es)", g.mismatches.len());
+            for m in &g.mismatches {
+                let _ = writeln!(s, "    - {m}");
+            }
+        }
+    }
+    s
+}
+
+/// Error for a GPU whose product is not in the catalog.
+pub fn unknown_model(gpu: &GpuSnapshot) -> HilError {
+    HilError::refused(format!(
+        "GPU {} ({}) maps to no built-in catalog model",
+        gpu.index, gpu.name
+    ))
+}

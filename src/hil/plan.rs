@@ -1,0 +1,445 @@
+//! From a GPU's current state to a target state: the NVML operations, in the order `apply` runs
+//! them. The target is a scenario pool's layout (placements from our solver, never the driver's
+//! order) or a saved state (for `restore`). Instances already where the target wants them are
+//! kept; everything else is destroyed first, then the missing instances are created with
+//! explicit placements.
+
+use super::inventory::{GpuSnapshot, effective_model, profile_name};
+use super::raw::{GiProfile, GiState};
+use super::{HilError, Result};
+use crate::catalog::{Catalog, solve};
+use crate::scenario::Scenario;
+use crate::scenario::schema::Sharing;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// A compute instance to have inside a GPU instance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TargetCi {
+    /// Compute-instance profile id; `None` = the one spanning the whole GPU instance (looked up
+    /// through NVML at apply time).
+    pub profile_id: Option<u32>,
+    /// Compute-slice placement inside the GPU instance.
+    pub start: u32,
+    pub size: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TargetGi {
+    pub profile_id: u32,
+    pub name: String,
+    pub start: u32,
+    pub size: u32,
+    pub cis: Vec<TargetCi>,
+}
+
+/// The state a GPU should end in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Target {
+    pub mig: bool,
+    pub instances: Vec<TargetGi>,
+    /// Where it comes from, e.g. `pool a100-mig-inference` or `saved state`.
+    pub source: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Change MIG mode; `reset` = it needs a GPU reset to take effect (it only cancels a pending
+    /// change otherwise).
+    SetMigMode {
+        enable: bool,
+        reset: bool,
+    },
+    DestroyCi {
+        gi: u32,
+        ci: u32,
+    },
+    DestroyGi {
+        gi: u32,
+        profile_id: u32,
+        start: u32,
+        size: u32,
+    },
+    CreateGi {
+        profile_id: u32,
+        start: u32,
+        size: u32,
+    },
+    /// In the GPU instance at memory slice `gi_start`.
+    CreateCi {
+        gi_start: u32,
+        ci: TargetCi,
+    },
+}
+
+/// The plan for one GPU.
+#[derive(Clone, Debug, Serialize)]
+pub struct GpuPlan {
+    pub gpu: GpuSnapshot,
+    pub profiles: Vec<GiProfile>,
+    pub target: Target,
+    pub ops: Vec<Op>,
+    /// Things the user must know (reset needed, nothing for NVML to do, ...).
+    pub notes: Vec<String>,
+    /// MIG mode is waiting for a reset: nothing can be created until then.
+    pub reset_pending: bool,
+}
+
+impl GpuPlan {
+    /// True when an operation changes MIG mode in a way that needs a reset.
+    pub fn changes_mode(&self) -> bool {
+        self.ops
+            .iter()
+            .any(|o| matches!(o, Op::SetMigMode { reset: true, .. }))
+    }
+}
+
+/// The target for pool `pool` of the scenario on this GPU.
+pub fn layout_target(
+    sc: &Scenario,
+    pool: &str,
+    gpu: &GpuSnapshot,
+    profiles: &[GiProfile],
+) -> Result<Target> {
+    let p = sc.pools.iter().find(|p| p.name == pool).ok_or_else(|| {
+        let names: Vec<&str> = sc.pools.iter().map(|p| p.name.as_str()).collect();
+        HilError::error(format!(
+            "scenario {} has no pool `{pool}` (pools: {})",
+            sc.name,
+            names.join(", ")
+        ))
+    })?;
+    let catalog = Catalog::builtin();
+    let model = catalog.get(&p.gpu).ok_or_else(|| {
+        HilError::refused(format!(
+            "pool {pool} uses GPU model {}, which is not a built-in model NVML can match",
+            p.gpu
+        ))
+    })?;
+    if gpu.catalog_model.as_deref() != Some(model.name.as_str()) {
+        return Err(HilError::refused(format!(
+            "pool {pool} is for {} but GPU {} is {} ({})",
+            model.name,
+            gpu.index,
+            gpu.name,
+            gpu.catalog_model.as_deref().unwrap_or("no catalog model")
+        )));
+    }
+    let source = format!("pool {pool} of scenario {}", sc.name);
+    let layout = match &p.sharing {
+        Sharing::Mig { layout, .. } => layout,
+        _ => {
+            return Ok(Target {
+                mig: false,
+                instances: Vec::new(),
+                source,
+            });
+        }
+    };
+    let geometry = if profiles.is_empty() {
+        model.clone()
+    } else {
+        effective_model(model, profiles)
+    };
+    let names: Vec<&str> = layout.iter().map(String::as_str).collect();
+    let placed =
+        solve(&geometry, &names).map_err(|e| HilError::error(format!("pool {pool}: {e}")))?;
+    let mut instances: Vec<TargetGi> = placed
+        .iter()
+        .map(|pl| {
+            let prof = &geometry.mig_profiles[pl.profile];
+            let slices = u32::from(prof.compute_slices);
+            TargetGi {
+                profile_id: prof.id,
+                name: prof.name.clone(),
+                start: u32::from(pl.start),
+                size: u32::from(pl.size),
+                cis: vec![TargetCi {
+                    profile_id: None,
+                    start: 0,
+                    size: slices,
+                }],
+            }
+        })
+        .collect();
+    instances.sort_by_key(|g| g.start);
+    Ok(Target {
+        mig: true,
+        instances,
+        source,
+    })
+}
+
+/// The target that puts a saved snapshot back.
+pub fn saved_target(saved: &GpuSnapshot, profiles: &[GiProfile]) -> Target {
+    Target {
+        mig: saved.mig_pending,
+        instances: saved
+            .instances
+            .iter()
+            .map(|gi| TargetGi {
+                profile_id: gi.profile_id,
+                name: profile_name(saved, profiles, gi.profile_id),
+                start: gi.start,
+                size: gi.size,
+                cis: gi
+                    .cis
+                    .iter()
+                    .map(|c| TargetCi {
+                        profile_id: Some(c.profile_id),
+                        start: c.start,
+                        size: c.size,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        source: "the saved state".into(),
+    }
+}
+
+/// True when GPU instance `gi` already is what `t` asks for (profile, placement and compute
+/// instances).
+fn satisfies(gi: &GiState, t: &TargetGi) -> bool {
+    if gi.profile_id != t.profile_id || gi.start != t.start || gi.cis.len() != t.cis.len() {
+        return false;
+    }
+    let mut have: Vec<_> = gi.cis.iter().collect();
+    have.sort_by_key(|c| c.start);
+    let mut want: Vec<_> = t.cis.iter().collect();
+    want.sort_by_key(|c| c.start);
+    have.iter().zip(&want).all(|(h, w)| {
+        h.start == w.start && h.size == w.size && w.profile_id.is_none_or(|id| id == h.profile_id)
+    })
+}
+
+/// The operations from `gpu`'s state to `target`.
+pub fn diff(gpu: &GpuSnapshot, profiles: &[GiProfile], target: Target) -> GpuPlan {
+    let mut ops = Vec::new();
+    let mut notes = Vec::new();
+    let mut reset_pending = false;
+    let destroy_all = |ops: &mut Vec<Op>, keep: &[bool]| {
+        for (gi, &k) in gpu.instances.iter().zip(keep) {
+            if k {
+                continue;
+            }
+            for ci in &gi.cis {
+                ops.push(Op::DestroyCi {
+                    gi: gi.id,
+                    ci: ci.id,
+                });
+            }
+            ops.push(Op::DestroyGi {
+                gi: gi.id,
+                profile_id: gi.profile_id,
+                start: gi.start,
+                size: gi.size,
+            });
+        }
+    };
+    if target.mig != gpu.mig_current {
+        if target.mig {
+            if gpu.mig_pending {
+                reset_pending = true;
+                notes.push(format!(
+                    "MIG mode is already pending on for GPU {}: reset the GPU (e.g. `nvidia-smi -r -i {}`, \
+                     as root, with no processes on it) and run this again to create the instances",
+                    gpu.index, gpu.index
+                ));
+            } else {
+                ops.push(Op::SetMigMode {
+                    enable: true,
+                    reset: true,
+                });
+                notes.push(
+                    "turning MIG mode on needs a GPU reset (or a reboot) before instances can be \
+                     created: after it, run this again"
+                        .into(),
+                );
+            }
+        } else {
+            destroy_all(&mut ops, &vec![false; gpu.instances.len()]);
+            if gpu.mig_pending {
+                ops.push(Op::SetMigMode {
+                    enable: false,
+                    reset: true,
+                });
+                notes.push(
+                    "turning MIG mode off needs a GPU reset (or a reboot) to take effect".into(),
+                );
+            } else {
+                reset_pending = true;
+                notes.push(format!(
+                    "MIG mode is already pending off for GPU {}: reset the GPU to finish",
+                    gpu.index
+                ));
+            }
+        }
+        return GpuPlan {
+            gpu: gpu.clone(),
+            profiles: profiles.to_vec(),
+            target,
+            ops,
+            notes,
+            reset_pending,
+        };
+    }
+    if gpu.mig_pending != gpu.mig_current {
+        // A mode change is pending but the target wants the current mode: cancel it.
+        ops.push(Op::SetMigMode {
+            enable: gpu.mig_current,
+            reset: false,
+        });
+    }
+    if !target.mig && target.source.starts_with("pool") {
+        notes.push(
+            "nothing for NVML to do beyond MIG mode off: time-slicing replicas and exclusive use \
+             are device-plugin settings"
+                .into(),
+        );
+    }
+    // Keep instances that already match a target instance (each matched once).
+    let mut keep = vec![false; gpu.instances.len()];
+    let mut missing = Vec::new();
+    for t in &target.instances {
+        match gpu
+            .instances
+            .iter()
+            .enumerate()
+            .position(|(i, gi)| !keep[i] && satisfies(gi, t))
+        {
+            Some(i) => keep[i] = true,
+            None => missing.push(t),
+        }
+    }
+    destroy_all(&mut ops, &keep);
+    for t in missing {
+        ops.push(Op::CreateGi {
+            profile_id: t.profile_id,
+            start: t.start,
+            size: t.size,
+        });
+        for ci in &t.cis {
+            ops.push(Op::CreateCi {
+                gi_start: t.start,
+                ci: ci.clone(),
+            });
+        }
+    }
+    GpuPlan {
+        gpu: gpu.clone(),
+        profiles: profiles.to_vec(),
+        target,
+        ops,
+        notes,
+        reset_pending,
+    }
+}
+
+/// One operation in words.
+pub fn describe(op: &Op, gpu: &GpuSnapshot, profiles: &[GiProfile]) -> String {
+    let slices = |start: u32, size: u32| {
+        if size <= 1 {
+            format!("memory slice {start}")
+        } else {
+            format!("memory slices {start}-{}", start + size - 1)
+        }
+    };
+    match op {
+        Op::SetMigMode { enable, reset } => format!(
+            "set MIG mode {}{}",
+            if *enable { "on" } else { "off" },
+            if *reset {
+                " (takes effect after a GPU reset)"
+            } else {
+                " (cancels the pending change)"
+            }
+        ),
+        Op::DestroyCi { gi, ci } => format!("destroy compute instance {ci} of GPU instance {gi}"),
+        Op::DestroyGi {
+            gi,
+            profile_id,
+            start,
+            size,
+        } => format!(
+            "destroy GPU instance {gi} ({} at {})",
+            profile_name(gpu, profiles, *profile_id),
+            slices(*start, *size)
+        ),
+        Op::CreateGi {
+            profile_id,
+            start,
+            size,
+        } => format!(
+            "create GPU instance {} at {} (placement start {start}, size {size})",
+            profile_name(gpu, profiles, *profile_id),
+            slices(*start, *size)
+        ),
+        Op::CreateCi { gi_start, ci } => format!(
+            "create compute instance {} in the GPU instance at memory slice {gi_start} \
+             (compute slices {}-{})",
+            match ci.profile_id {
+                Some(id) => format!("profile {id}"),
+                None => "spanning it".into(),
+            },
+            ci.start,
+            ci.start + ci.size.max(1) - 1
+        ),
+    }
+}
+
+/// The plan as text.
+pub fn render(plan: &GpuPlan) -> String {
+    let mut s = String::new();
+    let g = &plan.gpu;
+    let _ = writeln!(
+        s,
+        "GPU {}: {} ({}), MIG {}{}",
+        g.index,
+        g.name,
+        g.catalog_model.as_deref().unwrap_or("?"),
+        if g.mig_current { "on" } else { "off" },
+        if g.mig_pending != g.mig_current {
+            format!(" (pending {})", if g.mig_pending { "on" } else { "off" })
+        } else {
+            String::new()
+        }
+    );
+    let now = super::inventory::describe_instances(g, &plan.profiles);
+    let _ = writeln!(
+        s,
+        "  now:    {}",
+        if now.is_empty() {
+            "no GPU instances".to_string()
+        } else {
+            now.join("; ")
+        }
+    );
+    let target: Vec<String> = plan
+        .target
+        .instances
+        .iter()
+        .map(|t| format!("{} at {}-{}", t.name, t.start, t.start + t.size.max(1) - 1))
+        .collect();
+    let _ = writeln!(
+        s,
+        "  target: MIG {}{} ({})",
+        if plan.target.mig { "on" } else { "off" },
+        if target.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", target.join(", "))
+        },
+        plan.target.source
+    );
+    if plan.ops.is_empty() && !plan.reset_pending {
+        s.push_str("  nothing to do: the GPU already matches\n");
+    }
+    for (i, op) in plan.ops.iter().enumerate() {
+        let _ = writeln!(s, "  {}. {}", i + 1, describe(op, g, &plan.profiles));
+    }
+    for n in &plan.notes {
+        let _ = writeln!(s, "  note: {n}");
+    }
+    s
+}
