@@ -6,7 +6,7 @@ use super::{Class, Event, Shape, ShapeKey, Simulation};
 use crate::metrics::{JobRecord, JobState};
 use crate::scenario::schema::{JobKind, QuotaAdmission};
 use crate::sched::quota::Admission;
-use crate::sched::{PodSpec, QueueKey, fit_shape};
+use crate::sched::{QueueKey, fit_shape};
 use crate::trace::{RequestSpec, TraceJob};
 use crate::units::SimTime;
 
@@ -328,14 +328,7 @@ impl Simulation<'_> {
         mem: f64,
     ) -> crate::sched::ShapeFit {
         let c = &self.world.classes[class as usize];
-        let pod = PodSpec {
-            request,
-            mem_gib: mem,
-            node_selector: &c.node_selector,
-            node_affinity: &c.node_affinity,
-            tolerations: &c.tolerations,
-        };
-        fit_shape(&self.world.cluster.pools, &c.pools, &pod)
+        fit_shape(&self.world.cluster.pools, &c.pools, &c.pod(request, mem))
     }
 
     /// Would the request fit once a scenario reconfiguration still to come has happened? Such a
@@ -343,13 +336,7 @@ impl Simulation<'_> {
     pub(super) fn fits_later(&self, class: u32, request: &RequestSpec, mem: f64) -> bool {
         let now = self.q.now();
         let c = &self.world.classes[class as usize];
-        let pod = PodSpec {
-            request,
-            mem_gib: mem,
-            node_selector: &c.node_selector,
-            node_affinity: &c.node_affinity,
-            tolerations: &c.tolerations,
-        };
+        let pod = c.pod(request, mem);
         let upcoming: Vec<_> = self
             .world
             .events

@@ -8,6 +8,7 @@ use crate::scenario::schema::{
     ClassSpec, JobKind, MigShare, MigStrategy, ModelParams, NodeSelectorRequirement, PolicyName,
     PoolSpec, PreemptionPolicy, QuotaAdmission, Scenario, Sharing, TimedEvent, Toleration,
 };
+use crate::sched::PodSpec;
 use crate::trace::RequestSpec;
 use crate::units::SimTime;
 use std::collections::BTreeMap;
@@ -63,6 +64,19 @@ pub struct World {
     pub policy: PolicyName,
     pub report_interval: SimTime,
     pub reference: GpuModel,
+}
+
+impl Class {
+    /// What a pod of this class asking for `request` with `mem` GiB puts before the scheduler.
+    pub fn pod<'a>(&'a self, request: &'a RequestSpec, mem: f64) -> PodSpec<'a> {
+        PodSpec {
+            request,
+            mem_gib: mem,
+            node_selector: &self.node_selector,
+            node_affinity: &self.node_affinity,
+            tolerations: &self.tolerations,
+        }
+    }
 }
 
 impl World {
