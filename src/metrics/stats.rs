@@ -122,6 +122,34 @@ impl PoolStats {
     }
 }
 
+/// Jobs of one namespace or one priority value, aggregated from their final records.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupStats {
+    pub states: BTreeMap<JobState, u64>,
+    pub waits_ms: Vec<u64>,
+    pub useful_s: f64,
+    pub lost_s: f64,
+    pub cost: f64,
+    pub preemptions: u64,
+    pub evictions: u64,
+    pub ooms: u64,
+}
+
+impl GroupStats {
+    pub fn add(&mut self, r: &super::JobRecord) {
+        *self.states.entry(r.state).or_default() += 1;
+        if let Some(w) = r.wait_s {
+            self.waits_ms.push((w * 1000.0).round() as u64);
+        }
+        self.useful_s += r.useful_s;
+        self.lost_s += r.lost_s;
+        self.cost += r.cost_usd;
+        self.preemptions += u64::from(r.preemptions);
+        self.evictions += u64::from(r.evictions);
+        self.ooms += u64::from(r.ooms);
+    }
+}
+
 /// One row of the per-class time series.
 #[derive(Clone, Debug, Serialize)]
 pub struct ClassSample {

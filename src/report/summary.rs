@@ -1,7 +1,7 @@
 //! The run summary (`summary.json`) and per-class rows, computed from a finished run.
 
 use crate::cluster::PoolKind;
-use crate::metrics::{JobState, percentile};
+use crate::metrics::{GroupStats, JobState, percentile};
 use crate::scenario::schema::JobKind;
 use crate::sim::{NamespaceStats, RunResult, World};
 use serde::Serialize;
@@ -21,8 +21,10 @@ pub struct Summary {
     pub cost: CostSummary,
     /// Unschedulable jobs by reason.
     pub unschedulable: BTreeMap<String, u64>,
-    /// Namespaces with a ResourceQuota.
+    /// Every namespace that had jobs or a ResourceQuota.
     pub namespaces: Vec<NamespaceSummary>,
+    /// Jobs by priority value, highest first.
+    pub priorities: Vec<PrioritySummary>,
     /// Timed operations as they happened.
     pub operations: Vec<OperationSummary>,
 }
@@ -30,6 +32,9 @@ pub struct Summary {
 #[derive(Clone, Debug, Serialize)]
 pub struct NamespaceSummary {
     pub name: String,
+    #[serde(flatten)]
+    pub jobs: GroupSummary,
+    /// ResourceQuota hard limits (empty: no quota) and the highest usage seen.
     pub quota: BTreeMap<String, u32>,
     pub peak_used: BTreeMap<String, u32>,
     /// Jobs refused or held by the quota at least once, and their total time so.
@@ -37,6 +42,41 @@ pub struct NamespaceSummary {
     pub quota_blocked_hours: f64,
     /// Admission attempts refused.
     pub quota_refusals: u64,
+}
+
+/// Jobs of one namespace or priority value.
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupSummary {
+    pub jobs: JobCounts,
+    pub wait: Waits,
+    pub useful_ref_gpu_hours: f64,
+    pub lost_ref_gpu_hours: f64,
+    pub cost_usd: f64,
+    pub preemptions: u64,
+    pub evictions: u64,
+    pub oom_failures: u64,
+}
+
+impl GroupSummary {
+    fn of(g: &GroupStats) -> Self {
+        GroupSummary {
+            jobs: JobCounts::from_states(&g.states),
+            wait: Waits::of(&g.waits_ms),
+            useful_ref_gpu_hours: g.useful_s / 3600.0,
+            lost_ref_gpu_hours: g.lost_s / 3600.0,
+            cost_usd: g.cost,
+            preemptions: g.preemptions,
+            evictions: g.evictions,
+            oom_failures: g.ooms,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PrioritySummary {
+    pub priority: i32,
+    #[serde(flatten)]
+    pub jobs: GroupSummary,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -310,7 +350,16 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
             by_model,
         },
         unschedulable,
-        namespaces: namespaces(world, &r.namespaces),
+        namespaces: namespaces(world, r),
+        priorities: r
+            .by_priority
+            .iter()
+            .rev()
+            .map(|(p, g)| PrioritySummary {
+                priority: *p,
+                jobs: GroupSummary::of(g),
+            })
+            .collect(),
         operations: r
             .ops
             .iter()
@@ -325,16 +374,19 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
     }
 }
 
-fn namespaces(world: &World, stats: &BTreeMap<String, NamespaceStats>) -> Vec<NamespaceSummary> {
+fn namespaces(world: &World, r: &RunResult) -> Vec<NamespaceSummary> {
     let empty = NamespaceStats::default();
-    world
-        .quotas
-        .iter()
-        .map(|(ns, quota)| {
-            let st = stats.get(ns).unwrap_or(&empty);
+    let no_jobs = GroupStats::default();
+    let names: std::collections::BTreeSet<&String> =
+        r.by_namespace.keys().chain(world.quotas.keys()).collect();
+    names
+        .into_iter()
+        .map(|ns| {
+            let st = r.namespaces.get(ns).unwrap_or(&empty);
             NamespaceSummary {
                 name: ns.clone(),
-                quota: quota.clone(),
+                jobs: GroupSummary::of(r.by_namespace.get(ns).unwrap_or(&no_jobs)),
+                quota: world.quotas.get(ns).cloned().unwrap_or_default(),
                 peak_used: st.peak_used.clone(),
                 quota_blocked_jobs: st.quota_blocked_jobs,
                 quota_blocked_hours: st.quota_blocked_ms / 3_600_000.0,

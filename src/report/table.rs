@@ -126,7 +126,7 @@ pub fn render(s: &Summary) -> String {
     for (why, n) in &s.unschedulable {
         out.push_str(&format!("unschedulable x{n}: {why}\n"));
     }
-    for ns in &s.namespaces {
+    for ns in s.namespaces.iter().filter(|n| !n.quota.is_empty()) {
         let quota: Vec<String> = ns.quota.iter().map(|(k, v)| format!("{k}={v}")).collect();
         out.push_str(&format!(
             "namespace {} quota {}: {} jobs blocked for {:.1} h in all ({} refusals)\n",

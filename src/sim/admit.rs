@@ -68,7 +68,7 @@ impl Simulation<'_> {
         };
         self.classes[class as usize].count(JobState::AfterHorizon);
         *self.states.entry(JobState::AfterHorizon).or_default() += 1;
-        (self.sink)(&rec)
+        self.emit(&rec)
     }
 
     fn class_of(&self, tj: &TraceJob) -> Result<(u32, &Class), String> {

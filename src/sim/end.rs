@@ -71,6 +71,8 @@ impl Simulation<'_> {
             pools: self.pools,
             classes: self.classes,
             namespaces: self.namespaces,
+            by_namespace: self.by_namespace,
+            by_priority: self.by_priority,
             ops: self.ops,
             samples: self.samples,
             class_samples: self.class_samples,

@@ -288,6 +288,6 @@ impl Simulation<'_> {
             *cs.unschedulable.entry(reason).or_default() += 1;
         }
         *self.states.entry(state).or_default() += 1;
-        (self.sink)(&rec)
+        self.emit(&rec)
     }
 }

@@ -18,7 +18,7 @@ pub use setup::{Class, World};
 
 use crate::cluster::{TypicalNeed, typical_needs};
 use crate::engine::EventQueue;
-use crate::metrics::{ClassSample, ClassStats, JobRecord, JobState, PoolStats, Sample};
+use crate::metrics::{ClassSample, ClassStats, GroupStats, JobRecord, JobState, PoolStats, Sample};
 use crate::sched::quota::Quotas;
 use crate::sched::{PendingQueues, PlacementPolicy, ShapeFit, policy};
 use crate::trace::{RequestSpec, TraceJob};
@@ -89,6 +89,8 @@ pub struct RunResult {
     pub pools: Vec<PoolStats>,
     pub classes: Vec<ClassStats>,
     pub namespaces: BTreeMap<String, NamespaceStats>,
+    pub by_namespace: BTreeMap<String, GroupStats>,
+    pub by_priority: BTreeMap<i32, GroupStats>,
     pub ops: Vec<OpRecord>,
     pub samples: Vec<Sample>,
     pub class_samples: Vec<ClassSample>,
@@ -144,6 +146,9 @@ pub struct Simulation<'a> {
     /// Kueue-like hold queues per namespace (`queue` admission), in queue order.
     quota_queues: BTreeMap<String, BTreeSet<crate::sched::QueueKey>>,
     namespaces: BTreeMap<String, NamespaceStats>,
+    /// Final records aggregated per namespace and per priority value.
+    by_namespace: BTreeMap<String, GroupStats>,
+    by_priority: BTreeMap<i32, GroupStats>,
     ops: Vec<OpRecord>,
     /// Per pool: the node count the latest resize asked for.
     resize_target: Vec<u32>,
@@ -195,6 +200,8 @@ impl<'a> Simulation<'a> {
             quotas,
             quota_queues: BTreeMap::new(),
             namespaces: BTreeMap::new(),
+            by_namespace: BTreeMap::new(),
+            by_priority: BTreeMap::new(),
             ops: Vec::new(),
             resize_target,
             samples: Vec::new(),
@@ -341,6 +348,16 @@ impl<'a> Simulation<'a> {
 }
 
 impl Simulation<'_> {
+    /// Every final record goes through here: aggregated per namespace and priority, then out.
+    fn emit(&mut self, rec: &JobRecord) -> Result<(), String> {
+        self.by_namespace
+            .entry(rec.namespace.clone())
+            .or_default()
+            .add(rec);
+        self.by_priority.entry(rec.priority).or_default().add(rec);
+        (self.sink)(rec)
+    }
+
     /// Rebuilds pool `pool`'s typical shapes if jobs arrived since the last build.
     fn refresh_typical(&mut self, pool: u32) {
         let p = pool as usize;
