@@ -2,6 +2,7 @@
 
 use crate::cluster::{Cluster, Holding, NO_INSTANCE, PoolKind};
 use crate::metrics::{JobRecord, JobState};
+use crate::trace::LoadStep;
 use crate::units::{SimTime, ms_to_secs};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +59,12 @@ pub struct Job {
     pub failures: u32,
     pub ooms: u32,
     pub placed_ever: bool,
+    /// Time-varying duty cycle (services following a request trace); empty = constant `u`.
+    pub load: Vec<LoadStep>,
+    /// Index of the next load step to apply.
+    pub load_next: usize,
+    /// Stamp of this job's pending load-step event (0 = none).
+    pub load_gen: u64,
 }
 
 impl Job {

@@ -30,6 +30,8 @@ enum Event {
     Oom { slot: u32, stamp: u64 },
     /// A failed job's back-off is over.
     Retry { slot: u32, stamp: u64 },
+    /// A service's load (duty cycle) moves to its next step.
+    Load { slot: u32, stamp: u64 },
     /// Close a time-series bucket.
     Sample,
     /// The horizon.
@@ -56,6 +58,10 @@ pub struct RunResult {
     pub job_cost: Vec<f64>,
 }
 
+/// Jobs with equal keys fit exactly the same places: (class, request, memory in MiB, allowed
+/// GPU models in lower case).
+type ShapeKey = (u32, RequestSpec, u64, Vec<String>);
+
 struct Shape {
     class: u32,
     request: RequestSpec,
@@ -69,7 +75,7 @@ pub struct Simulation<'a> {
     free_slots: Vec<u32>,
     pending: PendingQueues,
     shapes: Vec<Shape>,
-    shape_ix: BTreeMap<(u32, RequestSpec, u64), u32>,
+    shape_ix: BTreeMap<ShapeKey, u32>,
     shapes_by_pool: Vec<Vec<u32>>,
     gauges: Vec<GpuGauges>,
     pools: Vec<PoolStats>,
@@ -163,6 +169,11 @@ impl<'a> Simulation<'a> {
                         .is_some_and(|j| j.attempt_gen == stamp && j.phase == Phase::Backoff)
                     {
                         self.enqueue(slot, now);
+                    }
+                }
+                Event::Load { slot, stamp } => {
+                    if self.live(slot).is_some_and(|j| j.load_gen == stamp) {
+                        self.on_load_step(slot, now);
                     }
                 }
                 Event::Sample => {
@@ -277,7 +288,9 @@ impl<'a> Simulation<'a> {
         self.pull_next()
     }
 
-    fn admit(&mut self, tj: TraceJob, now: SimTime) -> Result<(), String> {
+    fn admit(&mut self, mut tj: TraceJob, now: SimTime) -> Result<(), String> {
+        let load = std::mem::take(&mut tj.load);
+        let gpu_models = std::mem::take(&mut tj.gpu_models);
         let (class_ix, c) = self.class_of(&tj)?;
         let priority = self.priority_of(&tj, c)?;
         let request = tj.request.clone().unwrap_or_else(|| c.request.clone());
@@ -315,14 +328,50 @@ impl<'a> Simulation<'a> {
             failures: 0,
             ooms: 0,
             placed_ever: false,
+            load,
+            load_next: 0,
+            load_gen: 0,
         };
-        let shape = self.shape_for(class_ix, &request, mem);
+        let shape = self.shape_for(class_ix, &request, mem, gpu_models);
         let slot = self.alloc_slot(Job { shape, ..job });
+        if !self.job(slot).load.is_empty() {
+            let stamp = self.next_stamp();
+            self.job(slot).load_gen = stamp;
+            self.on_load_step(slot, now);
+        }
         if let Some(reason) = self.shapes[shape as usize].fit.unschedulable_reason() {
             return self.retire(slot, JobState::Unschedulable, now, reason);
         }
         self.enqueue(slot, now);
         Ok(())
+    }
+
+    /// Applies the job's next load step (its new duty cycle), re-rates its GPUs if it is
+    /// running, and schedules the step after.
+    fn on_load_step(&mut self, slot: u32, now: SimTime) {
+        let (submit, stamp) = {
+            let job = self.job(slot);
+            (job.submit, job.load_gen)
+        };
+        // Every step already due applies now (at admission, the steps at offset 0).
+        let next_at = {
+            let job = self.job(slot);
+            while let Some(step) = job.load.get(job.load_next)
+                && submit + step.at <= now
+            {
+                job.u = step.u;
+                job.load_next += 1;
+            }
+            job.load.get(job.load_next).map(|s| submit + s.at)
+        };
+        if let Some(at) = next_at {
+            self.q.schedule(at, Event::Load { slot, stamp });
+        }
+        let job = self.live(slot).expect("live");
+        if job.phase == Phase::Running {
+            let gpus: Vec<u32> = job.holdings.iter().map(|h| h.gpu).collect();
+            self.refresh_gpus(&gpus, now, None);
+        }
     }
 
     fn alloc_slot(&mut self, job: Job) -> u32 {
@@ -338,8 +387,22 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    fn shape_for(&mut self, class: u32, request: &RequestSpec, mem: f64) -> u32 {
-        let key = (class, request.clone(), (mem * 1024.0).round() as u64);
+    fn shape_for(
+        &mut self,
+        class: u32,
+        request: &RequestSpec,
+        mem: f64,
+        gpu_models: Vec<String>,
+    ) -> u32 {
+        let mut models: Vec<String> = gpu_models.iter().map(|m| m.to_lowercase()).collect();
+        models.sort_unstable();
+        models.dedup();
+        let key = (
+            class,
+            request.clone(),
+            (mem * 1024.0).round() as u64,
+            models,
+        );
         if let Some(&s) = self.shape_ix.get(&key) {
             return s;
         }
@@ -350,7 +413,21 @@ impl<'a> Simulation<'a> {
             node_selector: &c.node_selector,
             tolerations: &c.tolerations,
         };
-        let fit = fit_shape(&self.world.cluster.pools, &c.pools, &pod);
+        let pools = &self.world.cluster.pools;
+        // A job that names GPU models may use only the class's pools of those models.
+        let (candidates, wrong_model): (Vec<u32>, Vec<u32>) = c.pools.iter().partition(|&&p| {
+            key.3.is_empty() || key.3.contains(&pools[p as usize].model.name.to_lowercase())
+        });
+        let mut fit = fit_shape(pools, &candidates, &pod);
+        for p in wrong_model {
+            let pool = &pools[p as usize];
+            fit.rejected.push(format!(
+                "pool {}: GPU model {} is not one the job allows ({})",
+                pool.name,
+                pool.model.name,
+                gpu_models.join("|")
+            ));
+        }
         let ix = self.shapes.len() as u32;
         for (p, _) in &fit.pools {
             self.shapes_by_pool[*p as usize].push(ix);

@@ -8,8 +8,8 @@ pub mod job;
 pub mod native;
 pub mod synthetic;
 
-pub use job::{RequestSpec, TraceJob};
-pub use native::{NativeReader, write_native};
+pub use job::{LoadStep, RequestSpec, TraceJob};
+pub use native::{NativeReader, NativeWriter, write_native};
 pub use synthetic::{SyntheticJobs, SyntheticSpec};
 
 /// Why a trace could not be read or written.

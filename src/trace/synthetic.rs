@@ -290,6 +290,8 @@ impl Iterator for SyntheticJobs {
             u: None,
             d: None,
             checkpoint: None,
+            gpu_models: Vec::new(),
+            load: Vec::new(),
         })
     }
 
