@@ -2,9 +2,10 @@
 
 use clap::{Parser, Subcommand};
 use slicesim::catalog::{Catalog, render_layouts};
-use slicesim::run::{RunOptions, run_to_dir};
+use slicesim::run::{RunOptions, WorkloadOverrides, apply_workload_overrides, run_to_dir};
 use slicesim::scenario::schema::PolicyName;
 use slicesim::scenario::{self, Loaded, Severity};
+use slicesim::trace::{ImportMap, TraceFormat};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -38,6 +39,21 @@ enum Cmd {
         /// Print only the output folder, not the summary tables.
         #[arg(long)]
         quiet: bool,
+        /// Replay this trace file instead of the scenario's workload.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Format of --trace: native, openb, philly or azure-llm (default: told from its header).
+        #[arg(long, value_parser = parse_format)]
+        trace_format: Option<TraceFormat>,
+        /// Any trace row that cannot be used is an error (default: skipped and reported).
+        #[arg(long)]
+        strict: bool,
+        /// Generate the workload from this fitted profile (slicesim trace fit).
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// Multiply the synthetic workload's arrival rate by this (2.0 = twice the load).
+        #[arg(long)]
+        scale: Option<f64>,
     },
     /// Check a scenario file and print every problem with its location (exit 1 if invalid).
     Validate { file: PathBuf },
@@ -48,6 +64,47 @@ enum Cmd {
     },
     /// List the built-in GPU models.
     Catalog,
+    /// Trace commands: import, stats, fit, generate, pools.
+    Trace {
+        #[command(subcommand)]
+        cmd: TraceCmd,
+    },
+}
+
+/// Options every trace-reading command shares.
+#[derive(clap::Args)]
+struct TraceInput {
+    /// The trace file.
+    file: PathBuf,
+    /// native, openb, philly or azure-llm (default: told from the header).
+    #[arg(long, value_parser = parse_format)]
+    format: Option<TraceFormat>,
+    /// YAML file with the importer mapping (the `map` of a trace workload; docs/TRACE.md).
+    #[arg(long)]
+    map: Option<PathBuf>,
+    /// Any row that cannot be used is an error (default: skipped and reported).
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Subcommand)]
+enum TraceCmd {
+    /// Convert a trace to the native CSV format.
+    Import {
+        #[command(flatten)]
+        input: TraceInput,
+        /// Output file (native CSV).
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Say what is in a trace: jobs, request mix, classes, arrivals, run times, GPU-hours.
+    Stats {
+        #[command(flatten)]
+        input: TraceInput,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -61,6 +118,17 @@ enum MigCmd {
         #[arg(long)]
         maximal: bool,
     },
+}
+
+fn parse_format(s: &str) -> Result<TraceFormat, String> {
+    TraceFormat::parse(s).ok_or_else(|| {
+        let known: Vec<&str> = TraceFormat::ALL.iter().map(|f| f.as_str()).collect();
+        format!("unknown trace format `{s}` ({})", known.join(", "))
+    })
+}
+
+fn load_map(path: Option<&Path>) -> Result<ImportMap, String> {
+    path.map_or_else(|| Ok(ImportMap::default()), ImportMap::load)
 }
 
 fn parse_policy(s: &str) -> Result<PolicyName, String> {
@@ -80,12 +148,14 @@ fn run(
     scenario_path: Option<&Path>,
     out: Option<PathBuf>,
     opts: RunOptions,
+    workload: WorkloadOverrides,
     quiet: bool,
 ) -> Result<(), String> {
-    let loaded = match scenario_path {
+    let mut loaded = match scenario_path {
         Some(p) => scenario::load(p)?,
         None => scenario::builtin(),
     };
+    apply_workload_overrides(&mut loaded, &workload)?;
     if report_problems(&loaded) {
         return Err(format!("{}: invalid scenario (see above)", loaded.source));
     }
@@ -93,6 +163,9 @@ fn run(
     let t0 = Instant::now();
     let o = run_to_dir(&loaded, &opts, &out)?;
     let wall = t0.elapsed().as_secs_f64();
+    if let Some(r) = &o.import {
+        eprint!("{}", r.render());
+    }
     if !quiet {
         print!("{}", slicesim::report::table::render(&o.summary));
     }
@@ -109,6 +182,36 @@ fn run(
     Ok(())
 }
 
+fn trace_cmd(cmd: TraceCmd) -> Result<(), String> {
+    match cmd {
+        TraceCmd::Import { input, out } => {
+            let map = load_map(input.map.as_deref())?;
+            let report = slicesim::trace::import::convert(
+                &input.file,
+                input.format,
+                &map,
+                input.strict,
+                &out,
+            )?;
+            eprint!("{}", report.render());
+            println!("wrote {} ({} jobs)", out.display(), report.jobs);
+            Ok(())
+        }
+        TraceCmd::Stats { input, json } => {
+            let map = load_map(input.map.as_deref())?;
+            let text = slicesim::trace::stats::command(
+                &input.file,
+                input.format,
+                &map,
+                input.strict,
+                json,
+            )?;
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
@@ -118,6 +221,11 @@ fn main() -> ExitCode {
             seed,
             policy,
             quiet,
+            trace,
+            trace_format,
+            strict,
+            profile,
+            scale,
         } => run(
             scenario.as_deref(),
             out,
@@ -126,8 +234,16 @@ fn main() -> ExitCode {
                 policy,
                 check_invariants: false,
             },
+            WorkloadOverrides {
+                trace,
+                trace_format,
+                strict,
+                profile,
+                scale,
+            },
             quiet,
         ),
+        Cmd::Trace { cmd } => trace_cmd(cmd),
         Cmd::Validate { file } => match scenario::load(&file) {
             Err(e) => Err(e),
             Ok(loaded) => {

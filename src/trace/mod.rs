@@ -4,10 +4,18 @@
 //! next arrival only when the previous one is due and never hold a whole trace in memory.
 //! The formats are described for users in `docs/TRACE.md`.
 
+pub mod azure_llm;
+pub mod clock;
+pub mod import;
+pub mod import_openb;
 pub mod job;
 pub mod native;
+pub mod philly;
+mod rows;
+pub mod stats;
 pub mod synthetic;
 
+pub use import::{ImportMap, ImportReport, TraceFormat};
 pub use job::{LoadStep, RequestSpec, TraceJob};
 pub use native::{NativeReader, NativeWriter, write_native};
 pub use synthetic::{SyntheticJobs, SyntheticSpec};

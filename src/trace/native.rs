@@ -2,9 +2,9 @@
 //! order. `docs/TRACE.md` describes it for users; this module reads it lazily (one row in memory
 //! at a time, so a trace of any length streams) and writes it so that it reads back unchanged.
 
+use super::rows::{LineTracker, error_line, record_line};
 use super::{LoadStep, RequestSpec, TraceError, TraceJob};
 use crate::units::SimTime;
-use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -564,80 +564,6 @@ impl<R: Read> Iterator for NativeReader<R> {
 }
 
 impl<R: Read> std::iter::FusedIterator for NativeReader<R> {}
-
-/// Passes bytes through to the CSV parser while noting where lines end, so that rows get true
-/// line numbers. (The csv crate's own line count is off after CRLF line ends and skipped blank
-/// lines.) Only newlines the parser has buffered but not yet passed are kept: memory stays
-/// bounded by its buffer, not the file.
-struct LineTracker<R> {
-    inner: R,
-    /// Bytes passed through so far.
-    offset: u64,
-    /// Offset just after the latest byte that is neither `\r` nor `\n`.
-    content_end: u64,
-    /// Each newline not yet accounted for: its offset, and `content_end` when it was seen.
-    newlines: VecDeque<(u64, u64)>,
-    /// 1-based line number of the first byte after the newlines already popped.
-    line: u64,
-}
-
-impl<R> LineTracker<R> {
-    fn new(inner: R) -> Self {
-        LineTracker {
-            inner,
-            offset: 0,
-            content_end: 0,
-            newlines: VecDeque::new(),
-            line: 1,
-        }
-    }
-
-    /// The line of the record the parser reports at byte `start` (the position right after
-    /// the previous record). The parser silently skips empty lines (`\r` only counts as empty)
-    /// and reports the position before them, so those are stepped over here.
-    fn line_at(&mut self, start: u64) -> u64 {
-        while let Some(&(nl, _)) = self.newlines.front()
-            && nl < start
-        {
-            self.newlines.pop_front();
-            self.line += 1;
-        }
-        let mut start = start;
-        while let Some(&(nl, content_end)) = self.newlines.front()
-            && content_end <= start
-        {
-            self.newlines.pop_front();
-            self.line += 1;
-            start = nl + 1;
-        }
-        self.line
-    }
-}
-
-impl<R: Read> Read for LineTracker<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
-            match b {
-                b'\n' => self.newlines.push_back((self.offset, self.content_end)),
-                b'\r' => {}
-                _ => self.content_end = self.offset + 1,
-            }
-            self.offset += 1;
-        }
-        Ok(n)
-    }
-}
-
-fn record_line<R: Read>(csv: &mut csv::Reader<LineTracker<R>>, rec: &csv::StringRecord) -> u64 {
-    let start = rec.position().map_or(0, |p| p.byte());
-    csv.get_mut().line_at(start)
-}
-
-fn error_line<R: Read>(csv: &mut csv::Reader<LineTracker<R>>, e: &csv::Error) -> u64 {
-    let start = e.position().map_or(0, |p| p.byte());
-    csv.get_mut().line_at(start)
-}
 
 /// Translates a csv-crate error into one that names the file, line and column.
 fn csv_error(source: &str, e: csv::Error, line: u64, layout: Option<&Layout>) -> TraceError {
