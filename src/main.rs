@@ -105,6 +105,34 @@ enum TraceCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Fit a workload profile (rate, daily cycle, request mix, run times) to a trace.
+    Fit {
+        #[command(flatten)]
+        input: TraceInput,
+        /// Output profile (YAML).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Fit only the shortest window holding this share of arrivals (e.g. 0.98).
+        #[arg(long)]
+        busiest: Option<f64>,
+    },
+    /// Generate a native trace from a fitted profile.
+    Generate {
+        /// Profile YAML (slicesim trace fit).
+        profile: PathBuf,
+        /// Output file (native CSV).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Multiply the arrival rate by this (2.0 = twice the load, same shape).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Arrival window, overriding the profile's (e.g. 7d).
+        #[arg(long, value_parser = parse_dur)]
+        span: Option<slicesim::units::Dur>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -125,6 +153,10 @@ fn parse_format(s: &str) -> Result<TraceFormat, String> {
         let known: Vec<&str> = TraceFormat::ALL.iter().map(|f| f.as_str()).collect();
         format!("unknown trace format `{s}` ({})", known.join(", "))
     })
+}
+
+fn parse_dur(s: &str) -> Result<slicesim::units::Dur, String> {
+    slicesim::units::parse_duration(s)
 }
 
 fn load_map(path: Option<&Path>) -> Result<ImportMap, String> {
@@ -207,6 +239,48 @@ fn trace_cmd(cmd: TraceCmd) -> Result<(), String> {
                 json,
             )?;
             print!("{text}");
+            Ok(())
+        }
+        TraceCmd::Fit {
+            input,
+            out,
+            busiest,
+        } => {
+            let map = load_map(input.map.as_deref())?;
+            let opened =
+                slicesim::trace::import::open(&input.file, input.format, &map, input.strict)
+                    .map_err(|e| e.to_string())?;
+            eprint!("{}", opened.report.render());
+            let jobs: Vec<_> = opened
+                .into_jobs()
+                .collect::<Result<_, _>>()
+                .map_err(|e| e.to_string())?;
+            let fitted = slicesim::trace::fit::fit(&jobs, busiest)?;
+            let yaml =
+                slicesim::trace::fit::profile_yaml(&fitted, &input.file.display().to_string())?;
+            std::fs::write(&out, yaml).map_err(|e| format!("{}: {e}", out.display()))?;
+            for n in &fitted.notes {
+                eprintln!("note: {n}");
+            }
+            println!(
+                "wrote {} ({} jobs, {:.3} jobs/h, {} mix entries)",
+                out.display(),
+                fitted.jobs,
+                fitted.spec.rate_per_hour,
+                fitted.spec.mix.len()
+            );
+            Ok(())
+        }
+        TraceCmd::Generate {
+            profile,
+            out,
+            scale,
+            seed,
+            span,
+        } => {
+            let spec = slicesim::run::load_profile(&profile)?;
+            let n = slicesim::trace::fit::generate(&spec, scale, seed, span, &out)?;
+            println!("wrote {} ({n} jobs)", out.display());
             Ok(())
         }
     }

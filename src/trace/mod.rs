@@ -6,6 +6,7 @@
 
 pub mod azure_llm;
 pub mod clock;
+pub mod fit;
 pub mod import;
 pub mod import_openb;
 pub mod job;
