@@ -87,12 +87,30 @@ pub fn apply_workload_overrides(loaded: &mut Loaded, o: &WorkloadOverrides) -> R
     Ok(())
 }
 
-/// Reads a workload profile (a synthetic workload spec, as `slicesim trace fit` writes).
+/// Reads a workload profile: a synthetic workload spec as `slicesim trace fit` writes, or a
+/// scenario file whose workload is synthetic (its horizon then bounds the arrivals when the
+/// spec has no span).
 pub fn load_profile(path: &Path) -> Result<SyntheticSpec, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let spec: SyntheticSpec =
-        serde_saphyr::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let spec = match serde_saphyr::from_str::<SyntheticSpec>(&text) {
+        Ok(spec) => spec,
+        Err(e) => match crate::scenario::parse(&text, &path.display().to_string()) {
+            Ok(sc) => match sc.workload {
+                WorkloadSpec::Synthetic(mut spec) => {
+                    spec.span = spec.span.or(Some(sc.horizon));
+                    spec
+                }
+                WorkloadSpec::Trace(_) => {
+                    return Err(format!(
+                        "{}: the scenario's workload is a trace, not a synthetic profile",
+                        path.display()
+                    ));
+                }
+            },
+            Err(_) => return Err(format!("{}: {e}", path.display())),
+        },
+    };
     let problems = spec.problems();
     if problems.is_empty() {
         Ok(spec)
@@ -124,9 +142,10 @@ pub fn job_source<'a>(
             let path = loaded.base_dir.join(&src.path);
             let opened = import::open(&path, Some(src.format), &src.map, src.strict)
                 .map_err(|e| e.to_string())?;
-            let report = opened.report.clone();
+            // The native format streams and stops at its first bad row: nothing to report.
+            let report = (opened.format != TraceFormat::Native).then(|| opened.report.clone());
             let jobs = opened.into_jobs().map(|j| j.map_err(|e| e.to_string()));
-            Ok((Box::new(jobs), Some(report)))
+            Ok((Box::new(jobs), report))
         }
     }
 }

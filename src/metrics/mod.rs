@@ -4,4 +4,4 @@ pub mod records;
 pub mod stats;
 
 pub use records::{JobRecord, JobState};
-pub use stats::{ClassStats, PoolStats, Sample, percentile};
+pub use stats::{ClassStats, PoolStats, Sample, WaitSamples, percentile};
