@@ -116,6 +116,20 @@ enum TraceCmd {
         #[arg(long)]
         busiest: Option<f64>,
     },
+    /// Turn an openb node list into scenario pools and custom GPU models (YAML).
+    Pools {
+        /// The node list (openb_node_list_*.csv).
+        nodes: PathBuf,
+        /// Output file (default: print).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// How the pools share GPUs: fractional, exclusive or time-slicing:N.
+        #[arg(long, default_value = "fractional", value_parser = parse_sharing)]
+        sharing: slicesim::scenario::schema::Sharing,
+        /// Any row that cannot be used is an error.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Generate a native trace from a fitted profile.
     Generate {
         /// Profile YAML (slicesim trace fit).
@@ -153,6 +167,25 @@ fn parse_format(s: &str) -> Result<TraceFormat, String> {
         let known: Vec<&str> = TraceFormat::ALL.iter().map(|f| f.as_str()).collect();
         format!("unknown trace format `{s}` ({})", known.join(", "))
     })
+}
+
+fn parse_sharing(s: &str) -> Result<slicesim::scenario::schema::Sharing, String> {
+    use slicesim::scenario::schema::{ReplicaAllocation, Sharing};
+    match s {
+        "fractional" => Ok(Sharing::Fractional),
+        "exclusive" => Ok(Sharing::Exclusive),
+        _ => match s.strip_prefix("time-slicing:").map(str::parse::<u32>) {
+            Some(Ok(replicas)) if replicas >= 1 => Ok(Sharing::TimeSlicing {
+                replicas,
+                rename_by_default: false,
+                fail_requests_greater_than_one: false,
+                allocation: ReplicaAllocation::Distributed,
+            }),
+            _ => Err(format!(
+                "`{s}`: expected fractional, exclusive or time-slicing:N (N >= 1)"
+            )),
+        },
+    }
 }
 
 fn parse_dur(s: &str) -> Result<slicesim::units::Dur, String> {
@@ -269,6 +302,35 @@ fn trace_cmd(cmd: TraceCmd) -> Result<(), String> {
                 fitted.spec.rate_per_hour,
                 fitted.spec.mix.len()
             );
+            Ok(())
+        }
+        TraceCmd::Pools {
+            nodes,
+            out,
+            sharing,
+            strict,
+        } => {
+            use slicesim::trace::import_openb::{pools_from_nodes, pools_yaml};
+            let (pools, report) =
+                pools_from_nodes(&nodes, &sharing, strict).map_err(|e| e.to_string())?;
+            eprintln!(
+                "{}: {} nodes, {} pools, {} bad rows",
+                report.source,
+                report.rows,
+                pools.pools.len(),
+                report.bad_count
+            );
+            for line in report.render().lines().skip(1) {
+                eprintln!("{line}");
+            }
+            let yaml = pools_yaml(&pools, &nodes.display().to_string())?;
+            match out {
+                Some(o) => {
+                    std::fs::write(&o, yaml).map_err(|e| format!("{}: {e}", o.display()))?;
+                    println!("wrote {} ({} pools)", o.display(), pools.pools.len());
+                }
+                None => print!("{yaml}"),
+            }
             Ok(())
         }
         TraceCmd::Generate {

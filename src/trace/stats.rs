@@ -722,6 +722,40 @@ mod tests {
     }
 
     #[test]
+    fn the_published_openb_default_pod_list_matches_its_facts() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/traces/openb/openb_pod_list_default.csv");
+        if !path.is_file() {
+            eprintln!("skipped: {} not found (see README: traces)", path.display());
+            return;
+        }
+        let opened = super::super::import::open(&path, None, &ImportMap::default(), true).unwrap();
+        assert_eq!(opened.format, TraceFormat::Openb);
+        let s = of_opened(opened).unwrap();
+        // SOURCES.md and the issue: 8,152 pods, 1,088 CPU-only, 3,078 fractional; 85.7 %
+        // 1-GPU, 13.3 % CPU-only, 0.9 % multi-GPU; 37.8 % fractional, commonest shares 810,
+        // 470, 320, 650, 230; arrivals span 149 days, 98 % within 33; run time p50 616 s, p99
+        // 115 ks; 34 pods still running at the end.
+        assert_eq!(s.jobs, 8_152);
+        assert_eq!(s.requests.cpu_only, 1_088);
+        assert_eq!(s.requests.one_gpu_fraction, 3_078);
+        assert_eq!(pct(s.devices[&1], s.jobs), "85.7 %");
+        assert_eq!(pct(s.requests.cpu_only, s.jobs), "13.3 %");
+        assert_eq!(pct(s.requests.multi_gpu, s.jobs), "0.9 %");
+        assert_eq!(pct(s.requests.one_gpu_fraction, s.jobs), "37.8 %");
+        let mut shares: Vec<(u64, u32)> = s.fractions.iter().map(|(m, n)| (*n, *m)).collect();
+        shares.sort_by(|a, b| b.cmp(a));
+        let top: Vec<u32> = shares.iter().take(5).map(|x| x.1).collect();
+        assert_eq!(top, vec![810, 470, 320, 650, 230]);
+        assert_eq!(s.arrivals.span_days.round(), 149.0);
+        assert_eq!(s.arrivals.busiest_window.unwrap().2.round(), 33.0);
+        assert_eq!(s.durations.p50_s, Some(616.0));
+        assert_eq!((s.durations.p99_s.unwrap() / 1000.0).round(), 115.0);
+        assert_eq!(s.status["still_running"], 34);
+        assert_eq!(s.priorities["LS"] + s.priorities["BE"], 4_647 + 3_398);
+    }
+
+    #[test]
     fn civil_dates_print_back() {
         let ms = super::super::clock::parse_datetime_ms("2023-11-16 18:17:03.98").unwrap();
         assert_eq!(clock_text(ms), "2023-11-16 18:17:03");
