@@ -139,9 +139,11 @@ impl PoolStats {
             t_start_s: from as f64 / 1000.0,
             t_end_s: now as f64 / 1000.0,
             pool: pool.to_string(),
-            allocation: d[0] / gpu_span,
-            busy: d[1] / gpu_span,
-            sm_activity: d[2] / gpu_span,
+            // The gauges are kept by adding and subtracting per-GPU changes; an idle pool can
+            // be left a rounding error below zero (-2e-16), which is shown as 0.
+            allocation: (d[0] / gpu_span).max(0.0),
+            busy: (d[1] / gpu_span).max(0.0),
+            sm_activity: (d[2] / gpu_span).max(0.0),
             running_jobs: d[3] / span,
             queue_depth: d[4] / span,
             useful_ref_gpu_hours: useful / 3_600_000.0,
