@@ -166,9 +166,10 @@ pub fn world(loaded: &Loaded, opts: &RunOptions) -> Result<World, String> {
 /// end. Nothing is left in `out_dir` if the run fails.
 pub fn run_to_dir(loaded: &Loaded, opts: &RunOptions, out_dir: &Path) -> Result<RunOutput, String> {
     let world = world(loaded, opts)?;
+    // Opened first, so a trace that cannot be imported leaves no output folder behind.
+    let (source, import) = job_source(loaded, world.seed)?;
     let mut out = OutputDir::create(out_dir)?;
     let mut jobs = JobsCsv::new(out.open("jobs.csv")?);
-    let (source, import) = job_source(loaded, world.seed)?;
     let mut sink = |r: &JobRecord| jobs.write(r);
     let mut sim = Simulation::new(world.clone(), source, &mut sink);
     sim.check_invariants = opts.check_invariants;
