@@ -559,6 +559,23 @@ mod tests {
         assert!(r.render().contains("... and 11 more bad rows"));
     }
 
+    /// The mapping example in docs/TRACE.md parses and is valid.
+    #[test]
+    fn the_documented_mapping_example_is_valid() {
+        let doc = include_str!("../../docs/TRACE.md");
+        let at = doc.find("**Mapping options**").expect("section");
+        let start = doc[at..].find("```yaml\n").unwrap() + at + 8;
+        let len = doc[start..].find("```").unwrap();
+        let map: ImportMap = serde_saphyr::from_str(&doc[start..start + len]).unwrap();
+        assert!(map.problems().is_empty(), "{:?}", map.problems());
+        assert_eq!(map.class.as_deref(), Some("train"));
+        // Every other value shown is the default.
+        assert_eq!(map.philly, PhillyMap::default());
+        assert_eq!(map.azure_llm, AzureLlmMap::default());
+        assert_eq!(map.openb.never_ran, import_openb::NeverRan::Skip);
+        assert_eq!(map.openb.priority_classes(), vec!["high", "low", "mid"]);
+    }
+
     #[test]
     fn formats_parse_and_print() {
         for f in TraceFormat::ALL {
