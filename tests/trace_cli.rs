@@ -240,6 +240,20 @@ fn unreadable_inputs_are_clear_errors() {
             "stats {name} {extra:?}: {stderr}"
         );
     }
+    // A file whose header fits but whose rows do not (dates with a time zone offset).
+    let tz = write(
+        dir.path(),
+        "tz.csv",
+        "timestamp,duration,num_gpus,gpu_time,cluster\n2017-10-09 07:01:55+02:00,5,1,5,a\n",
+    );
+    let (_, stderr) = run_ok(&["trace", "import", s(&tz), "-o", s(&out)], false);
+    assert!(
+        stderr.contains(
+            "none of its 1 rows could be used as philly rows (the first: line 2: column \
+             timestamp: `2017-10-09 07:01:55+02:00` is not a date and time"
+        ),
+        "{stderr}"
+    );
     let (_, stderr) = run_ok(&["trace", "stats", "--format", "csv", "x.csv"], false);
     assert!(
         stderr.contains("unknown trace format `csv` (native, openb, philly, azure-llm)"),

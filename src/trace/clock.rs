@@ -34,7 +34,9 @@ pub fn parse_datetime_ms(text: &str) -> Result<i64, String> {
             "`{text}` is not a date and time like 2017-10-09 07:01:55 (or with a fraction of a second)"
         )
     };
+    // A trailing `Z` (UTC) is accepted; other zone suffixes are not.
     let t = text.trim();
+    let t = t.strip_suffix('Z').unwrap_or(t);
     let (date, time) = t
         .split_once(' ')
         .or_else(|| t.split_once('T'))
@@ -125,6 +127,7 @@ mod tests {
             "2017-10-09 07:01:55.x",
             "17-10-09 07:01:55",
             "+017-10-09 07:01:55",
+            "2017-10-09 07:01:55+02:00",
         ] {
             assert!(parse_datetime_ms(t).is_err(), "{t}");
         }

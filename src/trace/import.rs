@@ -337,11 +337,16 @@ pub fn open(
         None => detect(path)?,
     };
     let source = path.display().to_string();
-    let in_memory = |(entries, report): (Vec<Entry>, ImportReport)| Opened {
-        format,
-        entries: Box::new(entries.into_iter().map(Ok)),
-        report,
-        keep_never_ran: map.openb.never_ran == import_openb::NeverRan::Lifetime,
+    let in_memory = |(entries, report): (Vec<Entry>, ImportReport)| {
+        if let Some(e) = unusable(&report, format) {
+            return Err(e);
+        }
+        Ok(Opened {
+            format,
+            entries: Box::new(entries.into_iter().map(Ok)),
+            report,
+            keep_never_ran: map.openb.never_ran == import_openb::NeverRan::Lifetime,
+        })
     };
     Ok(match format {
         TraceFormat::Native => {
@@ -358,9 +363,9 @@ pub fn open(
                 keep_never_ran: true,
             }
         }
-        TraceFormat::Philly => in_memory(philly::import(path, map, strict)?),
-        TraceFormat::Openb => in_memory(import_openb::import(path, map, strict)?),
-        TraceFormat::AzureLlm => in_memory(azure_llm::import(path, map, strict)?),
+        TraceFormat::Philly => in_memory(philly::import(path, map, strict)?)?,
+        TraceFormat::Openb => in_memory(import_openb::import(path, map, strict)?)?,
+        TraceFormat::AzureLlm => in_memory(azure_llm::import(path, map, strict)?)?,
     })
 }
 
@@ -420,6 +425,27 @@ fn tempfile_in(dir: &Path, out: &Path) -> Result<std::path::PathBuf, String> {
     tmp_name.push(name);
     tmp_name.push(format!(".tmp{}", std::process::id()));
     Ok(dir.join(tmp_name))
+}
+
+/// Not one usable row: a file of another shape rather than a trace with a few bad rows.
+pub(crate) fn unusable(report: &ImportReport, format: TraceFormat) -> Option<TraceError> {
+    if report.rows == 0 || report.bad_count < report.rows {
+        return None;
+    }
+    let first = report
+        .bad
+        .first()
+        .map(|b| b.to_string())
+        .unwrap_or_default();
+    Some(TraceError::File {
+        source_name: report.source.clone(),
+        message: format!(
+            "none of its {} rows could be used as {format} rows (the first: {first}); is it a \
+             {format} trace? (its columns: {})",
+            report.rows,
+            format.columns()
+        ),
+    })
 }
 
 /// Tells a trace's format from its header row.

@@ -347,6 +347,9 @@ fn tokens(mut v: Vec<u64>) -> TokenStats {
 /// Statistics of an Azure LLM request log.
 pub fn of_requests(path: &Path, map: &ImportMap, strict: bool) -> Result<RequestStats, TraceError> {
     let (reqs, report) = azure_llm::read_requests(path, strict)?;
+    if let Some(e) = super::import::unusable(&report, TraceFormat::AzureLlm) {
+        return Err(e);
+    }
     Ok(request_stats(&reqs, report, map))
 }
 
