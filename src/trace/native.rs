@@ -130,7 +130,11 @@ impl Layout {
 
     /// The (trimmed) text of `col` in `rec`; empty when the file has no such column.
     fn get<'r>(&self, rec: &'r csv::StringRecord, col: usize) -> &'r str {
-        self.index[col].and_then(|i| rec.get(i)).unwrap_or("")
+        // Trimmed here rather than by the CSV reader, which would re-check every record.
+        self.index[col]
+            .and_then(|i| rec.get(i))
+            .unwrap_or("")
+            .trim()
     }
 
     /// Turns one data row into a job, checking every field.
@@ -451,7 +455,6 @@ impl<R: Read> NativeReader<R> {
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .trim(csv::Trim::All)
             .from_reader(LineTracker::new(reader));
         let source = source_name.to_string();
         let mut header = csv::StringRecord::new();
@@ -515,7 +518,7 @@ impl<R: Read> NativeReader<R> {
             }
             let line = record_line(&mut self.csv, &self.record);
             // A line of only spaces is a single empty field: treat it like a blank line.
-            if self.record.len() == 1 && self.record[0].is_empty() {
+            if self.record.len() == 1 && self.record[0].trim().is_empty() {
                 continue;
             }
             if self.record.len() != self.layout.width {
