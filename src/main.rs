@@ -284,11 +284,7 @@ fn trace_cmd(cmd: TraceCmd) -> Result<(), String> {
                 slicesim::trace::import::open(&input.file, input.format, &map, input.strict)
                     .map_err(|e| e.to_string())?;
             eprint!("{}", opened.report.render());
-            let jobs: Vec<_> = opened
-                .into_jobs()
-                .collect::<Result<_, _>>()
-                .map_err(|e| e.to_string())?;
-            let fitted = slicesim::trace::fit::fit(&jobs, busiest)?;
+            let fitted = slicesim::trace::fit::fit_opened(opened, busiest)?;
             let yaml =
                 slicesim::trace::fit::profile_yaml(&fitted, &input.file.display().to_string())?;
             std::fs::write(&out, yaml).map_err(|e| format!("{}: {e}", out.display()))?;

@@ -254,6 +254,16 @@ fn unreadable_inputs_are_clear_errors() {
         ),
         "{stderr}"
     );
+    let reqs = write(
+        dir.path(),
+        "az.csv",
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:00:00,10,1\n",
+    );
+    let (_, stderr) = run_ok(&["trace", "fit", s(&reqs), "-o", s(&out)], false);
+    assert!(
+        stderr.contains("an azure-llm request log is the load of one service"),
+        "{stderr}"
+    );
     let (_, stderr) = run_ok(&["trace", "stats", "--format", "csv", "x.csv"], false);
     assert!(
         stderr.contains("unknown trace format `csv` (native, openb, philly, azure-llm)"),

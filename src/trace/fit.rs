@@ -210,6 +210,23 @@ pub fn fit(jobs: &[TraceJob], busiest: Option<f64>) -> Result<Fitted, String> {
     })
 }
 
+/// Fits a profile to the jobs an opened trace replays (see [`fit`]). A request log (Azure LLM)
+/// is one service's load, not a population of jobs: it is refused with an explanation.
+pub fn fit_opened(opened: super::import::Opened, busiest: Option<f64>) -> Result<Fitted, String> {
+    if opened.format == super::TraceFormat::AzureLlm {
+        return Err(format!(
+            "{}: an azure-llm request log is the load of one service, not a list of jobs to fit; \
+             replay it (slicesim run --trace) or look at it with slicesim trace stats",
+            opened.report.source
+        ));
+    }
+    let jobs: Vec<TraceJob> = opened
+        .into_jobs()
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    fit(&jobs, busiest)
+}
+
 /// The profile as YAML with a commented header saying where it came from.
 pub fn profile_yaml(f: &Fitted, source: &str) -> Result<String, String> {
     let body = serde_saphyr::to_string(&f.spec).map_err(|e| e.to_string())?;
