@@ -1,8 +1,12 @@
-//! Whole runs in memory (no files): the built-in seed-strategy week and the 100k-job,
-//! 1,000-GPU mixed-pool scenario. Throughput is in simulated events.
+//! Whole runs in memory (no output files): the built-in seed-strategy week, the 100k-job,
+//! 1,000-GPU mixed-pool scenario, and the 1M-job, 10,000-GPU one both generated on the fly and
+//! replayed from a native CSV trace (written once to a temporary file, then streamed).
+//! Throughput is in simulated events.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use slicesim::run::{RunOptions, run_in_memory};
+use slicesim::run::{
+    RunOptions, WorkloadOverrides, apply_workload_overrides, load_profile, run_in_memory,
+};
 use slicesim::scenario::{self, Loaded};
 use std::hint::black_box;
 use std::path::Path;
@@ -38,6 +42,25 @@ fn runs(c: &mut Criterion) {
         scenario::load(&path).expect("bench scenario"),
         10,
     );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench-1m.yaml");
+    let loaded = scenario::load(&path).expect("bench scenario");
+    bench_scenario(c, "bench-1m", loaded.clone(), 10);
+    // The same jobs from a file: what replaying a trace of a million jobs costs.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let trace = dir.path().join("bench-1m.csv");
+    let spec = load_profile(&path).expect("profile");
+    slicesim::trace::fit::generate(&spec, 1.0, loaded.scenario.seed, None, &trace)
+        .expect("trace written");
+    let mut replay = loaded;
+    apply_workload_overrides(
+        &mut replay,
+        &WorkloadOverrides {
+            trace: Some(trace),
+            ..Default::default()
+        },
+    )
+    .expect("override");
+    bench_scenario(c, "bench-1m-replay-csv", replay, 10);
 }
 
 criterion_group!(benches, runs);

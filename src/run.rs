@@ -4,11 +4,11 @@ use crate::metrics::JobRecord;
 use crate::report::writer::JobsCsv;
 use crate::report::{OutputDir, Summary, summarize, write_tables};
 use crate::scenario::Loaded;
-use crate::scenario::schema::{PolicyName, TraceFormat, WorkloadSpec};
+use crate::scenario::schema::{ImportMap, PolicyName, TraceFormat, TraceSource, WorkloadSpec};
 use crate::sim::{JobSource, Simulation, World};
-use crate::trace::native::NativeReader;
-use crate::trace::synthetic::SyntheticJobs;
-use std::path::Path;
+use crate::trace::synthetic::{SyntheticJobs, SyntheticSpec};
+use crate::trace::{ImportReport, import};
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -18,26 +18,134 @@ pub struct RunOptions {
     pub check_invariants: bool,
 }
 
+/// Command-line replacements for a scenario's workload (applied by [`apply_workload_overrides`]
+/// before the scenario is validated).
+#[derive(Clone, Debug, Default)]
+pub struct WorkloadOverrides {
+    /// Replay this trace file instead of the scenario's workload (path as given by the user).
+    pub trace: Option<PathBuf>,
+    /// Its format; `None` = tell it from the header.
+    pub trace_format: Option<TraceFormat>,
+    /// Any row an importer cannot use is an error.
+    pub strict: bool,
+    /// Generate from this fitted profile (`slicesim trace fit`) instead.
+    pub profile: Option<PathBuf>,
+    /// Multiply the synthetic workload's arrival rate (and job cap) by this.
+    pub scale: Option<f64>,
+}
+
+/// Replaces the scenario's workload as the overrides ask. A trace given on the command line
+/// keeps the scenario's `map` when its workload is a trace too.
+pub fn apply_workload_overrides(loaded: &mut Loaded, o: &WorkloadOverrides) -> Result<(), String> {
+    if o.trace.is_some() && o.profile.is_some() {
+        return Err("--trace and --profile both replace the workload; give one".into());
+    }
+    let sc = &mut loaded.scenario;
+    if let Some(path) = &o.trace {
+        let path = std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let format = match o.trace_format {
+            Some(f) => f,
+            None => import::detect(&path).map_err(|e| e.to_string())?,
+        };
+        let (map, strict) = match &sc.workload {
+            WorkloadSpec::Trace(t) => (t.map.clone(), t.strict),
+            WorkloadSpec::Synthetic(_) => (ImportMap::default(), false),
+        };
+        sc.workload = WorkloadSpec::Trace(TraceSource {
+            path: path.display().to_string(),
+            format,
+            strict,
+            map,
+        });
+    } else if o.trace_format.is_some() {
+        return Err("--trace-format needs --trace FILE".into());
+    }
+    if let Some(path) = &o.profile {
+        sc.workload = WorkloadSpec::Synthetic(load_profile(path)?);
+    }
+    if o.strict {
+        match &mut sc.workload {
+            WorkloadSpec::Trace(t) => t.strict = true,
+            WorkloadSpec::Synthetic(_) => {
+                return Err("--strict applies to trace workloads (give --trace FILE)".into());
+            }
+        }
+    }
+    if let Some(factor) = o.scale {
+        match &mut sc.workload {
+            WorkloadSpec::Synthetic(spec) => *spec = spec.scaled(factor)?,
+            WorkloadSpec::Trace(_) => {
+                return Err(
+                    "--scale applies to synthetic workloads: fit the trace first \
+                     (slicesim trace fit TRACE -o profile.yaml), then run with --profile \
+                     profile.yaml --scale X"
+                        .into(),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a workload profile: a synthetic workload spec as `slicesim trace fit` writes, or a
+/// scenario file whose workload is synthetic (its horizon then bounds the arrivals when the
+/// spec has no span).
+pub fn load_profile(path: &Path) -> Result<SyntheticSpec, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let spec = match serde_saphyr::from_str::<SyntheticSpec>(&text) {
+        Ok(spec) => spec,
+        Err(e) => match crate::scenario::parse(&text, &path.display().to_string()) {
+            Ok(sc) => match sc.workload {
+                WorkloadSpec::Synthetic(mut spec) => {
+                    spec.span = spec.span.or(Some(sc.horizon));
+                    spec
+                }
+                WorkloadSpec::Trace(_) => {
+                    return Err(format!(
+                        "{}: the scenario's workload is a trace, not a synthetic profile",
+                        path.display()
+                    ));
+                }
+            },
+            Err(_) => return Err(format!("{}: {e}", path.display())),
+        },
+    };
+    let problems = spec.problems();
+    if problems.is_empty() {
+        Ok(spec)
+    } else {
+        let list: Vec<String> = problems.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+        Err(format!("{}: {}", path.display(), list.join("; ")))
+    }
+}
+
 pub struct RunOutput {
     pub summary: Summary,
     pub world: World,
+    /// What the trace importer did (trace workloads only).
+    pub import: Option<ImportReport>,
 }
 
-/// The job stream the scenario asks for.
-pub fn job_source<'a>(loaded: &Loaded, seed: u64) -> Result<JobSource<'a>, String> {
+/// The job stream the scenario asks for, with the import report for trace workloads.
+pub fn job_source<'a>(
+    loaded: &Loaded,
+    seed: u64,
+) -> Result<(JobSource<'a>, Option<ImportReport>), String> {
     let sc = &loaded.scenario;
     match &sc.workload {
-        WorkloadSpec::Synthetic(spec) => Ok(Box::new(
-            SyntheticJobs::new(spec, seed, sc.horizon.ms()).map(Ok),
+        WorkloadSpec::Synthetic(spec) => Ok((
+            Box::new(SyntheticJobs::new(spec, seed, sc.horizon.ms()).map(Ok)),
+            None,
         )),
         WorkloadSpec::Trace(src) => {
             let path = loaded.base_dir.join(&src.path);
-            match src.format {
-                TraceFormat::Native => {
-                    let r = NativeReader::open(&path).map_err(|e| e.to_string())?;
-                    Ok(Box::new(r.map(|j| j.map_err(|e| e.to_string()))))
-                }
-            }
+            let opened = import::open(&path, Some(src.format), &src.map, src.strict)
+                .map_err(|e| e.to_string())?;
+            // The native format streams and stops at its first bad row: nothing to report.
+            let report = (opened.format != TraceFormat::Native).then(|| opened.report.clone());
+            let jobs = opened.into_jobs().map(|j| j.map_err(|e| e.to_string()));
+            Ok((Box::new(jobs), report))
         }
     }
 }
@@ -58,9 +166,10 @@ pub fn world(loaded: &Loaded, opts: &RunOptions) -> Result<World, String> {
 /// end. Nothing is left in `out_dir` if the run fails.
 pub fn run_to_dir(loaded: &Loaded, opts: &RunOptions, out_dir: &Path) -> Result<RunOutput, String> {
     let world = world(loaded, opts)?;
+    // Opened first, so a trace that cannot be imported leaves no output folder behind.
+    let (source, import) = job_source(loaded, world.seed)?;
     let mut out = OutputDir::create(out_dir)?;
     let mut jobs = JobsCsv::new(out.open("jobs.csv")?);
-    let source = job_source(loaded, world.seed)?;
     let mut sink = |r: &JobRecord| jobs.write(r);
     let mut sim = Simulation::new(world.clone(), source, &mut sink);
     sim.check_invariants = opts.check_invariants;
@@ -69,7 +178,11 @@ pub fn run_to_dir(loaded: &Loaded, opts: &RunOptions, out_dir: &Path) -> Result<
     let summary = summarize(&world, &result);
     write_tables(&mut out, &summary, &result.samples, &result.class_samples)?;
     out.commit()?;
-    Ok(RunOutput { summary, world })
+    Ok(RunOutput {
+        summary,
+        world,
+        import,
+    })
 }
 
 /// Runs the scenario in memory, handing each job record to `on_record` (tests, benches).
@@ -79,7 +192,7 @@ pub fn run_in_memory(
     on_record: &mut dyn FnMut(&JobRecord) -> Result<(), String>,
 ) -> Result<(Summary, crate::sim::RunResult), String> {
     let world = world(loaded, opts)?;
-    let source = job_source(loaded, world.seed)?;
+    let (source, _) = job_source(loaded, world.seed)?;
     let mut sim = Simulation::new(world.clone(), source, on_record);
     sim.check_invariants = opts.check_invariants;
     let result = sim.run()?;

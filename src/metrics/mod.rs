@@ -4,4 +4,4 @@ pub mod records;
 pub mod stats;
 
 pub use records::{JobRecord, JobState};
-pub use stats::{ClassSample, ClassStats, GroupStats, PoolStats, Sample, percentile};
+pub use stats::{ClassSample, ClassStats, GroupStats, PoolStats, Sample, WaitSamples, percentile};

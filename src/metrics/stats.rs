@@ -15,6 +15,54 @@ pub fn percentile(values: &mut [u64], p: f64) -> Option<u64> {
     Some(values[rank.min(values.len()) - 1])
 }
 
+/// Waiting times in ms, kept so that percentiles are exact, with zero waits only counted: on a
+/// cluster with room most jobs start at once, so memory grows with the jobs that waited rather
+/// than with every job of the trace.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WaitSamples {
+    zeros: u64,
+    nonzero: Vec<u64>,
+}
+
+impl WaitSamples {
+    pub fn push(&mut self, ms: u64) {
+        if ms == 0 {
+            self.zeros += 1;
+        } else {
+            self.nonzero.push(ms);
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.zeros + self.nonzero.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Nearest-rank percentiles `ps` (each 0..=100), the same values [`percentile`] gives on
+    /// all the samples; None if there are none.
+    pub fn percentiles(&mut self, ps: &[f64]) -> Vec<Option<u64>> {
+        self.nonzero.sort_unstable();
+        let n = self.len();
+        ps.iter()
+            .map(|&p| {
+                if n == 0 {
+                    return None;
+                }
+                let rank = ((p / 100.0) * n as f64).ceil().max(1.0) as u64;
+                let rank = rank.min(n);
+                Some(if rank <= self.zeros {
+                    0
+                } else {
+                    self.nonzero[(rank - self.zeros - 1) as usize]
+                })
+            })
+            .collect()
+    }
+}
+
 /// Time integrals of one pool's state, in GPU-milliseconds.
 #[derive(Clone, Debug, Default)]
 pub struct PoolStats {
@@ -40,7 +88,7 @@ pub struct PoolStats {
     pub preemptions: u64,
     pub evictions: u64,
     pub colocated_replicas: u64,
-    pub waits_ms: Vec<u64>,
+    pub waits_ms: WaitSamples,
     /// GPUs present now, and the integral (GPU-ms) that cost and ratios are taken over.
     pub gpus_now: u32,
     pub gpus_int: f64,
@@ -110,9 +158,11 @@ impl PoolStats {
             pool: pool.to_string(),
             sharing: sharing.to_string(),
             gpus: d[5] / span,
-            allocation: d[0] / gpu_span,
-            busy: d[1] / gpu_span,
-            sm_activity: d[2] / gpu_span,
+            // The gauges are kept by adding and subtracting per-GPU changes; an idle pool can
+            // be left a rounding error below zero (-2e-16), which is shown as 0.
+            allocation: (d[0] / gpu_span).max(0.0),
+            busy: (d[1] / gpu_span).max(0.0),
+            sm_activity: (d[2] / gpu_span).max(0.0),
             running_jobs: d[3] / span,
             queue_depth: d[4] / span,
             useful_ref_gpu_hours: useful / 3_600_000.0,
@@ -126,7 +176,7 @@ impl PoolStats {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupStats {
     pub states: BTreeMap<JobState, u64>,
-    pub waits_ms: Vec<u64>,
+    pub waits_ms: WaitSamples,
     pub useful_s: f64,
     pub lost_s: f64,
     pub cost: f64,
@@ -167,7 +217,7 @@ pub struct ClassSample {
 #[derive(Clone, Debug, Default)]
 pub struct ClassStats {
     pub states: BTreeMap<JobState, u64>,
-    pub waits_ms: Vec<u64>,
+    pub waits_ms: WaitSamples,
     pub useful_ms: f64,
     pub lost_ms: f64,
     pub cost: f64,
@@ -272,6 +322,25 @@ mod tests {
         assert_eq!(percentile(&mut v, 95.0), Some(10));
         assert_eq!(percentile(&mut v, 0.0), Some(1));
         assert_eq!(percentile(&mut [], 50.0), None);
+    }
+
+    #[test]
+    fn wait_samples_give_the_percentiles_of_all_samples() {
+        // Zeros are counted, not stored; the percentiles match those of the full list.
+        let all: Vec<u64> = vec![0, 5, 0, 0, 7, 3, 0, 9, 0, 1, 0, 0];
+        let mut w = WaitSamples::default();
+        for &x in &all {
+            w.push(x);
+        }
+        assert_eq!(w.len(), 12);
+        assert_eq!(w.nonzero.len(), 5);
+        let ps = [0.0, 50.0, 58.0, 59.0, 75.0, 95.0, 99.0, 100.0];
+        let expected: Vec<Option<u64>> = ps
+            .iter()
+            .map(|&p| percentile(&mut all.clone(), p))
+            .collect();
+        assert_eq!(w.percentiles(&ps), expected);
+        assert_eq!(WaitSamples::default().percentiles(&[50.0]), vec![None]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The run summary (`summary.json`) and per-class rows, computed from a finished run.
 
 use crate::cluster::PoolKind;
-use crate::metrics::{GroupStats, JobState, percentile};
+use crate::metrics::{GroupStats, JobState, WaitSamples};
 use crate::scenario::schema::JobKind;
 use crate::sim::{NamespaceStats, RunResult, World};
 use serde::Serialize;
@@ -122,13 +122,13 @@ pub struct Waits {
 }
 
 impl Waits {
-    fn of(waits: &[u64]) -> Self {
-        let mut v = waits.to_vec();
-        let mut p = |q| percentile(&mut v, q).map(|ms| ms as f64 / 1000.0);
+    fn of(waits: &WaitSamples) -> Self {
+        let p = waits.clone().percentiles(&[50.0, 95.0, 99.0]);
+        let s = |v: Option<u64>| v.map(|ms| ms as f64 / 1000.0);
         Waits {
-            p50_s: p(50.0),
-            p95_s: p(95.0),
-            p99_s: p(99.0),
+            p50_s: s(p[0]),
+            p95_s: s(p[1]),
+            p99_s: s(p[2]),
         }
     }
 }

@@ -3,6 +3,7 @@
 use crate::catalog::GpuModel;
 use crate::perf::PerfParams;
 use crate::trace::RequestSpec;
+pub use crate::trace::import::{ImportMap, TraceFormat};
 use crate::trace::synthetic::SyntheticSpec;
 use crate::units::Dur;
 use serde::{Deserialize, Serialize};
@@ -433,13 +434,12 @@ pub struct TraceSource {
     pub path: String,
     #[serde(default)]
     pub format: TraceFormat,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TraceFormat {
-    #[default]
-    Native,
+    /// Any row an importer cannot use is an error (otherwise it is skipped and reported).
+    #[serde(default)]
+    pub strict: bool,
+    /// How a public trace maps onto jobs (docs/TRACE.md); ignored for the native format.
+    #[serde(default)]
+    pub map: ImportMap,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

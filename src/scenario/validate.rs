@@ -243,6 +243,43 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
                     format!("trace file {} not found", path.display()),
                 );
             }
+            let map = wl.key("map");
+            for (field, msg) in src.map.problems() {
+                ck.error(&map.key(&field), msg);
+            }
+            // Names the importer gives jobs must exist (the native format names its own).
+            if src.format != crate::trace::TraceFormat::Native {
+                for c in src.map.classes_used(src.format) {
+                    if !class_names.contains(c.as_str()) {
+                        ck.error(
+                            &map,
+                            format!(
+                                "{} jobs would be of class {c}, which the scenario does not \
+                                 define (add it to classes, or set map.class)",
+                                src.format
+                            ),
+                        );
+                    }
+                }
+                let priorities: BTreeSet<&str> = sc
+                    .priority_classes
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect();
+                for p in src.map.priority_classes_used(src.format) {
+                    if !priorities.contains(p.as_str()) {
+                        ck.error(
+                            &map,
+                            format!(
+                                "{} jobs would be of priority class {p}, which the scenario \
+                                 does not define (add it to priority_classes, or map it with \
+                                 map.openb.qos_priority)",
+                                src.format
+                            ),
+                        );
+                    }
+                }
+            }
         }
     }
     ck.out

@@ -101,7 +101,9 @@ impl Simulation<'_> {
         self.pull_next()
     }
 
-    fn admit(&mut self, tj: TraceJob, now: SimTime) -> Result<(), String> {
+    fn admit(&mut self, mut tj: TraceJob, now: SimTime) -> Result<(), String> {
+        let load = std::mem::take(&mut tj.load);
+        let gpu_models = std::mem::take(&mut tj.gpu_models);
         let (class_ix, c) = self.class_of(&tj)?;
         let (priority, can_preempt) = self.priority_of(&tj, c)?;
         let request = tj.request.clone().unwrap_or_else(|| c.request.clone());
@@ -153,14 +155,22 @@ impl Simulation<'_> {
             ooms: 0,
             placed_ever: false,
             last_placement: None,
+            load,
+            load_next: 0,
+            load_gen: 0,
         };
-        let shape = self.shape_for(class_ix, &request, mem, priority, can_preempt);
+        let shape = self.shape_for(class_ix, &request, mem, priority, can_preempt, gpu_models);
         self.shape_jobs[shape as usize] += 1;
         for i in 0..self.shapes[shape as usize].fit.pools.len() {
             let p = self.shapes[shape as usize].fit.pools[i].pool;
             self.typical_stale[p as usize] = true;
         }
         let slot = self.alloc_slot(Job { shape, ..job });
+        if !self.job(slot).load.is_empty() {
+            let stamp = self.next_stamp();
+            self.job(slot).load_gen = stamp;
+            self.on_load_step(slot, now);
+        }
         let s = &self.shapes[shape as usize];
         if let Some(reason) = s.fit.unschedulable_reason()
             && !s.fits_after_reconfiguration
@@ -290,20 +300,26 @@ impl Simulation<'_> {
         mem: f64,
         priority: i32,
         can_preempt: bool,
+        gpu_models: Vec<String>,
     ) -> u32 {
+        // Names as the job gave them (for messages), one per model ignoring case.
+        let mut models = gpu_models;
+        models.sort_by_key(|m| m.to_lowercase());
+        models.dedup_by_key(|m| m.to_lowercase());
         let key = ShapeKey {
             class,
             request: request.clone(),
             mem_mib: (mem * 1024.0).round() as u64,
             priority,
             can_preempt,
+            models: models.iter().map(|m| m.to_lowercase()).collect(),
         };
         if let Some(&s) = self.shape_ix.get(&key) {
             return s;
         }
-        let fit = self.fit_of(class, request, mem);
+        let fit = self.fit_of(class, request, mem, &models);
         let fits_after_reconfiguration =
-            fit.pools.is_empty() && self.fits_later(class, request, mem);
+            fit.pools.is_empty() && self.fits_later(class, request, mem, &models);
         let ix = self.shapes.len() as u32;
         for fp in &fit.pools {
             self.shapes_by_pool[fp.pool as usize].push(ix);
@@ -313,6 +329,7 @@ impl Simulation<'_> {
             class,
             request: request.clone(),
             mem,
+            models,
             fit,
             fits_after_reconfiguration,
         });
@@ -326,14 +343,25 @@ impl Simulation<'_> {
         class: u32,
         request: &RequestSpec,
         mem: f64,
+        models: &[String],
     ) -> crate::sched::ShapeFit {
         let c = &self.world.classes[class as usize];
-        fit_shape(&self.world.cluster.pools, &c.pools, &c.pod(request, mem))
+        restrict_models(
+            fit_shape(&self.world.cluster.pools, &c.pools, &c.pod(request, mem)),
+            &self.world.cluster.pools,
+            models,
+        )
     }
 
     /// Would the request fit once a scenario reconfiguration still to come has happened? Such a
     /// pod stays pending (Kubernetes keeps it) instead of being reported unschedulable.
-    pub(super) fn fits_later(&self, class: u32, request: &RequestSpec, mem: f64) -> bool {
+    pub(super) fn fits_later(
+        &self,
+        class: u32,
+        request: &RequestSpec,
+        mem: f64,
+        models: &[String],
+    ) -> bool {
         let now = self.q.now();
         let c = &self.world.classes[class as usize];
         let pod = c.pod(request, mem);
@@ -345,8 +373,10 @@ impl Simulation<'_> {
             .cloned()
             .collect();
         let ix = |name: &str| self.world.pool_ix.get(name).copied();
-        future_pools(&self.world.cluster.pools, &upcoming, ix)
-            .any(|pools| !fit_shape(&pools, &c.pools, &pod).pools.is_empty())
+        future_pools(&self.world.cluster.pools, &upcoming, ix).any(|pools| {
+            let fit = fit_shape(&pools, &c.pools, &pod);
+            !restrict_models(fit, &pools, models).pools.is_empty()
+        })
     }
 
     /// First pool a shape would use: where its queue depth is reported.
@@ -400,4 +430,31 @@ impl Simulation<'_> {
             ps.pending_now -= 1;
         }
     }
+}
+
+/// A job that names GPU models may use only pools of those models (compared ignoring case;
+/// empty allows any). Ranks stay those of the class's list.
+fn restrict_models(
+    mut fit: crate::sched::ShapeFit,
+    pools: &[crate::cluster::Pool],
+    models: &[String],
+) -> crate::sched::ShapeFit {
+    if models.is_empty() {
+        return fit;
+    }
+    let allowed = |p: u32| {
+        let name = &pools[p as usize].model.name;
+        models.iter().any(|m| m.eq_ignore_ascii_case(name))
+    };
+    for fp in fit.pools.iter().filter(|fp| !allowed(fp.pool)) {
+        let pool = &pools[fp.pool as usize];
+        fit.rejected.push(format!(
+            "pool {}: GPU model {} is not one the job allows ({})",
+            pool.name,
+            pool.model.name,
+            models.join("|")
+        ));
+    }
+    fit.pools.retain(|fp| allowed(fp.pool));
+    fit
 }

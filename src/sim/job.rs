@@ -2,6 +2,7 @@
 
 use crate::cluster::{Cluster, Holding, NO_INSTANCE, PoolKind};
 use crate::metrics::{JobRecord, JobState};
+use crate::trace::LoadStep;
 use crate::units::{SimTime, ms_to_secs};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +88,12 @@ pub struct Job {
     /// Where its last placement was (pool, devices), written when it left its devices: a later
     /// reconfiguration changes what the instance numbers mean.
     pub last_placement: Option<(String, String)>,
+    /// Time-varying duty cycle (services following a request trace); empty = constant `u`.
+    pub load: Vec<LoadStep>,
+    /// Index of the next load step to apply.
+    pub load_next: usize,
+    /// Stamp of this job's pending load-step event (0 = none).
+    pub load_gen: u64,
 }
 
 impl Job {

@@ -58,6 +58,34 @@ impl Simulation<'_> {
         self.touched = touched;
     }
 
+    /// Applies the job's due load steps (its new duty cycle), re-rates its GPUs if it is
+    /// placed, and schedules the next step.
+    pub(super) fn on_load_step(&mut self, slot: u32, now: SimTime) {
+        let (next_at, stamp) = {
+            let job = self.job(slot);
+            let submit = job.submit;
+            // Every step already due applies now (at admission, the steps at offset 0).
+            while let Some(step) = job.load.get(job.load_next)
+                && submit + step.at <= now
+            {
+                job.u = step.u;
+                job.load_next += 1;
+            }
+            (
+                job.load.get(job.load_next).map(|s| submit + s.at),
+                job.load_gen,
+            )
+        };
+        if let Some(at) = next_at {
+            self.q.schedule(at, Event::Load { slot, stamp });
+        }
+        let job = self.live(slot).expect("live");
+        if job.is_placed() {
+            let gpus: Vec<u32> = job.holdings.iter().map(|h| h.gpu).collect();
+            self.refresh_gpus(&gpus, now, None);
+        }
+    }
+
     /// Brings a placed job's progress and its pool/class accumulators up to `now`.
     pub(super) fn progress(&mut self, slot: u32, now: SimTime) {
         let (pool, class, delivered, below, svc) = {

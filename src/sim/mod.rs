@@ -34,6 +34,8 @@ enum Event {
     Arrival,
     /// A job's work (or run time) is done, if `stamp` is still current.
     Finish { slot: u32, stamp: u64 },
+    /// A service's load (duty cycle) moves to its next step.
+    Load { slot: u32, stamp: u64 },
     /// A job that over-committed a time-sliced GPU's memory dies.
     Oom { slot: u32, stamp: u64 },
     /// A failed or evicted job's back-off is over: it is pending again.
@@ -112,12 +114,16 @@ struct ShapeKey {
     mem_mib: u64,
     priority: i32,
     can_preempt: bool,
+    /// GPU models the job allows (lower case, sorted); empty = any.
+    models: Vec<String>,
 }
 
 struct Shape {
     class: u32,
     request: RequestSpec,
     mem: f64,
+    /// GPU models the job allows (as the first job named them); empty = any.
+    models: Vec<String>,
     fit: ShapeFit,
     /// Fits nowhere now, but will after a scheduled reconfiguration.
     fits_after_reconfiguration: bool,
@@ -281,6 +287,11 @@ impl<'a> Simulation<'a> {
                         let shape = self.live(slot).expect("live").shape;
                         self.pending.mark_dirty(shape);
                         self.schedule_fallback_tick(slot, now);
+                    }
+                }
+                Event::Load { slot, stamp } => {
+                    if self.live(slot).is_some_and(|j| j.load_gen == stamp) {
+                        self.on_load_step(slot, now);
                     }
                 }
                 Event::Op { ix } => self.start_op(ix, now),

@@ -166,12 +166,13 @@ impl Simulation<'_> {
         self.typical_stale.iter_mut().for_each(|t| *t = true);
         for ix in 0..self.shapes.len() {
             let s = &self.shapes[ix];
-            let (class, request, mem) = (s.class, s.request.clone(), s.mem);
-            let fit = self.fit_of(class, &request, mem);
+            let (class, request, mem, models) =
+                (s.class, s.request.clone(), s.mem, s.models.clone());
+            let fit = self.fit_of(class, &request, mem, &models);
             for fp in &fit.pools {
                 self.shapes_by_pool[fp.pool as usize].push(ix as u32);
             }
-            let later = fit.pools.is_empty() && self.fits_later(class, &request, mem);
+            let later = fit.pools.is_empty() && self.fits_later(class, &request, mem, &models);
             self.shapes[ix].fit = fit;
             self.shapes[ix].fits_after_reconfiguration = later;
             self.pending.mark_dirty(ix as u32);

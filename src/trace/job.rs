@@ -77,4 +77,40 @@ pub struct TraceJob {
     pub d: Option<f64>,
     /// Checkpoint interval in ms of work (0 = never checkpoints).
     pub checkpoint: Option<SimTime>,
+    /// GPU models the job may run on (model names, compared ignoring case); empty = any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpu_models: Vec<String>,
+    /// A time-varying kernel duty cycle: from each step's offset on, the job's `u` is the
+    /// step's. Empty = `u` stays constant. Used for services whose load follows a request trace.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load: Vec<LoadStep>,
+}
+
+/// One step of a job's load: from `at` ms after the job's submit time, its duty cycle is `u`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadStep {
+    pub at: SimTime,
+    /// Kernel duty cycle in (0, 1].
+    pub u: f64,
+}
+
+impl TraceJob {
+    /// A job with only the required fields; everything else inherits from its class.
+    pub fn new(id: u64, submit: SimTime, class: impl Into<String>, duration: SimTime) -> Self {
+        TraceJob {
+            id,
+            submit,
+            class: class.into(),
+            namespace: None,
+            priority_class: None,
+            request: None,
+            mem_gib: None,
+            duration,
+            u: None,
+            d: None,
+            checkpoint: None,
+            gpu_models: Vec::new(),
+            load: Vec::new(),
+        }
+    }
 }

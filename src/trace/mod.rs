@@ -4,13 +4,22 @@
 //! next arrival only when the previous one is due and never hold a whole trace in memory.
 //! The formats are described for users in `docs/TRACE.md`.
 
+pub mod azure_llm;
+pub mod clock;
+pub mod fit;
+pub mod import;
+pub mod import_openb;
 pub mod job;
 pub mod native;
 pub mod openb;
+pub mod philly;
+mod rows;
+pub mod stats;
 pub mod synthetic;
 
-pub use job::{RequestSpec, TraceJob};
-pub use native::{NativeReader, write_native};
+pub use import::{ImportMap, ImportReport, TraceFormat};
+pub use job::{LoadStep, RequestSpec, TraceJob};
+pub use native::{NativeReader, NativeWriter, write_native};
 pub use synthetic::{SyntheticJobs, SyntheticSpec};
 
 /// Why a trace could not be read or written.

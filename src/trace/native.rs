@@ -2,15 +2,15 @@
 //! order. `docs/TRACE.md` describes it for users; this module reads it lazily (one row in memory
 //! at a time, so a trace of any length streams) and writes it so that it reads back unchanged.
 
-use super::{RequestSpec, TraceError, TraceJob};
+use super::rows::{LineTracker, error_line, record_line};
+use super::{LoadStep, RequestSpec, TraceError, TraceJob};
 use crate::units::SimTime;
-use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
 /// Every column of the native format, in the order [`write_native`] writes them.
-pub const COLUMNS: [&str; 13] = [
+pub const COLUMNS: [&str; 15] = [
     "id",
     "submit",
     "class",
@@ -24,6 +24,8 @@ pub const COLUMNS: [&str; 13] = [
     "u",
     "d",
     "checkpoint",
+    "gpu_models",
+    "load",
 ];
 
 // Indices into COLUMNS.
@@ -40,6 +42,8 @@ const DURATION: usize = 9;
 const U: usize = 10;
 const D: usize = 11;
 const CHECKPOINT: usize = 12;
+const GPU_MODELS: usize = 13;
+const LOAD: usize = 14;
 
 /// Columns a row cannot do without; the rest inherit from the workload class when absent.
 const REQUIRED: [usize; 4] = [ID, SUBMIT, CLASS, DURATION];
@@ -126,7 +130,11 @@ impl Layout {
 
     /// The (trimmed) text of `col` in `rec`; empty when the file has no such column.
     fn get<'r>(&self, rec: &'r csv::StringRecord, col: usize) -> &'r str {
-        self.index[col].and_then(|i| rec.get(i)).unwrap_or("")
+        // Trimmed here rather than by the CSV reader, which would re-check every record.
+        self.index[col]
+            .and_then(|i| rec.get(i))
+            .unwrap_or("")
+            .trim()
     }
 
     /// Turns one data row into a job, checking every field.
@@ -203,6 +211,12 @@ impl Layout {
             .map(|v| parse_secs(CHECKPOINT, v))
             .transpose()?;
 
+        let gpu_models = field(GPU_MODELS).map_or_else(Vec::new, split_models);
+        let load = field(LOAD)
+            .map(|v| parse_load(v).map_err(|m| err(LOAD, m)))
+            .transpose()?
+            .unwrap_or_default();
+
         let request = derive_request(gpus, gpu_milli, mig_profile)?;
         Ok(TraceJob {
             id,
@@ -216,8 +230,60 @@ impl Layout {
             u,
             d,
             checkpoint,
+            gpu_models,
+            load,
         })
     }
+}
+
+/// `T4|V100M16` → `["T4", "V100M16"]`; empty pieces and spaces around names are dropped.
+pub(crate) fn split_models(text: &str) -> Vec<String> {
+    text.split('|')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Reads a load column: `offset:u` steps separated by `;`, offsets in seconds after submit,
+/// strictly increasing, each `u` in (0, 1]. The error is the whole message.
+pub(crate) fn parse_load(text: &str) -> Result<Vec<LoadStep>, String> {
+    let mut steps: Vec<LoadStep> = Vec::new();
+    for (i, piece) in text.split(';').enumerate() {
+        let piece = piece.trim();
+        let n = i + 1;
+        let Some((at, u)) = piece.split_once(':') else {
+            return Err(format!(
+                "step {n} `{piece}` is not `seconds:u` (steps look like 0:0.4;60:0.55)"
+            ));
+        };
+        let at = secs_text_to_ms(at.trim())
+            .map_err(|why| format!("step {n}: offset {} {why}", at.trim()))?;
+        let u = match u.trim().parse::<f64>() {
+            Ok(x) if x > 0.0 && x <= 1.0 => x,
+            _ => return Err(format!("step {n}: u `{}` is not in (0, 1]", u.trim())),
+        };
+        if let Some(prev) = steps.last()
+            && at <= prev.at
+        {
+            return Err(format!(
+                "step {n}: offset {} s is not after the previous step's {} s",
+                ms_to_secs_text(at),
+                ms_to_secs_text(prev.at)
+            ));
+        }
+        steps.push(LoadStep { at, u });
+    }
+    Ok(steps)
+}
+
+/// The load column's text for `steps` (reads back to the same steps).
+pub(crate) fn load_text(steps: &[LoadStep]) -> String {
+    let parts: Vec<String> = steps
+        .iter()
+        .map(|s| format!("{}:{}", ms_to_secs_text(s.at), s.u))
+        .collect();
+    parts.join(";")
 }
 
 /// The request rules of the native format (see `docs/TRACE.md`): a MIG profile wins, then a
@@ -389,7 +455,6 @@ impl<R: Read> NativeReader<R> {
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .trim(csv::Trim::All)
             .from_reader(LineTracker::new(reader));
         let source = source_name.to_string();
         let mut header = csv::StringRecord::new();
@@ -453,7 +518,7 @@ impl<R: Read> NativeReader<R> {
             }
             let line = record_line(&mut self.csv, &self.record);
             // A line of only spaces is a single empty field: treat it like a blank line.
-            if self.record.len() == 1 && self.record[0].is_empty() {
+            if self.record.len() == 1 && self.record[0].trim().is_empty() {
                 continue;
             }
             if self.record.len() != self.layout.width {
@@ -502,80 +567,6 @@ impl<R: Read> Iterator for NativeReader<R> {
 }
 
 impl<R: Read> std::iter::FusedIterator for NativeReader<R> {}
-
-/// Passes bytes through to the CSV parser while noting where lines end, so that rows get true
-/// line numbers. (The csv crate's own line count is off after CRLF line ends and skipped blank
-/// lines.) Only newlines the parser has buffered but not yet passed are kept: memory stays
-/// bounded by its buffer, not the file.
-struct LineTracker<R> {
-    inner: R,
-    /// Bytes passed through so far.
-    offset: u64,
-    /// Offset just after the latest byte that is neither `\r` nor `\n`.
-    content_end: u64,
-    /// Each newline not yet accounted for: its offset, and `content_end` when it was seen.
-    newlines: VecDeque<(u64, u64)>,
-    /// 1-based line number of the first byte after the newlines already popped.
-    line: u64,
-}
-
-impl<R> LineTracker<R> {
-    fn new(inner: R) -> Self {
-        LineTracker {
-            inner,
-            offset: 0,
-            content_end: 0,
-            newlines: VecDeque::new(),
-            line: 1,
-        }
-    }
-
-    /// The line of the record the parser reports at byte `start` (the position right after
-    /// the previous record). The parser silently skips empty lines (`\r` only counts as empty)
-    /// and reports the position before them, so those are stepped over here.
-    fn line_at(&mut self, start: u64) -> u64 {
-        while let Some(&(nl, _)) = self.newlines.front()
-            && nl < start
-        {
-            self.newlines.pop_front();
-            self.line += 1;
-        }
-        let mut start = start;
-        while let Some(&(nl, content_end)) = self.newlines.front()
-            && content_end <= start
-        {
-            self.newlines.pop_front();
-            self.line += 1;
-            start = nl + 1;
-        }
-        self.line
-    }
-}
-
-impl<R: Read> Read for LineTracker<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
-            match b {
-                b'\n' => self.newlines.push_back((self.offset, self.content_end)),
-                b'\r' => {}
-                _ => self.content_end = self.offset + 1,
-            }
-            self.offset += 1;
-        }
-        Ok(n)
-    }
-}
-
-fn record_line<R: Read>(csv: &mut csv::Reader<LineTracker<R>>, rec: &csv::StringRecord) -> u64 {
-    let start = rec.position().map_or(0, |p| p.byte());
-    csv.get_mut().line_at(start)
-}
-
-fn error_line<R: Read>(csv: &mut csv::Reader<LineTracker<R>>, e: &csv::Error) -> u64 {
-    let start = e.position().map_or(0, |p| p.byte());
-    csv.get_mut().line_at(start)
-}
 
 /// Translates a csv-crate error into one that names the file, line and column.
 fn csv_error(source: &str, e: csv::Error, line: u64, layout: Option<&Layout>) -> TraceError {
@@ -684,6 +675,28 @@ fn check_writable(job: &TraceJob) -> Result<(), TraceError> {
     if job.duration == 0 {
         return Err(bad("duration", "0 ms is not > 0".to_string()));
     }
+    for m in &job.gpu_models {
+        if !name_ok(m) || m.contains('|') {
+            return Err(bad(
+                "gpu_models",
+                format!("{m:?} is empty, has surrounding spaces or contains `|`"),
+            ));
+        }
+    }
+    for (i, step) in job.load.iter().enumerate() {
+        if !(step.u > 0.0 && step.u <= 1.0) {
+            return Err(bad(
+                "load",
+                format!("step {}: u {} is not in (0, 1]", i + 1, step.u),
+            ));
+        }
+        if i > 0 && step.at <= job.load[i - 1].at {
+            return Err(bad(
+                "load",
+                format!("step {}: offsets must increase", i + 1),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -698,14 +711,46 @@ pub fn write_native<W: Write>(
     w: W,
     jobs: impl IntoIterator<Item = TraceJob>,
 ) -> Result<(), TraceError> {
-    let out = |e: csv::Error| csv_error("trace output", e, 0, None);
-    let mut csv = csv::WriterBuilder::new().from_writer(w);
-    csv.write_record(COLUMNS).map_err(out)?;
-    let mut previous: Option<SimTime> = None;
-    let opt = |v: Option<String>| v.unwrap_or_default();
+    let mut writer = NativeWriter::new(w)?;
     for job in jobs {
-        check_writable(&job)?;
-        if let Some(prev) = previous
+        writer.write(&job)?;
+    }
+    writer.finish()
+}
+
+/// Writes a native CSV trace one job at a time (what [`write_native`] does for a whole list),
+/// so that a converter or generator never holds more than one job.
+pub struct NativeWriter<W: Write> {
+    csv: csv::Writer<W>,
+    previous: Option<SimTime>,
+    written: u64,
+}
+
+fn output_error(e: csv::Error) -> TraceError {
+    csv_error("trace output", e, 0, None)
+}
+
+impl<W: Write> NativeWriter<W> {
+    /// Starts the file: writes the header row.
+    pub fn new(w: W) -> Result<Self, TraceError> {
+        let mut csv = csv::WriterBuilder::new().from_writer(w);
+        csv.write_record(COLUMNS).map_err(output_error)?;
+        Ok(NativeWriter {
+            csv,
+            previous: None,
+            written: 0,
+        })
+    }
+
+    /// Jobs written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Appends one job; refuses jobs that would not read back equal or are out of submit order.
+    pub fn write(&mut self, job: &TraceJob) -> Result<(), TraceError> {
+        check_writable(job)?;
+        if let Some(prev) = self.previous
             && job.submit < prev
         {
             return Err(TraceError::InvalidJob {
@@ -718,7 +763,8 @@ pub fn write_native<W: Write>(
                 ),
             });
         }
-        previous = Some(job.submit);
+        self.previous = Some(job.submit);
+        let opt = |v: Option<String>| v.unwrap_or_default();
         let (gpus, milli, mig) = match &job.request {
             None => (None, None, None),
             Some(RequestSpec::Gpu { count }) => (Some(*count), None, None),
@@ -737,9 +783,9 @@ pub fn write_native<W: Write>(
         let row: [String; COLUMNS.len()] = [
             job.id.to_string(),
             ms_to_secs_text(job.submit),
-            job.class,
-            opt(job.namespace),
-            opt(job.priority_class),
+            job.class.clone(),
+            opt(job.namespace.clone()),
+            opt(job.priority_class.clone()),
             opt(gpus.map(|g| g.to_string())),
             opt(milli.map(|m| m.to_string())),
             opt(mig),
@@ -749,14 +795,21 @@ pub fn write_native<W: Write>(
             opt(job.u.map(|x| x.to_string())),
             opt(job.d.map(|x| x.to_string())),
             opt(job.checkpoint.map(ms_to_secs_text)),
+            job.gpu_models.join("|"),
+            load_text(&job.load),
         ];
-        csv.write_record(&row).map_err(out)?;
+        self.csv.write_record(&row).map_err(output_error)?;
+        self.written += 1;
+        Ok(())
     }
-    csv.flush().map_err(|error| TraceError::Io {
-        source_name: "trace output".to_string(),
-        error,
-    })?;
-    Ok(())
+
+    /// Flushes the file.
+    pub fn finish(mut self) -> Result<(), TraceError> {
+        self.csv.flush().map_err(|error| TraceError::Io {
+            source_name: "trace output".to_string(),
+            error,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -776,27 +829,15 @@ mod tests {
     }
 
     fn job(id: u64, submit: SimTime, class: &str, duration: SimTime) -> TraceJob {
-        TraceJob {
-            id,
-            submit,
-            class: class.to_string(),
-            namespace: None,
-            priority_class: None,
-            request: None,
-            mem_gib: None,
-            duration,
-            u: None,
-            d: None,
-            checkpoint: None,
-        }
+        TraceJob::new(id, submit, class, duration)
     }
 
     #[test]
     fn reads_every_column() {
         let text = "\
-id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,duration,u,d,checkpoint
-7,1.5,train,ml,high,2,,,20.5,3600,0.9,0.75,600
-8,2,infer,web,,,,3g.40gb,,0.25,,,0
+id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,duration,u,d,checkpoint,gpu_models,load
+7,1.5,train,ml,high,2,,,20.5,3600,0.9,0.75,600,T4| V100M16|,
+8,2,infer,web,,,,3g.40gb,,0.25,,,0,,0:0.5;60.5:0.25;120:1
 ";
         let jobs = read_all(text).unwrap();
         let first = TraceJob {
@@ -811,6 +852,8 @@ id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,dura
             u: Some(0.9),
             d: Some(0.75),
             checkpoint: Some(600_000),
+            gpu_models: vec!["T4".into(), "V100M16".into()],
+            load: Vec::new(),
         };
         let second = TraceJob {
             id: 8,
@@ -827,6 +870,18 @@ id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,dura
             u: None,
             d: None,
             checkpoint: Some(0),
+            gpu_models: Vec::new(),
+            load: vec![
+                LoadStep { at: 0, u: 0.5 },
+                LoadStep {
+                    at: 60_500,
+                    u: 0.25,
+                },
+                LoadStep {
+                    at: 120_000,
+                    u: 1.0,
+                },
+            ],
         };
         assert_eq!(jobs, vec![first, second]);
     }
@@ -856,6 +911,22 @@ id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,dura
                     count: 1
                 }),
                 Some(RequestSpec::Gpu { count: 0 }),
+                Some(RequestSpec::Gpu { count: 1 }),
+            ]
+        );
+        assert_eq!(jobs[3].gpu_models, vec!["T4", "V100M16"]);
+        assert_eq!(
+            jobs[5].load,
+            vec![
+                LoadStep { at: 0, u: 0.3 },
+                LoadStep {
+                    at: 900_000,
+                    u: 0.75
+                },
+                LoadStep {
+                    at: 1_800_000,
+                    u: 0.4
+                },
             ]
         );
         assert_eq!(jobs[0].duration, 2 * 3_600_000);
@@ -1074,14 +1145,58 @@ id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,dura
     }
 
     #[test]
+    fn bad_load_and_model_columns_are_named() {
+        let head = "id,submit,class,duration,load\n";
+        let cases = [
+            (
+                "1,0,c,1,0.5",
+                "column load: step 1 `0.5` is not `seconds:u` (steps look like 0:0.4;60:0.55)",
+            ),
+            ("1,0,c,1,0:0", "column load: step 1: u `0` is not in (0, 1]"),
+            (
+                "1,0,c,1,0:1.5",
+                "column load: step 1: u `1.5` is not in (0, 1]",
+            ),
+            (
+                "1,0,c,1,0:0.5;x:0.2",
+                "column load: step 2: offset x is not a number of seconds",
+            ),
+            (
+                "1,0,c,1,10:0.5;10:0.2",
+                "column load: step 2: offset 10 s is not after the previous step's 10 s",
+            ),
+        ];
+        for (row, expected) in cases {
+            assert_eq!(
+                read_err(&format!("{head}{row}\n")),
+                format!("traces/x.csv:2: {expected}")
+            );
+        }
+        let e = write_native(
+            Vec::new(),
+            [TraceJob {
+                gpu_models: vec!["T4|P100".into()],
+                ..job(3, 0, "c", 1)
+            }],
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "cannot write job 3: column gpu_models: \"T4|P100\" is empty, has surrounding spaces \
+             or contains `|`"
+        );
+    }
+
+    #[test]
     fn header_problems_are_all_named() {
         let e = read_err("id,submit,Class,durration,u,u\n");
         assert_eq!(
             e,
             "traces/x.csv:1: unknown columns `Class` (did you mean `class`?), `durration` (the \
              native format has: id, submit, class, namespace, priority_class, gpus, gpu_milli, \
-             mig_profile, mem_gib, duration, u, d, checkpoint); column `u` appears more than \
-             once; missing required columns `class`, `duration`"
+             mig_profile, mem_gib, duration, u, d, checkpoint, gpu_models, load); column `u` \
+             appears more than once; missing required columns `class`, `duration`"
         );
     }
 
@@ -1091,7 +1206,7 @@ id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,dura
             read_err("id,submit,class,duration,\n"),
             "traces/x.csv:1: unknown column with no name (field 5; is there a stray comma?) (the \
              native format has: id, submit, class, namespace, priority_class, gpus, gpu_milli, \
-             mig_profile, mem_gib, duration, u, d, checkpoint)"
+             mig_profile, mem_gib, duration, u, d, checkpoint, gpu_models, load)"
         );
     }
 
@@ -1259,7 +1374,7 @@ id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,dura
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,\
-             duration,u,d,checkpoint\n5,1.5,\"train, big\",,,2,300,,,90.25,0.1,,\n"
+             duration,u,d,checkpoint,gpu_models,load\n5,1.5,\"train, big\",,,2,300,,,90.25,0.1,,,,\n"
         );
     }
 
@@ -1314,6 +1429,7 @@ id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,dura
             1u64..=u64::MAX,
             (fraction(), fraction()),
             proptest::option::of(any::<u64>()),
+            (proptest::collection::vec(name(), 0..3), load()),
         )
             .prop_map(
                 |(
@@ -1324,6 +1440,7 @@ id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,dura
                     duration,
                     (u, d),
                     checkpoint,
+                    (gpu_models, load),
                 )| {
                     TraceJob {
                         id,
@@ -1337,9 +1454,30 @@ id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,dura
                         u,
                         d,
                         checkpoint,
+                        gpu_models: gpu_models
+                            .into_iter()
+                            .filter(|m| !m.contains('|'))
+                            .collect(),
+                        load,
                     }
                 },
             )
+    }
+
+    fn load() -> impl Strategy<Value = Vec<LoadStep>> {
+        proptest::collection::vec((1u64..1_000_000_000, fraction()), 0..4).prop_map(|steps| {
+            let mut at = 0;
+            steps
+                .into_iter()
+                .map(|(gap, u)| {
+                    at += gap;
+                    LoadStep {
+                        at,
+                        u: u.unwrap_or(1.0),
+                    }
+                })
+                .collect()
+        })
     }
 
     proptest! {

@@ -5,7 +5,7 @@
 //! "class-mix", "durations") so that, for example, turning on the daily cycle changes when jobs
 //! arrive but not which classes they are or how long they run.
 
-use super::TraceJob;
+use super::{RequestSpec, TraceJob};
 use crate::engine::rng::{StreamRng, stream};
 use crate::units::{Dur, MS_PER_HOUR, SimTime, secs_to_ms};
 use rand::RngExt;
@@ -56,6 +56,18 @@ pub struct MixEntry {
     /// GPU memory need in GiB, overriding the class default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mem_gib: Option<f64>,
+    /// Resource request, overriding the class default (fitted profiles set it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestSpec>,
+    /// Namespace, overriding the class default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Priority class, overriding the class default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_class: Option<String>,
+    /// GPU models the jobs may run on (empty = any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpu_models: Vec<String>,
 }
 
 /// A log-normal distribution given by its median: `ln X ~ N(ln median, sigma²)`, optionally
@@ -73,6 +85,22 @@ pub struct LogNormal {
 }
 
 impl SyntheticSpec {
+    /// The same workload with `factor` times the arrivals: the rate (and `max_jobs`, rounded)
+    /// scale, everything else — span, daily cycle, class mix, durations — stays. `factor`
+    /// must be a positive number.
+    pub fn scaled(&self, factor: f64) -> Result<SyntheticSpec, String> {
+        if !(factor.is_finite() && factor > 0.0) {
+            return Err(format!("scale {factor} is not a number > 0"));
+        }
+        Ok(SyntheticSpec {
+            rate_per_hour: self.rate_per_hour * factor,
+            max_jobs: self
+                .max_jobs
+                .map(|m| (m as f64 * factor).round().max(1.0) as u64),
+            ..self.clone()
+        })
+    }
+
     /// Everything wrong with the spec, as (field path such as `mix[2].weight`, message).
     /// Empty means [`SyntheticJobs`] will generate from it.
     pub fn problems(&self) -> Vec<(String, String)> {
@@ -146,6 +174,25 @@ impl SyntheticSpec {
                 && !(m.is_finite() && m >= 0.0)
             {
                 say(at("mem_gib"), format!("{m} is not a number of GiB >= 0"));
+            }
+            match &e.request {
+                Some(RequestSpec::Milli { milli, count })
+                    if !(1..=1000).contains(milli) || *count == 0 =>
+                {
+                    say(
+                        at("request"),
+                        format!("milli {milli} x {count}: needs milli in 1..=1000 and count >= 1"),
+                    );
+                }
+                Some(RequestSpec::Mig { profile, count })
+                    if profile.trim().is_empty() || *count == 0 =>
+                {
+                    say(
+                        at("request"),
+                        "a MIG request needs a profile and count >= 1".into(),
+                    );
+                }
+                _ => {}
             }
         }
         if !self.mix.is_empty() && total <= 0.0 {
@@ -282,14 +329,16 @@ impl Iterator for SyntheticJobs {
             id,
             submit,
             class: entry.class.clone(),
-            namespace: None,
-            priority_class: None,
-            request: None,
+            namespace: entry.namespace.clone(),
+            priority_class: entry.priority_class.clone(),
+            request: entry.request.clone(),
             mem_gib: entry.mem_gib,
             duration,
             u: None,
             d: None,
             checkpoint: None,
+            gpu_models: entry.gpu_models.clone(),
+            load: Vec::new(),
         })
     }
 
@@ -320,6 +369,10 @@ mod tests {
                 max: None,
             },
             mem_gib: None,
+            request: None,
+            namespace: None,
+            priority_class: None,
+            gpu_models: Vec::new(),
         }
     }
 
@@ -749,6 +802,10 @@ mix:
                             max: Some(Dur(2 * 24 * HOUR)),
                         },
                         mem_gib: Some(40.0),
+                        request: None,
+                        namespace: None,
+                        priority_class: None,
+                        gpu_models: Vec::new(),
                     },
                     entry("inference", 1.0, 900, 0.5),
                 ],

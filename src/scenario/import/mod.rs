@@ -316,6 +316,10 @@ pub fn skeleton(fragment: &ScenarioFragment, name: &str) -> Scenario {
                 max: Some(Dur(6 * 3_600_000)),
             },
             mem_gib: None,
+            request: None,
+            namespace: None,
+            priority_class: None,
+            gpu_models: Vec::new(),
         })
         .collect();
     Scenario {
