@@ -108,7 +108,7 @@ impl Simulation<'_> {
         let (priority, can_preempt) = self.priority_of(&tj, c)?;
         let request = tj.request.clone().unwrap_or_else(|| c.request.clone());
         let mem = tj.mem_gib.unwrap_or(c.mem_gib);
-        let job = Job {
+        let mut job = Job {
             id: tj.id,
             submit: tj.submit,
             class: class_ix,
@@ -160,12 +160,13 @@ impl Simulation<'_> {
             load_gen: 0,
         };
         let shape = self.shape_for(class_ix, &request, mem, priority, can_preempt, gpu_models);
+        job.shape = shape;
         self.shape_jobs[shape as usize] += 1;
         for i in 0..self.shapes[shape as usize].fit.pools.len() {
             let p = self.shapes[shape as usize].fit.pools[i].pool;
             self.typical_stale[p as usize] = true;
         }
-        let slot = self.alloc_slot(Job { shape, ..job });
+        let slot = self.alloc_slot(job);
         if !self.job(slot).load.is_empty() {
             let stamp = self.next_stamp();
             self.job(slot).load_gen = stamp;

@@ -295,11 +295,8 @@ impl Simulation<'_> {
         now: SimTime,
         reason: String,
     ) -> Result<(), String> {
-        let job = self.jobs[slot as usize].take().expect("live");
-        self.free_slots.push(slot);
-        if job.admitted && state != JobState::Running && state != JobState::Pending {
-            self.release_quota(&job.namespace, &job.quota_key, job.quota_n, now);
-        }
+        // The record is built in place; moving the (large) job out first costs more than it.
+        let job = self.live(slot).expect("live");
         let shape = &self.shapes[job.shape as usize];
         let class = &self.world.classes[shape.class as usize];
         let rec = job.record(
@@ -310,7 +307,15 @@ impl Simulation<'_> {
             &self.world.cluster,
             reason.clone(),
         );
-        let cs = &mut self.classes[job.class as usize];
+        let class_ix = job.class;
+        let quota = (job.admitted && state != JobState::Running && state != JobState::Pending)
+            .then(|| (job.namespace.clone(), job.quota_key.clone(), job.quota_n));
+        self.jobs[slot as usize] = None;
+        self.free_slots.push(slot);
+        if let Some((ns, key, n)) = quota {
+            self.release_quota(&ns, &key, n, now);
+        }
+        let cs = &mut self.classes[class_ix as usize];
         cs.count(state);
         if state == JobState::Unschedulable {
             *cs.unschedulable.entry(reason).or_default() += 1;
