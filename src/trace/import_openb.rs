@@ -2,12 +2,12 @@
 //! pods → [`TraceJob`]s, node lists → pools and custom GPU models. The mapping is documented in
 //! `docs/TRACE.md` (section "openb").
 //!
-//! Reading the CSV rows is kept apart in the private [`raw`] module (one struct per row, no
-//! mapping decisions), so that it can be replaced by the shared openb readers
-//! (`src/trace/openb.rs`: `read_pods` / `read_nodes`) without touching the mapping: only
-//! [`import_rows`] and [`pools_from_nodes`] call into it.
+//! The rows are read by the shared openb reader (`src/trace/openb.rs`: [`openb::pod_rows`] /
+//! [`openb::node_rows`], no mapping decisions); this module words its bad rows the way the other
+//! trace importers do and reports each one with its line.
 
 use super::import::{Entry, ImportMap, ImportReport, RunStatus, TraceFormat};
+use super::openb::{self, BadRow, Problem};
 use super::rows::CsvRows;
 use super::{RequestSpec, TraceError, TraceJob};
 use crate::catalog::{Catalog, GpuModel};
@@ -119,171 +119,23 @@ impl OpenbMap {
     }
 }
 
-/// The raw rows of the openb CSV files, as written (no mapping decisions). Replaceable by the
-/// shared readers in `src/trace/openb.rs`.
-mod raw {
-    use super::super::TraceError;
-    use super::super::rows::{CsvRows, RowProblem};
-    use std::io::Read;
-
-    /// One pod row. Time columns are `None` when the file has none (the `multigpu*` variants)
-    /// or the field is empty.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct Pod {
-        pub line: u64,
-        pub name: String,
-        pub num_gpu: u32,
-        pub gpu_milli: u32,
-        pub gpu_spec: String,
-        pub qos: String,
-        pub pod_phase: String,
-        pub creation_time: Option<u64>,
-        pub deletion_time: Option<u64>,
-        pub scheduled_time: Option<u64>,
-    }
-
-    /// One node row.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct Node {
-        pub line: u64,
-        pub name: String,
-        pub gpu: u32,
-        pub model: String,
-    }
-
-    pub const POD_COLUMNS: [&str; 5] = ["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"];
-    pub const POD_TIMED: [&str; 6] = [
-        "gpu_spec",
-        "qos",
-        "pod_phase",
-        "creation_time",
-        "deletion_time",
-        "scheduled_time",
-    ];
-    pub const NODE_COLUMNS: [&str; 5] = ["sn", "cpu_milli", "memory_mib", "gpu", "model"];
-
-    fn problem(line: u64, column: &str, message: String) -> RowProblem {
-        RowProblem {
-            line,
-            column: Some(column.to_string()),
-            message,
+/// Reports a row the openb reader could not read, in the wording of the other trace importers.
+fn bad_row(report: &mut ImportReport, strict: bool, bad: BadRow) -> Result<(), TraceError> {
+    let message = match bad.problem {
+        Problem::Width { found, header } => {
+            format!("found {found} fields but the header has {header}")
         }
-    }
-
-    fn whole(line: u64, column: &str, v: &str) -> Result<u64, RowProblem> {
-        v.parse::<u64>()
-            .map_err(|_| problem(line, column, format!("`{v}` is not a whole number >= 0")))
-    }
-
-    fn opt_whole(line: u64, column: &str, v: &str) -> Result<Option<u64>, RowProblem> {
-        if v.is_empty() {
-            Ok(None)
-        } else {
-            whole(line, column, v).map(Some)
-        }
-    }
-
-    /// Every row of a pod list: a pod, or why the row cannot be read. Whether the file has the
-    /// time columns is returned too.
-    #[allow(clippy::type_complexity)]
-    pub fn read_pods<R: Read>(
-        mut rows: CsvRows<R>,
-    ) -> Result<(Vec<Result<Pod, RowProblem>>, bool), TraceError> {
-        let base = rows.locate(&POD_COLUMNS, "openb pod list")?;
-        let timed = POD_TIMED
-            .iter()
-            .any(|c| rows.header.iter().any(|h| h.eq_ignore_ascii_case(c)));
-        let extra = if timed {
-            rows.locate(
-                &[POD_COLUMNS.as_slice(), POD_TIMED.as_slice()].concat(),
-                "openb pod list",
-            )?[5..]
-                .to_vec()
-        } else {
-            Vec::new()
-        };
-        let width = rows.header.len();
-        let mut out = Vec::new();
-        while let Some(row) = rows.next_row() {
-            let (line, rec) = match row? {
-                Ok(r) => r,
-                Err(p) => {
-                    out.push(Err(p));
-                    continue;
-                }
-            };
-            if rec.len() != width {
-                out.push(Err(RowProblem {
-                    line,
-                    column: None,
-                    message: format!("found {} fields but the header has {width}", rec.len()),
-                }));
-                continue;
-            }
-            let pod = (|| -> Result<Pod, RowProblem> {
-                let num_gpu = whole(line, "num_gpu", &rec[base[3]])?;
-                let gpu_milli = whole(line, "gpu_milli", &rec[base[4]])?;
-                let field = |k: usize| extra.get(k).map_or("", |&i| &rec[i]);
-                Ok(Pod {
-                    line,
-                    name: rec[base[0]].to_string(),
-                    num_gpu: u32::try_from(num_gpu)
-                        .map_err(|_| problem(line, "num_gpu", format!("{num_gpu} is too large")))?,
-                    gpu_milli: u32::try_from(gpu_milli).map_err(|_| {
-                        problem(line, "gpu_milli", format!("{gpu_milli} is too large"))
-                    })?,
-                    gpu_spec: field(0).to_string(),
-                    qos: field(1).to_string(),
-                    pod_phase: field(2).to_string(),
-                    creation_time: opt_whole(line, "creation_time", field(3))?,
-                    deletion_time: opt_whole(line, "deletion_time", field(4))?,
-                    scheduled_time: opt_whole(line, "scheduled_time", field(5))?,
-                })
-            })();
-            out.push(pod);
-        }
-        Ok((out, timed))
-    }
-
-    /// Every row of a node list.
-    pub fn read_nodes<R: Read>(
-        mut rows: CsvRows<R>,
-    ) -> Result<Vec<Result<Node, RowProblem>>, TraceError> {
-        let c = rows.locate(&NODE_COLUMNS, "openb node list")?;
-        let width = rows.header.len();
-        let mut out = Vec::new();
-        while let Some(row) = rows.next_row() {
-            let (line, rec) = match row? {
-                Ok(r) => r,
-                Err(p) => {
-                    out.push(Err(p));
-                    continue;
-                }
-            };
-            if rec.len() != width {
-                out.push(Err(RowProblem {
-                    line,
-                    column: None,
-                    message: format!("found {} fields but the header has {width}", rec.len()),
-                }));
-                continue;
-            }
-            out.push(
-                whole(line, "gpu", &rec[c[3]])
-                    .and_then(|g| {
-                        u32::try_from(g)
-                            .map_err(|_| problem(line, "gpu", format!("{g} is too large")))
-                    })
-                    .map(|gpu| Node {
-                        line,
-                        name: rec[c[0]].to_string(),
-                        gpu,
-                        model: rec[c[4]].to_string(),
-                    }),
-            );
-        }
-        Ok(out)
-    }
+        Problem::NotWhole {
+            text,
+            too_large: false,
+        } => format!("`{text}` is not a whole number >= 0"),
+        Problem::NotWhole {
+            text,
+            too_large: true,
+        } => format!("{text} is too large"),
+        p => p.message(),
+    };
+    report.bad_row(strict, bad.line, bad.column.as_deref(), message)
 }
 
 fn pods_expected() -> String {
@@ -336,7 +188,17 @@ fn import_rows<R: Read>(
 ) -> Result<(Vec<Entry>, ImportReport), TraceError> {
     let opts = &map.openb;
     let mut report = ImportReport::new(rows.source(), TraceFormat::Openb);
-    let (pods, timed) = raw::read_pods(rows)?;
+    // The columns after the five required ones come all together or not at all (the
+    // `multigpu*` variants).
+    let (required, optional) = openb::POD_COLUMNS.split_at(openb::POD_REQUIRED);
+    rows.locate(required, "openb pod list")?;
+    if optional
+        .iter()
+        .any(|c| rows.header.iter().any(|h| h.eq_ignore_ascii_case(c)))
+    {
+        rows.locate(&openb::POD_COLUMNS, "openb pod list")?;
+    }
+    let (pods, timed) = openb::pod_rows(rows)?;
     report.rows = pods.len() as u64;
     // The trace's end: its latest deletion time. Pods still running then were cut there.
     let end = pods
@@ -351,8 +213,8 @@ fn import_rows<R: Read>(
     for (ordinal, pod) in pods.into_iter().enumerate() {
         let pod = match pod {
             Ok(p) => p,
-            Err(p) => {
-                report.bad_row(strict, p.line, p.column.as_deref(), p.message)?;
+            Err(b) => {
+                bad_row(&mut report, strict, b)?;
                 continue;
             }
         };
@@ -399,7 +261,9 @@ fn import_rows<R: Read>(
                         continue;
                     }
                     let (stop, status) = match pod.deletion_time {
-                        Some(d) if Some(d) == end && pod.pod_phase == "Running" => {
+                        Some(d)
+                            if Some(d) == end && pod.pod_phase.as_deref() == Some("Running") =>
+                        {
                             (d, RunStatus::StillRunning)
                         }
                         Some(d) => (d, RunStatus::Ran),
@@ -440,17 +304,15 @@ fn import_rows<R: Read>(
         let mut job = TraceJob::new(id, submit_s * 1000, class, duration_ms);
         job.request = Some(request);
         if pod.num_gpu > 0 {
-            job.gpu_models = super::native::split_models(&pod.gpu_spec);
-            job.gpu_models.dedup();
+            job.gpu_models = pod.gpu_spec;
             job.gpu_models.sort();
             job.gpu_models.dedup();
         }
-        if !pod.qos.is_empty() {
-            if !QOS_VALUES.contains(&pod.qos.as_str()) && !opts.qos_priority.contains_key(&pod.qos)
-            {
-                *qos_unknown.entry(pod.qos.clone()).or_default() += 1;
+        if let Some(qos) = pod.qos {
+            if !QOS_VALUES.contains(&qos.as_str()) && !opts.qos_priority.contains_key(&qos) {
+                *qos_unknown.entry(qos.clone()).or_default() += 1;
             }
-            job.priority_class = opts.priority_of(&pod.qos);
+            job.priority_class = opts.priority_of(&qos);
         }
         entries.push((ordinal as u64, Entry { job, status }));
     }
@@ -564,32 +426,25 @@ pub fn pools_from_nodes(
     let rows = CsvRows::open(path, expected)?;
     let mut report = ImportReport::new(rows.source(), TraceFormat::Openb);
     report.format = "openb node list".into();
-    let nodes = raw::read_nodes(rows)?;
+    rows.locate(&openb::NODE_COLUMNS, "openb node list")?;
+    let nodes = openb::node_rows(rows)?;
     report.rows = nodes.len() as u64;
     let mut groups: BTreeMap<(String, u32), u32> = BTreeMap::new();
     let mut cpu_only = 0u64;
     for n in nodes {
         let n = match n {
             Ok(n) => n,
-            Err(p) => {
-                report.bad_row(strict, p.line, p.column.as_deref(), p.message)?;
+            // Including a node with GPUs but no model.
+            Err(b) => {
+                bad_row(&mut report, strict, b)?;
                 continue;
             }
         };
-        if n.gpu == 0 {
+        if n.gpus == 0 {
             cpu_only += 1;
             continue;
         }
-        if n.model.is_empty() {
-            report.bad_row(
-                strict,
-                n.line,
-                Some("model"),
-                format!("node {} has {} GPUs but no model", n.name, n.gpu),
-            )?;
-            continue;
-        }
-        *groups.entry((n.model.clone(), n.gpu)).or_default() += 1;
+        *groups.entry((n.model, n.gpus)).or_default() += 1;
     }
     if cpu_only > 0 {
         report.notes.push(format!(

@@ -3,13 +3,18 @@
 //!
 //! These readers return the rows as they are in the file, with every field checked; they apply
 //! none of the interpretation a simulator or an experiment needs (which pods are CPU-only, how
-//! `gpu_milli` above 1000 is clamped, ...). Columns are found by their header names, so the
-//! five-column `multigpu*` pod files (no `gpu_spec`, `qos`, times) read too. Columns the readers
-//! do not know are ignored. Errors name the file, the 1-based line (the header is line 1) and the
-//! column; a malformed row never panics.
+//! `gpu_milli` above 1000 is clamped, ...). Columns are found by their header names (ignoring
+//! case), so the five-column `multigpu*` pod files (no `gpu_spec`, `qos`, times) read too.
+//! Columns the readers do not know are ignored. A malformed row never panics.
+//!
+//! There is one reader per kind of file, [`pod_rows`] and [`node_rows`]: every row, read or
+//! with why it cannot be ([`BadRow`]), for callers that report each bad row (the openb importer,
+//! `src/trace/import_openb.rs`). [`read_pods`] and [`read_nodes`] are the fail-fast form (the
+//! FGD experiment): the first bad row is the error, naming the file, the 1-based line (the
+//! header is line 1) and the column.
 
 use super::TraceError;
-use std::fs::File;
+use super::rows::CsvRows;
 use std::io::Read;
 use std::path::Path;
 
@@ -48,7 +53,8 @@ pub struct OpenbNode {
     pub line: u64,
 }
 
-const POD_COLUMNS: [&str; 11] = [
+/// The columns of a pod list; the first [`POD_REQUIRED`] must be in the header.
+pub(crate) const POD_COLUMNS: [&str; 11] = [
     "name",
     "cpu_milli",
     "memory_mib",
@@ -61,41 +67,68 @@ const POD_COLUMNS: [&str; 11] = [
     "deletion_time",
     "scheduled_time",
 ];
-const POD_REQUIRED: usize = 5;
+pub(crate) const POD_REQUIRED: usize = 5;
+/// Where the time columns start in [`POD_COLUMNS`].
+const POD_TIMES: usize = 8;
 
-const NODE_COLUMNS: [&str; 5] = ["sn", "cpu_milli", "memory_mib", "gpu", "model"];
+/// The columns of a node list; the first [`NODE_REQUIRED`] must be in the header.
+pub(crate) const NODE_COLUMNS: [&str; 5] = ["sn", "cpu_milli", "memory_mib", "gpu", "model"];
 const NODE_REQUIRED: usize = 4;
 
-/// Reads a whole pod list.
-pub fn read_pods(path: &Path) -> Result<Vec<OpenbPod>, TraceError> {
-    let (file, name) = open(path)?;
-    read_pods_from(file, &name)
+/// A row that cannot be read: its 1-based line, the column where the problem is in one, and
+/// what is wrong (callers word it: [`Problem::message`] is the fail-fast readers' wording).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct BadRow {
+    pub line: u64,
+    pub column: Option<String>,
+    pub problem: Problem,
 }
 
-/// Reads a whole node list.
-pub fn read_nodes(path: &Path) -> Result<Vec<OpenbNode>, TraceError> {
-    let (file, name) = open(path)?;
-    read_nodes_from(file, &name)
+/// What is wrong with a row.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Problem {
+    /// Not readable as CSV text (not valid UTF-8, ...), as [`CsvRows`] words it.
+    Text(String),
+    /// The row has `found` fields; the header has `header`.
+    Width { found: usize, header: usize },
+    /// A required field is empty or `nan`; `number`: a whole number was expected.
+    Missing { number: bool },
+    /// `text` is not a whole number >= 0; `too_large`: it is one, but too large for the column.
+    NotWhole { text: String, too_large: bool },
+    /// A node with `gpus` GPUs and no model.
+    NoModel { gpus: u32 },
 }
 
-fn open(path: &Path) -> Result<(File, String), TraceError> {
-    let name = path.display().to_string();
-    match File::open(path) {
-        Ok(f) => Ok((f, name)),
-        Err(error) => Err(TraceError::Io {
-            source_name: name,
-            error,
-        }),
+impl Problem {
+    pub(crate) fn message(&self) -> String {
+        match self {
+            Problem::Text(m) => m.clone(),
+            Problem::Width { found, header } => {
+                format!("{found} fields, but the header has {header}")
+            }
+            Problem::Missing { number: false } => "missing value".into(),
+            Problem::Missing { number: true } => "missing value (expected a whole number)".into(),
+            Problem::NotWhole { text, .. } => {
+                format!("`{text}` is not a whole number >= 0 (or is too large)")
+            }
+            Problem::NoModel { gpus } => {
+                format!("missing value: the node has {gpus} GPUs but no model")
+            }
+        }
     }
 }
 
-/// Reads a pod list from any byte source; `source_name` is used in error messages.
-pub fn read_pods_from<R: Read>(reader: R, source_name: &str) -> Result<Vec<OpenbPod>, TraceError> {
-    let mut t = Table::open(reader, source_name, &POD_COLUMNS, POD_REQUIRED)?;
-    let mut pods = Vec::new();
-    while let Some(line) = t.next_row()? {
-        let row = Row { t: &t, line };
-        pods.push(OpenbPod {
+/// Every row of a file, in file order: read, or why not.
+pub(crate) type Rows<T> = Vec<Result<T, BadRow>>;
+
+/// Every row of a pod list, and whether the file has time columns (the `multigpu*` variants
+/// have none). Only a header without the required columns, or with a known column twice, or an
+/// I/O failure, is an error.
+pub(crate) fn pod_rows<R: Read>(rows: CsvRows<R>) -> Result<(Rows<OpenbPod>, bool), TraceError> {
+    let index = locate(&rows, &POD_COLUMNS, POD_REQUIRED)?;
+    let timed = index[POD_TIMES..].iter().any(Option::is_some);
+    let pods = each_row(rows, &index, &POD_COLUMNS, |row| {
+        Ok(OpenbPod {
             name: row.text(0)?,
             cpu_milli: row.int(1)?,
             memory_mib: row.int(2)?,
@@ -116,10 +149,47 @@ pub fn read_pods_from<R: Read>(reader: R, source_name: &str) -> Result<Vec<Openb
             creation_time: row.opt_int(8)?,
             deletion_time: row.opt_int(9)?,
             scheduled_time: row.opt_int(10)?,
-            line,
-        });
-    }
-    Ok(pods)
+            line: row.line,
+        })
+    })?;
+    Ok((pods, timed))
+}
+
+/// Every row of a node list (a node with GPUs but no model is a bad row).
+pub(crate) fn node_rows<R: Read>(rows: CsvRows<R>) -> Result<Rows<OpenbNode>, TraceError> {
+    let index = locate(&rows, &NODE_COLUMNS, NODE_REQUIRED)?;
+    each_row(rows, &index, &NODE_COLUMNS, |row| {
+        let gpus: u32 = row.int(3)?;
+        let model = row.opt_str(4).unwrap_or("").to_string();
+        if gpus > 0 && model.is_empty() {
+            return Err(row.bad(4, Problem::NoModel { gpus }));
+        }
+        Ok(OpenbNode {
+            name: row.text(0)?,
+            cpu_milli: row.int(1)?,
+            memory_mib: row.int(2)?,
+            gpus,
+            model,
+            line: row.line,
+        })
+    })
+}
+
+/// Reads a whole pod list.
+pub fn read_pods(path: &Path) -> Result<Vec<OpenbPod>, TraceError> {
+    fail_fast(CsvRows::open(path, ""), |rows| Ok(pod_rows(rows)?.0))
+}
+
+/// Reads a whole node list.
+pub fn read_nodes(path: &Path) -> Result<Vec<OpenbNode>, TraceError> {
+    fail_fast(CsvRows::open(path, ""), node_rows)
+}
+
+/// Reads a pod list from any byte source; `source_name` is used in error messages.
+pub fn read_pods_from<R: Read>(reader: R, source_name: &str) -> Result<Vec<OpenbPod>, TraceError> {
+    fail_fast(CsvRows::from_reader(reader, source_name, ""), |rows| {
+        Ok(pod_rows(rows)?.0)
+    })
 }
 
 /// Reads a node list from any byte source; `source_name` is used in error messages.
@@ -127,176 +197,159 @@ pub fn read_nodes_from<R: Read>(
     reader: R,
     source_name: &str,
 ) -> Result<Vec<OpenbNode>, TraceError> {
-    let mut t = Table::open(reader, source_name, &NODE_COLUMNS, NODE_REQUIRED)?;
-    let mut nodes = Vec::new();
-    while let Some(line) = t.next_row()? {
-        let row = Row { t: &t, line };
-        let gpus: u32 = row.int(3)?;
-        let model = row.opt_str(4).unwrap_or("").to_string();
-        if gpus > 0 && model.is_empty() {
-            return Err(row.err(
-                4,
-                format!("missing value: the node has {gpus} GPUs but no model"),
+    fail_fast(CsvRows::from_reader(reader, source_name, ""), node_rows)
+}
+
+/// The rows, or the first bad one as the error.
+fn fail_fast<R: Read, T>(
+    rows: Result<CsvRows<R>, TraceError>,
+    read: impl FnOnce(CsvRows<R>) -> Result<Rows<T>, TraceError>,
+) -> Result<Vec<T>, TraceError> {
+    let rows = rows.map_err(|e| match e {
+        // The only file-level error opening the rows: no header.
+        TraceError::File { source_name, .. } => TraceError::File {
+            source_name,
+            message: "empty file (expected a header row)".into(),
+        },
+        e => e,
+    })?;
+    let source = rows.source().to_string();
+    read(rows)?
+        .into_iter()
+        .map(|row| {
+            row.map_err(|b| TraceError::At {
+                source_name: source.clone(),
+                line: b.line,
+                column: b.column,
+                message: b.problem.message(),
+            })
+        })
+        .collect()
+}
+
+/// Where each of `columns` sits in the header (names compare ignoring case), or an error for a
+/// missing one of the first `required` or a column named twice.
+fn locate<R: Read>(
+    rows: &CsvRows<R>,
+    columns: &[&'static str],
+    required: usize,
+) -> Result<Vec<Option<usize>>, TraceError> {
+    let at = |column: Option<&str>, message: String| TraceError::At {
+        source_name: rows.source().to_string(),
+        line: 1,
+        column: column.map(str::to_string),
+        message,
+    };
+    let mut index = vec![None; columns.len()];
+    for (pos, name) in rows.header.iter().enumerate() {
+        if let Some(k) = columns.iter().position(|c| c.eq_ignore_ascii_case(name))
+            && index[k].replace(pos).is_some()
+        {
+            return Err(at(
+                Some(name),
+                "appears more than once in the header".into(),
             ));
         }
-        nodes.push(OpenbNode {
-            name: row.text(0)?,
-            cpu_milli: row.int(1)?,
-            memory_mib: row.int(2)?,
-            gpus,
-            model,
-            line,
+    }
+    let missing: Vec<&str> = (0..required)
+        .filter(|&k| index[k].is_none())
+        .map(|k| columns[k])
+        .collect();
+    if !missing.is_empty() {
+        return Err(at(
+            None,
+            format!(
+                "missing column{} {} (expected a header with {})",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", "),
+                columns[..required].join(",")
+            ),
+        ));
+    }
+    Ok(index)
+}
+
+/// Reads every data row with `read`; rows that are not text or have the wrong number of fields
+/// are bad rows without calling it.
+fn each_row<R: Read, T>(
+    mut rows: CsvRows<R>,
+    index: &[Option<usize>],
+    columns: &[&'static str],
+    read: impl Fn(&Fields) -> Result<T, BadRow>,
+) -> Result<Rows<T>, TraceError> {
+    let width = rows.header.len();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next_row() {
+        out.push(match row? {
+            Err(p) => Err(BadRow {
+                line: p.line,
+                column: p.column,
+                problem: Problem::Text(p.message),
+            }),
+            Ok((line, rec)) if rec.len() != width => Err(BadRow {
+                line,
+                column: None,
+                problem: Problem::Width {
+                    found: rec.len(),
+                    header: width,
+                },
+            }),
+            Ok((line, rec)) => read(&Fields {
+                line,
+                rec,
+                index,
+                columns,
+            }),
         });
     }
-    Ok(nodes)
+    Ok(out)
 }
 
-/// A CSV file whose columns are found by header name.
-struct Table<'c, R: Read> {
-    csv: csv::Reader<R>,
-    source: String,
-    columns: &'c [&'static str],
-    /// Position of each known column in the file's rows.
-    index: Vec<Option<usize>>,
-    width: usize,
-    rec: csv::StringRecord,
-}
-
-impl<'c, R: Read> Table<'c, R> {
-    fn open(
-        reader: R,
-        source: &str,
-        columns: &'c [&'static str],
-        required: usize,
-    ) -> Result<Self, TraceError> {
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(reader);
-        let mut header = csv::StringRecord::new();
-        let file_err = |message: String| TraceError::File {
-            source_name: source.to_string(),
-            message,
-        };
-        match csv.read_record(&mut header) {
-            Ok(true) => {}
-            Ok(false) => return Err(file_err("empty file (expected a header row)".into())),
-            Err(e) => return Err(csv_error(source, e, 1)),
-        }
-        let mut index = vec![None; columns.len()];
-        for (pos, raw) in header.iter().enumerate() {
-            let name = raw.trim_start_matches('\u{feff}').trim();
-            if let Some(k) = columns.iter().position(|c| *c == name) {
-                if index[k].is_some() {
-                    return Err(TraceError::At {
-                        source_name: source.to_string(),
-                        line: 1,
-                        column: Some(name.to_string()),
-                        message: "appears more than once in the header".into(),
-                    });
-                }
-                index[k] = Some(pos);
-            }
-        }
-        let missing: Vec<&str> = (0..required)
-            .filter(|&k| index[k].is_none())
-            .map(|k| columns[k])
-            .collect();
-        if !missing.is_empty() {
-            return Err(TraceError::At {
-                source_name: source.to_string(),
-                line: 1,
-                column: None,
-                message: format!(
-                    "missing column{} {} (expected a header with {})",
-                    if missing.len() == 1 { "" } else { "s" },
-                    missing.join(", "),
-                    columns[..required].join(",")
-                ),
-            });
-        }
-        Ok(Table {
-            csv,
-            source: source.to_string(),
-            columns,
-            index,
-            width: header.len(),
-            rec: csv::StringRecord::new(),
-        })
-    }
-
-    /// Advances to the next data row; returns its line, or None at the end of the file.
-    fn next_row(&mut self) -> Result<Option<u64>, TraceError> {
-        loop {
-            let before = self.csv.position().line();
-            match self.csv.read_record(&mut self.rec) {
-                Ok(false) => return Ok(None),
-                Ok(true) => {}
-                Err(e) => return Err(csv_error(&self.source, e, before)),
-            }
-            let line = self.rec.position().map_or(before, |p| p.line());
-            // A blank line (a lone empty field) is skipped, like the csv crate does by default.
-            if self.rec.len() == 1 && self.rec.get(0) == Some("") {
-                continue;
-            }
-            if self.rec.len() != self.width {
-                return Err(TraceError::At {
-                    source_name: self.source.clone(),
-                    line,
-                    column: None,
-                    message: format!(
-                        "{} fields, but the header has {}",
-                        self.rec.len(),
-                        self.width
-                    ),
-                });
-            }
-            return Ok(Some(line));
-        }
-    }
-}
-
-/// The current row of a table.
-struct Row<'t, 'c, R: Read> {
-    t: &'t Table<'c, R>,
+/// The fields of one data row.
+struct Fields<'a> {
     line: u64,
+    rec: &'a csv::StringRecord,
+    index: &'a [Option<usize>],
+    columns: &'a [&'static str],
 }
 
-impl<R: Read> Row<'_, '_, R> {
-    fn err(&self, col: usize, message: String) -> TraceError {
-        TraceError::At {
-            source_name: self.t.source.clone(),
+impl Fields<'_> {
+    fn bad(&self, col: usize, problem: Problem) -> BadRow {
+        BadRow {
             line: self.line,
-            column: Some(self.t.columns[col].to_string()),
-            message,
+            column: Some(self.columns[col].to_string()),
+            problem,
         }
     }
 
+    /// The field; None where the column is absent or the field is empty or `nan`.
     fn opt_str(&self, col: usize) -> Option<&str> {
-        let v = self.t.index[col].and_then(|i| self.t.rec.get(i))?;
+        let v = self.index[col].and_then(|i| self.rec.get(i))?;
         (!v.is_empty() && !v.eq_ignore_ascii_case("nan")).then_some(v)
     }
 
-    fn text(&self, col: usize) -> Result<String, TraceError> {
+    fn text(&self, col: usize) -> Result<String, BadRow> {
         self.opt_str(col)
             .map(str::to_string)
-            .ok_or_else(|| self.err(col, "missing value".into()))
+            .ok_or_else(|| self.bad(col, Problem::Missing { number: false }))
     }
 
-    fn int<T: std::str::FromStr>(&self, col: usize) -> Result<T, TraceError> {
+    fn int<T: std::str::FromStr>(&self, col: usize) -> Result<T, BadRow> {
         match self.opt_str(col) {
-            None => Err(self.err(col, "missing value (expected a whole number)".into())),
+            None => Err(self.bad(col, Problem::Missing { number: true })),
             Some(v) => parse_int(v).ok_or_else(|| {
-                self.err(
+                self.bad(
                     col,
-                    format!("`{v}` is not a whole number >= 0 (or is too large)"),
+                    Problem::NotWhole {
+                        text: v.to_string(),
+                        too_large: parse_int::<u128>(v).is_some(),
+                    },
                 )
             }),
         }
     }
 
-    fn opt_int<T: std::str::FromStr>(&self, col: usize) -> Result<Option<T>, TraceError> {
+    fn opt_int<T: std::str::FromStr>(&self, col: usize) -> Result<Option<T>, BadRow> {
         match self.opt_str(col) {
             None => Ok(None),
             Some(_) => self.int(col).map(Some),
@@ -315,19 +368,6 @@ fn parse_int<T: std::str::FromStr>(v: &str) -> Option<T> {
         return None;
     }
     digits.parse().ok()
-}
-
-fn csv_error(source: &str, e: csv::Error, fallback_line: u64) -> TraceError {
-    let line = e.position().map_or(fallback_line, |p| p.line());
-    TraceError::At {
-        source_name: source.to_string(),
-        line,
-        column: None,
-        message: match e.kind() {
-            csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".into(),
-            _ => e.to_string(),
-        },
-    }
 }
 
 #[cfg(test)]
