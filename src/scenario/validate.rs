@@ -134,6 +134,19 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
     }
     if sc.report.interval.ms() < 1000 {
         ck.error(&root.key("report").key("interval"), "must be at least 1s");
+    } else {
+        // Every bucket is a row per pool and per class kept until the end of the run.
+        const MAX_BUCKETS: u64 = 1_000_000;
+        let buckets = sc.horizon.ms() / sc.report.interval.ms();
+        if buckets > MAX_BUCKETS {
+            ck.error(
+                &root.key("report").key("interval"),
+                format!(
+                    "{} buckets of {} over a horizon of {} is more than {MAX_BUCKETS}; use a longer interval",
+                    buckets, sc.report.interval, sc.horizon
+                ),
+            );
+        }
     }
 
     // Priority classes and namespaces.
