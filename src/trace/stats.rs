@@ -401,16 +401,7 @@ fn request_stats(reqs: &[Request], report: ImportReport, map: &ImportMap) -> Req
 fn clock_text(ms: i64) -> String {
     let days = ms.div_euclid(super::clock::MS_PER_DAY);
     let rem = ms.rem_euclid(super::clock::MS_PER_DAY) / 1000;
-    // Civil date from days since 1970-01-01 (inverse of the importer's date arithmetic).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = super::clock::civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
         rem / 3600,
