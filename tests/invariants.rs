@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use slicesim::metrics::{JobRecord, JobState};
 use slicesim::report::Summary;
 use slicesim::run::{RunOptions, run_in_memory};
-use slicesim::scenario::schema::{JobKind, WorkloadSpec};
+use slicesim::scenario::schema::{JobKind, TimedEvent, WorkloadSpec};
 use slicesim::scenario::{self, Loaded};
 use slicesim::trace::synthetic::SyntheticJobs;
 use std::collections::BTreeMap;
@@ -67,23 +67,36 @@ fn class() -> impl Strategy<Value = String> {
         0u32..=60,
         prop::bool::weighted(0.8),
         prop::option::of(1u32..=20),
+        prop::sample::select(vec!["low", "mid", "high", "vip"]),
+        prop::option::of(1u32..=30),
     )
-        .prop_map(|(req, u, d, mem, batch, ckpt)| {
+        .prop_map(|(req, u, d, mem, batch, ckpt, prio, fallback)| {
             let kind = if batch { "batch" } else { "service" };
             let ckpt = match ckpt {
                 Some(m) if batch => format!(", checkpoint: {m}m"),
                 _ => String::new(),
             };
+            let fallback = fallback.map_or(String::new(), |m| format!(", fallback_after: {m}m"));
             format!(
-                "kind: {kind}, namespace: default, request: {req}, u: {}, d: {}, mem_gib: {mem}{ckpt}",
+                "kind: {kind}, namespace: default, priority: {prio}, request: {req}, u: {}, d: {}, mem_gib: {mem}{ckpt}{fallback}",
                 f64::from(u) / 20.0,
                 f64::from(d) / 20.0
             )
         })
 }
 
-/// A whole scenario as YAML: 1-3 pools, 1-4 classes, a synthetic workload of at most 60 jobs,
-/// any placement policy.
+/// Timed operations on pool p0 (which always exists).
+fn event() -> impl Strategy<Value = String> {
+    (0u32..=3, 1u32..=600, 1u32..=3, sharing()).prop_map(|(kind, at_m, n, sharing)| match kind {
+        0 => format!("{{kind: drain, at: {at_m}m, pool: p0, nodes: 1, duration: {n}h}}"),
+        1 => format!("{{kind: resize, at: {at_m}m, pool: p0, nodes: {n}}}"),
+        _ => format!("{{kind: reconfigure, at: {at_m}m, pool: p0, sharing: {sharing}}}"),
+    })
+}
+
+/// A whole scenario as YAML: 1-3 pools, 1-4 classes with priorities (preempting or not) and
+/// fallback waits, an optional quota, up to two timed operations, a synthetic workload of at
+/// most 60 jobs, any placement policy.
 fn scenario_yaml() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(pool(), 1..=3),
@@ -91,14 +104,38 @@ fn scenario_yaml() -> impl Strategy<Value = String> {
         (0u64..1000, 1u32..=12, 0u32..=3, prop::bool::ANY),
         (5u32..=60, 1u64..=60, 1u32..=120, 0u32..=10),
         prop::sample::select(vec!["first-fit", "best-fit", "spread", "fgd"]),
+        (
+            prop::option::of(1u32..=4),
+            prop::bool::ANY,
+            prop::collection::vec(event(), 0..=2),
+        ),
     )
-        .prop_map(|(pools, classes, (seed, horizon_h, limit, long_span), wl, policy)| {
+        .prop_map(|(pools, classes, (seed, horizon_h, limit, long_span), wl, policy, k8s)| {
             let (rate, max_jobs, median_m, sigma) = wl;
+            let (quota, queue, events) = k8s;
+            let admission = if queue { "queue" } else { "reject" };
             let mut y = format!(
                 "name: prop\nseed: {seed}\nhorizon: {horizon_h}h\n\
-                 model: {{backoff_limit: {limit}, oom_after: 5m}}\n\
-                 scheduler: {{policy: {policy}}}\npools:\n"
+                 model: {{backoff_limit: {limit}, oom_after: 5m, termination_grace: 20s, restart_delay: 1m}}\n\
+                 scheduler: {{policy: {policy}, quota_admission: {admission}}}\n\
+                 priority_classes:\n\
+                 \x20 - {{name: low, value: 10}}\n\
+                 \x20 - {{name: mid, value: 50}}\n\
+                 \x20 - {{name: high, value: 100}}\n\
+                 \x20 - {{name: vip, value: 200, preemption_policy: Never}}\n"
             );
+            if let Some(q) = quota {
+                y += &format!(
+                    "namespaces:\n  - {{name: default, quota: {{requests.nvidia.com/gpu: {q}}}}}\n"
+                );
+            }
+            if !events.is_empty() {
+                y += "events:\n";
+                for e in &events {
+                    y += &format!("  - {e}\n");
+                }
+            }
+            y += "pools:\n";
             for (i, p) in pools.iter().enumerate() {
                 y += &format!("  - {{name: p{i}, {p}}}\n");
             }
@@ -171,7 +208,11 @@ fn batch_classes(loaded: &Loaded) -> BTreeMap<String, bool> {
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: 64,
+        // PROPTEST_CASES=3000 for a longer hunt.
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(64),
         failure_persistence: None,
         ..ProptestConfig::default()
     }
@@ -226,10 +267,22 @@ proptest! {
                 prop_assert!((0.0..=1.0 + 1e-9).contains(&v), "pool {} {} = {}\n{}", p.name, what, v, yaml);
             }
         }
-        // Fragmented capacity is part of the free capacity.
+        // Fragmented capacity is part of the free capacity, which is at most the pool's largest
+        // size over the run (resizes change it).
         for p in &s.pools {
+            let spec = loaded.scenario.pools.iter().find(|q| q.name == p.name).expect("pool");
+            let most_nodes = loaded
+                .scenario
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    TimedEvent::Resize { pool, nodes, .. } if *pool == p.name => Some(*nodes),
+                    _ => None,
+                })
+                .fold(spec.nodes, u32::max);
+            let most_gpus = f64::from(most_nodes * spec.gpus_per_node);
             prop_assert!(
-                p.fragmented_gpus >= 0.0 && p.fragmented_gpus <= f64::from(p.gpus) + 1e-9,
+                p.fragmented_gpus >= 0.0 && p.fragmented_gpus <= most_gpus + 1e-9,
                 "pool {} fragmented {}\n{}", p.name, p.fragmented_gpus, yaml
             );
         }

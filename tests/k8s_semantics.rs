@@ -680,3 +680,28 @@ fn a_gpu_class_on_a_renamed_pool_fails_validation() {
     );
     assert!(e.contains("nvidia.com/gpu.shared"), "{e}");
 }
+
+/// Regression: a MIG class listing two pools with `fallback_after` never falls back, and
+/// waiting past the fallback wait must not make the run loop at one instant (it used to
+/// schedule fallback ticks in the past forever).
+#[test]
+fn a_mig_class_with_a_fallback_wait_waits_for_its_first_pool() {
+    let yaml = "name: t
+horizon: 1000s
+pools:
+  - {name: a, gpu: A100-80GB, nodes: 1, gpus_per_node: 1, sharing: {kind: mig, strategy: mixed, layout: [7g.80gb]}}
+  - {name: b, gpu: A100-80GB, nodes: 1, gpus_per_node: 1, sharing: {kind: mig, strategy: mixed, layout: [7g.80gb]}}
+classes:
+  - {name: c, kind: batch, namespace: default, request: {kind: mig, profile: 7g.80gb, count: 1}, u: 1, d: 0.5, mem_gib: 10, pools: [a, b], fallback_after: 60s}
+workload: {kind: trace, path: trace.csv}
+";
+    // Job 0 holds a's only instance 0..300 s (d = 0.5 fits in 98/108 of the SMs: x = 1).
+    // Job 1 (t = 10) waits for a although b is free, past its 60 s fallback wait: it starts
+    // at 300 s on a and ends at 400 s. Pool b is never used.
+    let csv = "id,submit,class,duration\n0,0,c,300\n1,10,c,100\n";
+    let o = run(&fixture(yaml, csv).loaded);
+    assert_times(&o, 0, 0.0, 300.0);
+    assert_times(&o, 1, 300.0, 400.0);
+    assert_eq!(o.job(1).pool, "a");
+    assert_eq!(o.class("c").fallbacks, 0);
+}

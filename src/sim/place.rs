@@ -71,8 +71,12 @@ impl Simulation<'_> {
             .find(|&r| r >= allowed);
         if let Some(rank) = next {
             let at = job.pending_since + rank as u64 * w;
-            let stamp = job.pending_stamp;
-            self.q.schedule(at, Event::FallbackTick { slot, stamp });
+            // A pool that should be open by now but is not (MIG jobs never fall back) gets no
+            // tick: one at or before `now` would fire again and again at the same instant.
+            if at > now {
+                let stamp = job.pending_stamp;
+                self.q.schedule(at, Event::FallbackTick { slot, stamp });
+            }
         }
     }
 
