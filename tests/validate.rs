@@ -221,3 +221,36 @@ fn single_strategy_with_mixed_profiles_is_a_warning() {
     );
     assert!(w.message.contains("mixed"), "{w}");
 }
+
+#[test]
+fn a_huge_synthetic_workload_is_flagged_and_report_buckets_are_capped() {
+    // Line 28 is `  rate_per_hour: 10`. 1e8 jobs/h over the 1 h horizon = 100,000,000 jobs,
+    // above the 50,000,000 that gets a warning (not an error: it is a valid, long run).
+    let yaml = with_line(28, "  rate_per_hour: 100000000");
+    let p = problems(&yaml);
+    assert!(errors(&yaml).is_empty(), "{p:#?}");
+    let w: Vec<&Problem> = p
+        .iter()
+        .filter(|p| p.severity == Severity::Warning)
+        .collect();
+    assert_eq!(w.len(), 1, "{p:#?}");
+    assert_eq!(
+        (w[0].path.as_str(), w[0].line),
+        ("workload.rate_per_hour", Some(28))
+    );
+    assert!(
+        w[0].message.contains("about 100000000 jobs"),
+        "{}",
+        w[0].message
+    );
+    // A 1 s report interval over 2000 weeks is 1.2e9 buckets: an error.
+    let yaml = BASE.replace("horizon: 1h", "horizon: 2000w") + "report: {interval: 1s}\n";
+    let e = errors(&yaml);
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert_eq!(e[0].path, "report.interval");
+    assert!(
+        e[0].message.contains("1209600000 buckets"),
+        "{}",
+        e[0].message
+    );
+}
