@@ -4,7 +4,7 @@
 
 mod hil_support;
 
-use hil_support::{Node, PROBE, path_str, scenario};
+use hil_support::{Node, path_str, scenario};
 use slicesim::hil::fakelib::FakeGpu;
 use slicesim::hil::measurements;
 use std::time::{Duration, Instant};
@@ -373,17 +373,7 @@ fn ctrl_c_during_apply_restores_the_saved_state() {
 fn measure_writes_a_synthetic_measurement_file_and_never_overwrites() {
     let node = a100(false, &[]);
     let out_file = node.path("m.json");
-    let out = node.run(
-        &[
-            "measure",
-            "hil/experiments/timeslice-scaling.yaml",
-            "--probe-cmd",
-            PROBE,
-            "-o",
-            &path_str(&out_file),
-        ],
-        &[],
-    );
+    let out = node.measure("hil/experiments/timeslice-scaling.yaml", &out_file);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(
         out.stdout
@@ -401,17 +391,7 @@ fn measure_writes_a_synthetic_measurement_file_and_never_overwrites() {
     assert_eq!(p.mean_throughput(), Some(22.75));
     assert!(p.samples.count >= 1);
     assert_eq!(p.samples.power_w_mean, Some(62.0));
-    let again = node.run(
-        &[
-            "measure",
-            "hil/experiments/timeslice-scaling.yaml",
-            "--probe-cmd",
-            PROBE,
-            "-o",
-            &path_str(&out_file),
-        ],
-        &[],
-    );
+    let again = node.measure("hil/experiments/timeslice-scaling.yaml", &out_file);
     assert_eq!(again.code, 1);
     assert!(
         again.stderr.contains("never overwritten"),
@@ -425,17 +405,7 @@ fn measure_in_mig_instances_uses_their_sm_fractions() {
     let node = a100(true, &[]);
     assert_eq!(run_apply(&node, &["--yes"], &[]).code, 0);
     let out_file = node.path("mig.json");
-    let out = node.run(
-        &[
-            "measure",
-            "hil/experiments/mig-instances.yaml",
-            "--probe-cmd",
-            PROBE,
-            "-o",
-            &path_str(&out_file),
-        ],
-        &[],
-    );
+    let out = node.measure("hil/experiments/mig-instances.yaml", &out_file);
     assert_eq!(out.code, 0, "{}", out.all());
     let m = measurements::load(&out_file).unwrap();
     let probes = &m.points[0].probes;

@@ -4,7 +4,7 @@
 
 mod hil_support;
 
-use hil_support::{Node, PROBE, path_str, repo};
+use hil_support::{Node, path_str, repo};
 use slicesim::hil::fakelib::FakeGpu;
 use slicesim::hil::measurements::{self, Measurements};
 use std::path::PathBuf;
@@ -183,17 +183,7 @@ fn calibrate_raises_a_cap_that_would_clip_the_fitted_line() {
 fn recorded_measurements_are_reproduced_by_the_fake_library() {
     let node = Node::new(&[FakeGpu::new("A100-80GB", false)], &[]);
     let out_file = node.path("again.json");
-    let out = node.run(
-        &[
-            "measure",
-            "hil/experiments/timeslice-scaling.yaml",
-            "--probe-cmd",
-            PROBE,
-            "-o",
-            &path_str(&out_file),
-        ],
-        &[],
-    );
+    let out = node.measure("hil/experiments/timeslice-scaling.yaml", &out_file);
     assert_eq!(out.code, 0, "{}", out.all());
     let fresh = measurements::load(&out_file).unwrap();
     let rec: Measurements =

@@ -69,6 +69,15 @@ impl Node {
         c
     }
 
+    /// `slicesim hil measure EXPERIMENT --probe-cmd PROBE -o OUT` with the emulated probe.
+    pub fn measure(&self, experiment: &str, out: &Path) -> Out {
+        let out = path_str(out);
+        self.run(
+            &["measure", experiment, "--probe-cmd", PROBE, "-o", &out],
+            &[],
+        )
+    }
+
     pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Out {
         let o = self.command(args, env).output().unwrap();
         Out {
