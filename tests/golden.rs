@@ -47,10 +47,15 @@ struct Case {
 type Produced = BTreeMap<String, Vec<u8>>;
 
 /// Replaces machine-specific paths so the outputs compare across checkouts.
-fn normalize(text: &[u8], out: &Path) -> Vec<u8> {
-    let text = String::from_utf8_lossy(text)
+fn paths(text: &[u8], out: &Path) -> String {
+    String::from_utf8_lossy(text)
         .replace(&out.display().to_string(), "<OUT>")
-        .replace(&root().display().to_string(), "<ROOT>");
+        .replace(&root().display().to_string(), "<ROOT>")
+}
+
+/// Standard output or error: paths replaced, wall-clock timing lines dropped.
+fn normalize(text: &[u8], out: &Path) -> Vec<u8> {
+    let text = paths(text, out);
     // Wall-clock timings are the only nondeterministic lines; drop them.
     let kept: Vec<&str> = text
         .lines()
@@ -93,7 +98,16 @@ fn run_case(case: &Case) -> Produced {
     produced.insert("stdout.txt".into(), normalize(&o.stdout, &out));
     produced.insert("stderr.txt".into(), normalize(&o.stderr, &out));
     if out.is_dir() {
-        collect(&out, &out, "out/", &mut produced);
+        let mut files = Produced::new();
+        collect(&out, &out, "out/", &mut files);
+        for (name, bytes) in files {
+            // Text files may name their inputs (a fitted profile names its trace).
+            let bytes = match std::str::from_utf8(&bytes) {
+                Ok(_) => paths(&bytes, &out).into_bytes(),
+                Err(_) => bytes,
+            };
+            produced.insert(name, bytes);
+        }
     }
     produced
 }
