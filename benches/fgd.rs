@@ -7,7 +7,7 @@ use slicesim::fgd::frag::{FragTable, Typical, TypicalClass};
 use slicesim::fgd::model::{ClusterSpec, Models, NodeSpec, NodeState, PodSpec};
 use slicesim::fgd::policy::fgd_node_score;
 use slicesim::fgd::{Policy, Workload, run_one};
-use slicesim::trace::openb::read_nodes;
+use slicesim::trace::formats::openb::read_nodes;
 use std::hint::black_box;
 use std::path::Path;
 

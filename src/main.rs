@@ -406,7 +406,7 @@ fn trace_cmd(cmd: TraceCmd) -> Result<(), String> {
             sharing,
             strict,
         } => {
-            use slicesim::trace::import_openb::{pools_from_nodes, pools_yaml};
+            use slicesim::scenario::openb_nodes::{pools_from_nodes, pools_yaml};
             let (pools, report) =
                 pools_from_nodes(&nodes, &sharing, strict).map_err(|e| e.to_string())?;
             eprintln!(

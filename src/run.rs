@@ -7,7 +7,7 @@ use crate::scenario::Loaded;
 use crate::scenario::schema::{ImportMap, PolicyName, TraceFormat, TraceSource, WorkloadSpec};
 use crate::sim::{JobSource, Simulation, World};
 use crate::trace::synthetic::{SyntheticJobs, SyntheticSpec};
-use crate::trace::{ImportReport, import};
+use crate::trace::{ImportReport, format, import};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Default)]
@@ -45,7 +45,7 @@ pub fn apply_workload_overrides(loaded: &mut Loaded, o: &WorkloadOverrides) -> R
         let path = std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let format = match o.trace_format {
             Some(f) => f,
-            None => import::detect(&path).map_err(|e| e.to_string())?,
+            None => format::detect(&path).map_err(|e| e.to_string())?,
         };
         let (map, strict) = match &sc.workload {
             WorkloadSpec::Trace(t) => (t.map.clone(), t.strict),

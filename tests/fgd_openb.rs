@@ -5,7 +5,7 @@
 use slicesim::fgd::batch::{RunResult, complete, run_all, run_list, write_result_files};
 use slicesim::fgd::model::ClusterSpec;
 use slicesim::fgd::{Policy, Workload, run_one};
-use slicesim::trace::openb::read_nodes;
+use slicesim::trace::formats::openb::read_nodes;
 use std::path::PathBuf;
 use std::process::Command;
 

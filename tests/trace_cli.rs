@@ -4,8 +4,8 @@
 //! by hand from the mappings in docs/TRACE.md.
 
 use proptest::prelude::*;
-use slicesim::trace::import::{self, TraceFormat};
 use slicesim::trace::{ImportMap, NativeReader, TraceJob, write_native};
+use slicesim::trace::{TraceFormat, import};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

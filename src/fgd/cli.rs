@@ -7,7 +7,7 @@ use super::batch::{
 use super::model::ClusterSpec;
 use super::policy::Policy;
 use super::run::Workload;
-use crate::trace::openb::read_nodes;
+use crate::trace::formats::openb::read_nodes;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

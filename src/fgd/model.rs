@@ -2,7 +2,7 @@
 //! for pods; CPU, memory and per-device free milli for nodes. Pure data and the feasibility
 //! filter; no I/O beyond turning openb rows into these types.
 
-use crate::trace::openb::{OpenbNode, OpenbPod};
+use crate::trace::formats::openb::{OpenbNode, OpenbPod};
 
 /// Most GPUs one node may have (the openb nodes have at most 8).
 pub const MAX_GPUS: usize = 16;

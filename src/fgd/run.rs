@@ -15,7 +15,7 @@ use super::policy::{
 };
 use super::tune::{SeqPod, build_sequence, shuffle};
 use crate::engine::rng::{StreamRng, stream};
-use crate::trace::openb::read_pods;
+use crate::trace::formats::openb::read_pods;
 use rand::RngExt;
 use std::collections::BTreeMap;
 use std::path::Path;

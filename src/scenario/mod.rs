@@ -3,6 +3,8 @@
 pub mod import;
 pub mod include;
 pub mod locate;
+#[path = "k8s/openb_nodes.rs"]
+pub mod openb_nodes;
 pub mod schema;
 pub mod validate;
 

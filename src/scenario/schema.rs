@@ -3,8 +3,8 @@
 use crate::catalog::GpuModel;
 use crate::perf::PerfParams;
 use crate::trace::RequestSpec;
-pub use crate::trace::import::{ImportMap, TraceFormat};
 use crate::trace::synthetic::SyntheticSpec;
+pub use crate::trace::{ImportMap, TraceFormat};
 use crate::units::Dur;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -2,6 +2,8 @@
 //! as milliseconds since 1970-01-01 00:00, without a date library. Time zones are not
 //! interpreted: a trace's clock is taken as written.
 
+use serde::{Deserialize, Serialize};
+
 pub const MS_PER_DAY: i64 = 86_400_000;
 
 /// Days from 1970-01-01 to the given proleptic Gregorian date.
@@ -93,6 +95,15 @@ pub fn parse_datetime_ms(text: &str) -> Result<i64, String> {
 /// Midnight at or before `ms` (on the trace's own clock).
 pub fn midnight_before(ms: i64) -> i64 {
     ms.div_euclid(MS_PER_DAY) * MS_PER_DAY
+}
+
+/// Where imported times start: at the first record, or at midnight before it (which keeps
+/// the trace's hours of the day, since simulated time 0 is taken as 00:00).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    First,
+    Midnight,
 }
 
 #[cfg(test)]

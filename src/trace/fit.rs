@@ -15,8 +15,8 @@
 //! Generating from the profile with a scale factor multiplies the rate only: the same classes,
 //! requests, run times and daily cycle with `factor` times the jobs ("what if load doubles").
 
-use super::synthetic::{Diurnal, LogNormal, MixEntry, SyntheticJobs, SyntheticSpec};
-use super::{NativeWriter, RequestSpec, TraceError, TraceJob};
+use crate::trace::synthetic::{Diurnal, LogNormal, MixEntry, SyntheticJobs, SyntheticSpec};
+use crate::trace::{NativeWriter, RequestSpec, TraceError, TraceJob};
 use crate::units::{Dur, MS_PER_HOUR, SimTime};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -212,8 +212,11 @@ pub fn fit(jobs: &[TraceJob], busiest: Option<f64>) -> Result<Fitted, String> {
 
 /// Fits a profile to the jobs an opened trace replays (see [`fit`]). A request log (Azure LLM)
 /// is one service's load, not a population of jobs: it is refused with an explanation.
-pub fn fit_opened(opened: super::import::Opened, busiest: Option<f64>) -> Result<Fitted, String> {
-    if opened.format == super::TraceFormat::AzureLlm {
+pub fn fit_opened(
+    opened: crate::trace::import::Opened,
+    busiest: Option<f64>,
+) -> Result<Fitted, String> {
+    if opened.format == crate::trace::TraceFormat::AzureLlm {
         return Err(format!(
             "{}: an azure-llm request log is the load of one service, not a list of jobs to fit; \
              replay it (slicesim run --trace) or look at it with slicesim trace stats",
@@ -379,7 +382,7 @@ mod tests {
         let n2 = generate(&back, 2.0, 1, None, &out).unwrap();
         assert!((n1 as f64 - 500.0).abs() < 5.0 * 500f64.sqrt(), "{n1}");
         assert!((n2 as f64 - 1000.0).abs() < 5.0 * 1000f64.sqrt(), "{n2}");
-        let jobs: Vec<TraceJob> = super::super::NativeReader::open(&out)
+        let jobs: Vec<TraceJob> = crate::trace::NativeReader::open(&out)
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();

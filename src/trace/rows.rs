@@ -1,6 +1,6 @@
 //! Reading CSV rows with their true line numbers: the plumbing every trace reader shares.
 
-use super::TraceError;
+use super::{BadRow, TraceError};
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;
@@ -83,16 +83,8 @@ pub(crate) fn error_line<R: Read>(csv: &mut csv::Reader<LineTracker<R>>, e: &csv
     csv.get_mut().line_at(start)
 }
 
-/// A row-level problem: the 1-based line and, where known, the column.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct RowProblem {
-    pub line: u64,
-    pub column: Option<String>,
-    pub message: String,
-}
-
 /// A CSV file read row by row with true line numbers: the header is read on opening, blank
-/// lines are skipped, and a row that is not valid UTF-8 is a [`RowProblem`] (the rows after it
+/// lines are skipped, and a row that is not valid UTF-8 is a [`BadRow`] (the rows after it
 /// can still be read). Only I/O failures end the file.
 pub(crate) struct CsvRows<R: Read> {
     csv: csv::Reader<LineTracker<R>>,
@@ -177,7 +169,7 @@ impl<R: Read> CsvRows<R> {
     #[allow(clippy::type_complexity)]
     pub fn next_row(
         &mut self,
-    ) -> Option<Result<Result<(u64, &csv::StringRecord), RowProblem>, TraceError>> {
+    ) -> Option<Result<Result<(u64, &csv::StringRecord), BadRow>, TraceError>> {
         loop {
             match self.csv.read_record(&mut self.record) {
                 Ok(false) => return None,
@@ -195,12 +187,12 @@ impl<R: Read> CsvRows<R> {
                             source_name: self.source.clone(),
                             error,
                         }),
-                        csv::ErrorKind::Utf8 { err, .. } => Ok(Err(RowProblem {
+                        csv::ErrorKind::Utf8 { err, .. } => Ok(Err(BadRow {
                             line,
                             column: self.header.get(err.field()).cloned(),
                             message: "is not valid UTF-8 text".to_string(),
                         })),
-                        other => Ok(Err(RowProblem {
+                        other => Ok(Err(BadRow {
                             line,
                             column: None,
                             message: format!("{other:?}"),

@@ -6,10 +6,11 @@
 //! as jobs and requests, but not in run times or GPU-hours, which only use run times the trace
 //! measured. Memory: two numbers per job (submit and run time), for percentiles.
 
-use super::azure_llm::{self, Request};
-use super::import::{Entry, ImportMap, ImportReport, Opened, RunStatus, TraceFormat};
-use super::{RequestSpec, TraceError};
 use crate::metrics::percentile;
+use crate::trace::formats::azure_llm::{self, Request};
+use crate::trace::import::{ImportMap, Opened};
+use crate::trace::report::{Entry, RunStatus, unusable};
+use crate::trace::{ImportReport, RequestSpec, TraceError, TraceFormat};
 use crate::units::{MS_PER_HOUR, SimTime};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -280,14 +281,15 @@ pub fn command(
 ) -> Result<String, String> {
     let format = match format {
         Some(f) => f,
-        None => super::import::detect(path).map_err(|e| e.to_string())?,
+        None => crate::trace::format::detect(path).map_err(|e| e.to_string())?,
     };
     let as_json = |v: &dyn erased::Json| v.json();
     if format == TraceFormat::AzureLlm {
         let s = of_requests(path, map, strict).map_err(|e| e.to_string())?;
         return Ok(if json { as_json(&s) } else { s.render() });
     }
-    let opened = super::import::open(path, Some(format), map, strict).map_err(|e| e.to_string())?;
+    let opened =
+        crate::trace::import::open(path, Some(format), map, strict).map_err(|e| e.to_string())?;
     let s = of_opened(opened).map_err(|e| e.to_string())?;
     Ok(if json { as_json(&s) } else { s.render() })
 }
@@ -350,7 +352,7 @@ fn tokens(mut v: Vec<u64>) -> TokenStats {
 /// Statistics of an Azure LLM request log.
 pub fn of_requests(path: &Path, map: &ImportMap, strict: bool) -> Result<RequestStats, TraceError> {
     let (reqs, report) = azure_llm::read_requests(path, strict)?;
-    if let Some(e) = super::import::unusable(&report, TraceFormat::AzureLlm) {
+    if let Some(e) = unusable(&report, TraceFormat::AzureLlm) {
         return Err(e);
     }
     Ok(request_stats(&reqs, report, map))
@@ -399,9 +401,9 @@ fn request_stats(reqs: &[Request], report: ImportReport, map: &ImportMap) -> Req
 
 /// `ms` since 1970 on the trace's clock as `YYYY-MM-DD HH:MM:SS`.
 fn clock_text(ms: i64) -> String {
-    let days = ms.div_euclid(super::clock::MS_PER_DAY);
-    let rem = ms.rem_euclid(super::clock::MS_PER_DAY) / 1000;
-    let (y, m, d) = super::clock::civil_from_days(days);
+    let days = ms.div_euclid(crate::trace::clock::MS_PER_DAY);
+    let rem = ms.rem_euclid(crate::trace::clock::MS_PER_DAY) / 1000;
+    let (y, m, d) = crate::trace::clock::civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
         rem / 3600,
@@ -726,7 +728,7 @@ mod tests {
             eprintln!("skipped: {} not found (see README: traces)", path.display());
             return;
         }
-        let opened = super::super::import::open(&path, None, &ImportMap::default(), true).unwrap();
+        let opened = crate::trace::import::open(&path, None, &ImportMap::default(), true).unwrap();
         assert_eq!(opened.format, TraceFormat::Openb);
         let s = of_opened(opened).unwrap();
         // SOURCES.md and the issue: 8,152 pods, 1,088 CPU-only, 3,078 fractional; 85.7 %
@@ -754,9 +756,9 @@ mod tests {
 
     #[test]
     fn civil_dates_print_back() {
-        let ms = super::super::clock::parse_datetime_ms("2023-11-16 18:17:03.98").unwrap();
+        let ms = crate::trace::clock::parse_datetime_ms("2023-11-16 18:17:03.98").unwrap();
         assert_eq!(clock_text(ms), "2023-11-16 18:17:03");
-        let ms = super::super::clock::parse_datetime_ms("1999-02-28 23:59:59").unwrap();
+        let ms = crate::trace::clock::parse_datetime_ms("1999-02-28 23:59:59").unwrap();
         assert_eq!(clock_text(ms), "1999-02-28 23:59:59");
     }
 
@@ -769,7 +771,7 @@ mod tests {
         }
         let map = ImportMap::default();
         let opened =
-            super::super::import::open(&dir.join("philly/philly.csv"), None, &map, true).unwrap();
+            crate::trace::import::open(&dir.join("philly/philly.csv"), None, &map, true).unwrap();
         let s = of_opened(opened).unwrap();
         // SOURCES.md: 82,247 jobs, 93.2 % single-GPU, 15 virtual clusters.
         assert_eq!(s.jobs, 82_247);

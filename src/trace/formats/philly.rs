@@ -4,10 +4,12 @@
 //! The mapping is documented in `docs/TRACE.md` (section "Philly"). The file is read whole and
 //! sorted by submit time (stable, so equal times keep file order) before jobs are yielded.
 
-use super::clock::{midnight_before, parse_datetime_ms};
-use super::import::{Entry, ImportMap, ImportReport, Origin, RunStatus, TraceFormat};
-use super::rows::CsvRows;
-use super::{RequestSpec, TraceError, TraceJob};
+use crate::trace::TraceFormat;
+use crate::trace::clock::Origin;
+use crate::trace::clock::{midnight_before, parse_datetime_ms};
+use crate::trace::report::{Entry, ImportReport, RunStatus};
+use crate::trace::rows::CsvRows;
+use crate::trace::{RequestSpec, TraceError, TraceJob};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::path::Path;
@@ -53,23 +55,26 @@ const COLUMNS: [&str; 4] = ["timestamp", "duration", "num_gpus", "cluster"];
 /// Reads a Philly CSV file.
 pub fn import(
     path: &Path,
-    map: &ImportMap,
+    opts: &PhillyMap,
+    class: &str,
     strict: bool,
 ) -> Result<(Vec<Entry>, ImportReport), TraceError> {
     let rows = CsvRows::open(path, &expected())?;
-    import_rows(rows, map, strict)
+    import_rows(rows, opts, class, strict)
 }
 
 /// Reads Philly CSV text from any source (`source` names it in messages).
 pub fn import_reader<R: Read>(
     reader: R,
     source: &str,
-    map: &ImportMap,
+    opts: &PhillyMap,
+    class: &str,
     strict: bool,
 ) -> Result<(Vec<Entry>, ImportReport), TraceError> {
     import_rows(
         CsvRows::from_reader(reader, source, &expected())?,
-        map,
+        opts,
+        class,
         strict,
     )
 }
@@ -80,16 +85,16 @@ fn expected() -> String {
 
 fn import_rows<R: Read>(
     mut rows: CsvRows<R>,
-    map: &ImportMap,
+    opts: &PhillyMap,
+    class: &str,
     strict: bool,
 ) -> Result<(Vec<Entry>, ImportReport), TraceError> {
-    let opts = &map.philly;
     let [ts, dur, gpus, cluster]: [usize; 4] = rows
         .locate(&COLUMNS, "Philly")?
         .try_into()
         .expect("four columns");
     let width = rows.header.len();
-    let class = map.class_for(TraceFormat::Philly);
+    let class = class.to_string();
     let mut report = ImportReport::new(rows.source(), TraceFormat::Philly);
     // (absolute submit ms, job) in file order.
     let mut parsed: Vec<(i64, TraceJob)> = Vec::new();
@@ -100,7 +105,7 @@ fn import_rows<R: Read>(
             Ok(r) => r,
             Err(p) => {
                 report.rows += 1;
-                report.bad_row(strict, p.line, p.column.as_deref(), p.message)?;
+                report.add_bad(strict, p)?;
                 continue;
             }
         };
@@ -230,7 +235,13 @@ mod tests {
     use super::*;
 
     fn import_text(text: &str, strict: bool) -> Result<(Vec<Entry>, ImportReport), TraceError> {
-        import_reader(text.as_bytes(), "p.csv", &ImportMap::default(), strict)
+        import_reader(
+            text.as_bytes(),
+            "p.csv",
+            &PhillyMap::default(),
+            "philly",
+            strict,
+        )
     }
 
     const HEAD: &str = "timestamp,duration,num_gpus,gpu_time,cluster\n";
@@ -272,18 +283,14 @@ mod tests {
 
     #[test]
     fn origin_first_and_options() {
-        let map = ImportMap {
-            class: Some("train".into()),
-            philly: PhillyMap {
-                namespace_prefix: String::new(),
-                origin: Origin::First,
-                duration_scale: 0.5,
-            },
-            ..Default::default()
+        let map = PhillyMap {
+            namespace_prefix: String::new(),
+            origin: Origin::First,
+            duration_scale: 0.5,
         };
         let text =
             format!("{HEAD}2017-10-09 07:00:00,100,2,200,ab\n2017-10-09 07:00:10,1,1,1,cd\n");
-        let (entries, _) = import_reader(text.as_bytes(), "p.csv", &map, false).unwrap();
+        let (entries, _) = import_reader(text.as_bytes(), "p.csv", &map, "train", false).unwrap();
         let j: Vec<(u64, u64, &str, Option<&str>)> = entries
             .iter()
             .map(|e| {
@@ -377,7 +384,7 @@ mod tests {
             eprintln!("skipped: {} not found (see README: traces)", path.display());
             return;
         }
-        let (entries, report) = import(&path, &ImportMap::default(), true).unwrap();
+        let (entries, report) = import(&path, &PhillyMap::default(), "philly", true).unwrap();
         // SOURCES.md: 82,247 jobs, 15 virtual clusters, 93.2 % single-GPU, up to 128 GPUs.
         assert_eq!(entries.len(), 82_247);
         assert_eq!(report.bad_count, 0);

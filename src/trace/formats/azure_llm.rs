@@ -10,10 +10,12 @@
 //! time-slicing or MIG a service whose `u` exceeds the GPU time it gets runs slower than alone
 //! and, with a `speed_target` on its class, is reported below target. See `docs/TRACE.md`.
 
-use super::clock::{midnight_before, parse_datetime_ms};
-use super::import::{Entry, ImportMap, ImportReport, Origin, RunStatus, TraceFormat};
-use super::rows::CsvRows;
-use super::{LoadStep, TraceError, TraceJob};
+use crate::trace::TraceFormat;
+use crate::trace::clock::Origin;
+use crate::trace::clock::{midnight_before, parse_datetime_ms};
+use crate::trace::report::{Entry, ImportReport, RunStatus};
+use crate::trace::rows::CsvRows;
+use crate::trace::{LoadStep, TraceError, TraceJob};
 use crate::units::Dur;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
@@ -125,7 +127,7 @@ fn read_rows<R: Read>(
         let (line, rec) = match row? {
             Ok(r) => r,
             Err(p) => {
-                report.bad_row(strict, p.line, p.column.as_deref(), p.message)?;
+                report.add_bad(strict, p)?;
                 continue;
             }
         };
@@ -175,22 +177,24 @@ fn read_rows<R: Read>(
 /// Reads a request log and turns it into service jobs (see the module docs).
 pub fn import(
     path: &Path,
-    map: &ImportMap,
+    opts: &AzureLlmMap,
+    class: &str,
     strict: bool,
 ) -> Result<(Vec<Entry>, ImportReport), TraceError> {
     let (requests, report) = read_requests(path, strict)?;
-    Ok(to_services(&requests, report, map))
+    Ok(to_services(&requests, report, opts, class))
 }
 
 /// Reads request-log text from any source (`source` names it in messages).
 pub fn import_reader<R: Read>(
     reader: R,
     source: &str,
-    map: &ImportMap,
+    opts: &AzureLlmMap,
+    class: &str,
     strict: bool,
 ) -> Result<(Vec<Entry>, ImportReport), TraceError> {
     let (requests, report) = read_rows(CsvRows::from_reader(reader, source, &expected())?, strict)?;
-    Ok(to_services(&requests, report, map))
+    Ok(to_services(&requests, report, opts, class))
 }
 
 /// The reference-GPU duty cycle per window (before clamping and splitting over replicas), and
@@ -219,9 +223,9 @@ pub fn window_demand(requests: &[Request], opts: &AzureLlmMap) -> (i64, Vec<f64>
 fn to_services(
     requests: &[Request],
     mut report: ImportReport,
-    map: &ImportMap,
+    opts: &AzureLlmMap,
+    class: &str,
 ) -> (Vec<Entry>, ImportReport) {
-    let opts = &map.azure_llm;
     let (start, demand) = window_demand(requests, opts);
     if demand.is_empty() {
         report.notes.push("no requests: no service job".into());
@@ -248,7 +252,7 @@ fn to_services(
     }
     let submit = (start - zero).max(0) as u64;
     let duration = demand.len() as u64 * w;
-    let class = map.class_for(TraceFormat::AzureLlm);
+    let class = class.to_string();
     let entries: Vec<Entry> = (0..replicas)
         .map(|r| {
             let mut job = TraceJob::new(u64::from(r), submit, class.clone(), duration);
@@ -289,8 +293,8 @@ mod tests {
 
     const HEAD: &str = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
 
-    fn run(text: &str, map: &ImportMap) -> (Vec<Entry>, ImportReport) {
-        import_reader(text.as_bytes(), "a.csv", map, false).unwrap()
+    fn run(text: &str, map: &AzureLlmMap, class: &str) -> (Vec<Entry>, ImportReport) {
+        import_reader(text.as_bytes(), "a.csv", map, class, false).unwrap()
     }
 
     #[test]
@@ -306,7 +310,7 @@ mod tests {
              2023-11-16 18:00:59.9990000,12000,600\n\
              2023-11-16 18:02:30.5000000,360000,18000\n"
         );
-        let (entries, report) = run(&text, &ImportMap::default());
+        let (entries, report) = run(&text, &AzureLlmMap::default(), "llm");
         assert_eq!(entries.len(), 1);
         let j = &entries[0].job;
         assert_eq!((j.id, j.submit, j.duration), (0, 0, 180_000));
@@ -326,13 +330,14 @@ mod tests {
     fn replicas_split_the_load_and_overload_is_clamped_and_noted() {
         // One window with 1.44 M prompt tokens: 120 s of GPU in 60 s -> u = 2.0 in total.
         let text = format!("{HEAD}2023-11-16 18:00:00,1440000,0\n2023-11-16 18:00:30,0,0\n");
-        let (entries, report) = run(&text, &ImportMap::default());
+        let (entries, report) = run(&text, &AzureLlmMap::default(), "llm");
         assert_eq!(entries[0].job.load, vec![LoadStep { at: 0, u: 1.0 }]);
         assert!(report.notes[1].starts_with("1 windows need more than one reference GPU"));
-        let mut map = ImportMap::default();
-        map.azure_llm.replicas = 4;
-        map.class = Some("chat".into());
-        let (entries, report) = run(&text, &map);
+        let map = AzureLlmMap {
+            replicas: 4,
+            ..Default::default()
+        };
+        let (entries, report) = run(&text, &map, "chat");
         assert_eq!(entries.len(), 4);
         for (i, e) in entries.iter().enumerate() {
             assert_eq!(e.job.id, i as u64);
@@ -344,11 +349,13 @@ mod tests {
 
     #[test]
     fn midnight_origin_keeps_the_hour() {
-        let mut map = ImportMap::default();
-        map.azure_llm.origin = Origin::Midnight;
-        map.azure_llm.window = Dur(600_000);
+        let map = AzureLlmMap {
+            origin: Origin::Midnight,
+            window: Dur(600_000),
+            ..Default::default()
+        };
         let text = format!("{HEAD}2023-11-16 18:17:03.9799600,100,10\n");
-        let (entries, _) = run(&text, &map);
+        let (entries, _) = run(&text, &map, "llm");
         // Windows line up with the run's clock: 18:10 is the start of the first 10-minute one.
         assert_eq!(entries[0].job.submit, (18 * 3600 + 10 * 60) * 1000);
         assert_eq!(entries[0].job.duration, 600_000);
@@ -360,7 +367,7 @@ mod tests {
             "{HEAD}2023-11-16 18:00:00,10,1\nyesterday,10,1\n2023-11-16 18:00:01,-4,1\n\
              2023-11-16 18:00:01,4,x\n2023-11-16 18:00:01,4\n"
         );
-        let (entries, report) = run(&text, &ImportMap::default());
+        let (entries, report) = run(&text, &AzureLlmMap::default(), "llm");
         assert_eq!(entries.len(), 1);
         let bad: Vec<String> = report.bad.iter().map(|b| b.to_string()).collect();
         assert_eq!(
@@ -373,10 +380,10 @@ mod tests {
                 "line 6: found 2 fields but the header has 3",
             ]
         );
-        let (entries, report) = run(HEAD, &ImportMap::default());
+        let (entries, report) = run(HEAD, &AzureLlmMap::default(), "llm");
         assert!(entries.is_empty());
         assert_eq!(report.notes, vec!["no requests: no service job"]);
-        let e = import_reader(&b""[..], "a.csv", &ImportMap::default(), false)
+        let e = import_reader(&b""[..], "a.csv", &AzureLlmMap::default(), "llm", false)
             .err()
             .unwrap()
             .to_string();
@@ -402,7 +409,7 @@ mod tests {
             let first = requests.iter().map(|r| r.at).min().unwrap();
             let last = requests.iter().map(|r| r.at).max().unwrap();
             assert_eq!((last - first) / 60_000, minutes, "{name}");
-            let (entries, _) = import(&path, &ImportMap::default(), true).unwrap();
+            let (entries, _) = import(&path, &AzureLlmMap::default(), "llm", true).unwrap();
             assert_eq!(entries.len(), 1);
             assert_eq!(entries[0].job.duration, (minutes as u64 + 1) * 60_000);
         }

@@ -1,17 +1,14 @@
-//! Mapping of the Alibaba openb (cluster-trace-gpu-v2023) pod and node lists onto slicesim:
-//! pods → [`TraceJob`]s, node lists → pools and custom GPU models. The mapping is documented in
-//! `docs/TRACE.md` (section "openb").
+//! Mapping of the Alibaba openb (cluster-trace-gpu-v2023) pod lists onto slicesim: pods →
+//! [`TraceJob`]s. The mapping is documented in `docs/TRACE.md` (section "openb"). (Node lists
+//! become scenario pools in `scenario::k8s::openb_nodes`.)
 //!
-//! The rows are read by the shared openb reader (`src/trace/openb.rs`: [`openb::pod_rows`] /
-//! [`openb::node_rows`], no mapping decisions); this module words its bad rows the way the other
-//! trace importers do and reports each one with its line.
+//! The rows are read by the shared openb reader ([`lists::pod_rows`], no mapping decisions),
+//! worded the way the other trace importers word their bad rows; each is reported with its line.
 
-use super::import::{Entry, ImportMap, ImportReport, RunStatus, TraceFormat};
-use super::openb::{self, BadRow, Problem};
-use super::rows::CsvRows;
-use super::{RequestSpec, TraceError, TraceJob};
-use crate::catalog::{Catalog, GpuModel};
-use crate::scenario::schema::{PoolSpec, Sharing};
+use super::lists::{self, Wording};
+use crate::trace::report::{Entry, ImportReport, RunStatus};
+use crate::trace::rows::CsvRows;
+use crate::trace::{RequestSpec, TraceError, TraceFormat, TraceJob};
 use crate::units::Dur;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -119,25 +116,6 @@ impl OpenbMap {
     }
 }
 
-/// Reports a row the openb reader could not read, in the wording of the other trace importers.
-fn bad_row(report: &mut ImportReport, strict: bool, bad: BadRow) -> Result<(), TraceError> {
-    let message = match bad.problem {
-        Problem::Width { found, header } => {
-            format!("found {found} fields but the header has {header}")
-        }
-        Problem::NotWhole {
-            text,
-            too_large: false,
-        } => format!("`{text}` is not a whole number >= 0"),
-        Problem::NotWhole {
-            text,
-            too_large: true,
-        } => format!("{text} is too large"),
-        p => p.message(),
-    };
-    report.bad_row(strict, bad.line, bad.column.as_deref(), message)
-}
-
 fn pods_expected() -> String {
     format!("an openb pod list has {}", TraceFormat::Openb.columns())
 }
@@ -145,22 +123,25 @@ fn pods_expected() -> String {
 /// Reads an openb pod list (see the module docs for the mapping).
 pub fn import(
     path: &Path,
-    map: &ImportMap,
+    opts: &OpenbMap,
+    class: &str,
     strict: bool,
 ) -> Result<(Vec<Entry>, ImportReport), TraceError> {
-    import_rows(CsvRows::open(path, &pods_expected())?, map, strict)
+    import_rows(CsvRows::open(path, &pods_expected())?, opts, class, strict)
 }
 
 /// Reads pod-list text from any source (`source` names it in messages).
 pub fn import_reader<R: Read>(
     reader: R,
     source: &str,
-    map: &ImportMap,
+    opts: &OpenbMap,
+    class: &str,
     strict: bool,
 ) -> Result<(Vec<Entry>, ImportReport), TraceError> {
     import_rows(
         CsvRows::from_reader(reader, source, &pods_expected())?,
-        map,
+        opts,
+        class,
         strict,
     )
 }
@@ -183,22 +164,22 @@ fn kind_of(num_gpu: u32, milli: u32) -> &'static str {
 
 fn import_rows<R: Read>(
     rows: CsvRows<R>,
-    map: &ImportMap,
+    opts: &OpenbMap,
+    class: &str,
     strict: bool,
 ) -> Result<(Vec<Entry>, ImportReport), TraceError> {
-    let opts = &map.openb;
     let mut report = ImportReport::new(rows.source(), TraceFormat::Openb);
     // The columns after the five required ones come all together or not at all (the
     // `multigpu*` variants).
-    let (required, optional) = openb::POD_COLUMNS.split_at(openb::POD_REQUIRED);
+    let (required, optional) = lists::POD_COLUMNS.split_at(lists::POD_REQUIRED);
     rows.locate(required, "openb pod list")?;
     if optional
         .iter()
         .any(|c| rows.header.iter().any(|h| h.eq_ignore_ascii_case(c)))
     {
-        rows.locate(&openb::POD_COLUMNS, "openb pod list")?;
+        rows.locate(&lists::POD_COLUMNS, "openb pod list")?;
     }
-    let (pods, timed) = openb::pod_rows(rows)?;
+    let (pods, timed) = lists::pod_rows(rows, Wording::Import)?;
     report.rows = pods.len() as u64;
     // The trace's end: its latest deletion time. Pods still running then were cut there.
     let end = pods
@@ -206,7 +187,7 @@ fn import_rows<R: Read>(
         .filter_map(|p| p.as_ref().ok())
         .filter_map(|p| p.deletion_time)
         .max();
-    let default_class = map.class_for(TraceFormat::Openb);
+    let default_class = class.to_string();
     let mut qos_unknown: BTreeMap<String, u64> = BTreeMap::new();
     let mut entries: Vec<(u64, Entry)> = Vec::new();
     let mut no_id = 0u64;
@@ -214,7 +195,7 @@ fn import_rows<R: Read>(
         let pod = match pod {
             Ok(p) => p,
             Err(b) => {
-                bad_row(&mut report, strict, b)?;
+                report.add_bad(strict, b)?;
                 continue;
             }
         };
@@ -380,121 +361,6 @@ fn import_rows<R: Read>(
     Ok((entries.into_iter().map(|(_, e)| e).collect(), report))
 }
 
-/// Pools and custom GPU models made from an openb node list.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct NodePools {
-    /// Models the list uses that the built-in catalog lacks (planning assumptions; see
-    /// [`openb_model`]).
-    pub gpu_models: Vec<GpuModel>,
-    pub pools: Vec<PoolSpec>,
-}
-
-/// Catalog entries for the GPU models of the openb node lists. Memory and SMs are the
-/// products' published figures; speed (relative to an A100-80GB) and price (USD per GPU-hour,
-/// cloud on-demand) are rough planning assumptions to be replaced with your own. G2 and G3 are
-/// undisclosed internal codes: their figures are placeholders.
-pub fn openb_model(name: &str) -> Option<GpuModel> {
-    let m = |memory_gib: f64, sms: u32, speed: f64, price: f64| GpuModel {
-        name: name.to_string(),
-        memory_gib,
-        sms,
-        mig_profiles: Vec::new(),
-        speed,
-        price_per_hour: price,
-    };
-    Some(match name {
-        "T4" => m(16.0, 40, 0.2, 0.35),
-        "P100" => m(16.0, 56, 0.25, 1.46),
-        "V100M16" => m(16.0, 80, 0.5, 2.48),
-        "V100M32" => m(32.0, 80, 0.5, 2.48),
-        "A10" => m(24.0, 72, 0.35, 1.0),
-        "G2" | "G3" => m(16.0, 80, 0.5, 1.0),
-        _ => return None,
-    })
-}
-
-/// Groups the GPU nodes of an openb node list into pools of identical nodes (one per GPU model
-/// and GPUs per node), shared as `sharing`. Nodes without GPUs are left out (CPU-only pods are
-/// not modeled). Models the catalog lacks get an entry from [`openb_model`]; unknown ones are
-/// an error naming them.
-pub fn pools_from_nodes(
-    path: &Path,
-    sharing: &Sharing,
-    strict: bool,
-) -> Result<(NodePools, ImportReport), TraceError> {
-    let expected = "an openb node list has sn, cpu_milli, memory_mib, gpu, model";
-    let rows = CsvRows::open(path, expected)?;
-    let mut report = ImportReport::new(rows.source(), TraceFormat::Openb);
-    report.format = "openb node list".into();
-    rows.locate(&openb::NODE_COLUMNS, "openb node list")?;
-    let nodes = openb::node_rows(rows)?;
-    report.rows = nodes.len() as u64;
-    let mut groups: BTreeMap<(String, u32), u32> = BTreeMap::new();
-    let mut cpu_only = 0u64;
-    for n in nodes {
-        let n = match n {
-            Ok(n) => n,
-            // Including a node with GPUs but no model.
-            Err(b) => {
-                bad_row(&mut report, strict, b)?;
-                continue;
-            }
-        };
-        if n.gpus == 0 {
-            cpu_only += 1;
-            continue;
-        }
-        *groups.entry((n.model, n.gpus)).or_default() += 1;
-    }
-    if cpu_only > 0 {
-        report.notes.push(format!(
-            "{cpu_only} nodes without GPUs left out (CPU-only pods are not modeled)"
-        ));
-    }
-    let catalog = Catalog::builtin();
-    let mut gpu_models: Vec<GpuModel> = Vec::new();
-    let mut unknown: Vec<String> = Vec::new();
-    let mut pools = Vec::new();
-    for ((model, gpus), nodes) in &groups {
-        if catalog.get(model).is_none() && !gpu_models.iter().any(|m| &m.name == model) {
-            match openb_model(model) {
-                Some(m) => gpu_models.push(m),
-                None => unknown.push(model.clone()),
-            }
-        }
-        pools.push(PoolSpec {
-            name: format!("{}-{gpus}g", model.to_lowercase()),
-            gpu: model.clone(),
-            nodes: *nodes,
-            gpus_per_node: *gpus,
-            labels: BTreeMap::new(),
-            taints: Vec::new(),
-            sharing: sharing.clone(),
-        });
-    }
-    if !unknown.is_empty() {
-        report.notes.push(format!(
-            "GPU models {} are neither built in nor known openb models: add them to the \
-             scenario's gpu_models",
-            unknown.join(", ")
-        ));
-    }
-    report.jobs = 0;
-    Ok((NodePools { gpu_models, pools }, report))
-}
-
-/// The pools as a YAML fragment (`gpu_models:` and `pools:`) to paste into a scenario.
-pub fn pools_yaml(p: &NodePools, source: &str) -> Result<String, String> {
-    let gpus: u32 = p.pools.iter().map(|x| x.nodes * x.gpus_per_node).sum();
-    let nodes: u32 = p.pools.iter().map(|x| x.nodes).sum();
-    let head = format!(
-        "# Pools from {source} by `slicesim trace pools`: {nodes} GPU nodes, {gpus} GPUs.\n# \
-         Custom GPU models: memory and SMs are published figures; speed and price are planning\n# \
-         assumptions (G2 and G3 are undisclosed internal codes: placeholders). Edit to taste.\n"
-    );
-    Ok(head + &serde_saphyr::to_string(p).map_err(|e| e.to_string())?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -502,8 +368,8 @@ mod tests {
     const HEAD: &str = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,\
                         creation_time,deletion_time,scheduled_time\n";
 
-    fn run(text: &str, map: &ImportMap) -> (Vec<Entry>, ImportReport) {
-        import_reader(text.as_bytes(), "o.csv", map, false).unwrap()
+    fn run(text: &str, map: &OpenbMap, class: &str) -> (Vec<Entry>, ImportReport) {
+        import_reader(text.as_bytes(), "o.csv", map, class, false).unwrap()
     }
 
     #[test]
@@ -516,7 +382,7 @@ mod tests {
              openb-pod-0004,6000,12288,1,1000,,BE,Pending,120,400,\n\
              openb-pod-0005,6000,12288,2,500,G2,LS,Running,130,12902960,140\n"
         );
-        let (entries, report) = run(&text, &ImportMap::default());
+        let (entries, report) = run(&text, &OpenbMap::default(), "openb");
         // Sorted by creation time: 0 (0 s), 2 (50), 3 (80), 1 (100), 4 (120), 5 (130).
         let ids: Vec<u64> = entries.iter().map(|e| e.job.id).collect();
         assert_eq!(ids, vec![0, 2, 3, 1, 4, 5]);
@@ -577,17 +443,15 @@ mod tests {
             "{HEAD}p-1,1,1,1,250,,LS,Succeeded,0,10,0\np-2,1,1,1,1000,,BE,Succeeded,0,10,0\n\
              p-3,1,1,4,1000,,Burstable,Succeeded,0,10,0\np-4,1,1,0,0,,XL,Succeeded,0,10,0\n"
         );
-        let map: ImportMap = serde_saphyr::from_str(
-            "class: pods
-openb:
-  fractional_as: gpu
-  classes: {fractional: notebook, multi: train}
-  qos_priority: {LS: high, BE: low, Burstable: ''}
+        let map: OpenbMap = serde_saphyr::from_str(
+            "fractional_as: gpu
+classes: {fractional: notebook, multi: train}
+qos_priority: {LS: high, BE: low, Burstable: ''}
 ",
         )
         .unwrap();
         assert!(map.problems().is_empty());
-        let (e, report) = run(&text, &map);
+        let (e, report) = run(&text, &map, "pods");
         let got: Vec<(&str, Option<&str>, Option<RequestSpec>)> = e
             .iter()
             .map(|e| {
@@ -616,25 +480,18 @@ openb:
             "{:?}",
             report.notes
         );
-        assert_eq!(
-            map.classes_used(TraceFormat::Openb),
-            vec!["notebook", "pods", "train"]
-        );
-        assert_eq!(
-            map.openb.priority_classes(),
-            vec!["Guaranteed", "high", "low"]
-        );
-        let bad: ImportMap =
-            serde_saphyr::from_str("openb: {classes: {gpu: x}, untimed_duration: 0}").unwrap();
+        assert_eq!(map.priority_classes(), vec!["Guaranteed", "high", "low"]);
+        let bad: OpenbMap =
+            serde_saphyr::from_str("{classes: {gpu: x}, untimed_duration: 0}").unwrap();
         assert_eq!(
             bad.problems(),
             vec![
                 (
-                    "openb.classes.gpu".to_string(),
+                    "classes.gpu".to_string(),
                     "unknown pod kind (the kinds are cpu, fractional, whole, multi)".to_string()
                 ),
                 (
-                    "openb.untimed_duration".to_string(),
+                    "untimed_duration".to_string(),
                     "must be longer than 0".to_string()
                 )
             ]
@@ -645,9 +502,11 @@ openb:
     fn untimed_files_arrive_in_order() {
         let text = "name,cpu_milli,memory_mib,num_gpu,gpu_milli\nopenb-pod-0007,1,1,1,300\n\
                     openb-pod-0003,1,1,2,1000\nx,1,1,0,0\n";
-        let mut map = ImportMap::default();
-        map.openb.untimed_interval = Dur(10_000);
-        let (e, report) = run(text, &map);
+        let map = OpenbMap {
+            untimed_interval: Dur(10_000),
+            ..Default::default()
+        };
+        let (e, report) = run(text, &map, "openb");
         let got: Vec<(u64, u64, u64, RunStatus)> = e
             .iter()
             .map(|e| (e.job.id, e.job.submit, e.job.duration, e.status))
@@ -684,7 +543,7 @@ openb:
              b-8,1,1,1,300,,LS,Running,0,-10,0\n\
              b-9,1,1,1,300\n"
         );
-        let (e, report) = run(&text, &ImportMap::default());
+        let (e, report) = run(&text, &OpenbMap::default(), "openb");
         assert_eq!(e.len(), 1);
         let bad: Vec<String> = report.bad.iter().map(|b| b.to_string()).collect();
         assert_eq!(
@@ -701,25 +560,37 @@ openb:
                 "line 10: found 5 fields but the header has 11",
             ]
         );
-        let e = import_reader(text.as_bytes(), "o.csv", &ImportMap::default(), true)
-            .err()
-            .unwrap()
-            .to_string();
+        let e = import_reader(
+            text.as_bytes(),
+            "o.csv",
+            &OpenbMap::default(),
+            "openb",
+            true,
+        )
+        .err()
+        .unwrap()
+        .to_string();
         assert_eq!(
             e,
             "o.csv:3: column gpu_milli: 0 is not in 1..=1000 for a pod with 1 GPU (--strict: \
              any bad row is an error)"
         );
         // An empty file and a header from another format.
-        let e = import_reader(&b""[..], "o.csv", &ImportMap::default(), false)
+        let e = import_reader(&b""[..], "o.csv", &OpenbMap::default(), "openb", false)
             .err()
             .unwrap()
             .to_string();
         assert!(e.starts_with("o.csv: the file is empty; expected a header row (an openb pod list has name, cpu_milli"), "{e}");
-        let e = import_reader(&b"name,gpus\n"[..], "o.csv", &ImportMap::default(), false)
-            .err()
-            .unwrap()
-            .to_string();
+        let e = import_reader(
+            &b"name,gpus\n"[..],
+            "o.csv",
+            &OpenbMap::default(),
+            "openb",
+            false,
+        )
+        .err()
+        .unwrap()
+        .to_string();
         assert!(e.starts_with("o.csv:1: missing columns `cpu_milli`, `memory_mib`, `num_gpu`, `gpu_milli` for the openb pod list format"), "{e}");
     }
 
@@ -740,7 +611,7 @@ openb:
         let Some(default) = shared("openb_pod_list_default.csv") else {
             return;
         };
-        let (e, report) = import(&default, &ImportMap::default(), true).unwrap();
+        let (e, report) = import(&default, &OpenbMap::default(), "openb", true).unwrap();
         // SOURCES.md: 8,152 pods; 34 still running at the trace's end.
         assert_eq!(e.len(), 8_152);
         assert_eq!(
@@ -762,7 +633,7 @@ openb:
         files.sort();
         assert_eq!(files.len(), 24);
         for f in files {
-            let (e, r) = import(&f, &ImportMap::default(), true).unwrap();
+            let (e, r) = import(&f, &OpenbMap::default(), "openb", true).unwrap();
             assert_eq!(r.bad_count, 0);
             let untimed = f.to_string_lossy().contains("multigpu");
             assert_eq!(
@@ -772,51 +643,5 @@ openb:
                 f.display()
             );
         }
-    }
-
-    #[test]
-    fn the_published_node_list_becomes_pools() {
-        let Some(path) = shared("openb_node_list_gpu_node.csv") else {
-            return;
-        };
-        let (p, report) = pools_from_nodes(&path, &Sharing::Fractional, true).unwrap();
-        // SOURCES.md: 1,213 GPU nodes, 6,212 GPUs: G2 4,392, T4 842, G3 312, P100 265,
-        // V100M32 204, V100M16 195, A10 2.
-        let nodes: u32 = p.pools.iter().map(|x| x.nodes).sum();
-        assert_eq!(nodes, 1_213);
-        let mut by_model: BTreeMap<&str, u32> = BTreeMap::new();
-        for x in &p.pools {
-            *by_model.entry(x.gpu.as_str()).or_default() += x.nodes * x.gpus_per_node;
-        }
-        assert_eq!(
-            by_model,
-            BTreeMap::from([
-                ("A10", 2),
-                ("G2", 4_392),
-                ("G3", 312),
-                ("P100", 265),
-                ("T4", 842),
-                ("V100M16", 195),
-                ("V100M32", 204),
-            ])
-        );
-        assert_eq!(p.gpu_models.len(), 7);
-        assert_eq!(report.bad_count, 0);
-        let all = shared("openb_node_list_all_node.csv").unwrap();
-        let (q, report) = pools_from_nodes(&all, &Sharing::Fractional, true).unwrap();
-        assert_eq!(q, p);
-        assert_eq!(
-            report.notes,
-            vec!["310 nodes without GPUs left out (CPU-only pods are not modeled)"]
-        );
-        // The YAML parses back as scenario fields.
-        let yaml = pools_yaml(&p, "nodes.csv").unwrap();
-        #[derive(Deserialize)]
-        struct Fragment {
-            gpu_models: Vec<GpuModel>,
-            pools: Vec<PoolSpec>,
-        }
-        let f: Fragment = serde_saphyr::from_str(&yaml).unwrap();
-        assert_eq!((f.gpu_models, f.pools), (p.gpu_models, p.pools));
     }
 }

@@ -9,12 +9,12 @@
 //!
 //! There is one reader per kind of file, [`pod_rows`] and [`node_rows`]: every row, read or
 //! with why it cannot be ([`BadRow`]), for callers that report each bad row (the openb importer,
-//! `src/trace/import_openb.rs`). [`read_pods`] and [`read_nodes`] are the fail-fast form (the
+//! `super::import`, and the node-list converter, `scenario::k8s::openb_nodes`). [`read_pods`] and [`read_nodes`] are the fail-fast form (the
 //! FGD experiment): the first bad row is the error, naming the file, the 1-based line (the
 //! header is line 1) and the column.
 
-use super::TraceError;
-use super::rows::CsvRows;
+use crate::trace::rows::CsvRows;
+use crate::trace::{BadRow, TraceError};
 use std::io::Read;
 use std::path::Path;
 
@@ -75,20 +75,17 @@ const POD_TIMES: usize = 8;
 pub(crate) const NODE_COLUMNS: [&str; 5] = ["sn", "cpu_milli", "memory_mib", "gpu", "model"];
 const NODE_REQUIRED: usize = 4;
 
-/// A row that cannot be read: its 1-based line, the column where the problem is in one, and
-/// what is wrong (callers word it: [`Problem::message`] is the fail-fast readers' wording).
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct BadRow {
-    pub line: u64,
-    pub column: Option<String>,
-    pub problem: Problem,
+/// How bad rows are worded: the fail-fast readers (the FGD experiment) and the importers
+/// (worded like the other trace importers) say some problems differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wording {
+    Reader,
+    Import,
 }
 
 /// What is wrong with a row.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Problem {
-    /// Not readable as CSV text (not valid UTF-8, ...), as [`CsvRows`] words it.
-    Text(String),
+enum Problem {
     /// The row has `found` fields; the header has `header`.
     Width { found: usize, header: usize },
     /// A required field is empty or `nan`; `number`: a whole number was expected.
@@ -100,9 +97,32 @@ pub(crate) enum Problem {
 }
 
 impl Problem {
-    pub(crate) fn message(&self) -> String {
+    fn message(&self, wording: Wording) -> String {
+        match (self, wording) {
+            (Problem::Width { found, header }, Wording::Import) => {
+                format!("found {found} fields but the header has {header}")
+            }
+            (
+                Problem::NotWhole {
+                    text,
+                    too_large: false,
+                },
+                Wording::Import,
+            ) => format!("`{text}` is not a whole number >= 0"),
+            (
+                Problem::NotWhole {
+                    text,
+                    too_large: true,
+                },
+                Wording::Import,
+            ) => format!("{text} is too large"),
+            (p, _) => p.reader_message(),
+        }
+    }
+
+    /// The fail-fast readers' wording.
+    fn reader_message(&self) -> String {
         match self {
-            Problem::Text(m) => m.clone(),
             Problem::Width { found, header } => {
                 format!("{found} fields, but the header has {header}")
             }
@@ -124,10 +144,13 @@ pub(crate) type Rows<T> = Vec<Result<T, BadRow>>;
 /// Every row of a pod list, and whether the file has time columns (the `multigpu*` variants
 /// have none). Only a header without the required columns, or with a known column twice, or an
 /// I/O failure, is an error.
-pub(crate) fn pod_rows<R: Read>(rows: CsvRows<R>) -> Result<(Rows<OpenbPod>, bool), TraceError> {
+pub(crate) fn pod_rows<R: Read>(
+    rows: CsvRows<R>,
+    wording: Wording,
+) -> Result<(Rows<OpenbPod>, bool), TraceError> {
     let index = locate(&rows, &POD_COLUMNS, POD_REQUIRED)?;
     let timed = index[POD_TIMES..].iter().any(Option::is_some);
-    let pods = each_row(rows, &index, &POD_COLUMNS, |row| {
+    let pods = each_row(rows, &index, &POD_COLUMNS, wording, |row| {
         Ok(OpenbPod {
             name: row.text(0)?,
             cpu_milli: row.int(1)?,
@@ -156,9 +179,12 @@ pub(crate) fn pod_rows<R: Read>(rows: CsvRows<R>) -> Result<(Rows<OpenbPod>, boo
 }
 
 /// Every row of a node list (a node with GPUs but no model is a bad row).
-pub(crate) fn node_rows<R: Read>(rows: CsvRows<R>) -> Result<Rows<OpenbNode>, TraceError> {
+pub(crate) fn node_rows<R: Read>(
+    rows: CsvRows<R>,
+    wording: Wording,
+) -> Result<Rows<OpenbNode>, TraceError> {
     let index = locate(&rows, &NODE_COLUMNS, NODE_REQUIRED)?;
-    each_row(rows, &index, &NODE_COLUMNS, |row| {
+    each_row(rows, &index, &NODE_COLUMNS, wording, |row| {
         let gpus: u32 = row.int(3)?;
         let model = row.opt_str(4).unwrap_or("").to_string();
         if gpus > 0 && model.is_empty() {
@@ -177,18 +203,22 @@ pub(crate) fn node_rows<R: Read>(rows: CsvRows<R>) -> Result<Rows<OpenbNode>, Tr
 
 /// Reads a whole pod list.
 pub fn read_pods(path: &Path) -> Result<Vec<OpenbPod>, TraceError> {
-    fail_fast(CsvRows::open(path, ""), |rows| Ok(pod_rows(rows)?.0))
+    fail_fast(CsvRows::open(path, ""), |rows| {
+        Ok(pod_rows(rows, Wording::Reader)?.0)
+    })
 }
 
 /// Reads a whole node list.
 pub fn read_nodes(path: &Path) -> Result<Vec<OpenbNode>, TraceError> {
-    fail_fast(CsvRows::open(path, ""), node_rows)
+    fail_fast(CsvRows::open(path, ""), |rows| {
+        node_rows(rows, Wording::Reader)
+    })
 }
 
 /// Reads a pod list from any byte source; `source_name` is used in error messages.
 pub fn read_pods_from<R: Read>(reader: R, source_name: &str) -> Result<Vec<OpenbPod>, TraceError> {
     fail_fast(CsvRows::from_reader(reader, source_name, ""), |rows| {
-        Ok(pod_rows(rows)?.0)
+        Ok(pod_rows(rows, Wording::Reader)?.0)
     })
 }
 
@@ -197,7 +227,9 @@ pub fn read_nodes_from<R: Read>(
     reader: R,
     source_name: &str,
 ) -> Result<Vec<OpenbNode>, TraceError> {
-    fail_fast(CsvRows::from_reader(reader, source_name, ""), node_rows)
+    fail_fast(CsvRows::from_reader(reader, source_name, ""), |rows| {
+        node_rows(rows, Wording::Reader)
+    })
 }
 
 /// The rows, or the first bad one as the error.
@@ -216,14 +248,7 @@ fn fail_fast<R: Read, T>(
     let source = rows.source().to_string();
     read(rows)?
         .into_iter()
-        .map(|row| {
-            row.map_err(|b| TraceError::At {
-                source_name: source.clone(),
-                line: b.line,
-                column: b.column,
-                message: b.problem.message(),
-            })
-        })
+        .map(|row| row.map_err(|b| b.into_error(&source)))
         .collect()
 }
 
@@ -275,30 +300,29 @@ fn each_row<R: Read, T>(
     mut rows: CsvRows<R>,
     index: &[Option<usize>],
     columns: &[&'static str],
+    wording: Wording,
     read: impl Fn(&Fields) -> Result<T, BadRow>,
 ) -> Result<Rows<T>, TraceError> {
     let width = rows.header.len();
     let mut out = Vec::new();
     while let Some(row) = rows.next_row() {
         out.push(match row? {
-            Err(p) => Err(BadRow {
-                line: p.line,
-                column: p.column,
-                problem: Problem::Text(p.message),
-            }),
+            Err(b) => Err(b),
             Ok((line, rec)) if rec.len() != width => Err(BadRow {
                 line,
                 column: None,
-                problem: Problem::Width {
+                message: Problem::Width {
                     found: rec.len(),
                     header: width,
-                },
+                }
+                .message(wording),
             }),
             Ok((line, rec)) => read(&Fields {
                 line,
                 rec,
                 index,
                 columns,
+                wording,
             }),
         });
     }
@@ -311,6 +335,7 @@ struct Fields<'a> {
     rec: &'a csv::StringRecord,
     index: &'a [Option<usize>],
     columns: &'a [&'static str],
+    wording: Wording,
 }
 
 impl Fields<'_> {
@@ -318,7 +343,7 @@ impl Fields<'_> {
         BadRow {
             line: self.line,
             column: Some(self.columns[col].to_string()),
-            problem,
+            message: problem.message(self.wording),
         }
     }
 

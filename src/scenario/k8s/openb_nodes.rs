@@ -1,0 +1,191 @@
+//! An openb node list (`openb_node_list_*.csv`, Alibaba cluster-trace-gpu-v2023) turned into
+//! scenario pools and custom GPU models (`slicesim trace pools`). The rows are read by the
+//! trace's openb list reader; what they become is scenario configuration, hence here.
+
+use crate::catalog::{Catalog, GpuModel};
+use crate::scenario::schema::{PoolSpec, Sharing};
+use crate::trace::formats::openb::lists::{self, Wording};
+use crate::trace::rows::CsvRows;
+use crate::trace::{ImportReport, TraceError, TraceFormat};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Pools and custom GPU models made from an openb node list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodePools {
+    /// Models the list uses that the built-in catalog lacks (planning assumptions; see
+    /// [`openb_model`]).
+    pub gpu_models: Vec<GpuModel>,
+    pub pools: Vec<PoolSpec>,
+}
+
+/// Catalog entries for the GPU models of the openb node lists. Memory and SMs are the
+/// products' published figures; speed (relative to an A100-80GB) and price (USD per GPU-hour,
+/// cloud on-demand) are rough planning assumptions to be replaced with your own. G2 and G3 are
+/// undisclosed internal codes: their figures are placeholders.
+pub fn openb_model(name: &str) -> Option<GpuModel> {
+    let m = |memory_gib: f64, sms: u32, speed: f64, price: f64| GpuModel {
+        name: name.to_string(),
+        memory_gib,
+        sms,
+        mig_profiles: Vec::new(),
+        speed,
+        price_per_hour: price,
+    };
+    Some(match name {
+        "T4" => m(16.0, 40, 0.2, 0.35),
+        "P100" => m(16.0, 56, 0.25, 1.46),
+        "V100M16" => m(16.0, 80, 0.5, 2.48),
+        "V100M32" => m(32.0, 80, 0.5, 2.48),
+        "A10" => m(24.0, 72, 0.35, 1.0),
+        "G2" | "G3" => m(16.0, 80, 0.5, 1.0),
+        _ => return None,
+    })
+}
+
+/// Groups the GPU nodes of an openb node list into pools of identical nodes (one per GPU model
+/// and GPUs per node), shared as `sharing`. Nodes without GPUs are left out (CPU-only pods are
+/// not modeled). Models the catalog lacks get an entry from [`openb_model`]; unknown ones are
+/// an error naming them.
+pub fn pools_from_nodes(
+    path: &Path,
+    sharing: &Sharing,
+    strict: bool,
+) -> Result<(NodePools, ImportReport), TraceError> {
+    let expected = "an openb node list has sn, cpu_milli, memory_mib, gpu, model";
+    let rows = CsvRows::open(path, expected)?;
+    let mut report = ImportReport::new(rows.source(), TraceFormat::Openb);
+    report.format = "openb node list".into();
+    rows.locate(&lists::NODE_COLUMNS, "openb node list")?;
+    let nodes = lists::node_rows(rows, Wording::Import)?;
+    report.rows = nodes.len() as u64;
+    let mut groups: BTreeMap<(String, u32), u32> = BTreeMap::new();
+    let mut cpu_only = 0u64;
+    for n in nodes {
+        let n = match n {
+            Ok(n) => n,
+            // Including a node with GPUs but no model.
+            Err(b) => {
+                report.add_bad(strict, b)?;
+                continue;
+            }
+        };
+        if n.gpus == 0 {
+            cpu_only += 1;
+            continue;
+        }
+        *groups.entry((n.model, n.gpus)).or_default() += 1;
+    }
+    if cpu_only > 0 {
+        report.notes.push(format!(
+            "{cpu_only} nodes without GPUs left out (CPU-only pods are not modeled)"
+        ));
+    }
+    let catalog = Catalog::builtin();
+    let mut gpu_models: Vec<GpuModel> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    let mut pools = Vec::new();
+    for ((model, gpus), nodes) in &groups {
+        if catalog.get(model).is_none() && !gpu_models.iter().any(|m| &m.name == model) {
+            match openb_model(model) {
+                Some(m) => gpu_models.push(m),
+                None => unknown.push(model.clone()),
+            }
+        }
+        pools.push(PoolSpec {
+            name: format!("{}-{gpus}g", model.to_lowercase()),
+            gpu: model.clone(),
+            nodes: *nodes,
+            gpus_per_node: *gpus,
+            labels: BTreeMap::new(),
+            taints: Vec::new(),
+            sharing: sharing.clone(),
+        });
+    }
+    if !unknown.is_empty() {
+        report.notes.push(format!(
+            "GPU models {} are neither built in nor known openb models: add them to the \
+             scenario's gpu_models",
+            unknown.join(", ")
+        ));
+    }
+    report.jobs = 0;
+    Ok((NodePools { gpu_models, pools }, report))
+}
+
+/// The pools as a YAML fragment (`gpu_models:` and `pools:`) to paste into a scenario.
+pub fn pools_yaml(p: &NodePools, source: &str) -> Result<String, String> {
+    let gpus: u32 = p.pools.iter().map(|x| x.nodes * x.gpus_per_node).sum();
+    let nodes: u32 = p.pools.iter().map(|x| x.nodes).sum();
+    let head = format!(
+        "# Pools from {source} by `slicesim trace pools`: {nodes} GPU nodes, {gpus} GPUs.\n# \
+         Custom GPU models: memory and SMs are published figures; speed and price are planning\n# \
+         assumptions (G2 and G3 are undisclosed internal codes: placeholders). Edit to taste.\n"
+    );
+    Ok(head + &serde_saphyr::to_string(p).map_err(|e| e.to_string())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    fn shared(rel: &str) -> Option<std::path::PathBuf> {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/traces/openb")
+            .join(rel);
+        if p.is_file() {
+            Some(p)
+        } else {
+            eprintln!("skipped: {} not found (see README: traces)", p.display());
+            None
+        }
+    }
+
+    #[test]
+    fn the_published_node_list_becomes_pools() {
+        let Some(path) = shared("openb_node_list_gpu_node.csv") else {
+            return;
+        };
+        let (p, report) = pools_from_nodes(&path, &Sharing::Fractional, true).unwrap();
+        // SOURCES.md: 1,213 GPU nodes, 6,212 GPUs: G2 4,392, T4 842, G3 312, P100 265,
+        // V100M32 204, V100M16 195, A10 2.
+        let nodes: u32 = p.pools.iter().map(|x| x.nodes).sum();
+        assert_eq!(nodes, 1_213);
+        let mut by_model: BTreeMap<&str, u32> = BTreeMap::new();
+        for x in &p.pools {
+            *by_model.entry(x.gpu.as_str()).or_default() += x.nodes * x.gpus_per_node;
+        }
+        assert_eq!(
+            by_model,
+            BTreeMap::from([
+                ("A10", 2),
+                ("G2", 4_392),
+                ("G3", 312),
+                ("P100", 265),
+                ("T4", 842),
+                ("V100M16", 195),
+                ("V100M32", 204),
+            ])
+        );
+        assert_eq!(p.gpu_models.len(), 7);
+        assert_eq!(report.bad_count, 0);
+        let all = shared("openb_node_list_all_node.csv").unwrap();
+        let (q, report) = pools_from_nodes(&all, &Sharing::Fractional, true).unwrap();
+        assert_eq!(q, p);
+        assert_eq!(
+            report.notes,
+            vec!["310 nodes without GPUs left out (CPU-only pods are not modeled)"]
+        );
+        // The YAML parses back as scenario fields.
+        let yaml = pools_yaml(&p, "nodes.csv").unwrap();
+        #[derive(Deserialize)]
+        struct Fragment {
+            gpu_models: Vec<GpuModel>,
+            pools: Vec<PoolSpec>,
+        }
+        let f: Fragment = serde_saphyr::from_str(&yaml).unwrap();
+        assert_eq!((f.gpu_models, f.pools), (p.gpu_models, p.pools));
+    }
+}
