@@ -49,7 +49,7 @@ fn runs(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let trace = dir.path().join("bench-1m.csv");
     let spec = load_profile(&path).expect("profile");
-    slicesim::trace::fit::generate(&spec, 1.0, loaded.scenario.seed, None, &trace)
+    slicesim::workload::fit::generate(&spec, 1.0, loaded.scenario.seed, None, &trace)
         .expect("trace written");
     let mut replay = loaded;
     apply_workload_overrides(

@@ -15,3 +15,4 @@ pub mod sched;
 pub mod sim;
 pub mod trace;
 pub mod units;
+pub mod workload;

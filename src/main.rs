@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+#[path = "cli/trace_text.rs"]
+mod trace_text;
+
 #[derive(Parser)]
 #[command(
     name = "slicesim",
@@ -268,7 +271,7 @@ fn run(
     let o = run_to_dir(&loaded, &opts, &out)?;
     let wall = t0.elapsed().as_secs_f64();
     if let Some(r) = &o.import {
-        eprint!("{}", r.render());
+        eprint!("{}", trace_text::import_report(r));
     }
     if !quiet {
         print!("{}", slicesim::report::table::render(&o.summary));
@@ -358,20 +361,22 @@ fn trace_cmd(cmd: TraceCmd) -> Result<(), String> {
                 input.strict,
                 &out,
             )?;
-            eprint!("{}", report.render());
+            eprint!("{}", trace_text::import_report(&report));
             println!("wrote {} ({} jobs)", out.display(), report.jobs);
             Ok(())
         }
         TraceCmd::Stats { input, json } => {
             let map = load_map(input.map.as_deref())?;
-            let text = slicesim::trace::stats::command(
-                &input.file,
-                input.format,
-                &map,
-                input.strict,
-                json,
-            )?;
-            print!("{text}");
+            let stats =
+                slicesim::workload::stats::of_file(&input.file, input.format, &map, input.strict)?;
+            if json {
+                let mut text =
+                    serde_json::to_string_pretty(&stats).unwrap_or_else(|e| format!("{e}"));
+                text.push('\n');
+                print!("{text}");
+            } else {
+                print!("{}", trace_text::stats(&stats));
+            }
             Ok(())
         }
         TraceCmd::Fit {
@@ -383,10 +388,10 @@ fn trace_cmd(cmd: TraceCmd) -> Result<(), String> {
             let opened =
                 slicesim::trace::import::open(&input.file, input.format, &map, input.strict)
                     .map_err(|e| e.to_string())?;
-            eprint!("{}", opened.report.render());
-            let fitted = slicesim::trace::fit::fit_opened(opened, busiest)?;
+            eprint!("{}", trace_text::import_report(&opened.report));
+            let fitted = slicesim::workload::fit::fit_opened(opened, busiest)?;
             let yaml =
-                slicesim::trace::fit::profile_yaml(&fitted, &input.file.display().to_string())?;
+                slicesim::workload::fit::profile_yaml(&fitted, &input.file.display().to_string())?;
             std::fs::write(&out, yaml).map_err(|e| format!("{}: {e}", out.display()))?;
             for n in &fitted.notes {
                 eprintln!("note: {n}");
@@ -416,7 +421,7 @@ fn trace_cmd(cmd: TraceCmd) -> Result<(), String> {
                 pools.pools.len(),
                 report.bad_count
             );
-            for line in report.render().lines().skip(1) {
+            for line in trace_text::import_report(&report).lines().skip(1) {
                 eprintln!("{line}");
             }
             let yaml = pools_yaml(&pools, &nodes.display().to_string())?;
@@ -437,7 +442,7 @@ fn trace_cmd(cmd: TraceCmd) -> Result<(), String> {
             span,
         } => {
             let spec = slicesim::run::load_profile(&profile)?;
-            let n = slicesim::trace::fit::generate(&spec, scale, seed, span, &out)?;
+            let n = slicesim::workload::fit::generate(&spec, scale, seed, span, &out)?;
             println!("wrote {} ({n} jobs)", out.display());
             Ok(())
         }

@@ -6,8 +6,8 @@ use crate::report::{OutputDir, Summary, summarize, write_tables};
 use crate::scenario::Loaded;
 use crate::scenario::schema::{ImportMap, PolicyName, TraceFormat, TraceSource, WorkloadSpec};
 use crate::sim::{JobSource, Simulation, World};
-use crate::trace::synthetic::{SyntheticJobs, SyntheticSpec};
 use crate::trace::{ImportReport, format, import};
+use crate::workload::synthetic::{SyntheticJobs, SyntheticSpec};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Default)]

@@ -11,7 +11,7 @@ use slicesim::report::Summary;
 use slicesim::run::{RunOptions, run_in_memory};
 use slicesim::scenario::schema::{JobKind, TimedEvent, WorkloadSpec};
 use slicesim::scenario::{self, Loaded};
-use slicesim::trace::synthetic::SyntheticJobs;
+use slicesim::workload::synthetic::SyntheticJobs;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

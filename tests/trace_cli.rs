@@ -591,6 +591,6 @@ proptest! {
                 for _ in o.into_jobs() {}
             }
         }
-        let _ = slicesim::trace::stats::command(&path, None, &ImportMap::default(), strict, false);
+        let _ = slicesim::workload::stats::of_file(&path, None, &ImportMap::default(), strict);
     }
 }

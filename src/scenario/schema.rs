@@ -3,9 +3,9 @@
 use crate::catalog::GpuModel;
 use crate::perf::PerfParams;
 use crate::trace::RequestSpec;
-use crate::trace::synthetic::SyntheticSpec;
 pub use crate::trace::{ImportMap, TraceFormat};
 use crate::units::Dur;
+use crate::workload::synthetic::SyntheticSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -10,15 +10,12 @@
 
 pub mod clock;
 pub mod error;
-pub mod fit;
 pub mod format;
 pub mod formats;
 pub mod import;
 pub mod job;
 pub mod report;
 pub(crate) mod rows;
-pub mod stats;
-pub mod synthetic;
 
 pub use error::{BadRow, TraceError};
 pub use format::TraceFormat;
@@ -26,4 +23,3 @@ pub use formats::native::{NativeReader, NativeWriter, write_native};
 pub use import::ImportMap;
 pub use job::{LoadStep, RequestSpec, TraceJob};
 pub use report::ImportReport;
-pub use synthetic::{SyntheticJobs, SyntheticSpec};

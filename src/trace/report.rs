@@ -64,32 +64,6 @@ impl ImportReport {
         }
         Ok(())
     }
-
-    /// The report as lines of text for a terminal.
-    pub fn render(&self) -> String {
-        let mut s = format!(
-            "{} ({}): {} rows, {} jobs, {} bad row{}\n",
-            self.source,
-            self.format,
-            self.rows,
-            self.jobs,
-            self.bad_count,
-            if self.bad_count == 1 { "" } else { "s" }
-        );
-        for b in &self.bad {
-            s.push_str(&format!("  skipped {b}\n"));
-        }
-        if self.bad_count > self.bad.len() as u64 {
-            s.push_str(&format!(
-                "  ... and {} more bad rows\n",
-                self.bad_count - self.bad.len() as u64
-            ));
-        }
-        for n in &self.notes {
-            s.push_str(&format!("  note: {n}\n"));
-        }
-        s
-    }
 }
 
 /// Whether a trace row's job ran in the traced cluster, so statistics can tell measured run
@@ -164,6 +138,5 @@ mod tests {
             r.bad_row(false, 10 + i, None, "bad".into()).unwrap();
         }
         assert_eq!((r.bad_count, r.bad.len()), (31, ImportReport::KEPT));
-        assert!(r.render().contains("... and 11 more bad rows"));
     }
 }

@@ -24,8 +24,8 @@ use crate::scenario::schema::{
     TaintEffect, Toleration, TolerationOperator, WorkloadSpec,
 };
 use crate::trace::RequestSpec;
-use crate::trace::synthetic::{LogNormal, MixEntry, SyntheticSpec};
 use crate::units::Dur;
+use crate::workload::synthetic::{LogNormal, MixEntry, SyntheticSpec};
 use serde::Serialize;
 use std::fmt;
 use std::path::Path;

@@ -15,7 +15,7 @@
 //! Generating from the profile with a scale factor multiplies the rate only: the same classes,
 //! requests, run times and daily cycle with `factor` times the jobs ("what if load doubles").
 
-use crate::trace::synthetic::{Diurnal, LogNormal, MixEntry, SyntheticJobs, SyntheticSpec};
+use super::synthetic::{Diurnal, LogNormal, MixEntry, SyntheticJobs, SyntheticSpec};
 use crate::trace::{NativeWriter, RequestSpec, TraceError, TraceJob};
 use crate::units::{Dur, MS_PER_HOUR, SimTime};
 use std::collections::BTreeMap;

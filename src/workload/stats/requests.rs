@@ -1,0 +1,114 @@
+//! Request-level statistics of an Azure LLM request log, and the service load it maps to.
+
+use crate::metrics::percentile;
+use crate::trace::formats::azure_llm::{self, Request};
+use crate::trace::import::ImportMap;
+use crate::trace::report::unusable;
+use crate::trace::{ImportReport, TraceError, TraceFormat};
+use serde::Serialize;
+use std::path::Path;
+
+/// Request-level statistics of an Azure LLM log, and the service load it maps to.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RequestStats {
+    pub source: String,
+    pub requests: u64,
+    pub first: Option<String>,
+    pub span_minutes: f64,
+    pub requests_per_s: f64,
+    pub context_tokens: TokenStats,
+    pub generated_tokens: TokenStats,
+    /// Duty cycle of one reference GPU per window before clamping (all replicas together).
+    pub windows: u64,
+    pub window_s: f64,
+    pub u_mean: f64,
+    pub u_p95: f64,
+    pub u_max: f64,
+    pub import: ImportReport,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TokenStats {
+    pub total: u64,
+    pub mean: f64,
+    pub p50: Option<u64>,
+    pub p99: Option<u64>,
+    pub max: Option<u64>,
+}
+
+fn tokens(mut v: Vec<u64>) -> TokenStats {
+    TokenStats {
+        total: v.iter().sum(),
+        mean: if v.is_empty() {
+            0.0
+        } else {
+            v.iter().sum::<u64>() as f64 / v.len() as f64
+        },
+        p50: percentile(&mut v, 50.0),
+        p99: percentile(&mut v, 99.0),
+        max: v.iter().max().copied(),
+    }
+}
+
+/// Statistics of an Azure LLM request log.
+pub fn of_requests(path: &Path, map: &ImportMap, strict: bool) -> Result<RequestStats, TraceError> {
+    let (reqs, report) = azure_llm::read_requests(path, strict)?;
+    if let Some(e) = unusable(&report, TraceFormat::AzureLlm) {
+        return Err(e);
+    }
+    Ok(request_stats(&reqs, report, map))
+}
+
+fn request_stats(reqs: &[Request], report: ImportReport, map: &ImportMap) -> RequestStats {
+    let first = reqs.iter().map(|r| r.at).min();
+    let last = reqs.iter().map(|r| r.at).max();
+    let span_ms = match (first, last) {
+        (Some(a), Some(b)) => (b - a) as f64,
+        _ => 0.0,
+    };
+    let (_, demand) = azure_llm::window_demand(reqs, &map.azure_llm);
+    let mut sorted = demand.clone();
+    sorted.sort_by(f64::total_cmp);
+    let p95 = if sorted.is_empty() {
+        0.0
+    } else {
+        let rank = ((0.95 * sorted.len() as f64).ceil() as usize).max(1);
+        sorted[rank - 1]
+    };
+    RequestStats {
+        source: report.source.clone(),
+        requests: reqs.len() as u64,
+        first: first.map(clock_text),
+        span_minutes: span_ms / 60_000.0,
+        requests_per_s: if span_ms > 0.0 {
+            reqs.len() as f64 / (span_ms / 1000.0)
+        } else {
+            0.0
+        },
+        context_tokens: tokens(reqs.iter().map(|r| r.context).collect()),
+        generated_tokens: tokens(reqs.iter().map(|r| r.generated).collect()),
+        windows: demand.len() as u64,
+        window_s: map.azure_llm.window.secs(),
+        u_mean: if demand.is_empty() {
+            0.0
+        } else {
+            demand.iter().sum::<f64>() / demand.len() as f64
+        },
+        u_p95: p95,
+        u_max: sorted.last().copied().unwrap_or(0.0),
+        import: report,
+    }
+}
+
+/// `ms` since 1970 on the trace's clock as `YYYY-MM-DD HH:MM:SS`.
+pub(super) fn clock_text(ms: i64) -> String {
+    let days = ms.div_euclid(crate::trace::clock::MS_PER_DAY);
+    let rem = ms.rem_euclid(crate::trace::clock::MS_PER_DAY) / 1000;
+    let (y, m, d) = crate::trace::clock::civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
