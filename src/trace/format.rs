@@ -1,6 +1,6 @@
 //! The trace formats slicesim reads, and how a file's header row tells which one it is.
 
-use super::TraceError;
+use super::error::TraceError;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

@@ -7,12 +7,14 @@
 //! one job per service), which is fine for traces of up to a few million rows; the simulator
 //! still pulls the resulting jobs one at a time.
 
-use super::format::detect;
+use super::error::TraceError;
+use super::format::{TraceFormat, detect};
 use super::formats::azure_llm::{self, AzureLlmMap};
+use super::formats::native::{NativeReader, NativeWriter};
 use super::formats::openb::{self, NeverRan, OpenbMap};
 use super::formats::philly::{self, PhillyMap};
-use super::report::{Entry, RunStatus, unusable};
-use super::{ImportReport, NativeReader, TraceError, TraceFormat, TraceJob};
+use super::job::TraceJob;
+use super::report::{Entry, ImportReport, RunStatus, unusable};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -188,8 +190,7 @@ pub fn convert(
     let result = (|| -> Result<u64, String> {
         let file = std::fs::File::create(&tmp)
             .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
-        let mut w =
-            super::NativeWriter::new(std::io::BufWriter::new(file)).map_err(|e| e.to_string())?;
+        let mut w = NativeWriter::new(std::io::BufWriter::new(file)).map_err(|e| e.to_string())?;
         for job in opened.into_jobs() {
             w.write(&job.map_err(|e| e.to_string())?)
                 .map_err(|e| e.to_string())?;

@@ -1,7 +1,9 @@
 //! What an import yields: jobs with how they ran in the traced cluster ([`Entry`]), and the
 //! report of rows read, jobs made and rows that could not be used ([`ImportReport`]).
 
-use super::{BadRow, TraceError, TraceFormat, TraceJob};
+use super::error::{BadRow, TraceError};
+use super::format::TraceFormat;
+use super::job::TraceJob;
 use serde::Serialize;
 
 /// What an import did: rows read, jobs made, rows it could not use (with line numbers and

@@ -1,6 +1,6 @@
 //! Reading CSV rows with their true line numbers: the plumbing every trace reader shares.
 
-use super::{BadRow, TraceError};
+use super::error::{BadRow, TraceError};
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;

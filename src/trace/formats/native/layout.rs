@@ -2,7 +2,7 @@
 
 use super::values::{parse_load, secs_text_to_ms, split_models};
 use super::*;
-use crate::trace::{RequestSpec, TraceJob};
+use crate::trace::job::{RequestSpec, TraceJob};
 use crate::units::SimTime;
 
 /// Where each known column sits in the file's rows.

@@ -1,11 +1,11 @@
 //! Streaming reader of native CSV traces.
 
-use super::COLUMNS;
-use super::SUBMIT;
 use super::layout::Layout;
 use super::values::ms_to_secs_text;
+use super::{COLUMNS, SUBMIT};
+use crate::trace::error::TraceError;
+use crate::trace::job::TraceJob;
 use crate::trace::rows::{LineTracker, error_line, record_line};
-use crate::trace::{TraceError, TraceJob};
 use crate::units::SimTime;
 use std::fs::File;
 use std::io::Read;

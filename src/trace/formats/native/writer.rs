@@ -3,7 +3,8 @@
 use super::COLUMNS;
 use super::reader::csv_error;
 use super::values::{load_text, ms_to_secs_text};
-use crate::trace::{RequestSpec, TraceError, TraceJob};
+use crate::trace::error::TraceError;
+use crate::trace::job::{RequestSpec, TraceJob};
 use crate::units::SimTime;
 use std::io::Write;
 

@@ -2,7 +2,8 @@
 
 use super::values::{ms_to_secs_text, secs_text_to_ms};
 use super::*;
-use crate::trace::{LoadStep, RequestSpec, TraceError, TraceJob};
+use crate::trace::error::TraceError;
+use crate::trace::job::{LoadStep, RequestSpec, TraceJob};
 use crate::units::SimTime;
 use proptest::prelude::*;
 use std::io::Read;

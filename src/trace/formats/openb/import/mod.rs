@@ -6,9 +6,11 @@
 //! worded the way the other trace importers word their bad rows; each is reported with its line.
 
 use super::lists::{self, Wording};
+use crate::trace::error::TraceError;
+use crate::trace::format::TraceFormat;
+use crate::trace::job::{RequestSpec, TraceJob};
 use crate::trace::report::{Entry, ImportReport, RunStatus};
 use crate::trace::rows::CsvRows;
-use crate::trace::{RequestSpec, TraceError, TraceFormat, TraceJob};
 use crate::units::Dur;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -13,8 +13,8 @@
 //! [`read_pods`] and [`read_nodes`] are the fail-fast form (the FGD experiment): the first bad
 //! row is the error, naming the file, the 1-based line (the header is line 1) and the column.
 
+use crate::trace::error::{BadRow, TraceError};
 use crate::trace::rows::CsvRows;
-use crate::trace::{BadRow, TraceError};
 use std::io::Read;
 use std::path::Path;
 
