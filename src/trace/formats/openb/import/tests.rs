@@ -1,6 +1,7 @@
 //! Tests of the openb pod-list importer.
 
 use super::*;
+use crate::units::Dur;
 
 const HEAD: &str = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,\
                         creation_time,deletion_time,scheduled_time\n";
