@@ -70,7 +70,7 @@ enum Cmd {
     /// Reproduce a published experiment.
     Experiment {
         #[command(subcommand)]
-        cmd: slicesim::fgd::cli::ExperimentCmd,
+        cmd: slicesim::experiments::fgd::cli::ExperimentCmd,
     },
     /// Hardware-in-the-loop: apply a pool's layout through NVML, measure, compare, calibrate.
     Hil(slicesim::hil::cli::HilArgs),
@@ -523,7 +523,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Cmd::Import(args) => import(args),
-        Cmd::Experiment { cmd } => slicesim::fgd::cli::run(cmd),
+        Cmd::Experiment { cmd } => slicesim::experiments::fgd::cli::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -220,8 +220,8 @@ pub fn fgd_node_score(ft: &FragTable, n: &NodeState, before: u64, p: &PodSpec) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fgd::frag::{Typical, TypicalClass};
-    use crate::fgd::model::{Models, NodeSpec};
+    use crate::experiments::fgd::frag::{Typical, TypicalClass};
+    use crate::experiments::fgd::model::{Models, NodeSpec};
 
     fn node(cpu_left: u64, gpus: &[u16]) -> NodeState {
         let mut n = NodeState::new(&NodeSpec {

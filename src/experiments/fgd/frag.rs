@@ -252,7 +252,7 @@ pub fn fgd_score(before_scaled: u64, after_scaled: u64, weight: u64) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fgd::model::{NodeSpec, NodeState};
+    use crate::experiments::fgd::model::{NodeSpec, NodeState};
 
     fn class(cpu: u64, milli: u32, k: u32, count: u64) -> TypicalClass {
         TypicalClass {

@@ -408,8 +408,8 @@ pub fn run_one(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fgd::frag::TypicalClass;
-    use crate::fgd::model::{Models, NodeSpec};
+    use crate::experiments::fgd::frag::TypicalClass;
+    use crate::experiments::fgd::model::{Models, NodeSpec};
 
     fn pod(cpu: u64, milli: u32, k: u32) -> PodSpec {
         PodSpec {
