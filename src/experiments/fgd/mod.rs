@@ -14,11 +14,11 @@
 //! | `run.rs` | one run: the scheduling loop and per-pod records |
 //! | `discrete.rs` | columns 0..130 and the result-file layout |
 //! | `batch.rs` | many runs in parallel, result files, the mean table |
-//! | `cli.rs` | `slicesim experiment fgd` |
+//! | `experiment.rs` | the whole experiment: input files, runs, result files (`slicesim experiment fgd`) |
 
 pub mod batch;
-pub mod cli;
 pub mod discrete;
+pub mod experiment;
 pub mod frag;
 pub mod model;
 pub mod policy;
