@@ -3,7 +3,7 @@
 //! command end to end.
 
 use slicesim::experiments::fgd::batch::{
-    RunResult, complete, run_all, run_list, write_result_files,
+    RunSummary, complete, run_all, run_list, write_result_files,
 };
 use slicesim::experiments::fgd::model::ClusterSpec;
 use slicesim::experiments::fgd::{Policy, Workload, run_one};
@@ -114,7 +114,7 @@ fn allocation_equals_arrived_until_the_first_failure_and_random_fails_first() {
         );
         // The discretised allocation before the failure equals the bucket's mean arrived %
         // (about x), and every column is filled.
-        let r = RunResult::of(
+        let r = RunSummary::of(
             slicesim::experiments::fgd::batch::RunKey {
                 workload: 0,
                 policy,

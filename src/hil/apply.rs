@@ -5,7 +5,7 @@
 
 use super::inventory::{GpuSnapshot, snapshot};
 use super::nvml::{describe as nvml_describe, device, system};
-use super::plan::{GpuPlan, Op, Target, diff, saved_target};
+use super::plan::{GpuPlan, GpuTarget, Op, diff, saved_target};
 use super::raw;
 use super::safety::{check_foreign, interrupted};
 use super::state::{self, StateFile};
@@ -137,7 +137,7 @@ fn execute(
 }
 
 /// Checks that the GPU is in `target` (pending mode, and instances when the mode is current).
-fn verify(nvml: &Nvml, index: u32, target: &Target) -> std::result::Result<GpuSnapshot, String> {
+fn verify(nvml: &Nvml, index: u32, target: &GpuTarget) -> std::result::Result<GpuSnapshot, String> {
     let (now, profiles) = snapshot(nvml, index).map_err(|e| e.message)?;
     if now.mig_pending != target.mig {
         return Err(format!(

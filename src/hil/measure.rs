@@ -289,7 +289,10 @@ impl Runner<'_> {
     }
 
     /// Runs the probes at once while sampling the GPU.
-    fn point(&self, params: Vec<ProbeParams>) -> Result<(Vec<ProbeOutcome>, Vec<sampler::Sample>)> {
+    fn point(
+        &self,
+        params: Vec<ProbeParams>,
+    ) -> Result<(Vec<ProbeOutcome>, Vec<sampler::GpuReading>)> {
         let stop = AtomicBool::new(false);
         let seconds = self.exp.duration.ms() as f64 / 1000.0 + self.exp.warmup.ms() as f64 / 1000.0;
         let deadline =

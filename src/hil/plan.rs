@@ -35,7 +35,7 @@ pub struct TargetGi {
 
 /// The state a GPU should end in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Target {
+pub struct GpuTarget {
     pub mig: bool,
     pub instances: Vec<TargetGi>,
     /// Where it comes from, e.g. `pool a100-mig-inference` or `saved state`.
@@ -78,7 +78,7 @@ pub enum Op {
 pub struct GpuPlan {
     pub gpu: GpuSnapshot,
     pub profiles: Vec<GiProfile>,
-    pub target: Target,
+    pub target: GpuTarget,
     pub ops: Vec<Op>,
     /// Things the user must know (reset needed, nothing for NVML to do, ...).
     pub notes: Vec<String>,
@@ -101,7 +101,7 @@ pub fn layout_target(
     pool: &str,
     gpu: &GpuSnapshot,
     profiles: &[GiProfile],
-) -> Result<Target> {
+) -> Result<GpuTarget> {
     let p = sc.pools.iter().find(|p| p.name == pool).ok_or_else(|| {
         let names: Vec<&str> = sc.pools.iter().map(|p| p.name.as_str()).collect();
         HilError::error(format!(
@@ -130,7 +130,7 @@ pub fn layout_target(
     let layout = match &p.sharing {
         Sharing::Mig { layout, .. } => layout,
         _ => {
-            return Ok(Target {
+            return Ok(GpuTarget {
                 mig: false,
                 instances: Vec::new(),
                 source,
@@ -164,7 +164,7 @@ pub fn layout_target(
         })
         .collect();
     instances.sort_by_key(|g| g.start);
-    Ok(Target {
+    Ok(GpuTarget {
         mig: true,
         instances,
         source,
@@ -172,8 +172,8 @@ pub fn layout_target(
 }
 
 /// The target that puts a saved snapshot back.
-pub fn saved_target(saved: &GpuSnapshot, profiles: &[GiProfile]) -> Target {
-    Target {
+pub fn saved_target(saved: &GpuSnapshot, profiles: &[GiProfile]) -> GpuTarget {
+    GpuTarget {
         mig: saved.mig_pending,
         instances: saved
             .instances
@@ -214,7 +214,7 @@ fn satisfies(gi: &GiState, t: &TargetGi) -> bool {
 }
 
 /// The operations from `gpu`'s state to `target`.
-pub fn diff(gpu: &GpuSnapshot, profiles: &[GiProfile], target: Target) -> GpuPlan {
+pub fn diff(gpu: &GpuSnapshot, profiles: &[GiProfile], target: GpuTarget) -> GpuPlan {
     let mut ops = Vec::new();
     let mut notes = Vec::new();
     let mut reset_pending = false;

@@ -2,10 +2,10 @@
 //! them, run every (workload, policy, seed) and write the result files. Returns what the command
 //! prints; printing is the CLI's.
 
-use super::batch::{RunKey, RunResult, run_all, run_list, write_records, write_result_files};
+use super::batch::{RunKey, RunSummary, run_all, run_list, write_records, write_result_files};
 use super::model::ClusterSpec;
 use super::policy::Policy;
-use super::run::{RunOutput, Workload};
+use super::run::{ScheduledRun, Workload};
 use crate::trace::openb::read_nodes;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -69,7 +69,7 @@ pub struct Outcome {
     pub cluster: ClusterSpec,
     pub workloads: Vec<Workload>,
     /// One per run, in run-list order.
-    pub results: Vec<RunResult>,
+    pub results: Vec<RunSummary>,
     /// Folder of the per-pod record files, when they were written.
     pub records_dir: Option<PathBuf>,
     /// Worker threads used.
@@ -208,7 +208,7 @@ pub fn run(e: &Experiment) -> Result<Outcome, String> {
     }
     let load_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let each = |k: &RunKey, out: &RunOutput| {
+    let each = |k: &RunKey, out: &ScheduledRun| {
         if !write_each {
             return Ok(());
         }

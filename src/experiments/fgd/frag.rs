@@ -9,7 +9,7 @@
 //! works with the *scaled* fragmentation W · F(n) = Σ_c count_c · frag_c(n), an integer;
 //! F(n) itself is `scaled / W`.
 
-use super::model::{GPU_MILLI, MAX_GPUS, Models, NodeState, PodSpec};
+use super::model::{GPU_MILLI, MAX_GPUS, Models, NodeState, WorkloadPod};
 use std::collections::BTreeMap;
 
 /// One class of the typical set.
@@ -44,7 +44,7 @@ impl Typical {
     /// Classes by (cpu, milli, k, constraint) of the original (untuned) pods, most popular
     /// first (equal counts: larger key first), taken until they cover at least
     /// `threshold_pct` % of the pods.
-    pub fn from_pods(pods: &[PodSpec], threshold_pct: u64) -> Typical {
+    pub fn from_pods(pods: &[WorkloadPod], threshold_pct: u64) -> Typical {
         let mut counts: BTreeMap<(u64, u32, u32, &str), (u64, u64)> = BTreeMap::new();
         for p in pods {
             let e = counts
@@ -392,7 +392,7 @@ mod tests {
 
     #[test]
     fn typical_set_cut_and_tie_break() {
-        let mk = |cpu, milli, k| PodSpec {
+        let mk = |cpu, milli, k| WorkloadPod {
             name: String::new(),
             cpu,
             mem: 0,

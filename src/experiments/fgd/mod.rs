@@ -26,4 +26,4 @@ pub mod run;
 pub mod tune;
 
 pub use policy::Policy;
-pub use run::{RunOutput, Workload, run_one};
+pub use run::{ScheduledRun, Workload, run_one};

@@ -5,7 +5,7 @@
 //! run loop gets for free by scanning nodes in rank order and keeping the first maximum.
 
 use super::frag::{FragTable, fgd_score};
-use super::model::{GPU_MILLI, MAX_GPUS, NodeState, PodSpec, tag_of};
+use super::model::{GPU_MILLI, MAX_GPUS, NodeState, WorkloadPod, tag_of};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Policy {
@@ -73,7 +73,7 @@ const MAX_CPU: f64 = 128_000.0;
 const MAX_GPU: f64 = 8_000.0;
 
 /// BestFit's raw score (spec §5.2): trunc(100·(1 − [0.5·cpu_after/128000 + 0.5·gpu_after/8000])).
-pub fn best_fit_raw(n: &NodeState, p: &PodSpec) -> i64 {
+pub fn best_fit_raw(n: &NodeState, p: &WorkloadPod) -> i64 {
     let cpu_after = (n.cpu_left - p.cpu) as f64;
     let gpu_after = (i64::from(n.gpu_free()) - p.gpu_request() as i64) as f64;
     (100.0 * (1.0 - (0.5 * cpu_after / MAX_CPU + 0.5 * gpu_after / MAX_GPU))) as i64
@@ -92,7 +92,7 @@ pub fn min_max_normalise(raw: i64, lo: i64, hi: i64) -> i64 {
 
 /// DotProd (Tetris, spec §5.3): trunc(100·(1 − (node·pod)/2)) with vectors
 /// (cpu/128000, gpu/8000); the free resources of the node, the request of the pod.
-pub fn dot_prod_score(n: &NodeState, p: &PodSpec) -> i64 {
+pub fn dot_prod_score(n: &NodeState, p: &WorkloadPod) -> i64 {
     if n.cpu_left < p.cpu {
         return 0;
     }
@@ -126,7 +126,7 @@ fn packing_devices(n: &NodeState, milli: u32, k: u32) -> ([u16; MAX_GPUS], usize
 }
 
 /// GpuPacking (spec §5.4), integer arithmetic.
-pub fn gpu_packing_score(n: &NodeState, p: &PodSpec) -> i64 {
+pub fn gpu_packing_score(n: &NodeState, p: &WorkloadPod) -> i64 {
     if p.milli == 0 {
         return 0;
     }
@@ -151,7 +151,7 @@ pub fn gpu_packing_score(n: &NodeState, p: &PodSpec) -> i64 {
 }
 
 /// GpuClustering (spec §5.5), integer arithmetic.
-pub fn gpu_clustering_score(n: &NodeState, p: &PodSpec) -> i64 {
+pub fn gpu_clustering_score(n: &NodeState, p: &WorkloadPod) -> i64 {
     let Some(tag) = tag_of(p.milli, p.k) else {
         return 0;
     };
@@ -169,7 +169,7 @@ pub fn gpu_clustering_score(n: &NodeState, p: &PodSpec) -> i64 {
 
 /// FGD (spec §5.1.4): the node's score and, for sharing pods, the device it would use.
 /// `before` is W·F(n) of the node as it is.
-pub fn fgd_node_score(ft: &FragTable, n: &NodeState, before: u64, p: &PodSpec) -> (u8, u8) {
+pub fn fgd_node_score(ft: &FragTable, n: &NodeState, before: u64, p: &WorkloadPod) -> (u8, u8) {
     let cpu_after = n.cpu_left - p.cpu;
     let mut gpus = n.gpu_left;
     let ng = n.ngpu as usize;
@@ -235,8 +235,8 @@ mod tests {
         n
     }
 
-    fn pod(cpu: u64, milli: u32, k: u32) -> PodSpec {
-        PodSpec {
+    fn pod(cpu: u64, milli: u32, k: u32) -> WorkloadPod {
+        WorkloadPod {
             name: "p".into(),
             cpu,
             mem: 0,

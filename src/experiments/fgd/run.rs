@@ -9,7 +9,7 @@
 
 use super::discrete::Record;
 use super::frag::{FragTable, Typical};
-use super::model::{ClusterSpec, NodeState, PodClass, PodSpec};
+use super::model::{ClusterSpec, NodeState, PodClass, WorkloadPod};
 use super::policy::{
     Policy, best_fit_raw, dot_prod_score, fgd_node_score, gpu_clustering_score, gpu_packing_score,
 };
@@ -26,7 +26,7 @@ pub struct Workload {
     /// The file stem (the `workload` column of the result files).
     pub name: String,
     /// The pods, sorted by name.
-    pub pods: Vec<PodSpec>,
+    pub pods: Vec<WorkloadPod>,
     /// Score class of each pod (index into `classes`).
     pub class_of: Vec<u32>,
     pub classes: Vec<PodClass>,
@@ -35,7 +35,7 @@ pub struct Workload {
 }
 
 impl Workload {
-    pub fn new(name: &str, mut pods: Vec<PodSpec>, cluster: &ClusterSpec) -> Workload {
+    pub fn new(name: &str, mut pods: Vec<WorkloadPod>, cluster: &ClusterSpec) -> Workload {
         pods.sort_by(|a, b| a.name.cmp(&b.name));
         let typical = Typical::from_pods(&pods, super::frag::POPULARITY_THRESHOLD_PCT);
         let frag = FragTable::new(&typical, &cluster.models);
@@ -74,9 +74,9 @@ impl Workload {
         if rows.is_empty() {
             return Err(format!("{}: no pods", path.display()));
         }
-        let pods: Vec<PodSpec> = rows
+        let pods: Vec<WorkloadPod> = rows
             .iter()
-            .map(|r| PodSpec::from_openb(r, &cluster.models))
+            .map(|r| WorkloadPod::from_openb(r, &cluster.models))
             .collect();
         let name = path
             .file_stem()
@@ -87,13 +87,13 @@ impl Workload {
 
     /// Total GPU request of the file, milli.
     pub fn gpu_request(&self) -> u64 {
-        self.pods.iter().map(PodSpec::gpu_request).sum()
+        self.pods.iter().map(WorkloadPod::gpu_request).sum()
     }
 }
 
 /// Where one pod went.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Placement {
+pub struct PodPlacement {
     /// Index into `ClusterSpec::nodes` (name order).
     pub node: u32,
     pub gpus: Vec<u8>,
@@ -101,12 +101,12 @@ pub struct Placement {
 
 /// Everything one run produced.
 #[derive(Clone, Debug)]
-pub struct RunOutput {
+pub struct ScheduledRun {
     pub policy: Policy,
     pub seed: u64,
     pub sequence: Vec<SeqPod>,
     /// Per pod of the sequence: where it went, or None if it failed.
-    pub placements: Vec<Option<Placement>>,
+    pub placements: Vec<Option<PodPlacement>>,
     pub records: Vec<Record>,
     /// Index in the sequence of the first failed pod.
     pub first_failure: Option<usize>,
@@ -114,7 +114,7 @@ pub struct RunOutput {
     pub ranks: Vec<u32>,
 }
 
-impl RunOutput {
+impl ScheduledRun {
     pub fn failed(&self) -> usize {
         self.placements.iter().filter(|p| p.is_none()).count()
     }
@@ -229,7 +229,7 @@ impl<'a> Scheduler<'a> {
         &self.nodes
     }
 
-    fn score(&mut self, i: usize, p: &PodSpec, class: u32) -> i64 {
+    fn score(&mut self, i: usize, p: &WorkloadPod, class: u32) -> i64 {
         let n = &self.nodes[i];
         match self.policy {
             Policy::Random => 0,
@@ -255,7 +255,7 @@ impl<'a> Scheduler<'a> {
     }
 
     /// One scheduling cycle: the chosen node (rank index), or None if no node is feasible.
-    fn select(&mut self, p: &PodSpec, class: u32) -> Option<usize> {
+    fn select(&mut self, p: &WorkloadPod, class: u32) -> Option<usize> {
         if self.policy == Policy::Random {
             self.feasible.clear();
             for (i, n) in self.nodes.iter().enumerate() {
@@ -284,7 +284,7 @@ impl<'a> Scheduler<'a> {
     }
 
     /// Devices for `p` on node `i` (spec §2.3).
-    fn devices(&mut self, i: usize, p: &PodSpec) -> Vec<u8> {
+    fn devices(&mut self, i: usize, p: &WorkloadPod) -> Vec<u8> {
         let n = &self.nodes[i];
         if p.milli == 0 {
             return Vec::new();
@@ -313,14 +313,14 @@ impl<'a> Scheduler<'a> {
     }
 
     /// Schedules one pod; returns where it went.
-    pub fn schedule(&mut self, p: &PodSpec, class: u32) -> Option<Placement> {
+    pub fn schedule(&mut self, p: &WorkloadPod, class: u32) -> Option<PodPlacement> {
         let i = self.select(p, class)?;
         let gpus = self.devices(i, p);
         Some(self.place_at(i, p, gpus))
     }
 
     /// Puts `p` on the node of rank `i`, devices `gpus`, and updates fragmentation and caches.
-    pub fn place_at(&mut self, i: usize, p: &PodSpec, gpus: Vec<u8>) -> Placement {
+    pub fn place_at(&mut self, i: usize, p: &WorkloadPod, gpus: Vec<u8>) -> PodPlacement {
         self.nodes[i].place(p, &gpus);
         let f = self.frag.of(&self.nodes[i]);
         self.frag_sum = self.frag_sum - self.node_frag[i] + f;
@@ -330,7 +330,7 @@ impl<'a> Scheduler<'a> {
         if !self.cache.is_empty() {
             self.cache[i * self.nclasses..(i + 1) * self.nclasses].fill(UNKNOWN);
         }
-        Placement {
+        PodPlacement {
             node: self.by_rank[i],
             gpus,
         }
@@ -352,7 +352,7 @@ pub fn run_one(
     policy: Policy,
     seed: u64,
     tune: f64,
-) -> RunOutput {
+) -> ScheduledRun {
     let sequence = build_sequence(
         &w.pods,
         cluster.gpu_milli,
@@ -394,7 +394,7 @@ pub fn run_one(
             },
         });
     }
-    RunOutput {
+    ScheduledRun {
         policy,
         seed,
         sequence,
@@ -411,8 +411,8 @@ mod tests {
     use crate::experiments::fgd::frag::TypicalClass;
     use crate::experiments::fgd::model::{Models, NodeSpec};
 
-    fn pod(cpu: u64, milli: u32, k: u32) -> PodSpec {
-        PodSpec {
+    fn pod(cpu: u64, milli: u32, k: u32) -> WorkloadPod {
+        WorkloadPod {
             name: "p".into(),
             cpu,
             mem: 0,
@@ -468,7 +468,7 @@ mod tests {
     }
 
     /// Places the pods of the example and schedules `p`.
-    fn choose(policy: Policy, p: &PodSpec, seed: u64) -> Option<(String, Vec<u8>)> {
+    fn choose(policy: Policy, p: &WorkloadPod, seed: u64) -> Option<(String, Vec<u8>)> {
         let (cluster, ft, policy, seed) = three_nodes(policy, seed);
         let ranks = [2, 0, 1];
         let mut s = Scheduler::new(&cluster, &ft, policy, &ranks, 1, stream(seed, "t"));
