@@ -99,7 +99,7 @@ pub struct PodPlacement {
     pub gpus: Vec<u8>,
 }
 
-/// Everything one run produced.
+/// Everything one run produced: the pod sequence as scheduled, where each pod went, per-pod records.
 #[derive(Clone, Debug)]
 pub struct ScheduledRun {
     pub policy: Policy,
