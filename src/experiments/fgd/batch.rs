@@ -7,7 +7,8 @@
 use super::discrete::{COLUMNS, Curves, discretise, header, py_float, row};
 use super::model::ClusterSpec;
 use super::policy::Policy;
-use super::run::{ScheduledRun, Workload, run_one};
+use super::run::{ScheduledRun, run_one};
+use super::workload::Workload;
 use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::io::Write as _;

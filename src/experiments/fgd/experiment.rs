@@ -5,7 +5,8 @@
 use super::batch::{RunKey, RunSummary, run_all, run_list, write_records, write_result_files};
 use super::model::ClusterSpec;
 use super::policy::Policy;
-use super::run::{ScheduledRun, Workload};
+use super::run::ScheduledRun;
+use super::workload::Workload;
 use crate::trace::openb::read_nodes;
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -11,6 +11,7 @@
 //! | `frag.rs` | the typical-pod distribution and node fragmentation |
 //! | `policy.rs` | the six node scores and device choices |
 //! | `tune.rs` | shuffling and tuning the pod sequence |
+//! | `workload.rs` | a pod list read once: pods, score classes, typical pods |
 //! | `run.rs` | one run: the scheduling loop and per-pod records |
 //! | `discrete.rs` | columns 0..130 and the result-file layout |
 //! | `batch.rs` | many runs in parallel, result files, the mean table |
@@ -24,6 +25,8 @@ pub mod model;
 pub mod policy;
 pub mod run;
 pub mod tune;
+pub mod workload;
 
 pub use policy::Policy;
-pub use run::{ScheduledRun, Workload, run_one};
+pub use run::{ScheduledRun, run_one};
+pub use workload::Workload;
