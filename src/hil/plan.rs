@@ -11,7 +11,6 @@ use crate::catalog::{Catalog, solve};
 use crate::scenario::Scenario;
 use crate::scenario::schema::Sharing;
 use serde::Serialize;
-use std::fmt::Write as _;
 
 /// A compute instance to have inside a GPU instance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -386,60 +385,4 @@ pub fn describe(op: &Op, gpu: &GpuSnapshot, profiles: &[GiProfile]) -> String {
             ci.start + ci.size.max(1) - 1
         ),
     }
-}
-
-/// The plan as text.
-pub fn render(plan: &GpuPlan) -> String {
-    let mut s = String::new();
-    let g = &plan.gpu;
-    let _ = writeln!(
-        s,
-        "GPU {}: {} ({}), MIG {}{}",
-        g.index,
-        g.name,
-        g.catalog_model.as_deref().unwrap_or("?"),
-        if g.mig_current { "on" } else { "off" },
-        if g.mig_pending != g.mig_current {
-            format!(" (pending {})", if g.mig_pending { "on" } else { "off" })
-        } else {
-            String::new()
-        }
-    );
-    let now = super::inventory::describe_instances(g, &plan.profiles);
-    let _ = writeln!(
-        s,
-        "  now:    {}",
-        if now.is_empty() {
-            "no GPU instances".to_string()
-        } else {
-            now.join("; ")
-        }
-    );
-    let target: Vec<String> = plan
-        .target
-        .instances
-        .iter()
-        .map(|t| format!("{} at {}-{}", t.name, t.start, t.start + t.size.max(1) - 1))
-        .collect();
-    let _ = writeln!(
-        s,
-        "  target: MIG {}{} ({})",
-        if plan.target.mig { "on" } else { "off" },
-        if target.is_empty() {
-            String::new()
-        } else {
-            format!(", {}", target.join(", "))
-        },
-        plan.target.source
-    );
-    if plan.ops.is_empty() && !plan.reset_pending {
-        s.push_str("  nothing to do: the GPU already matches\n");
-    }
-    for (i, op) in plan.ops.iter().enumerate() {
-        let _ = writeln!(s, "  {}. {}", i + 1, describe(op, g, &plan.profiles));
-    }
-    for n in &plan.notes {
-        let _ = writeln!(s, "  note: {n}");
-    }
-    s
 }

@@ -1,14 +1,15 @@
 //! `slicesim hil inventory | plan | apply | restore`: what the GPUs are, and changing their MIG
 //! layout with a saved state to go back to.
 
+use super::text::{inventory as render_inventory, plan as render_plan};
 use super::{
     Change, HilArgs, PoolTarget, Print, command_line, install_ctrlc, load_scenario, take_lock,
 };
 use nvml_wrapper::Nvml;
 use slicesim::hil::apply::{self, ApplyOptions};
-use slicesim::hil::inventory::{inventory as take_inventory, render as render_inventory, snapshot};
+use slicesim::hil::inventory::{inventory as take_inventory, snapshot};
 use slicesim::hil::nvml::indices;
-use slicesim::hil::plan::{GpuPlan, diff, layout_target, render as render_plan};
+use slicesim::hil::plan::{GpuPlan, diff, layout_target};
 use slicesim::hil::state::{self, write_atomic};
 use slicesim::hil::{Exit, HilError, Result};
 use std::path::Path;

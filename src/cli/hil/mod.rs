@@ -3,6 +3,7 @@
 
 mod layout;
 mod measure;
+mod text;
 
 use clap::{Args, Subcommand};
 use nvml_wrapper::Nvml;
