@@ -4,12 +4,13 @@
 //! knows exactly what was done.
 
 use super::inventory::{GpuSnapshot, snapshot};
-use super::nvml::{describe as nvml_describe, device, system};
-use super::plan::{GpuPlan, GpuTarget, Op, diff, saved_target};
+use super::nvml::{describe as nvml_describe, device, indices, system};
+use super::plan::{GpuPlan, GpuTarget, Op, diff, layout_target, saved_target};
 use super::raw;
 use super::safety::{check_foreign, interrupted};
 use super::state::{self, StateFile};
 use super::{Exit, HilError, Progress, Result};
+use crate::scenario::Scenario;
 use nvml_wrapper::Nvml;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -303,6 +304,34 @@ fn roll_back(
             ),
         ),
     }
+}
+
+/// The plans for a scenario pool's layout, and the GPUs left out.
+pub struct PoolPlans {
+    /// One per GPU of the pool's model (or the one GPU asked for).
+    pub plans: Vec<GpuPlan>,
+    /// Why each other GPU was left out (not the pool's model), when no GPU was named.
+    pub skipped: Vec<String>,
+}
+
+/// Plans that put pool `pool`'s layout on GPU `gpu`, or on every GPU of the pool's model.
+pub fn pool_plans(
+    nvml: &Nvml,
+    scenario: &Scenario,
+    pool: &str,
+    gpu: Option<u32>,
+) -> Result<PoolPlans> {
+    let mut plans = Vec::new();
+    let mut skipped = Vec::new();
+    for i in indices(nvml, gpu)? {
+        let (now, profiles) = snapshot(nvml, i)?;
+        match layout_target(scenario, pool, &now, &profiles) {
+            Ok(target) => plans.push(diff(&now, &profiles, target)),
+            Err(e) if e.exit == Exit::Refused && gpu.is_none() => skipped.push(e.message),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(PoolPlans { plans, skipped })
 }
 
 /// The plans that put the GPUs of a state file back (matched by UUID).

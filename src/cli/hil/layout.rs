@@ -7,11 +7,11 @@ use super::{
 };
 use nvml_wrapper::Nvml;
 use slicesim::hil::apply::{self, ApplyOptions};
-use slicesim::hil::inventory::{inventory as take_inventory, snapshot};
+use slicesim::hil::inventory::inventory as take_inventory;
 use slicesim::hil::nvml::indices;
-use slicesim::hil::plan::{GpuPlan, diff, layout_target};
+use slicesim::hil::plan::GpuPlan;
 use slicesim::hil::state::{self, write_atomic};
-use slicesim::hil::{Exit, HilError, Result};
+use slicesim::hil::{HilError, Result};
 use std::path::Path;
 
 pub fn inventory(args: &HilArgs, gpu: Option<u32>, json: Option<&Path>) -> Result<()> {
@@ -102,29 +102,20 @@ pub fn restore(args: &HilArgs, path: &Path, change: &Change) -> Result<()> {
     Ok(())
 }
 
-/// Plans for every selected GPU of the pool's model.
+/// Plans for every selected GPU of the pool's model; says which GPUs were skipped.
 fn plans(nvml: &Nvml, t: &PoolTarget) -> Result<Vec<GpuPlan>> {
     let loaded = load_scenario(Some(&t.scenario))?;
-    let mut out = Vec::new();
-    let mut skipped = Vec::new();
-    for i in indices(nvml, t.gpu)? {
-        let (gpu, profiles) = snapshot(nvml, i)?;
-        match layout_target(&loaded.scenario, &t.pool, &gpu, &profiles) {
-            Ok(target) => out.push(diff(&gpu, &profiles, target)),
-            Err(e) if e.exit == Exit::Refused && t.gpu.is_none() => skipped.push(e.message),
-            Err(e) => return Err(e),
-        }
-    }
-    for s in &skipped {
+    let p = apply::pool_plans(nvml, &loaded.scenario, &t.pool, t.gpu)?;
+    for s in &p.skipped {
         println!("skipped: {s}");
     }
-    if out.is_empty() {
+    if p.plans.is_empty() {
         return Err(HilError::refused(format!(
             "no GPU on this host matches pool {}",
             t.pool
         )));
     }
-    Ok(out)
+    Ok(p.plans)
 }
 
 fn print_plans(plans: &[GpuPlan]) {
