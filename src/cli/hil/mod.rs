@@ -1,5 +1,6 @@
 //! `slicesim hil ...`: parse, call the harness, print, map errors to exit codes. The commands
-//! that change GPUs are in `layout.rs`, those that measure and use measurements in `measure.rs`.
+//! that change GPUs are in `layout.rs`, those that measure and use measurements in `measure.rs`,
+//! the text of inventories and plans in `text.rs`.
 
 mod layout;
 mod measure;
