@@ -9,7 +9,7 @@
 //! | `mig.rs` | `slicesim mig layouts` |
 //! | `catalog.rs` | `slicesim catalog` |
 //! | `import.rs` | `slicesim import` |
-//! | `trace.rs` | `slicesim trace ...` |
+//! | `trace/` | `slicesim trace ...` (`text.rs`: import reports and `trace stats` as text) |
 //! | `experiment.rs` | `slicesim experiment fgd` |
 //! | `hil/` | `slicesim hil ...` |
 

@@ -42,6 +42,23 @@ pub fn import_report(r: &ImportReport) -> String {
 /// `trace stats` of a job trace as text for a terminal.
 pub fn trace_stats(s: &TraceStats) -> String {
     let mut o = String::new();
+    o.push_str(&jobs_text(s));
+    o.push_str(&requests_text(s));
+    o.push_str(&labels_text(s));
+    o.push_str(&arrivals_text(s));
+    o.push_str(&run_time_text(s));
+    if s.import.bad_count > 0 || !s.import.notes.is_empty() {
+        o.push_str("import\n");
+        for line in import_report(&s.import).lines().skip(1) {
+            o.push_str(&format!("{line}\n"));
+        }
+    }
+    o
+}
+
+/// The trace and its job count by how the jobs ran.
+fn jobs_text(s: &TraceStats) -> String {
+    let mut o = String::new();
     let n = s.jobs;
     o.push_str(&format!("trace    {} ({})\n", s.source, s.format));
     let st = |k: &str| s.status.get(k).copied().unwrap_or(0);
@@ -60,6 +77,13 @@ pub fn trace_stats(s: &TraceStats) -> String {
         o.push_str(&format!(" ({})", parts.join("; ")));
     }
     o.push('\n');
+    o
+}
+
+/// Jobs per kind of request, devices per job and the commonest fractions.
+fn requests_text(s: &TraceStats) -> String {
+    let mut o = String::new();
+    let n = s.jobs;
     let r = &s.requests;
     o.push_str("requests\n");
     for (label, v) in [
@@ -89,6 +113,12 @@ pub fn trace_stats(s: &TraceStats) -> String {
             counts(&f, 6)
         ));
     }
+    o
+}
+
+/// Classes, priority classes, namespaces, GPU models and services with a load.
+fn labels_text(s: &TraceStats) -> String {
+    let mut o = String::new();
     o.push_str(&format!("classes  {}\n", counts(&s.classes, 8)));
     o.push_str(&format!(
         "priority classes ('-' = class default)  {}\n",
@@ -110,6 +140,13 @@ pub fn trace_stats(s: &TraceStats) -> String {
             s.services_with_load
         ));
     }
+    o
+}
+
+/// When jobs arrive: span, busiest window, hours of the day.
+fn arrivals_text(s: &TraceStats) -> String {
+    let mut o = String::new();
+    let n = s.jobs;
     let a = &s.arrivals;
     if let (Some(f), Some(l)) = (a.first_s, a.last_s) {
         o.push_str(&format!(
@@ -134,6 +171,12 @@ pub fn trace_stats(s: &TraceStats) -> String {
             ));
         }
     }
+    o
+}
+
+/// Run-time percentiles and the GPU-hours requested.
+fn run_time_text(s: &TraceStats) -> String {
+    let mut o = String::new();
     let d = &s.durations;
     if d.count > 0 {
         let f = |v: Option<f64>| v.map(human_secs).unwrap_or_else(|| "-".into());
@@ -164,12 +207,6 @@ pub fn trace_stats(s: &TraceStats) -> String {
     ));
     if s.requests.mig > 0 {
         o.push_str("  (a MIG instance counts as one GPU)\n");
-    }
-    if s.import.bad_count > 0 || !s.import.notes.is_empty() {
-        o.push_str("import\n");
-        for line in import_report(&s.import).lines().skip(1) {
-            o.push_str(&format!("{line}\n"));
-        }
     }
     o
 }
