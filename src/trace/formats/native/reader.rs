@@ -3,7 +3,7 @@
 use super::layout::Layout;
 use super::values::ms_to_secs_text;
 use super::{COLUMNS, SUBMIT};
-use crate::trace::error::TraceError;
+use crate::trace::error::{BadRow, TraceError};
 use crate::trace::job::TraceJob;
 use crate::trace::rows::{LineTracker, error_line, record_line};
 use crate::units::SimTime;
@@ -87,13 +87,14 @@ impl<R: Read> NativeReader<R> {
         &self.source
     }
 
+    /// A bad row; the native reader stops at the first one.
     fn at(&self, line: u64, column: Option<&str>, message: String) -> TraceError {
-        TraceError::At {
-            source_name: self.source.clone(),
+        BadRow {
             line,
             column: column.map(str::to_string),
             message,
         }
+        .into_error(&self.source)
     }
 
     fn next_job(&mut self) -> Option<Result<TraceJob, TraceError>> {
