@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod cluster;
+pub mod domain;
 pub mod engine;
 pub mod fgd;
 pub mod hil;

@@ -2,8 +2,8 @@
 
 use clap::{Parser, Subcommand};
 use slicesim::catalog::{Catalog, render_layouts};
+use slicesim::domain::PolicyName;
 use slicesim::run::{RunOptions, WorkloadOverrides, apply_workload_overrides, run_to_dir};
-use slicesim::scenario::schema::PolicyName;
 use slicesim::scenario::{self, Loaded, Severity};
 use slicesim::trace::{ImportMap, TraceFormat};
 use std::path::{Path, PathBuf};
@@ -163,7 +163,7 @@ enum TraceCmd {
         out: Option<PathBuf>,
         /// How the pools share GPUs: fractional, exclusive or time-slicing:N.
         #[arg(long, default_value = "fractional", value_parser = parse_sharing)]
-        sharing: slicesim::scenario::schema::Sharing,
+        sharing: slicesim::domain::Sharing,
         /// Any row that cannot be used is an error.
         #[arg(long)]
         strict: bool,
@@ -207,8 +207,8 @@ fn parse_format(s: &str) -> Result<TraceFormat, String> {
     })
 }
 
-fn parse_sharing(s: &str) -> Result<slicesim::scenario::schema::Sharing, String> {
-    use slicesim::scenario::schema::{ReplicaAllocation, Sharing};
+fn parse_sharing(s: &str) -> Result<slicesim::domain::Sharing, String> {
+    use slicesim::domain::{ReplicaAllocation, Sharing};
     match s {
         "fractional" => Ok(Sharing::Fractional),
         "exclusive" => Ok(Sharing::Exclusive),

@@ -2,9 +2,9 @@
 //! validates and runs; each file kind is imported when valid and refused, with its file and
 //! line, when malformed; unknown and unsupported fields are reported.
 
+use slicesim::domain::{MigStrategy, Sharing};
 use slicesim::run::{RunOptions, run_in_memory};
 use slicesim::scenario::import::{ImportInputs, Input, import, render, skeleton};
-use slicesim::scenario::schema::{MigStrategy, Sharing};
 use slicesim::scenario::{self, Loaded, Severity};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -19,7 +19,7 @@
 //! thus always fragment: stranded capacity.
 
 use super::{Cluster, Holding, MILLI, NO_INSTANCE, Need, PoolKind};
-use crate::scenario::schema::MigShare;
+use crate::domain::MigShare;
 
 /// Share of jobs (in %) the typical set must cover.
 pub const TYPICAL_THRESHOLD_PCT: u64 = 95;

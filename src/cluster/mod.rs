@@ -11,7 +11,7 @@ pub use frag::{Frag, TypicalNeed, typical_needs};
 pub use index::FreeIndex;
 
 use crate::catalog::GpuModel;
-use crate::scenario::schema::{MigStrategy, ReplicaAllocation, Taint};
+use crate::domain::{MigStrategy, ReplicaAllocation, Taint};
 use std::collections::BTreeMap;
 
 /// Marker for "no MIG instance" in a holding.

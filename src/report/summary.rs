@@ -1,8 +1,8 @@
 //! The run summary (`summary.json`) and per-class rows, computed from a finished run.
 
 use crate::cluster::PoolKind;
+use crate::domain::JobKind;
 use crate::metrics::{GroupStats, JobState, WaitSamples};
-use crate::scenario::schema::JobKind;
 use crate::sim::{NamespaceStats, RunResult, World};
 use serde::Serialize;
 use std::collections::BTreeMap;

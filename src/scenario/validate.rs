@@ -1,17 +1,14 @@
 //! Checks a scenario and reports every problem with its field path and line.
 
 use super::locate::{FieldPath, Locator};
-use super::schema::{
-    AffinityOperator, ClassSpec, JobKind, MigStrategy, PoolSpec, Scenario, Sharing, TimedEvent,
-    WorkloadSpec,
-};
+use super::schema::{ClassSpec, PoolSpec, Scenario, TimedEvent, WorkloadSpec};
 use crate::catalog::{Catalog, LayoutError, solve};
 use crate::cluster::Cluster;
+use crate::domain::{AffinityOperator, JobKind, MigStrategy, RequestSpec, Sharing};
 use crate::sched::{PodSpec, fit_shape};
 use crate::sim::setup::{
     DEFAULT_REFERENCE_GPU, canonical_prices, future_pools, pool_def, pool_kind,
 };
-use crate::trace::RequestSpec;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;

@@ -3,11 +3,11 @@
 use super::job::{Job, Phase};
 use super::setup::future_pools;
 use super::{Class, Event, Shape, ShapeKey, Simulation};
+use crate::domain::{JobKind, QuotaAdmission, RequestSpec};
 use crate::metrics::{JobRecord, JobState};
-use crate::scenario::schema::{JobKind, QuotaAdmission};
 use crate::sched::quota::Admission;
 use crate::sched::{QueueKey, fit_shape};
-use crate::trace::{RequestSpec, TraceJob};
+use crate::trace::TraceJob;
 use crate::units::SimTime;
 
 impl Simulation<'_> {

@@ -17,11 +17,12 @@ pub mod speed;
 pub use setup::{Class, World};
 
 use crate::cluster::{TypicalNeed, typical_needs};
+use crate::domain::RequestSpec;
 use crate::engine::EventQueue;
 use crate::metrics::{ClassSample, ClassStats, GroupStats, JobRecord, JobState, PoolStats, Sample};
 use crate::sched::quota::Quotas;
 use crate::sched::{PendingQueues, PlacementPolicy, ShapeFit, policy};
-use crate::trace::{RequestSpec, TraceJob};
+use crate::trace::TraceJob;
 use crate::units::{SimTime, ms_to_hours};
 use job::{Job, Phase};
 use speed::{GpuGauges, SpeedScratch};

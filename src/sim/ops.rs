@@ -41,7 +41,7 @@ impl Simulation<'_> {
                 let p = &self.world.cluster.pools[pool as usize];
                 let all = 0..p.node_count;
                 let before = is_mig(&p.kind);
-                let after = matches!(sharing, crate::scenario::schema::Sharing::Mig { .. });
+                let after = matches!(sharing, crate::domain::Sharing::Mig { .. });
                 let params = &self.world.params;
                 let mut downtime = params.reconfig_downtime.ms();
                 if before != after {

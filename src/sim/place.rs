@@ -4,8 +4,8 @@ use super::job::Phase;
 use super::speed::holding_share;
 use super::{Event, Simulation};
 use crate::cluster::{Holding, PoolKind};
+use crate::domain::RequestSpec;
 use crate::sched::PlaceCtx;
-use crate::trace::RequestSpec;
 use crate::units::SimTime;
 
 impl Simulation<'_> {

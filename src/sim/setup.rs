@@ -3,13 +3,13 @@
 
 use crate::catalog::{Catalog, GpuModel, solve};
 use crate::cluster::{Cluster, MigInstance, Pool, PoolDef, PoolKind};
-use crate::perf::PerfParams;
-use crate::scenario::schema::{
-    ClassSpec, JobKind, MigShare, MigStrategy, ModelParams, NodeSelectorRequirement, PolicyName,
-    PoolSpec, PreemptionPolicy, QuotaAdmission, Scenario, Sharing, TimedEvent, Toleration,
+use crate::domain::{
+    JobKind, MigShare, MigStrategy, NodeSelectorRequirement, PolicyName, PreemptionPolicy,
+    QuotaAdmission, RequestSpec, Sharing, Toleration,
 };
+use crate::perf::PerfParams;
+use crate::scenario::schema::{ClassSpec, ModelParams, PoolSpec, Scenario, TimedEvent};
 use crate::sched::PodSpec;
-use crate::trace::RequestSpec;
 use crate::units::SimTime;
 use std::collections::BTreeMap;
 

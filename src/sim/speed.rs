@@ -3,8 +3,8 @@
 
 use super::job::Job;
 use crate::cluster::{Cluster, MILLI, PoolKind};
+use crate::domain::MigShare;
 use crate::perf::{self, PerfParams, Tenant, TenantRate};
-use crate::scenario::schema::MigShare;
 use crate::units::SimTime;
 
 /// What one GPU contributes to its pool's gauges, in GPU units.
