@@ -16,3 +16,4 @@ pub mod sched;
 pub mod sim;
 pub mod trace;
 pub mod units;
+pub mod world;

@@ -241,7 +241,7 @@ fn parse_policy(s: &str) -> Result<PolicyName, String> {
 
 /// Prints the problems; true if any is an error.
 fn report_problems(loaded: &Loaded) -> bool {
-    let problems = scenario::validate(&loaded.scenario, &loaded.text, &loaded.base_dir);
+    let problems = slicesim::world::check(&loaded.scenario, &loaded.text, &loaded.base_dir);
     for p in &problems {
         eprintln!("{}: {p}", loaded.source);
     }
@@ -319,7 +319,7 @@ fn import(a: ImportArgs) -> Result<(), String> {
     if full {
         // The output must validate as it is.
         let sc = scenario::parse(&text, "imported scenario")?;
-        let problems = scenario::validate(&sc, &text, Path::new("."));
+        let problems = slicesim::world::check(&sc, &text, Path::new("."));
         problems
             .iter()
             .for_each(|p| eprintln!("imported scenario: {p}"));

@@ -6,9 +6,10 @@ use crate::report::writer::JobsCsv;
 use crate::report::{OutputDir, Summary, summarize, write_tables};
 use crate::scenario::Loaded;
 use crate::scenario::schema::{ImportMap, TraceFormat, TraceSource, WorkloadSpec};
-use crate::sim::{JobSource, Simulation, World};
+use crate::sim::{JobSource, Simulation};
 use crate::trace::synthetic::{SyntheticJobs, SyntheticSpec};
 use crate::trace::{ImportReport, import};
+use crate::world::World;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Default)]

@@ -35,7 +35,7 @@ fn inline(name: &str, text: &str) -> Input {
 /// Validation errors of a scenario text (warnings are allowed).
 fn errors_of(text: &str) -> Vec<String> {
     let sc = scenario::parse(text, "imported").unwrap_or_else(|e| panic!("parses: {e}\n{text}"));
-    scenario::validate(&sc, text, Path::new("."))
+    slicesim::world::check(&sc, text, Path::new("."))
         .into_iter()
         .filter(|p| p.severity == Severity::Error)
         .map(|p| p.to_string())

@@ -3,7 +3,8 @@
 use crate::cluster::PoolKind;
 use crate::domain::JobKind;
 use crate::metrics::{GroupStats, JobState, WaitSamples};
-use crate::sim::{NamespaceStats, RunResult, World};
+use crate::sim::{NamespaceStats, RunResult};
+use crate::world::World;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

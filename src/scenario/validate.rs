@@ -1,14 +1,11 @@
-//! Checks a scenario and reports every problem with its field path and line.
+//! Checks of a scenario that need only the file: fields, ranges, names and references between
+//! its sections. Checks that need the scenario resolved (GPU models, MIG layouts, the cluster)
+//! belong to the world (`world::check`), which passes them in as a [`Resolve`]: `validate` calls
+//! each where its messages belong, so problems keep one order whichever layer finds them.
 
 use super::locate::{FieldPath, Locator};
 use super::schema::{ClassSpec, PoolSpec, Scenario, TimedEvent, WorkloadSpec};
-use crate::catalog::{Catalog, LayoutError, solve};
-use crate::cluster::Cluster;
-use crate::domain::{AffinityOperator, JobKind, MigStrategy, RequestSpec, Sharing};
-use crate::sched::{PodSpec, fit_shape};
-use crate::sim::setup::{
-    DEFAULT_REFERENCE_GPU, canonical_prices, future_pools, pool_def, pool_kind,
-};
+use crate::domain::{AffinityOperator, JobKind, RequestSpec, Sharing};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
@@ -40,13 +37,13 @@ impl fmt::Display for Problem {
     }
 }
 
-struct Checker<'a> {
+/// Collects problems, each located at its field's line.
+pub struct Checker {
     loc: Locator,
     out: Vec<Problem>,
-    _text: &'a str,
 }
 
-impl Checker<'_> {
+impl Checker {
     fn push(&mut self, severity: Severity, path: &FieldPath, message: impl Into<String>) {
         self.out.push(Problem {
             severity,
@@ -55,25 +52,81 @@ impl Checker<'_> {
             message: message.into(),
         });
     }
-    fn error(&mut self, path: &FieldPath, message: impl Into<String>) {
+    pub fn error(&mut self, path: &FieldPath, message: impl Into<String>) {
         self.push(Severity::Error, path, message);
     }
-    fn warn(&mut self, path: &FieldPath, message: impl Into<String>) {
+    pub fn warn(&mut self, path: &FieldPath, message: impl Into<String>) {
         self.push(Severity::Warning, path, message);
     }
+}
+
+/// The checks that need the scenario resolved into GPU models, pools and a cluster. The world
+/// implements them (`world::check`); `validate` calls each at the point where its messages
+/// belong.
+pub trait Resolve {
+    /// `gpu_models` that cannot join the catalog, and an unknown `reference_gpu`.
+    fn models(&mut self, ck: &mut Checker);
+    /// `name` at `path` must be a known GPU model.
+    fn gpu_model(&mut self, ck: &mut Checker, name: &str, path: &FieldPath);
+    /// The pool's GPU model must be known (and should have a price); false if it is not.
+    fn pool_model(&mut self, ck: &mut Checker, p: &PoolSpec, path: &FieldPath) -> bool;
+    /// The pool's sharing on its GPU model (MIG capability and layout); when that and the file's
+    /// own checks (`ok`) pass, the pool joins the cluster. False if the pool is unusable.
+    fn pool_sharing(&mut self, ck: &mut Checker, p: &PoolSpec, path: &FieldPath, ok: bool) -> bool;
+    /// Some GPU model must have the MIG profile `name`.
+    fn mig_profile(&mut self, ck: &mut Checker, name: &str, path: &FieldPath);
+    /// The class must fit some pool of the cluster, now or after a scheduled reconfiguration.
+    fn class_fits(
+        &mut self,
+        ck: &mut Checker,
+        c: &ClassSpec,
+        path: &FieldPath,
+        pools: &BTreeMap<&str, usize>,
+    );
+    /// A reconfiguration of `pool` to `sharing` must be possible on its GPU model.
+    fn reconfigure(
+        &mut self,
+        ck: &mut Checker,
+        pool: &PoolSpec,
+        sharing: &Sharing,
+        path: &FieldPath,
+    );
 }
 
 fn unit_interval(v: f64) -> bool {
     v > 0.0 && v <= 1.0
 }
 
-/// Every problem of `sc` (parsed from `text`); relative trace paths resolve against `base_dir`.
-pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
+/// Every problem of `sc` (parsed from `text`), in line order; relative trace paths resolve
+/// against `base_dir`; `resolved` adds the checks that need the resolved scenario.
+pub fn validate(
+    sc: &Scenario,
+    text: &str,
+    base_dir: &Path,
+    resolved: &mut dyn Resolve,
+) -> Vec<Problem> {
     let mut ck = Checker {
         loc: Locator::new(text),
         out: Vec::new(),
-        _text: text,
     };
+    let r = resolved;
+    check_run(&mut ck, sc);
+    r.models(&mut ck);
+    check_prices(&mut ck, sc, r);
+    check_model(&mut ck, sc, r);
+    check_report(&mut ck, sc);
+    let prio_names = check_priority_classes(&mut ck, sc);
+    let ns_names = check_namespaces(&mut ck, sc);
+    let (pool_names, pool_ok) = check_pools(&mut ck, sc, r);
+    let class_names = check_classes(&mut ck, sc, r, &pool_names, pool_ok, &ns_names, &prio_names);
+    check_events(&mut ck, sc, r, &pool_names);
+    check_workload(&mut ck, sc, base_dir, &class_names);
+    ck.out
+        .sort_by(|a, b| a.line.cmp(&b.line).then(a.severity.cmp(&b.severity)));
+    ck.out
+}
+
+fn check_run(ck: &mut Checker, sc: &Scenario) {
     let root = FieldPath::root();
     if sc.name.trim().is_empty() {
         ck.error(&root.key("name"), "must not be empty");
@@ -81,41 +134,29 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
     if sc.horizon.ms() == 0 {
         ck.error(&root.key("horizon"), "must be longer than 0");
     }
+}
 
-    // GPU models: built-in plus the scenario's own.
-    let mut catalog = Catalog::builtin();
-    for (i, m) in sc.gpu_models.iter().enumerate() {
-        if let Err(e) = catalog.add(m.clone()) {
-            ck.error(&root.key("gpu_models").index(i), e);
-        }
-    }
-    let ref_name = sc.reference_gpu.as_deref().unwrap_or(DEFAULT_REFERENCE_GPU);
-    if catalog.get(ref_name).is_none() {
-        ck.error(
-            &root.key("reference_gpu"),
-            format!(
-                "unknown GPU model {ref_name} (known: {})",
-                catalog.names().join(", ")
-            ),
-        );
-    }
+fn check_prices(ck: &mut Checker, sc: &Scenario, r: &mut dyn Resolve) {
     for (name, price) in &sc.prices.per_gpu_hour {
-        let p = root.key("prices").key("per_gpu_hour").key(name);
-        if catalog.get(name).is_none() {
-            ck.error(&p, format!("unknown GPU model {name}"));
-        }
+        let p = FieldPath::root()
+            .key("prices")
+            .key("per_gpu_hour")
+            .key(name);
+        r.gpu_model(ck, name, &p);
         if !(price.is_finite() && *price >= 0.0) {
             ck.error(&p, format!("price {price} must be a non-negative number"));
         }
     }
+}
+
+fn check_model(ck: &mut Checker, sc: &Scenario, r: &mut dyn Resolve) {
+    let root = FieldPath::root();
     for (field, msg) in sc.model.perf().problems() {
         ck.error(&root.key("model").key(&field), msg);
     }
     for (name, s) in &sc.model.gpu_speed {
         let p = root.key("model").key("gpu_speed").key(name);
-        if catalog.get(name).is_none() {
-            ck.error(&p, format!("unknown GPU model {name}"));
-        }
+        r.gpu_model(ck, name, &p);
         if !(s.is_finite() && *s > 0.0) {
             ck.error(&p, format!("speed {s} must be positive"));
         }
@@ -129,6 +170,10 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
             ck.error(&root.key("model").key(field), "must be at least 1s");
         }
     }
+}
+
+fn check_report(ck: &mut Checker, sc: &Scenario) {
+    let root = FieldPath::root();
     if sc.report.interval.ms() < 1000 {
         ck.error(&root.key("report").key("interval"), "must be at least 1s");
     } else {
@@ -145,8 +190,11 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
             );
         }
     }
+}
 
-    // Priority classes and namespaces.
+/// Duplicate names and more than one default; returns the names.
+fn check_priority_classes<'a>(ck: &mut Checker, sc: &'a Scenario) -> BTreeSet<&'a str> {
+    let root = FieldPath::root();
     let mut prio_names = BTreeSet::new();
     for (i, pc) in sc.priority_classes.iter().enumerate() {
         if !prio_names.insert(pc.name.as_str()) {
@@ -168,9 +216,14 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
             "more than one priority class is global_default",
         );
     }
+    prio_names
+}
+
+/// Duplicate names and unknown quota resources; returns the names.
+fn check_namespaces<'a>(ck: &mut Checker, sc: &'a Scenario) -> BTreeSet<&'a str> {
     let mut ns_names = BTreeSet::new();
     for (i, ns) in sc.namespaces.iter().enumerate() {
-        let p = root.key("namespaces").index(i);
+        let p = FieldPath::root().key("namespaces").index(i);
         if !ns_names.insert(ns.name.as_str()) {
             ck.error(&p.key("name"), format!("duplicate namespace {}", ns.name));
         }
@@ -183,9 +236,16 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
             }
         }
     }
+    ns_names
+}
 
-    // Pools.
-    let mut cluster = Cluster::default();
+/// Every pool; returns the pool indices by name and whether every pool is usable.
+fn check_pools<'a>(
+    ck: &mut Checker,
+    sc: &'a Scenario,
+    r: &mut dyn Resolve,
+) -> (BTreeMap<&'a str, usize>, bool) {
+    let root = FieldPath::root();
     let mut pool_names: BTreeMap<&str, usize> = BTreeMap::new();
     let mut pool_ok = true;
     for (i, p) in sc.pools.iter().enumerate() {
@@ -193,31 +253,54 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
         if pool_names.insert(p.name.as_str(), i).is_some() {
             ck.error(&path.key("name"), format!("duplicate pool {}", p.name));
         }
-        pool_ok &= check_pool(&mut ck, &catalog, sc, p, &path, &mut cluster);
+        pool_ok &= check_pool(ck, r, p, &path);
     }
     if sc.pools.is_empty() {
         ck.error(&root.key("pools"), "a scenario needs at least one pool");
     }
+    (pool_names, pool_ok)
+}
 
-    // Classes.
+fn check_pool(ck: &mut Checker, r: &mut dyn Resolve, p: &PoolSpec, path: &FieldPath) -> bool {
+    let mut ok = true;
+    if p.nodes == 0 {
+        ck.error(&path.key("nodes"), "a pool needs at least one node");
+        ok = false;
+    }
+    if p.gpus_per_node == 0 {
+        ck.error(&path.key("gpus_per_node"), "must be at least 1");
+        ok = false;
+    }
+    if !r.pool_model(ck, p, path) {
+        return false;
+    }
+    if let Sharing::TimeSlicing { replicas: 0, .. } = &p.sharing {
+        ck.error(&path.key("sharing").key("replicas"), "must be at least 1");
+        ok = false;
+    }
+    r.pool_sharing(ck, p, path, ok)
+}
+
+/// Every class (whether it fits a pool only when every pool is usable); returns the names.
+fn check_classes<'a>(
+    ck: &mut Checker,
+    sc: &'a Scenario,
+    r: &mut dyn Resolve,
+    pool_names: &BTreeMap<&str, usize>,
+    pool_ok: bool,
+    ns_names: &BTreeSet<&str>,
+    prio_names: &BTreeSet<&str>,
+) -> BTreeSet<&'a str> {
+    let root = FieldPath::root();
     let mut class_names = BTreeSet::new();
     for (i, c) in sc.classes.iter().enumerate() {
         let path = root.key("classes").index(i);
         if !class_names.insert(c.name.as_str()) {
             ck.error(&path.key("name"), format!("duplicate class {}", c.name));
         }
-        check_class(
-            &mut ck,
-            &catalog,
-            sc,
-            c,
-            &path,
-            &pool_names,
-            &ns_names,
-            &prio_names,
-        );
+        check_class(ck, r, c, &path, pool_names, ns_names, prio_names);
         if pool_ok {
-            check_class_fits(&mut ck, &cluster, sc, c, &path, &pool_names);
+            r.class_fits(ck, c, &path, pool_names);
         }
     }
     if sc.classes.is_empty() {
@@ -226,10 +309,61 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
             "a scenario needs at least one workload class",
         );
     }
+    class_names
+}
 
-    check_events(&mut ck, sc, &catalog, &pool_names);
+fn check_events(
+    ck: &mut Checker,
+    sc: &Scenario,
+    r: &mut dyn Resolve,
+    pools: &BTreeMap<&str, usize>,
+) {
+    for (i, e) in sc.events.iter().enumerate() {
+        let path = FieldPath::root().key("events").index(i);
+        let Some(&pi) = pools.get(e.pool()) else {
+            ck.error(&path.key("pool"), format!("unknown pool {}", e.pool()));
+            continue;
+        };
+        let pool = &sc.pools[pi];
+        if e.at() >= sc.horizon {
+            ck.warn(
+                &path.key("at"),
+                format!(
+                    "at {} is not before the horizon {}: it never happens",
+                    e.at(),
+                    sc.horizon
+                ),
+            );
+        }
+        match e {
+            TimedEvent::Drain {
+                nodes, duration, ..
+            } => {
+                if *nodes == 0 || *nodes > pool.nodes {
+                    ck.error(
+                        &path.key("nodes"),
+                        format!("must be 1 to {} (the pool's nodes)", pool.nodes),
+                    );
+                }
+                if duration.ms() == 0 {
+                    ck.error(&path.key("duration"), "must be longer than 0");
+                }
+            }
+            TimedEvent::Resize { nodes, .. } => {
+                if *nodes == 0 {
+                    ck.error(&path.key("nodes"), "a pool keeps at least one node");
+                }
+            }
+            TimedEvent::Reconfigure { sharing, .. } => {
+                r.reconfigure(ck, pool, sharing, &path);
+            }
+        }
+    }
+}
 
-    // Workload.
+/// The synthetic generator's settings or the trace file and how its jobs map onto the classes.
+fn check_workload(ck: &mut Checker, sc: &Scenario, base_dir: &Path, class_names: &BTreeSet<&str>) {
+    let root = FieldPath::root();
     let wl = root.key("workload");
     match &sc.workload {
         WorkloadSpec::Synthetic(spec) => {
@@ -304,169 +438,11 @@ pub fn validate(sc: &Scenario, text: &str, base_dir: &Path) -> Vec<Problem> {
             }
         }
     }
-    ck.out
-        .sort_by(|a, b| a.line.cmp(&b.line).then(a.severity.cmp(&b.severity)));
-    ck.out
 }
 
-fn check_events(ck: &mut Checker, sc: &Scenario, catalog: &Catalog, pools: &BTreeMap<&str, usize>) {
-    for (i, e) in sc.events.iter().enumerate() {
-        let path = FieldPath::root().key("events").index(i);
-        let Some(&pi) = pools.get(e.pool()) else {
-            ck.error(&path.key("pool"), format!("unknown pool {}", e.pool()));
-            continue;
-        };
-        let pool = &sc.pools[pi];
-        if e.at() >= sc.horizon {
-            ck.warn(
-                &path.key("at"),
-                format!(
-                    "at {} is not before the horizon {}: it never happens",
-                    e.at(),
-                    sc.horizon
-                ),
-            );
-        }
-        match e {
-            TimedEvent::Drain {
-                nodes, duration, ..
-            } => {
-                if *nodes == 0 || *nodes > pool.nodes {
-                    ck.error(
-                        &path.key("nodes"),
-                        format!("must be 1 to {} (the pool's nodes)", pool.nodes),
-                    );
-                }
-                if duration.ms() == 0 {
-                    ck.error(&path.key("duration"), "must be longer than 0");
-                }
-            }
-            TimedEvent::Resize { nodes, .. } => {
-                if *nodes == 0 {
-                    ck.error(&path.key("nodes"), "a pool keeps at least one node");
-                }
-            }
-            TimedEvent::Reconfigure { sharing, .. } => {
-                let Some(model) = catalog.get(&pool.gpu) else {
-                    continue;
-                };
-                match sharing {
-                    Sharing::Mig { layout, .. } => {
-                        if !model.mig_capable() {
-                            ck.error(
-                                &path.key("sharing"),
-                                format!("{} is not MIG capable", model.name),
-                            );
-                        } else if layout.is_empty() {
-                            ck.error(
-                                &path.key("sharing").key("layout"),
-                                "a MIG layout needs at least one instance",
-                            );
-                        } else if let Err(err) = pool_kind(model, sharing) {
-                            ck.error(&path.key("sharing").key("layout"), err);
-                        }
-                    }
-                    Sharing::TimeSlicing { replicas: 0, .. } => {
-                        ck.error(&path.key("sharing").key("replicas"), "must be at least 1");
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-}
-
-fn check_pool(
-    ck: &mut Checker,
-    catalog: &Catalog,
-    sc: &Scenario,
-    p: &PoolSpec,
-    path: &FieldPath,
-    cluster: &mut Cluster,
-) -> bool {
-    let mut ok = true;
-    if p.nodes == 0 {
-        ck.error(&path.key("nodes"), "a pool needs at least one node");
-        ok = false;
-    }
-    if p.gpus_per_node == 0 {
-        ck.error(&path.key("gpus_per_node"), "must be at least 1");
-        ok = false;
-    }
-    let Some(model) = catalog.get(&p.gpu) else {
-        ck.error(
-            &path.key("gpu"),
-            format!(
-                "unknown GPU model {} (known: {}; add custom ones under gpu_models)",
-                p.gpu,
-                catalog.names().join(", ")
-            ),
-        );
-        return false;
-    };
-    let prices = canonical_prices(sc, catalog);
-    if catalog.price_is_placeholder(&model.name) && !prices.contains_key(&model.name) {
-        ck.warn(&path.key("gpu"), format!("{} has no published per-GPU price; the default {} $/h is a placeholder (set prices.per_gpu_hour.{})", model.name, model.price_per_hour, model.name));
-    }
-    let sp = path.key("sharing");
-    match &p.sharing {
-        Sharing::TimeSlicing { replicas, .. } => {
-            if *replicas == 0 {
-                ck.error(&sp.key("replicas"), "must be at least 1");
-                ok = false;
-            }
-        }
-        Sharing::Mig { strategy, layout } => {
-            if !model.mig_capable() {
-                ck.error(&sp, format!("{} is not MIG capable", model.name));
-                return false;
-            }
-            if layout.is_empty() {
-                ck.error(
-                    &sp.key("layout"),
-                    "a MIG layout needs at least one instance",
-                );
-                return false;
-            }
-            let names: Vec<&str> = layout.iter().map(String::as_str).collect();
-            if let Err(e) = solve(model, &names) {
-                let at = match &e {
-                    LayoutError::UnknownProfile { name, .. } => layout
-                        .iter()
-                        .position(|l| l == name)
-                        .map_or(sp.key("layout"), |i| sp.key("layout").index(i)),
-                    _ => sp.key("layout"),
-                };
-                ck.error(&at, e.to_string());
-                return false;
-            }
-            let distinct: BTreeSet<&str> = names.iter().copied().collect();
-            if *strategy == MigStrategy::Single && distinct.len() > 1 {
-                ck.warn(&sp.key("strategy"), format!("single strategy with mixed profiles ({}): the device plugin advertises 0 GPUs on these nodes; use strategy: mixed", distinct.into_iter().collect::<Vec<_>>().join(", ")));
-            }
-        }
-        Sharing::Exclusive | Sharing::Fractional => {}
-    }
-    if !ok {
-        return false;
-    }
-    match pool_kind(model, &p.sharing) {
-        Ok(kind) => {
-            cluster.add_pool(pool_def(sc, p, model, kind, &prices));
-            true
-        }
-        Err(e) => {
-            ck.error(&sp, e);
-            false
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
 fn check_class(
     ck: &mut Checker,
-    catalog: &Catalog,
-    sc: &Scenario,
+    r: &mut dyn Resolve,
     c: &ClassSpec,
     path: &FieldPath,
     pools: &BTreeMap<&str, usize>,
@@ -508,13 +484,7 @@ fn check_class(
                 ck.error(&rp.key("count"), "must be at least 1");
             }
             let name = profile.strip_prefix("mig-").unwrap_or(profile);
-            let in_some_model = catalog.models().iter().any(|m| m.profile(name).is_some());
-            if !in_some_model {
-                ck.error(
-                    &rp.key("profile"),
-                    format!("no GPU model has a MIG profile {name}"),
-                );
-            }
+            r.mig_profile(ck, name, &rp.key("profile"));
         }
         RequestSpec::Milli { milli, count } => {
             if *milli == 0 || *milli > 1000 {
@@ -527,12 +497,7 @@ fn check_class(
         RequestSpec::Gpu { .. } | RequestSpec::SharedGpu { .. } => {}
     }
     for (model, s) in &c.speed {
-        if catalog.get(model).is_none() {
-            ck.error(
-                &path.key("speed").key(model),
-                format!("unknown GPU model {model}"),
-            );
-        }
+        r.gpu_model(ck, model, &path.key("speed").key(model));
         if !(s.is_finite() && *s > 0.0) {
             ck.error(
                 &path.key("speed").key(model),
@@ -597,58 +562,5 @@ fn check_class(
             ck.error(&path.key("speed_target"), format!("{t} must be positive"))
         }
         _ => {}
-    }
-    let _ = sc;
-}
-
-/// A class that no pool can ever take is an error; pools it lists but cannot use are warnings.
-fn check_class_fits(
-    ck: &mut Checker,
-    cluster: &Cluster,
-    sc: &Scenario,
-    c: &ClassSpec,
-    path: &FieldPath,
-    pools: &BTreeMap<&str, usize>,
-) {
-    let candidates: Vec<u32> = if c.pools.is_empty() {
-        (0..cluster.pools.len() as u32).collect()
-    } else {
-        c.pools
-            .iter()
-            .filter_map(|p| pools.get(p.as_str()).map(|&i| i as u32))
-            .collect()
-    };
-    let pod = PodSpec {
-        request: &c.request,
-        mem_gib: c.mem_gib,
-        node_selector: &c.node_selector,
-        node_affinity: &c.node_affinity,
-        tolerations: &c.tolerations,
-    };
-    let fit = fit_shape(&cluster.pools, &candidates, &pod);
-    let ix = |name: &str| pools.get(name).map(|&i| i as u32);
-    let later = fit.pools.is_empty()
-        && future_pools(&cluster.pools, &sc.events, ix)
-            .any(|ps| !fit_shape(&ps, &candidates, &pod).pools.is_empty());
-    if later {
-        ck.warn(
-            path,
-            format!(
-                "class {} fits no pool until a scheduled reconfiguration: its jobs wait until then",
-                c.name
-            ),
-        );
-    } else if let Some(reason) = fit.unschedulable_reason() {
-        ck.error(
-            path,
-            format!("class {} can never be scheduled: {reason}", c.name),
-        );
-    } else if !c.pools.is_empty() {
-        for why in &fit.rejected {
-            ck.warn(
-                &path.key("pools"),
-                format!("class {} cannot use {why}", c.name),
-            );
-        }
     }
 }

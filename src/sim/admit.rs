@@ -1,7 +1,6 @@
 //! Arrivals: reading the trace, admission against namespace quotas, request shapes, queues.
 
 use super::job::{Job, Phase};
-use super::setup::future_pools;
 use super::{Class, Event, Shape, ShapeKey, Simulation};
 use crate::domain::{JobKind, QuotaAdmission, RequestSpec};
 use crate::metrics::{JobRecord, JobState};
@@ -9,6 +8,7 @@ use crate::sched::quota::Admission;
 use crate::sched::{QueueKey, fit_shape};
 use crate::trace::TraceJob;
 use crate::units::SimTime;
+use crate::world::future_pools;
 
 impl Simulation<'_> {
     /// Reads the next trace job and schedules its arrival (or accounts for everything at or

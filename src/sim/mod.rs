@@ -11,10 +11,7 @@ mod lifecycle;
 mod ops;
 mod place;
 mod preempt;
-pub mod setup;
 pub mod speed;
-
-pub use setup::{Class, World};
 
 use crate::cluster::{TypicalNeed, typical_needs};
 use crate::domain::RequestSpec;
@@ -24,6 +21,7 @@ use crate::sched::quota::Quotas;
 use crate::sched::{PendingQueues, PlacementPolicy, ShapeFit, policy};
 use crate::trace::TraceJob;
 use crate::units::{SimTime, ms_to_hours};
+use crate::world::{Class, World};
 use job::{Job, Phase};
 use speed::{GpuGauges, SpeedScratch};
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,11 +1,11 @@
 //! Timed operations: maintenance drains, MIG reconfiguration, pool resizing.
 
 use super::job::Phase;
-use super::setup::{effective_labels, pool_kind};
 use super::{Event, OpRecord, Simulation};
 use crate::cluster::PoolKind;
 use crate::scenario::schema::TimedEvent;
 use crate::units::{Dur, SimTime};
+use crate::world::{effective_labels, pool_kind};
 use std::ops::Range;
 
 fn is_mig(kind: &PoolKind) -> bool {
