@@ -3,12 +3,17 @@
 //! belong to the world (`world::check`), which passes them in as a [`Resolve`]: `validate` calls
 //! each where its messages belong, so problems keep one order whichever layer finds them.
 
+mod classes;
+mod workload;
+
 use super::locate::{FieldPath, Locator};
-use super::schema::{ClassSpec, PoolSpec, Scenario, TimedEvent, WorkloadSpec};
-use crate::domain::{AffinityOperator, JobKind, RequestSpec, Sharing};
+use super::schema::{ClassSpec, PoolSpec, Scenario, TimedEvent};
+use crate::domain::Sharing;
+use classes::check_classes;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
+use workload::check_workload;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -281,37 +286,6 @@ fn check_pool(ck: &mut Checker, r: &mut dyn Resolve, p: &PoolSpec, path: &FieldP
     r.pool_sharing(ck, p, path, ok)
 }
 
-/// Every class (whether it fits a pool only when every pool is usable); returns the names.
-fn check_classes<'a>(
-    ck: &mut Checker,
-    sc: &'a Scenario,
-    r: &mut dyn Resolve,
-    pool_names: &BTreeMap<&str, usize>,
-    pool_ok: bool,
-    ns_names: &BTreeSet<&str>,
-    prio_names: &BTreeSet<&str>,
-) -> BTreeSet<&'a str> {
-    let root = FieldPath::root();
-    let mut class_names = BTreeSet::new();
-    for (i, c) in sc.classes.iter().enumerate() {
-        let path = root.key("classes").index(i);
-        if !class_names.insert(c.name.as_str()) {
-            ck.error(&path.key("name"), format!("duplicate class {}", c.name));
-        }
-        check_class(ck, r, c, &path, pool_names, ns_names, prio_names);
-        if pool_ok {
-            r.class_fits(ck, c, &path, pool_names);
-        }
-    }
-    if sc.classes.is_empty() {
-        ck.error(
-            &root.key("classes"),
-            "a scenario needs at least one workload class",
-        );
-    }
-    class_names
-}
-
 fn check_events(
     ck: &mut Checker,
     sc: &Scenario,
@@ -358,209 +332,5 @@ fn check_events(
                 r.reconfigure(ck, pool, sharing, &path);
             }
         }
-    }
-}
-
-/// The synthetic generator's settings or the trace file and how its jobs map onto the classes.
-fn check_workload(ck: &mut Checker, sc: &Scenario, base_dir: &Path, class_names: &BTreeSet<&str>) {
-    let root = FieldPath::root();
-    let wl = root.key("workload");
-    match &sc.workload {
-        WorkloadSpec::Synthetic(spec) => {
-            for (field, msg) in spec.problems() {
-                ck.error(&wl.key(&field), msg);
-            }
-            // A typo in the rate can ask for billions of jobs: say so before a run that long.
-            let span_h = spec.span.unwrap_or(sc.horizon).ms() as f64 / 3_600_000.0;
-            let mut expected = spec.rate_per_hour * span_h;
-            if let Some(m) = spec.max_jobs {
-                expected = expected.min(m as f64);
-            }
-            if expected > 50_000_000.0 {
-                ck.warn(
-                    &wl.key("rate_per_hour"),
-                    format!("about {expected:.0} jobs: a run takes roughly 4 s per million jobs"),
-                );
-            }
-            for (i, m) in spec.mix.iter().enumerate() {
-                if !class_names.contains(m.class.as_str()) {
-                    ck.error(
-                        &wl.key("mix").index(i).key("class"),
-                        format!("unknown class {}", m.class),
-                    );
-                }
-            }
-        }
-        WorkloadSpec::Trace(src) => {
-            let path = base_dir.join(&src.path);
-            if !path.is_file() {
-                ck.error(
-                    &wl.key("path"),
-                    format!("trace file {} not found", path.display()),
-                );
-            }
-            let map = wl.key("map");
-            for (field, msg) in src.map.problems() {
-                ck.error(&map.key(&field), msg);
-            }
-            // Names the importer gives jobs must exist (the native format names its own).
-            if src.format != crate::trace::TraceFormat::Native {
-                for c in src.map.classes_used(src.format) {
-                    if !class_names.contains(c.as_str()) {
-                        ck.error(
-                            &map,
-                            format!(
-                                "{} jobs would be of class {c}, which the scenario does not \
-                                 define (add it to classes, or set map.class)",
-                                src.format
-                            ),
-                        );
-                    }
-                }
-                let priorities: BTreeSet<&str> = sc
-                    .priority_classes
-                    .iter()
-                    .map(|p| p.name.as_str())
-                    .collect();
-                for p in src.map.priority_classes_used(src.format) {
-                    if !priorities.contains(p.as_str()) {
-                        ck.error(
-                            &map,
-                            format!(
-                                "{} jobs would be of priority class {p}, which the scenario \
-                                 does not define (add it to priority_classes, or map it with \
-                                 map.openb.qos_priority)",
-                                src.format
-                            ),
-                        );
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn check_class(
-    ck: &mut Checker,
-    r: &mut dyn Resolve,
-    c: &ClassSpec,
-    path: &FieldPath,
-    pools: &BTreeMap<&str, usize>,
-    namespaces: &BTreeSet<&str>,
-    priorities: &BTreeSet<&str>,
-) {
-    if !namespaces.is_empty() && !namespaces.contains(c.namespace.as_str()) {
-        ck.error(
-            &path.key("namespace"),
-            format!(
-                "unknown namespace {} (declare it under namespaces)",
-                c.namespace
-            ),
-        );
-    }
-    if let Some(p) = &c.priority
-        && !priorities.contains(p.as_str())
-    {
-        ck.error(&path.key("priority"), format!("unknown priority class {p}"));
-    }
-    for (field, v) in [("u", c.u), ("d", c.d)] {
-        if !unit_interval(v) {
-            ck.error(&path.key(field), format!("{v} is not in (0, 1]"));
-        }
-    }
-    if !(c.mem_gib.is_finite() && c.mem_gib >= 0.0) {
-        ck.error(
-            &path.key("mem_gib"),
-            format!("{} must be a non-negative number", c.mem_gib),
-        );
-    }
-    let rp = path.key("request");
-    match &c.request {
-        RequestSpec::Gpu { count } | RequestSpec::SharedGpu { count } if *count == 0 => {
-            ck.error(&rp.key("count"), "must be at least 1")
-        }
-        RequestSpec::Mig { profile, count } => {
-            if *count == 0 {
-                ck.error(&rp.key("count"), "must be at least 1");
-            }
-            let name = profile.strip_prefix("mig-").unwrap_or(profile);
-            r.mig_profile(ck, name, &rp.key("profile"));
-        }
-        RequestSpec::Milli { milli, count } => {
-            if *milli == 0 || *milli > 1000 {
-                ck.error(&rp.key("milli"), format!("{milli} is not in 1..=1000"));
-            }
-            if *count == 0 {
-                ck.error(&rp.key("count"), "must be at least 1");
-            }
-        }
-        RequestSpec::Gpu { .. } | RequestSpec::SharedGpu { .. } => {}
-    }
-    for (model, s) in &c.speed {
-        r.gpu_model(ck, model, &path.key("speed").key(model));
-        if !(s.is_finite() && *s > 0.0) {
-            ck.error(
-                &path.key("speed").key(model),
-                format!("speed {s} must be positive"),
-            );
-        }
-    }
-    for (i, p) in c.pools.iter().enumerate() {
-        if !pools.contains_key(p.as_str()) {
-            ck.error(&path.key("pools").index(i), format!("unknown pool {p}"));
-        }
-    }
-    for (i, r) in c.node_affinity.iter().enumerate() {
-        let needs_values = matches!(r.operator, AffinityOperator::In | AffinityOperator::NotIn);
-        let at = path.key("node_affinity").index(i).key("values");
-        if needs_values && r.values.is_empty() {
-            ck.error(&at, format!("{:?} needs at least one value", r.operator));
-        }
-        if !needs_values && !r.values.is_empty() {
-            ck.error(&at, format!("{:?} takes no values", r.operator));
-        }
-    }
-    if let Some(w) = c.fallback_after {
-        let at = path.key("fallback_after");
-        // No `pools` means every pool, in file order.
-        let listed = if c.pools.is_empty() {
-            pools.len()
-        } else {
-            c.pools.len()
-        };
-        if listed < 2 {
-            ck.warn(&at, "has no effect: the class lists fewer than two pools");
-        } else if w.ms() == 0 {
-            ck.warn(
-                &at,
-                "0 allows every listed pool at once (the same as leaving it out)",
-            );
-        }
-    }
-    if matches!(c.request, RequestSpec::Mig { .. }) && c.pools.len() > 1 {
-        ck.warn(
-            &path.key("pools"),
-            format!(
-                "class {} asks for a MIG instance and lists {} pools: MIG workloads should not fall back to other pools (the profile is part of the application's sizing)",
-                c.name,
-                c.pools.len()
-            ),
-        );
-    }
-    if c.checkpoint.is_some_and(|d| d.ms() == 0) {
-        ck.error(
-            &path.key("checkpoint"),
-            "must be longer than 0 (omit it for no checkpoints)",
-        );
-    }
-    match (c.kind, c.speed_target) {
-        (JobKind::Batch, Some(_)) => ck.error(
-            &path.key("speed_target"),
-            "only services have a speed target",
-        ),
-        (JobKind::Service, Some(t)) if !(t.is_finite() && t > 0.0) => {
-            ck.error(&path.key("speed_target"), format!("{t} must be positive"))
-        }
-        _ => {}
     }
 }
