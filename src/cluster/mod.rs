@@ -169,6 +169,13 @@ pub struct PoolDef {
     pub present: u32,
 }
 
+impl PoolDef {
+    /// GPUs present at the start (as [`Pool::gpu_count`] counts them once the pool is built).
+    pub fn gpu_count(&self) -> u32 {
+        self.present.min(self.node_count) * self.gpus_per_node
+    }
+}
+
 /// A job's hold on part of one GPU.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Holding {

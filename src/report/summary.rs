@@ -243,7 +243,7 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
     let span = end.max(1) as f64;
     let mut pools = Vec::new();
     let mut by_model: BTreeMap<String, ModelCost> = BTreeMap::new();
-    for (i, (p, s)) in world.cluster.pools.iter().zip(&r.pools).enumerate() {
+    for (i, (p, s)) in world.pools.iter().zip(&r.pools).enumerate() {
         let gpus = p.gpu_count();
         let gpu_hours = s.gpus_int / 3_600_000.0;
         let gpu_span = s.gpus_int.max(1.0);

@@ -12,7 +12,7 @@ pub use pools::{
 };
 
 use crate::catalog::{Catalog, GpuModel};
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, PoolDef};
 use crate::domain::{
     JobKind, MigShare, NodeSelectorRequirement, PolicyName, PreemptionPolicy, QuotaAdmission,
     RequestSpec, Toleration,
@@ -70,12 +70,15 @@ pub struct Class {
     pub speed_target: Option<f64>,
 }
 
+/// A resolved scenario: everything a run reads and never changes. The cluster a run changes is
+/// the simulation's own, built from `pools` by [`World::cluster`].
 #[derive(Clone, Debug)]
 pub struct World {
     pub name: String,
     pub seed: u64,
     pub horizon: SimTime,
-    pub cluster: Cluster,
+    /// The pools as the run starts, in scenario order.
+    pub pools: Vec<PoolDef>,
     pub classes: Vec<Class>,
     pub class_ix: BTreeMap<String, u32>,
     pub pool_ix: BTreeMap<String, u32>,
@@ -110,12 +113,21 @@ impl Class {
 impl World {
     /// Relative speed of `class` on pool `pool`'s GPU model.
     pub fn speed(&self, class: u32, pool: u32) -> f64 {
-        let model = &self.cluster.pools[pool as usize].model;
+        let model = &self.pools[pool as usize].model;
         let c = &self.classes[class as usize];
         c.speed
             .get(&model.name)
             .copied()
             .unwrap_or(model.speed / self.reference.speed)
+    }
+
+    /// The cluster at the start of a run: every pool's GPUs, nothing placed.
+    pub fn cluster(&self) -> Cluster {
+        let mut cluster = Cluster::default();
+        for def in &self.pools {
+            cluster.add_pool(def.clone());
+        }
+        cluster
     }
 
     pub fn build(sc: &Scenario) -> Result<World, String> {
@@ -130,7 +142,7 @@ impl World {
             .clone();
         reference.speed = sc.model.gpu_speed_of(&reference);
         let prices = canonical_prices(sc, &catalog);
-        let mut cluster = Cluster::default();
+        let mut pools = Vec::new();
         for p in &sc.pools {
             let mut model = catalog
                 .get(&p.gpu)
@@ -139,7 +151,7 @@ impl World {
             model.speed = sc.model.gpu_speed_of(&model);
             let kind =
                 pool_kind(&model, &p.sharing).map_err(|e| format!("pool {}: {e}", p.name))?;
-            cluster.add_pool(pool_def(sc, p, &model, kind, &prices));
+            pools.push(pool_def(sc, p, &model, kind, &prices));
         }
         let mut priorities: BTreeMap<String, (i32, bool)> = BTreeMap::new();
         for pc in &sc.priority_classes {
@@ -192,7 +204,7 @@ impl World {
             name: sc.name.clone(),
             seed: sc.seed,
             horizon: sc.horizon.ms(),
-            cluster,
+            pools,
             classes,
             class_ix,
             pool_ix: pool_ix.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
