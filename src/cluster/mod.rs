@@ -4,6 +4,7 @@
 pub mod frag;
 pub mod index;
 mod place;
+pub mod share;
 
 pub use place::Need;
 

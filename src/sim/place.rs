@@ -1,8 +1,8 @@
 //! Scheduling passes: which pending job goes where, fallback between pools, starting a job.
 
 use super::job::Phase;
-use super::speed::holding_share;
 use super::{Event, Simulation};
+use crate::cluster::share::holding_share;
 use crate::cluster::{Holding, PoolKind};
 use crate::domain::RequestSpec;
 use crate::sched::PlaceCtx;

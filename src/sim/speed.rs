@@ -2,6 +2,7 @@
 //! GPU's allocation, busy fraction and SM activity.
 
 use super::job::Job;
+use crate::cluster::share::{holding_share, mig_compute_share};
 use crate::cluster::{Cluster, MILLI, PoolKind};
 use crate::domain::MigShare;
 use crate::perf::{self, PerfParams, Tenant, TenantRate};
@@ -16,22 +17,6 @@ pub struct GpuGauges {
     pub busy: f64,
     /// Fraction of SMs busy, time-averaged (DCGM SM_ACTIVE).
     pub sm: f64,
-}
-
-/// Share of a GPU one holding is priced by.
-pub fn holding_share(kind: &PoolKind, units: u32, instance: u16, mig_share: MigShare) -> f64 {
-    match kind {
-        PoolKind::Exclusive => f64::from(units),
-        PoolKind::TimeSlicing { replicas, .. } => f64::from(units) / f64::from(*replicas),
-        PoolKind::Fractional => f64::from(units) / f64::from(MILLI),
-        PoolKind::Mig { instances, .. } => {
-            let i = &instances[instance as usize];
-            match mig_share {
-                MigShare::Compute => f64::from(i.compute_slices) / 7.0,
-                MigShare::Memory => f64::from(i.mem_slices) / 8.0,
-            }
-        }
-    }
 }
 
 /// Scratch space reused across calls so the hot path does not allocate.
@@ -72,7 +57,7 @@ pub fn recompute_gpu(
                 let f = inst.sm_fraction;
                 let rate = params.mig_speed(job.s, job.u, job.d, f);
                 let busy = perf::mig_busy(job.u, job.d, f);
-                gauges.busy += f64::from(inst.compute_slices) / 7.0 * busy;
+                gauges.busy += mig_compute_share(inst) * busy;
                 gauges.sm += f * busy * perf::mig_sm_fill(job.d, f);
                 gauges.alloc += holding_share(&pool.kind, 1, t.instance, mig_share);
                 set_rate(jobs, t.job, t.instance, rate);
