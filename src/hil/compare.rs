@@ -15,7 +15,7 @@
 
 use super::measurements::Measurements;
 use super::{Exit, HilError, Result};
-use crate::perf::{PerfParams, Tenant, shared_gpu};
+use crate::perf::{PerfParams, SharedContext, shared_gpu};
 use crate::scenario::Scenario;
 use crate::world::{DEFAULT_REFERENCE_GPU, reference_name, scenario_catalog};
 use serde::Serialize;
@@ -249,7 +249,7 @@ impl Model {
         match o.kind {
             "time_slicing" => {
                 let n = o.n? as usize;
-                let t = Tenant {
+                let t = SharedContext {
                     s: 1.0,
                     u: o.u,
                     d: o.d,

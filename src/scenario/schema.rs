@@ -1,4 +1,5 @@
-//! The scenario file: what a user writes. Plain serde types; checks live in `validate.rs`.
+//! The scenario file: what a user writes. Plain serde types; checks live in `validate/` (and, for
+//! those that need the scenario resolved, in `world::check`).
 
 use crate::catalog::GpuModel;
 use crate::domain::{

@@ -5,7 +5,7 @@ use super::job::Job;
 use crate::cluster::share::{holding_share, mig_compute_share};
 use crate::cluster::{Cluster, MILLI, PoolKind};
 use crate::domain::MigShare;
-use crate::perf::{self, PerfParams, Tenant, TenantRate};
+use crate::perf::{self, ContextRate, PerfParams, SharedContext};
 use crate::units::SimTime;
 
 /// What one GPU contributes to its pool's gauges, in GPU units.
@@ -22,8 +22,8 @@ pub struct GpuGauges {
 /// Scratch space reused across calls so the hot path does not allocate.
 #[derive(Default)]
 pub struct SpeedScratch {
-    tenants: Vec<Tenant>,
-    rates: Vec<TenantRate>,
+    tenants: Vec<SharedContext>,
+    rates: Vec<ContextRate>,
 }
 
 /// Computes each tenant's rate on GPU `g` (written into the jobs' `rates`) and the GPU's gauges.
@@ -74,7 +74,7 @@ pub fn recompute_gpu(
                     _ => (1, 1.0),
                 };
                 for _ in 0..copies {
-                    scratch.tenants.push(Tenant {
+                    scratch.tenants.push(SharedContext {
                         s: job.s,
                         u: job.u,
                         d: job.d,
