@@ -5,7 +5,6 @@
 //! `cluster/`, `sched/`, `perf/` and `sim/` can use them without depending on an input format.
 //! The serde derives are what the scenario schema and the native trace format read and write.
 
-use crate::units::SimTime;
 use serde::{Deserialize, Serialize};
 
 // ---- jobs ----
@@ -65,7 +64,8 @@ impl std::fmt::Display for RequestSpec {
 /// One step of a job's load: from `at` ms after the job's submit time, its duty cycle is `u`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LoadStep {
-    pub at: SimTime,
+    /// Milliseconds (a `units::SimTime`, spelled out so the vocabulary depends on nothing).
+    pub at: u64,
     /// Kernel duty cycle in (0, 1].
     pub u: f64,
 }
