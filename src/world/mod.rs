@@ -44,6 +44,8 @@ pub fn reference_name(sc: &Scenario) -> &str {
     sc.reference_gpu.as_deref().unwrap_or(DEFAULT_REFERENCE_GPU)
 }
 
+/// A workload class resolved against the scenario: priority from its priority class, pools as
+/// indices, speeds keyed by the catalog's model names.
 #[derive(Clone, Debug)]
 pub struct Class {
     pub name: String,
