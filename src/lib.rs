@@ -5,7 +5,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod domain;
 pub mod engine;
-pub mod fgd;
+pub mod experiments;
 pub mod hil;
 pub mod metrics;
 pub mod perf;
