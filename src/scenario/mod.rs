@@ -9,7 +9,7 @@ pub mod schema;
 pub mod validate;
 
 pub use schema::Scenario;
-pub use validate::{Problem, Severity, validate};
+pub use validate::{Problem, Severity};
 
 use std::path::{Path, PathBuf};
 

@@ -21,5 +21,5 @@ pub use error::{BadRow, TraceError};
 pub use format::TraceFormat;
 pub use formats::native::{NativeReader, NativeWriter, write_native};
 pub use import::ImportMap;
-pub use job::{LoadStep, RequestSpec, TraceJob};
+pub use job::TraceJob;
 pub use report::ImportReport;

@@ -292,8 +292,9 @@ fn counts(m: &BTreeMap<String, u64>, limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use slicesim::domain::RequestSpec;
     use slicesim::trace::report::{Entry, RunStatus};
-    use slicesim::trace::{RequestSpec, TraceFormat, TraceJob};
+    use slicesim::trace::{TraceFormat, TraceJob};
     use slicesim::workload::stats::StatsBuilder;
 
     #[test]

@@ -3,7 +3,8 @@
 //! trace's openb list reader; what they become is scenario configuration, hence here.
 
 use crate::catalog::{Catalog, GpuModel};
-use crate::scenario::schema::{PoolSpec, Sharing};
+use crate::domain::Sharing;
+use crate::scenario::schema::PoolSpec;
 use crate::trace::formats::openb::lists::{self, Wording};
 use crate::trace::rows::CsvRows;
 use crate::trace::{ImportReport, TraceError, TraceFormat};

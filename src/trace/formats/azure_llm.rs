@@ -10,10 +10,11 @@
 //! time-slicing or MIG a service whose `u` exceeds the GPU time it gets runs slower than alone
 //! and, with a `speed_target` on its class, is reported below target. See `docs/TRACE.md`.
 
+use crate::domain::LoadStep;
 use crate::trace::clock::{Origin, midnight_before, parse_datetime_ms};
 use crate::trace::error::TraceError;
 use crate::trace::format::TraceFormat;
-use crate::trace::job::{LoadStep, TraceJob};
+use crate::trace::job::TraceJob;
 use crate::trace::report::{Entry, ImportReport, RunStatus};
 use crate::trace::rows::CsvRows;
 use crate::units::Dur;

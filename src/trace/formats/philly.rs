@@ -4,10 +4,11 @@
 //! The mapping is documented in `docs/TRACE.md` (section "Philly"). The file is read whole and
 //! sorted by submit time (stable, so equal times keep file order) before jobs are yielded.
 
+use crate::domain::RequestSpec;
 use crate::trace::clock::{Origin, midnight_before, parse_datetime_ms};
 use crate::trace::error::TraceError;
 use crate::trace::format::TraceFormat;
-use crate::trace::job::{RequestSpec, TraceJob};
+use crate::trace::job::TraceJob;
 use crate::trace::report::{Entry, ImportReport, RunStatus};
 use crate::trace::rows::CsvRows;
 use serde::{Deserialize, Serialize};

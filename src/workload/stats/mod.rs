@@ -6,10 +6,11 @@
 //! as jobs and requests, but not in run times or GPU-hours, which only use run times the trace
 //! measured. Memory: two numbers per job (submit and run time), for percentiles.
 
+use crate::domain::RequestSpec;
 use crate::metrics::percentile;
 use crate::trace::import::{ImportMap, Opened};
 use crate::trace::report::{Entry, RunStatus};
-use crate::trace::{ImportReport, RequestSpec, TraceError, TraceFormat};
+use crate::trace::{ImportReport, TraceError, TraceFormat};
 use crate::units::{MS_PER_HOUR, SimTime};
 use serde::Serialize;
 use std::collections::BTreeMap;

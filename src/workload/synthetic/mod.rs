@@ -5,8 +5,9 @@
 //! "class-mix", "durations") so that, for example, turning on the daily cycle changes when jobs
 //! arrive but not which classes they are or how long they run.
 
+use crate::domain::RequestSpec;
 use crate::engine::rng::{StreamRng, stream};
-use crate::trace::{RequestSpec, TraceJob};
+use crate::trace::TraceJob;
 use crate::units::{Dur, MS_PER_HOUR, SimTime, secs_to_ms};
 use rand::RngExt;
 use rand_distr::weighted::WeightedIndex;

@@ -2,7 +2,8 @@
 
 use super::values::{parse_load, secs_text_to_ms, split_models};
 use super::*;
-use crate::trace::job::{RequestSpec, TraceJob};
+use crate::domain::RequestSpec;
+use crate::trace::job::TraceJob;
 use crate::units::SimTime;
 
 /// Where each known column sits in the file's rows.

@@ -1,6 +1,6 @@
 //! Column texts of the native format: seconds, GPU model lists and load steps.
 
-use crate::trace::job::LoadStep;
+use crate::domain::LoadStep;
 use crate::units::SimTime;
 
 /// `T4|V100M16` → `["T4", "V100M16"]`; empty pieces and spaces around names are dropped.

@@ -3,8 +3,9 @@
 use super::COLUMNS;
 use super::reader::csv_error;
 use super::values::{load_text, ms_to_secs_text};
+use crate::domain::RequestSpec;
 use crate::trace::error::TraceError;
-use crate::trace::job::{RequestSpec, TraceJob};
+use crate::trace::job::TraceJob;
 use crate::units::SimTime;
 use std::io::Write;
 

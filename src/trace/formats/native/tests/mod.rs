@@ -2,8 +2,9 @@
 
 use super::values::{ms_to_secs_text, secs_text_to_ms};
 use super::*;
+use crate::domain::{LoadStep, RequestSpec};
 use crate::trace::error::TraceError;
-use crate::trace::job::{LoadStep, RequestSpec, TraceJob};
+use crate::trace::job::TraceJob;
 use crate::units::SimTime;
 use proptest::prelude::*;
 use std::io::Read;

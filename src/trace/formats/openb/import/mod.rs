@@ -7,9 +7,10 @@
 
 use super::lists::{self, OpenbPod, Wording};
 use super::map::{FractionalAs, NeverRan, OpenbMap, QOS_VALUES};
+use crate::domain::RequestSpec;
 use crate::trace::error::TraceError;
 use crate::trace::format::TraceFormat;
-use crate::trace::job::{RequestSpec, TraceJob};
+use crate::trace::job::TraceJob;
 use crate::trace::report::{Entry, ImportReport, RunStatus};
 use crate::trace::rows::CsvRows;
 use std::collections::BTreeMap;
