@@ -287,7 +287,7 @@ fn run(
 }
 
 fn import(a: ImportArgs) -> Result<(), String> {
-    use slicesim::scenario::import::{ImportInputs, Input, import, render};
+    use slicesim::scenario::k8s::{ImportInputs, Input, import, render};
     let read = |p: &Option<PathBuf>| p.as_deref().map(Input::read).transpose();
     let inputs = ImportInputs {
         nodes: read(&a.nodes)?,

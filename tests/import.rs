@@ -3,7 +3,7 @@
 //! line, when malformed; unknown and unsupported fields are reported.
 
 use slicesim::run::{RunOptions, run_in_memory};
-use slicesim::scenario::import::{ImportInputs, Input, import, render, skeleton};
+use slicesim::scenario::k8s::{ImportInputs, Input, import, render, skeleton};
 use slicesim::scenario::schema::{MigStrategy, Sharing};
 use slicesim::scenario::{self, Loaded, Severity};
 use std::path::{Path, PathBuf};
