@@ -3,8 +3,9 @@
 
 pub mod catalog;
 pub mod cluster;
+pub mod domain;
 pub mod engine;
-pub mod fgd;
+pub mod experiments;
 pub mod hil;
 pub mod metrics;
 pub mod perf;
@@ -15,3 +16,4 @@ pub mod sched;
 pub mod sim;
 pub mod trace;
 pub mod units;
+pub mod world;

@@ -1,14 +1,14 @@
 //! Arrivals: reading the trace, admission against namespace quotas, request shapes, queues.
 
 use super::job::{Job, Phase};
-use super::setup::future_pools;
 use super::{Class, Event, Shape, ShapeKey, Simulation};
+use crate::domain::{JobKind, QuotaAdmission, RequestSpec};
 use crate::metrics::{JobRecord, JobState};
-use crate::scenario::schema::{JobKind, QuotaAdmission};
 use crate::sched::quota::Admission;
 use crate::sched::{QueueKey, fit_shape};
-use crate::trace::{RequestSpec, TraceJob};
+use crate::trace::TraceJob;
 use crate::units::SimTime;
+use crate::world::future_pools;
 
 impl Simulation<'_> {
     /// Reads the next trace job and schedules its arrival (or accounts for everything at or
@@ -348,8 +348,8 @@ impl Simulation<'_> {
     ) -> crate::sched::ShapeFit {
         let c = &self.world.classes[class as usize];
         restrict_models(
-            fit_shape(&self.world.cluster.pools, &c.pools, &c.pod(request, mem)),
-            &self.world.cluster.pools,
+            fit_shape(&self.cluster.pools, &c.pools, &c.pod(request, mem)),
+            &self.cluster.pools,
             models,
         )
     }
@@ -374,7 +374,7 @@ impl Simulation<'_> {
             .cloned()
             .collect();
         let ix = |name: &str| self.world.pool_ix.get(name).copied();
-        future_pools(&self.world.cluster.pools, &upcoming, ix).any(|pools| {
+        future_pools(&self.cluster.pools, &upcoming, ix).any(|pools| {
             let fit = fit_shape(&pools, &c.pools, &pod);
             !restrict_models(fit, &pools, models).pools.is_empty()
         })

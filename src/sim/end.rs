@@ -60,13 +60,7 @@ impl Simulation<'_> {
         for cs in &mut self.classes {
             cs.set_pending(end, 0);
         }
-        let final_kinds = self
-            .world
-            .cluster
-            .pools
-            .iter()
-            .map(|p| p.kind.clone())
-            .collect();
+        let final_kinds = self.cluster.pools.iter().map(|p| p.kind.clone()).collect();
         Ok(RunResult {
             pools: self.pools,
             classes: self.classes,
@@ -87,8 +81,8 @@ impl Simulation<'_> {
     /// Panics if a GPU holds more than its replicas, instances or milli, or if a node that is
     /// down or absent offers free capacity (tests).
     pub(super) fn assert_invariants(&self) {
-        for (g, st) in self.world.cluster.gpus.iter().enumerate() {
-            let kind = &self.world.cluster.pools[st.pool as usize].kind;
+        for (g, st) in self.cluster.gpus.iter().enumerate() {
+            let kind = &self.cluster.pools[st.pool as usize].kind;
             let cap = match kind {
                 PoolKind::Mig { instances, .. } => instances.len() as u32,
                 k => k.units_per_gpu(0),
@@ -97,7 +91,7 @@ impl Simulation<'_> {
             assert_eq!(held, st.used, "gpu {g}: tenants and used disagree");
             assert!(st.used <= cap, "gpu {g}: {} units used of {cap}", st.used);
         }
-        for p in &self.world.cluster.pools {
+        for p in &self.cluster.pools {
             for node in 0..p.node_count {
                 if !p.schedulable(node) {
                     for ix in &p.free {

@@ -1,8 +1,8 @@
 //! A job while it is in the simulation: its resolved traits and where it stands.
 
 use crate::cluster::{Cluster, Holding, NO_INSTANCE, PoolKind};
+use crate::domain::LoadStep;
 use crate::metrics::{JobRecord, JobState};
-use crate::trace::LoadStep;
 use crate::units::{SimTime, ms_to_secs};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

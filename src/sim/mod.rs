@@ -11,18 +11,17 @@ mod lifecycle;
 mod ops;
 mod place;
 mod preempt;
-pub mod setup;
 pub mod speed;
 
-pub use setup::{Class, World};
-
-use crate::cluster::{TypicalNeed, typical_needs};
+use crate::cluster::{Cluster, TypicalNeed, typical_needs};
+use crate::domain::RequestSpec;
 use crate::engine::EventQueue;
 use crate::metrics::{ClassSample, ClassStats, GroupStats, JobRecord, JobState, PoolStats, Sample};
 use crate::sched::quota::Quotas;
 use crate::sched::{PendingQueues, PlacementPolicy, ShapeFit, policy};
-use crate::trace::{RequestSpec, TraceJob};
+use crate::trace::TraceJob;
 use crate::units::{SimTime, ms_to_hours};
+use crate::world::{Class, World};
 use job::{Job, Phase};
 use speed::{GpuGauges, SpeedScratch};
 use std::collections::{BTreeMap, BTreeSet};
@@ -131,6 +130,8 @@ struct Shape {
 
 pub struct Simulation<'a> {
     pub world: World,
+    /// The cluster as the run changes it (placements, drains, reconfigurations, resizes).
+    pub cluster: Cluster,
     q: EventQueue<Event>,
     jobs: Vec<Option<Job>>,
     free_slots: Vec<u32>,
@@ -177,18 +178,20 @@ pub struct Simulation<'a> {
 
 impl<'a> Simulation<'a> {
     pub fn new(world: World, source: JobSource<'a>, sink: RecordSink<'a>) -> Self {
-        let npools = world.cluster.pools.len();
-        let ngpus = world.cluster.gpus.len();
+        let cluster = world.cluster();
+        let npools = cluster.pools.len();
+        let ngpus = cluster.gpus.len();
         let nclasses = world.classes.len();
         let policy = policy(world.policy);
         let quotas = Quotas::new(world.quotas.clone());
-        let resize_target = world.cluster.pools.iter().map(|p| p.present).collect();
+        let resize_target = cluster.pools.iter().map(|p| p.present).collect();
         let mut pools = vec![PoolStats::default(); npools];
-        for (ps, p) in pools.iter_mut().zip(&world.cluster.pools) {
+        for (ps, p) in pools.iter_mut().zip(&cluster.pools) {
             ps.gpus_now = p.gpu_count();
         }
         Simulation {
             world,
+            cluster,
             q: EventQueue::new(),
             jobs: Vec::new(),
             free_slots: Vec::new(),
@@ -341,7 +344,7 @@ impl<'a> Simulation<'a> {
         }
         for i in 0..self.pools.len() {
             self.refresh_typical(i as u32);
-            let cluster = &self.world.cluster;
+            let cluster = &self.cluster;
             let p = &cluster.pools[i];
             let mut s = self.pools[i].sample(&p.name, &p.kind.describe(), self.last_sample, now);
             let f = cluster.pool_frag(i as u32, &self.typical[i], self.world.mig_share);

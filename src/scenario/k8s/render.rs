@@ -2,11 +2,8 @@
 
 use super::skeleton::{PLACEHOLDER_NAMESPACE, skeleton};
 use super::{ImportInputs, ScenarioFragment};
-use crate::scenario::schema::{
-    ClassSpec, JobKind, NamespaceSpec, PriorityClassSpec, TaintEffect, TolerationOperator,
-    WorkloadSpec,
-};
-use crate::trace::RequestSpec;
+use crate::domain::{JobKind, RequestSpec, TaintEffect, TolerationOperator};
+use crate::scenario::schema::{ClassSpec, NamespaceSpec, PriorityClassSpec, WorkloadSpec};
 use crate::units::Dur;
 use serde::Serialize;
 

@@ -3,11 +3,10 @@
 
 use super::ScenarioFragment;
 use crate::catalog::Catalog;
-use crate::scenario::schema::{
-    ClassSpec, JobKind, MigStrategy, NamespaceSpec, Scenario, Sharing, TaintEffect, Toleration,
-    TolerationOperator, WorkloadSpec,
+use crate::domain::{
+    JobKind, MigStrategy, RequestSpec, Sharing, TaintEffect, Toleration, TolerationOperator,
 };
-use crate::trace::RequestSpec;
+use crate::scenario::schema::{ClassSpec, NamespaceSpec, Scenario, WorkloadSpec};
 use crate::trace::synthetic::{LogNormal, MixEntry, SyntheticSpec};
 use crate::units::Dur;
 

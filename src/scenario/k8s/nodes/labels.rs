@@ -3,7 +3,7 @@
 
 use super::per_node::PerNode;
 use super::raw_node::RawNode;
-use crate::scenario::schema::Taint;
+use crate::domain::Taint;
 use std::collections::BTreeMap;
 
 /// Labels that are noise for a simulation or differ per node (and would split every pool).

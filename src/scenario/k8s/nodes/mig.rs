@@ -7,9 +7,9 @@ use super::product::ProductMatch;
 use super::raw_node::RawNode;
 use super::shape::GpuNode;
 use crate::catalog::{GpuModel, solve};
+use crate::domain::{MigStrategy, Sharing};
 use crate::scenario::k8s::device_plugin::{DevicePluginConfig, MigStrategyFlag};
 use crate::scenario::k8s::mig_parted::{MigPartedFile, MigSetting};
-use crate::scenario::schema::{MigStrategy, Sharing};
 use std::collections::BTreeSet;
 
 /// A MIG layout per GPU and the tag that names its pool (the config name, `mig`, `all-1g.10gb`).

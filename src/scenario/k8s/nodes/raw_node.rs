@@ -1,8 +1,8 @@
 //! Step: one node document → a [`RawNode`] (name, labels, taints, cordon, GPU resources).
 
 use super::read::Tally;
+use crate::domain::{Taint, TaintEffect};
 use crate::scenario::k8s::tree::{Fields, Messages, Node, Src};
-use crate::scenario::schema::{Taint, TaintEffect};
 use std::collections::BTreeMap;
 
 /// A node as read from the file.

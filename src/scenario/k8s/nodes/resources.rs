@@ -3,7 +3,7 @@
 
 use super::per_node::PerNode;
 use super::raw_node::RawNode;
-use crate::scenario::schema::{MigStrategy, Sharing};
+use crate::domain::{MigStrategy, Sharing};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Physical GPUs per node: the `nvidia.com/gpu.count` label, else derived from the advertised

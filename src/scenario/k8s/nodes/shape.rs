@@ -10,7 +10,7 @@ use super::raw_node::RawNode;
 use super::resources::{check_advertised, gpu_count};
 use super::sharing::{plain_sharing, plugin_config};
 use crate::catalog::GpuModel;
-use crate::scenario::schema::{Sharing, Taint};
+use crate::domain::{Sharing, Taint};
 use std::collections::BTreeMap;
 
 /// What makes nodes interchangeable.

@@ -3,8 +3,8 @@
 
 use super::per_node::{PerNode, Skip};
 use super::raw_node::RawNode;
+use crate::domain::{ReplicaAllocation, Sharing};
 use crate::scenario::k8s::device_plugin::{DevicePluginConfig, DevicePluginConfigs};
-use crate::scenario::schema::{ReplicaAllocation, Sharing};
 
 /// The config the node's `nvidia.com/device-plugin.config` label selects, else the file's
 /// default; `None` without a device-plugin file (or default). A label naming a config the

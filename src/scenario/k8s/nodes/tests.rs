@@ -1,6 +1,6 @@
 use super::*;
+use crate::domain::{MigStrategy, ReplicaAllocation, Sharing};
 use crate::scenario::k8s::{device_plugin, mig_parted};
-use crate::scenario::schema::{MigStrategy, ReplicaAllocation, Sharing};
 
 /// One node of a `kubectl get nodes -o json` list, on one line.
 fn node(name: &str, labels: &[(&str, &str)], alloc: &[(&str, &str)], taints: &str) -> String {
