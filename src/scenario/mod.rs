@@ -1,10 +1,8 @@
 //! Scenario files: schema, loading with located errors, validation.
 
-pub mod import;
 pub mod include;
+pub mod k8s;
 pub mod locate;
-#[path = "k8s/openb_nodes.rs"]
-pub mod openb_nodes;
 pub mod schema;
 pub mod validate;
 

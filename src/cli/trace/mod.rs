@@ -174,7 +174,7 @@ pub fn run(cmd: TraceCmd) -> Result<(), String> {
             sharing,
             strict,
         } => {
-            use slicesim::scenario::openb_nodes::{pools_from_nodes, pools_yaml};
+            use slicesim::scenario::k8s::openb_nodes::{pools_from_nodes, pools_yaml};
             let (pools, report) =
                 pools_from_nodes(&nodes, &sharing, strict).map_err(|e| e.to_string())?;
             eprintln!(
