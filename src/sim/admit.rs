@@ -348,8 +348,8 @@ impl Simulation<'_> {
     ) -> crate::sched::ShapeFit {
         let c = &self.world.classes[class as usize];
         restrict_models(
-            fit_shape(&self.world.cluster.pools, &c.pools, &c.pod(request, mem)),
-            &self.world.cluster.pools,
+            fit_shape(&self.cluster.pools, &c.pools, &c.pod(request, mem)),
+            &self.cluster.pools,
             models,
         )
     }
@@ -374,7 +374,7 @@ impl Simulation<'_> {
             .cloned()
             .collect();
         let ix = |name: &str| self.world.pool_ix.get(name).copied();
-        future_pools(&self.world.cluster.pools, &upcoming, ix).any(|pools| {
+        future_pools(&self.cluster.pools, &upcoming, ix).any(|pools| {
             let fit = fit_shape(&pools, &c.pools, &pod);
             !restrict_models(fit, &pools, models).pools.is_empty()
         })

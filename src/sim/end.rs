@@ -61,7 +61,6 @@ impl Simulation<'_> {
             cs.set_pending(end, 0);
         }
         let final_kinds = self
-            .world
             .cluster
             .pools
             .iter()
@@ -87,8 +86,8 @@ impl Simulation<'_> {
     /// Panics if a GPU holds more than its replicas, instances or milli, or if a node that is
     /// down or absent offers free capacity (tests).
     pub(super) fn assert_invariants(&self) {
-        for (g, st) in self.world.cluster.gpus.iter().enumerate() {
-            let kind = &self.world.cluster.pools[st.pool as usize].kind;
+        for (g, st) in self.cluster.gpus.iter().enumerate() {
+            let kind = &self.cluster.pools[st.pool as usize].kind;
             let cap = match kind {
                 PoolKind::Mig { instances, .. } => instances.len() as u32,
                 k => k.units_per_gpu(0),
@@ -97,7 +96,7 @@ impl Simulation<'_> {
             assert_eq!(held, st.used, "gpu {g}: tenants and used disagree");
             assert!(st.used <= cap, "gpu {g}: {} units used of {cap}", st.used);
         }
-        for p in &self.world.cluster.pools {
+        for p in &self.cluster.pools {
             for node in 0..p.node_count {
                 if !p.schedulable(node) {
                     for ix in &p.free {

@@ -14,7 +14,7 @@ impl Simulation<'_> {
         touched.clear();
         for &g in gpus {
             let new = recompute_gpu(
-                &self.world.cluster,
+                &self.cluster,
                 g,
                 &mut self.jobs,
                 &self.world.perf,
@@ -22,7 +22,7 @@ impl Simulation<'_> {
                 &mut self.scratch,
                 |slot| touched.push(slot),
             );
-            let pool = self.world.cluster.gpus[g as usize].pool as usize;
+            let pool = self.cluster.gpus[g as usize].pool as usize;
             let old = std::mem::replace(&mut self.gauges[g as usize], new);
             let ps = &mut self.pools[pool];
             ps.advance(now);
@@ -130,7 +130,7 @@ impl Simulation<'_> {
         let cs = &mut self.classes[class as usize];
         cs.cost += cost;
         cs.set_running(now, -1);
-        self.world.cluster.release(slot, &holdings, mem);
+        self.cluster.release(slot, &holdings, mem);
         let prios = &mut self.pool_prios[pool as usize];
         if let Some(n) = prios.get_mut(&priority) {
             *n -= 1;
@@ -225,7 +225,7 @@ impl Simulation<'_> {
         let text = self
             .live(slot)
             .expect("live")
-            .placement_text(&self.world.cluster);
+            .placement_text(&self.cluster);
         self.job(slot).last_placement = Some(text);
         let stamp = self.next_stamp();
         let job = self.job(slot);
@@ -304,7 +304,7 @@ impl Simulation<'_> {
             shape.request.to_string(),
             state,
             now,
-            &self.world.cluster,
+            &self.cluster,
             reason.clone(),
         );
         let class_ix = job.class;

@@ -16,7 +16,7 @@ pub mod speed;
 
 pub use setup::{Class, World};
 
-use crate::cluster::{TypicalNeed, typical_needs};
+use crate::cluster::{Cluster, TypicalNeed, typical_needs};
 use crate::engine::EventQueue;
 use crate::metrics::{ClassSample, ClassStats, GroupStats, JobRecord, JobState, PoolStats, Sample};
 use crate::sched::quota::Quotas;
@@ -131,6 +131,8 @@ struct Shape {
 
 pub struct Simulation<'a> {
     pub world: World,
+    /// The live cluster (the world's as built, then changed by operations and placements).
+    cluster: Cluster,
     q: EventQueue<Event>,
     jobs: Vec<Option<Job>>,
     free_slots: Vec<u32>,
@@ -188,6 +190,7 @@ impl<'a> Simulation<'a> {
             ps.gpus_now = p.gpu_count();
         }
         Simulation {
+            cluster: world.cluster.clone(),
             world,
             q: EventQueue::new(),
             jobs: Vec::new(),
@@ -341,7 +344,7 @@ impl<'a> Simulation<'a> {
         }
         for i in 0..self.pools.len() {
             self.refresh_typical(i as u32);
-            let cluster = &self.world.cluster;
+            let cluster = &self.cluster;
             let p = &cluster.pools[i];
             let mut s = self.pools[i].sample(&p.name, &p.kind.describe(), self.last_sample, now);
             let f = cluster.pool_frag(i as u32, &self.typical[i], self.world.mig_share);

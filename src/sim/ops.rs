@@ -16,7 +16,7 @@ impl Simulation<'_> {
     pub(super) fn start_op(&mut self, ix: u32, now: SimTime) {
         let op = self.world.events[ix as usize].clone();
         let pool = self.world.pool_ix[op.pool()];
-        let present = self.world.cluster.pools[pool as usize].present;
+        let present = self.cluster.pools[pool as usize].present;
         let grace = self.world.params.termination_grace.ms();
         let (kind, detail, evicted) = match &op {
             TimedEvent::Drain {
@@ -24,7 +24,7 @@ impl Simulation<'_> {
             } => {
                 // The highest-numbered nodes go first, as a maintenance script would take them.
                 let from = present.saturating_sub(*nodes);
-                self.world.cluster.mark_down(pool, from..present, 1);
+                self.cluster.mark_down(pool, from..present, 1);
                 let evicted = self.evict_nodes(pool, from..present, now);
                 self.q.schedule(
                     now + duration.ms(),
@@ -38,7 +38,7 @@ impl Simulation<'_> {
                 ("drain", detail, evicted)
             }
             TimedEvent::Reconfigure { sharing, .. } => {
-                let p = &self.world.cluster.pools[pool as usize];
+                let p = &self.cluster.pools[pool as usize];
                 let all = 0..p.node_count;
                 let before = is_mig(&p.kind);
                 let after = matches!(sharing, crate::scenario::schema::Sharing::Mig { .. });
@@ -47,7 +47,7 @@ impl Simulation<'_> {
                 if before != after {
                     downtime += params.mig_mode_change_downtime.ms();
                 }
-                self.world.cluster.mark_down(pool, all.clone(), 1);
+                self.cluster.mark_down(pool, all.clone(), 1);
                 let evicted = self.evict_nodes(pool, 0..present, now);
                 self.q
                     .schedule(now + grace + downtime, Event::Reconfigured { ix });
@@ -64,18 +64,18 @@ impl Simulation<'_> {
                 ("reconfigure", detail, evicted)
             }
             TimedEvent::Resize { nodes, .. } => {
-                let cap = self.world.cluster.pools[pool as usize].node_count;
+                let cap = self.cluster.pools[pool as usize].node_count;
                 let nodes = (*nodes).min(cap);
                 self.resize_target[pool as usize] = nodes;
                 // Nodes a pending shrink was removing stay if the new size keeps them.
-                self.world.cluster.set_leaving(pool, 0..nodes, false);
+                self.cluster.set_leaving(pool, 0..nodes, false);
                 if nodes >= present {
                     self.set_present(pool, nodes, now);
                     self.pool_changed(pool);
                     ("resize", format!("{present} -> {nodes} nodes"), 0)
                 } else {
                     self.pool_changed(pool);
-                    self.world.cluster.set_leaving(pool, nodes..present, true);
+                    self.cluster.set_leaving(pool, nodes..present, true);
                     let evicted = self.evict_nodes(pool, nodes..present, now);
                     self.q.schedule(now + grace, Event::Shrunk { pool, nodes });
                     let detail = format!("{present} -> {nodes} nodes (after draining)");
@@ -83,7 +83,7 @@ impl Simulation<'_> {
                 }
             }
         };
-        let name = self.world.cluster.pools[pool as usize].name.clone();
+        let name = self.cluster.pools[pool as usize].name.clone();
         self.ops.push(OpRecord {
             at: now,
             kind: kind.to_string(),
@@ -96,11 +96,11 @@ impl Simulation<'_> {
     /// Gracefully evicts every running pod on `nodes` of `pool`; returns how many.
     fn evict_nodes(&mut self, pool: u32, nodes: Range<u32>, now: SimTime) -> u64 {
         let mut slots: Vec<u32> = Vec::new();
-        let p = &self.world.cluster.pools[pool as usize];
+        let p = &self.cluster.pools[pool as usize];
         for node in nodes {
             for g in p.node_gpus(node) {
                 slots.extend(
-                    self.world.cluster.gpus[g as usize]
+                    self.cluster.gpus[g as usize]
                         .tenants
                         .iter()
                         .map(|t| t.job),
@@ -122,7 +122,7 @@ impl Simulation<'_> {
     }
 
     pub(super) fn nodes_up(&mut self, pool: u32, from: u32, to: u32, _now: SimTime) {
-        self.world.cluster.mark_down(pool, from..to, -1);
+        self.cluster.mark_down(pool, from..to, -1);
         self.pool_changed(pool);
     }
 
@@ -131,14 +131,14 @@ impl Simulation<'_> {
             return;
         };
         let pool = self.world.pool_ix[self.world.events[ix as usize].pool()];
-        let p = &self.world.cluster.pools[pool as usize];
+        let p = &self.cluster.pools[pool as usize];
         let all = 0..p.node_count;
         match pool_kind(&p.model, &sharing) {
             Ok(kind) => {
                 // The GPU operator relabels MIG single nodes for their new profile.
                 let labels = effective_labels(&p.spec_labels, &p.model, &kind);
-                self.world.cluster.pools[pool as usize].labels = labels;
-                self.world.cluster.reconfigure(pool, kind);
+                self.cluster.pools[pool as usize].labels = labels;
+                self.cluster.reconfigure(pool, kind);
                 self.refit_shapes();
             }
             Err(e) => {
@@ -153,7 +153,7 @@ impl Simulation<'_> {
                 });
             }
         }
-        self.world.cluster.mark_down(pool, all, -1);
+        self.cluster.mark_down(pool, all, -1);
         self.pool_changed(pool);
     }
 
@@ -182,17 +182,17 @@ impl Simulation<'_> {
     /// A shrink's grace period is over: its nodes go, unless a later resize kept them (the
     /// latest target wins) or a later shrink's pods are still leaving.
     pub(super) fn finish_shrink(&mut self, pool: u32, nodes: u32, now: SimTime) {
-        let present = self.world.cluster.pools[pool as usize].present;
+        let present = self.cluster.pools[pool as usize].present;
         let keep = self.resize_target[pool as usize].max(nodes).min(present);
         if keep < present {
-            self.world.cluster.set_leaving(pool, keep..present, false);
+            self.cluster.set_leaving(pool, keep..present, false);
             self.set_present(pool, keep, now);
         }
     }
 
     fn set_present(&mut self, pool: u32, nodes: u32, now: SimTime) {
-        self.world.cluster.set_present(pool, nodes);
-        let gpus = self.world.cluster.pools[pool as usize].gpu_count();
+        self.cluster.set_present(pool, nodes);
+        let gpus = self.cluster.pools[pool as usize].gpu_count();
         let ps = &mut self.pools[pool as usize];
         ps.advance(now);
         ps.gpus_now = gpus;

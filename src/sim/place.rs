@@ -83,7 +83,7 @@ impl Simulation<'_> {
     /// The first usable pool, among those ranked below `allowed` in the class's list, where the
     /// policy finds a node that fits; with the pool's rank.
     fn find_place(&self, shape: u32, allowed: usize) -> Option<(u32, usize, Vec<Holding>)> {
-        let cluster = &self.world.cluster;
+        let cluster = &self.cluster;
         for fp in &self.shapes[shape as usize].fit.pools {
             if fp.rank >= allowed {
                 break;
@@ -111,7 +111,7 @@ impl Simulation<'_> {
         now: SimTime,
     ) {
         let w = &self.world;
-        let p = &w.cluster.pools[pool as usize];
+        let p = &self.cluster.pools[pool as usize];
         let share: f64 = holdings
             .iter()
             .map(|h| holding_share(&p.kind, h.units, h.instance, w.mig_share))
@@ -125,14 +125,14 @@ impl Simulation<'_> {
         };
         let s = w.speed(class, pool);
         let mem = self.live(slot).expect("live").mem;
-        self.world.cluster.commit(slot, &holdings, mem);
+        self.cluster.commit(slot, &holdings, mem);
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
         // Time-slicing has no memory isolation: the newcomer that overflows a GPU dies of OOM.
-        let p = &self.world.cluster.pools[pool as usize];
+        let p = &self.cluster.pools[pool as usize];
         let oom = matches!(p.kind, PoolKind::TimeSlicing { .. })
             && gpus
                 .iter()
-                .any(|&g| self.world.cluster.gpus[g as usize].mem_used > p.model.memory_gib + 1e-9);
+                .any(|&g| self.cluster.gpus[g as usize].mem_used > p.model.memory_gib + 1e-9);
         let attempt = self.next_stamp();
         let wait = {
             let job = self.job(slot);
@@ -175,7 +175,7 @@ impl Simulation<'_> {
         if let Some(w) = wait {
             ps.waits_ms.push(w);
             cs.waits_ms.push(w);
-            let name = self.world.cluster.pools[pool as usize].name.clone();
+            let name = self.cluster.pools[pool as usize].name.clone();
             *cs.ran_in.entry(name).or_default() += 1;
             // A fallback: not the first listed pool that could ever take it.
             let first = self.shapes[shape as usize]

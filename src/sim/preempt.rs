@@ -51,9 +51,9 @@ impl Simulation<'_> {
             if lowest.is_none_or(|l| l >= prio) {
                 continue;
             }
-            let present = self.world.cluster.pools[pool as usize].present;
+            let present = self.cluster.pools[pool as usize].present;
             for node in 0..present {
-                if !self.world.cluster.pools[pool as usize].schedulable(node) {
+                if !self.cluster.pools[pool as usize].schedulable(node) {
                     continue;
                 }
                 let pods = self.node_pods(pool, node, prio);
@@ -86,8 +86,8 @@ impl Simulation<'_> {
     /// Running pods on a node with priority below `below`, each once.
     fn node_pods(&self, pool: u32, node: u32, below: i32) -> Vec<Candidate> {
         let mut out: Vec<Candidate> = Vec::new();
-        for g in self.world.cluster.pools[pool as usize].node_gpus(node) {
-            for t in &self.world.cluster.gpus[g as usize].tenants {
+        for g in self.cluster.pools[pool as usize].node_gpus(node) {
+            for t in &self.cluster.gpus[g as usize].tenants {
                 if out.iter().any(|c| c.id == t.job) {
                     continue;
                 }
@@ -114,11 +114,11 @@ impl Simulation<'_> {
             })
             .collect();
         for (v, h, mem) in &held {
-            self.world.cluster.release(*v, h, *mem);
+            self.cluster.release(*v, h, *mem);
         }
-        let ok = self.world.cluster.fit_on_node(pool, node, need).is_some();
+        let ok = self.cluster.fit_on_node(pool, node, need).is_some();
         for (v, h, mem) in &held {
-            self.world.cluster.commit(*v, h, *mem);
+            self.cluster.commit(*v, h, *mem);
         }
         ok
     }
