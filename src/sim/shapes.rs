@@ -1,0 +1,165 @@
+//! Request shapes: jobs the scheduler cannot tell apart share one shape, one queue and one
+//! fit; each pool's typical shapes (fragmentation, FGD) are built from the jobs per shape.
+
+use crate::cluster::frag::TYPICAL_THRESHOLD_PCT;
+use crate::cluster::{Need, TypicalNeed, typical_needs};
+use crate::sched::ShapeFit;
+use crate::trace::RequestSpec;
+use std::collections::BTreeMap;
+
+/// What makes two jobs interchangeable for the scheduler: same class, request, memory and
+/// priority (so a blocked shape never hides a job that could preempt), and allowed models.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct ShapeKey {
+    class: u32,
+    request: RequestSpec,
+    mem_mib: u64,
+    priority: i32,
+    can_preempt: bool,
+    /// GPU models the job allows (lower case, sorted); empty = any.
+    models: Vec<String>,
+}
+
+impl ShapeKey {
+    /// The key of a job, and its GPU models as it named them (for messages), one per model
+    /// ignoring case, sorted.
+    pub fn new(
+        class: u32,
+        request: &RequestSpec,
+        mem: f64,
+        priority: i32,
+        can_preempt: bool,
+        mut models: Vec<String>,
+    ) -> (ShapeKey, Vec<String>) {
+        models.sort_by_key(|m| m.to_lowercase());
+        models.dedup_by_key(|m| m.to_lowercase());
+        let key = ShapeKey {
+            class,
+            request: request.clone(),
+            mem_mib: (mem * 1024.0).round() as u64,
+            priority,
+            can_preempt,
+            models: models.iter().map(|m| m.to_lowercase()).collect(),
+        };
+        (key, models)
+    }
+}
+
+pub(super) struct Shape {
+    pub class: u32,
+    pub request: RequestSpec,
+    pub mem: f64,
+    /// GPU models the job allows (as the first job named them); empty = any.
+    pub models: Vec<String>,
+    pub fit: ShapeFit,
+    /// Fits nowhere now, but will after a scheduled reconfiguration.
+    pub fits_after_reconfiguration: bool,
+}
+
+/// Every shape seen, indexed by key and by the pools it fits.
+pub(super) struct Shapes {
+    shapes: Vec<Shape>,
+    ix: BTreeMap<ShapeKey, u32>,
+    by_pool: Vec<Vec<u32>>,
+    /// Jobs admitted per shape, and each pool's typical shapes built from them (rebuilt when
+    /// stale).
+    jobs: Vec<u64>,
+    typical: Vec<Vec<TypicalNeed>>,
+    stale: Vec<bool>,
+}
+
+impl Shapes {
+    pub fn new(pools: usize) -> Self {
+        Shapes {
+            shapes: Vec::new(),
+            ix: BTreeMap::new(),
+            by_pool: vec![Vec::new(); pools],
+            jobs: Vec::new(),
+            typical: vec![Vec::new(); pools],
+            stale: vec![false; pools],
+        }
+    }
+
+    pub fn find(&self, key: &ShapeKey) -> Option<u32> {
+        self.ix.get(key).copied()
+    }
+
+    /// Adds a new shape (its key not seen before); returns its index.
+    pub fn insert(&mut self, key: ShapeKey, shape: Shape) -> u32 {
+        let ix = self.shapes.len() as u32;
+        for fp in &shape.fit.pools {
+            self.by_pool[fp.pool as usize].push(ix);
+        }
+        self.jobs.push(0);
+        self.shapes.push(shape);
+        self.ix.insert(key, ix);
+        ix
+    }
+
+    pub fn get(&self, shape: u32) -> &Shape {
+        &self.shapes[shape as usize]
+    }
+
+    pub fn len(&self) -> u32 {
+        self.shapes.len() as u32
+    }
+
+    /// Shapes that fit `pool`.
+    pub fn in_pool(&self, pool: u32) -> &[u32] {
+        &self.by_pool[pool as usize]
+    }
+
+    /// First pool a shape would use: where its queue depth is reported.
+    pub fn home_pool(&self, shape: u32) -> Option<u32> {
+        self.get(shape).fit.pools.first().map(|fp| fp.pool)
+    }
+
+    /// A job of `shape` was admitted: the typical shapes of its pools are stale.
+    pub fn job_admitted(&mut self, shape: u32) {
+        self.jobs[shape as usize] += 1;
+        for fp in &self.shapes[shape as usize].fit.pools {
+            self.stale[fp.pool as usize] = true;
+        }
+    }
+
+    /// The pools changed (a reconfiguration): every shape is fitted again with `set_fit`, and
+    /// every pool's typical shapes are stale.
+    pub fn clear_fits(&mut self) {
+        for v in &mut self.by_pool {
+            v.clear();
+        }
+        self.stale.iter_mut().for_each(|t| *t = true);
+    }
+
+    pub fn set_fit(&mut self, shape: u32, fit: ShapeFit, fits_after_reconfiguration: bool) {
+        for fp in &fit.pools {
+            self.by_pool[fp.pool as usize].push(shape);
+        }
+        let s = &mut self.shapes[shape as usize];
+        s.fit = fit;
+        s.fits_after_reconfiguration = fits_after_reconfiguration;
+    }
+
+    /// Pool `pool`'s typical shapes, as of the last `refresh_typical`.
+    pub fn typical(&self, pool: u32) -> &[TypicalNeed] {
+        &self.typical[pool as usize]
+    }
+
+    /// Rebuilds pool `pool`'s typical shapes if jobs arrived since the last build.
+    pub fn refresh_typical(&mut self, pool: u32) {
+        let p = pool as usize;
+        if !self.stale[p] {
+            return;
+        }
+        let counts: Vec<(Need, u64)> = self.by_pool[p]
+            .iter()
+            .filter_map(|&s| {
+                let shape = &self.shapes[s as usize];
+                let fp = shape.fit.pools.iter().find(|fp| fp.pool == pool)?;
+                Some((fp.need.clone(), self.jobs[s as usize]))
+            })
+            .collect();
+        self.typical[p] = typical_needs(&counts, TYPICAL_THRESHOLD_PCT);
+        self.stale[p] = false;
+    }
+}
