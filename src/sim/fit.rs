@@ -19,8 +19,14 @@ impl Simulation<'_> {
         gpu_models: Vec<String>,
     ) -> u32 {
         let (class, mem) = (job.class, job.mem);
-        let (key, models) =
-            ShapeKey::new(class, request, mem, job.priority, job.can_preempt, gpu_models);
+        let (key, models) = ShapeKey::new(
+            class,
+            request,
+            mem,
+            job.priority,
+            job.can_preempt,
+            gpu_models,
+        );
         if let Some(s) = self.shapes.find(&key) {
             return s;
         }

@@ -251,6 +251,12 @@ pub(super) mod testing {
     pub fn batch_job(gpus: u32, duration: SimTime) -> Job {
         let c = class(JobKind::Batch, gpus);
         let request = c.request.clone();
-        Job::new(&mut trace_job(1, 0, duration), (0, &c), (0, false), &request, 0)
+        Job::new(
+            &mut trace_job(1, 0, duration),
+            (0, &c),
+            (0, false),
+            &request,
+            0,
+        )
     }
 }

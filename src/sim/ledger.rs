@@ -344,7 +344,12 @@ impl<'a> Ledger<'a> {
     }
 
     /// The totals at the horizon `end` (the last bucket must be closed).
-    pub fn into_result(mut self, end: SimTime, events: u64, final_kinds: Vec<PoolKind>) -> RunResult {
+    pub fn into_result(
+        mut self,
+        end: SimTime,
+        events: u64,
+        final_kinds: Vec<PoolKind>,
+    ) -> RunResult {
         for ps in &mut self.pools {
             ps.advance(end);
         }

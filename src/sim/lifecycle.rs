@@ -143,10 +143,7 @@ impl Simulation<'_> {
     /// Puts a job aside until `until`, when it becomes pending again. Where it ran is written
     /// down now: a reconfiguration before its record would change what its devices mean.
     fn backoff(&mut self, slot: u32, until: SimTime) {
-        let text = self
-            .live(slot)
-            .expect("live")
-            .placement_text(&self.cluster);
+        let text = self.live(slot).expect("live").placement_text(&self.cluster);
         self.job(slot).last_placement = Some(text);
         let stamp = self.next_stamp();
         let job = self.job(slot);

@@ -93,12 +93,7 @@ impl Simulation<'_> {
         let p = &self.cluster.pools[pool as usize];
         for node in nodes {
             for g in p.node_gpus(node) {
-                slots.extend(
-                    self.cluster.gpus[g as usize]
-                        .tenants
-                        .iter()
-                        .map(|t| t.job),
-                );
+                slots.extend(self.cluster.gpus[g as usize].tenants.iter().map(|t| t.job));
             }
         }
         slots.sort_unstable();

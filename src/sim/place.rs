@@ -64,7 +64,9 @@ impl Simulation<'_> {
         };
         let allowed = self.allowed_pools(slot, now);
         // The next listed pool that this shape can use at all.
-        let next = self.shapes.get(job.shape)
+        let next = self
+            .shapes
+            .get(job.shape)
             .fit
             .pools
             .iter()
@@ -166,8 +168,7 @@ impl Simulation<'_> {
             wait,
             pool_name: self.cluster.pools[pool as usize].name.clone(),
             // A fallback: not the first listed pool that could ever take it.
-            fallback: (self.shapes.get(shape).fit.pools.first())
-                .is_some_and(|fp| choice > fp.rank),
+            fallback: (self.shapes.get(shape).fit.pools.first()).is_some_and(|fp| choice > fp.rank),
         });
         let started = Started {
             pool,

@@ -37,7 +37,9 @@ impl Simulation<'_> {
             }
             (j.priority, j.shape)
         };
-        let pools: Vec<(u32, Need)> = self.shapes.get(shape)
+        let pools: Vec<(u32, Need)> = self
+            .shapes
+            .get(shape)
             .fit
             .pools
             .iter()
