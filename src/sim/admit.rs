@@ -1,8 +1,9 @@
 //! Arrivals: reading the trace, admission against namespace quotas, the pending queues.
 
 use super::job::{Job, Phase};
+use super::ledger::{Exit, job_record};
 use super::{Class, Event, Simulation, World};
-use crate::metrics::{JobRecord, JobState};
+use crate::metrics::JobState;
 use crate::scenario::schema::QuotaAdmission;
 use crate::sched::QueueKey;
 use crate::sched::quota::Admission as Verdict;
@@ -28,33 +29,21 @@ impl Simulation<'_> {
         Ok(())
     }
 
-    fn record_after_horizon(&mut self, tj: TraceJob) -> Result<(), String> {
-        let (class, c) = class_of(&self.world, &tj)?;
-        let rec = JobRecord {
-            id: tj.id,
-            class: c.name.clone(),
-            namespace: tj.namespace.clone().unwrap_or_else(|| c.namespace.clone()),
-            priority: priority_of(&self.world, &tj, c)?.0,
-            request: tj.request.as_ref().unwrap_or(&c.request).to_string(),
+    /// A job submitted at or after the horizon is only recorded (as any job, through its
+    /// `Job`, so its record reads like the others).
+    fn record_after_horizon(&mut self, mut tj: TraceJob) -> Result<(), String> {
+        let (class_ix, c) = class_of(&self.world, &tj)?;
+        let priority = priority_of(&self.world, &tj, c)?;
+        let request = tj.request.clone().unwrap_or_else(|| c.request.clone());
+        let submit = tj.submit;
+        let job = Job::new(&mut tj, (class_ix, c), priority, &request, submit);
+        let exit = Exit {
             state: JobState::AfterHorizon,
-            submit_s: tj.submit as f64 / 1000.0,
-            start_s: None,
-            end_s: tj.submit as f64 / 1000.0,
-            pool: String::new(),
-            gpus: String::new(),
-            wait_s: None,
-            slowdown: None,
-            work_s: tj.duration as f64 / 1000.0,
-            useful_s: 0.0,
-            lost_s: 0.0,
-            failures: 0,
-            ooms: 0,
-            preemptions: 0,
-            evictions: 0,
-            cost_usd: 0.0,
+            at: submit,
             reason: "submitted at or after the horizon".into(),
         };
-        self.ledger.job_left(class, &rec)
+        let rec = job_record(&job, c, &request, &self.cluster, exit);
+        self.ledger.job_left(class_ix, &rec)
     }
 
     pub(super) fn on_arrival(&mut self, now: SimTime) -> Result<(), String> {
@@ -70,7 +59,13 @@ impl Simulation<'_> {
         let (class_ix, c) = class_of(&self.world, &tj)?;
         let (priority, can_preempt) = priority_of(&self.world, &tj, c)?;
         let request = tj.request.clone().unwrap_or_else(|| c.request.clone());
-        let mut job = Job::new(&mut tj, (class_ix, c), (priority, can_preempt), &request, now);
+        let mut job = Job::new(
+            &mut tj,
+            (class_ix, c),
+            (priority, can_preempt),
+            &request,
+            now,
+        );
         let shape = self.shape_for(&job, &request, gpu_models);
         job.shape = shape;
         self.shapes.job_admitted(shape);
