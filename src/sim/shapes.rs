@@ -163,3 +163,99 @@ impl Shapes {
         self.stale[p] = false;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sched::FitPool;
+
+    fn gpus(n: u32) -> RequestSpec {
+        RequestSpec::Gpu { count: n }
+    }
+
+    /// A shape of `n` whole GPUs that fits pool 0 only.
+    fn shape_in_pool_0(n: u32) -> Shape {
+        let need = Need::Whole { gpus: n };
+        Shape {
+            class: 0,
+            request: gpus(n),
+            mem: 10.0,
+            models: Vec::new(),
+            fit: ShapeFit {
+                pools: vec![FitPool {
+                    pool: 0,
+                    need,
+                    rank: 0,
+                }],
+                rejected: Vec::new(),
+            },
+            fits_after_reconfiguration: false,
+        }
+    }
+
+    #[test]
+    fn keys_ignore_model_case_order_and_sub_mib_memory() {
+        let models = |m: &[&str]| m.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let (a, named) = ShapeKey::new(0, &gpus(1), 10.0, 0, false, models(&["H100", "a100"]));
+        // 10.0001 GiB = 10240.1 MiB, rounded to 10240 like 10.0 GiB.
+        let (b, _) = ShapeKey::new(0, &gpus(1), 10.0001, 0, false, models(&["A100", "h100"]));
+        assert_eq!(a, b);
+        // One name per model, as first given, sorted ignoring case.
+        assert_eq!(named, ["a100", "H100"]);
+        let (_, deduped) = ShapeKey::new(0, &gpus(1), 10.0, 0, false, models(&["A100", "a100"]));
+        assert_eq!(deduped, ["A100"]);
+        // 10.001 GiB = 10241.02 MiB: another shape; so is another priority.
+        let (c, _) = ShapeKey::new(0, &gpus(1), 10.001, 0, false, models(&["a100", "h100"]));
+        let (d, _) = ShapeKey::new(0, &gpus(1), 10.0, 1, false, models(&["a100", "h100"]));
+        assert_ne!(a, c);
+        assert_ne!(a, d);
+
+        let mut shapes = Shapes::new(2);
+        assert_eq!(shapes.find(&a), None);
+        let ix = shapes.insert(a, shape_in_pool_0(1));
+        assert_eq!((ix, shapes.find(&b)), (0, Some(0)));
+        assert_eq!((shapes.in_pool(0), shapes.in_pool(1)), (&[0][..], &[][..]));
+        assert_eq!(shapes.home_pool(0), Some(0));
+    }
+
+    #[test]
+    fn typical_shapes_are_rebuilt_only_when_stale() {
+        let mut shapes = Shapes::new(2);
+        let key = |n| ShapeKey::new(0, &gpus(n), 10.0, 0, false, Vec::new()).0;
+        let one = shapes.insert(key(1), shape_in_pool_0(1));
+        let two = shapes.insert(key(2), shape_in_pool_0(2));
+        let typical = |s: &Shapes| -> Vec<(Need, u64)> {
+            s.typical(0)
+                .iter()
+                .map(|t| (t.need.clone(), t.weight))
+                .collect()
+        };
+        // 19 one-GPU jobs and 1 two-GPU job: the one-GPU shape alone covers 19/20 = 95 %, the
+        // threshold, so it is the whole typical set.
+        for _ in 0..19 {
+            shapes.job_admitted(one);
+        }
+        shapes.job_admitted(two);
+        assert!(typical(&shapes).is_empty(), "not rebuilt yet");
+        shapes.refresh_typical(0);
+        assert_eq!(typical(&shapes), [(Need::Whole { gpus: 1 }, 19)]);
+        // A second two-GPU job: 19/21 = 90.5 % < 95 %, so both shapes are typical, but only
+        // once the stale set is rebuilt.
+        shapes.job_admitted(two);
+        assert_eq!(typical(&shapes).len(), 1);
+        shapes.refresh_typical(0);
+        assert_eq!(
+            typical(&shapes),
+            [(Need::Whole { gpus: 1 }, 19), (Need::Whole { gpus: 2 }, 2)]
+        );
+        // Pool 1 has no shapes and never went stale.
+        shapes.refresh_typical(1);
+        assert!(shapes.typical(1).is_empty());
+        // A reconfiguration clears the fits; typical sets are rebuilt from the new ones.
+        shapes.clear_fits();
+        assert!(shapes.in_pool(0).is_empty());
+        shapes.set_fit(two, shape_in_pool_0(2).fit, false);
+        shapes.refresh_typical(0);
+        assert_eq!(typical(&shapes), [(Need::Whole { gpus: 2 }, 2)]);
+    }
+}

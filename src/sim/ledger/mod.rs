@@ -1,23 +1,19 @@
 //! The ledger: every counter, gauge, cost, sample and record of a run, one method per
-//! transition. The simulation decides what happens; the ledger writes it down.
+//! transition. The simulation decides what happens; the ledger writes it down. Job transitions
+//! are here, the pools' gauges and time series in `series`, the job record in `record`.
+
+mod record;
+mod series;
+
+pub(super) use record::{Exit, job_record};
 
 use super::job::{Job, Phase};
-use super::shapes::Shapes;
 use super::speed::{GpuGauges, advance};
-use super::{Class, NamespaceStats, OpRecord, RecordSink, RunResult};
-use crate::cluster::{Cluster, PoolKind};
+use super::{NamespaceStats, OpRecord, RecordSink, RunResult};
+use crate::cluster::PoolKind;
 use crate::metrics::{ClassSample, ClassStats, GroupStats, JobRecord, JobState, PoolStats, Sample};
-use crate::scenario::schema::MigShare;
-use crate::trace::RequestSpec;
-use crate::units::{SimTime, ms_to_secs};
+use crate::units::SimTime;
 use std::collections::BTreeMap;
-
-/// How a job leaves the run: its final state, when, and why (empty when self-evident).
-pub(super) struct Exit {
-    pub state: JobState,
-    pub at: SimTime,
-    pub reason: String,
-}
 
 /// A job just placed: what its pool and class count.
 pub(super) struct Started {
@@ -241,22 +237,6 @@ impl<'a> Ledger<'a> {
         self.pools[pool as usize].completed += 1;
     }
 
-    /// GPU `g` of `pool` has new gauges (its tenants' rates changed).
-    pub fn gpu_rerated(&mut self, g: u32, pool: u32, new: GpuGauges, now: SimTime) {
-        let old = std::mem::replace(&mut self.gauges[g as usize], new);
-        let ps = &mut self.pools[pool as usize];
-        ps.advance(now);
-        ps.alloc_now += new.alloc - old.alloc;
-        ps.busy_now += new.busy - old.busy;
-        ps.sm_now += new.sm - old.sm;
-    }
-
-    pub fn pool_resized(&mut self, pool: u32, gpus: u32, now: SimTime) {
-        let ps = &mut self.pools[pool as usize];
-        ps.advance(now);
-        ps.gpus_now = gpus;
-    }
-
     /// Namespace `ns`'s quota admitted a job: `usage` of `key` if the quota limits it (for the
     /// peak), and how long the job was held back, if it was.
     pub fn quota_admitted(
@@ -299,31 +279,6 @@ impl<'a> Ledger<'a> {
             detail,
             evicted,
         });
-    }
-
-    /// Closes a time-series bucket at `now`. Placed jobs' progress and the pools' typical
-    /// shapes (for fragmentation) must be up to date.
-    pub fn close_bucket(
-        &mut self,
-        cluster: &Cluster,
-        classes: &[Class],
-        shapes: &Shapes,
-        mig_share: MigShare,
-        now: SimTime,
-    ) {
-        for (i, ps) in self.pools.iter_mut().enumerate() {
-            let p = &cluster.pools[i];
-            let mut s = ps.sample(&p.name, &p.kind.describe(), self.last_sample, now);
-            let f = cluster.pool_frag(i as u32, shapes.typical(i as u32), mig_share);
-            s.fragmented_gpus = f.fragmented;
-            s.fragmentation = f.ratio();
-            self.samples.push(s);
-        }
-        for (cs, c) in self.classes.iter_mut().zip(classes) {
-            let s = cs.sample(&c.name, c.speed_target.is_some(), self.last_sample, now);
-            self.class_samples.push(s);
-        }
-        self.last_sample = now;
     }
 
     /// A job left the run with record `rec`: counted per class, state, namespace and priority,
@@ -374,49 +329,109 @@ impl<'a> Ledger<'a> {
     }
 }
 
-/// The record of a job leaving the run: the one place a `JobRecord` is made. `class` and
-/// `request` are its resolved class and request; where it ran is read from `cluster` while it
-/// is placed, else from where it last ran.
-pub(super) fn job_record(
-    job: &Job,
-    class: &Class,
-    request: &RequestSpec,
-    cluster: &Cluster,
-    exit: Exit,
-) -> JobRecord {
-    let Exit { state, at, reason } = exit;
-    let (pool, gpus) = match &job.last_placement {
-        Some(p) if !job.is_placed() => p.clone(),
-        _ => job.placement_text(cluster),
-    };
-    let slowdown = (state == JobState::Completed && job.work > 0.0)
-        .then(|| (at - job.submit) as f64 / job.work);
-    JobRecord {
-        id: job.id,
-        class: class.name.clone(),
-        namespace: job.namespace.clone(),
-        priority: job.priority,
-        request: request.to_string(),
-        state,
-        submit_s: ms_to_secs(job.submit),
-        start_s: job.first_start.map(ms_to_secs),
-        end_s: ms_to_secs(at),
-        pool,
-        gpus,
-        wait_s: job.first_start.map(|s| ms_to_secs(s - job.submit)),
-        slowdown,
-        work_s: if job.batch {
-            job.work * job.devices / 1000.0
-        } else {
-            job.work / 1000.0
-        },
-        useful_s: (job.delivered - job.lost) / 1000.0,
-        lost_s: job.lost / 1000.0,
-        failures: job.failures,
-        ooms: job.ooms,
-        preemptions: job.preemptions,
-        evictions: job.evictions,
-        cost_usd: job.cost,
-        reason,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::JobRecord;
+    use crate::sim::job::testing::batch_job;
+
+    /// One pool of 8 GPUs, one class, 8 GPUs; records go nowhere.
+    fn with_ledger(check: impl FnOnce(&mut Ledger)) {
+        let mut sink = |_: &JobRecord| Ok(());
+        let mut ledger = Ledger::new(&[8], 1, 8, &mut sink);
+        check(&mut ledger);
+    }
+
+    #[test]
+    fn cost_is_settled_once_over_the_attempt() {
+        with_ledger(|l| {
+            // One whole GPU at 3.6 $/h: 3.6 / 3_600_000 ms = 1e-6 $/ms. The attempt started at
+            // 1 s and stops at 61 s: 60_000 ms x 1e-6 = 0.06 $, charged to the job, its pool and
+            // its class.
+            let mut job = batch_job(1, 100_000);
+            job.cost_rate = 3.6 / 3_600_000.0;
+            job.attempt_start = 1_000;
+            job.priority = 5;
+            let started = Started {
+                pool: 0,
+                class: 0,
+                priority: job.priority,
+                colocated: false,
+                first: None,
+            };
+            l.job_started(started, 1_000);
+            assert_eq!(l.pools[0].running_now, 1);
+            assert!(!l.runs_below(0, 5) && l.runs_below(0, 6));
+            l.job_stopped(&mut job, 61_000);
+            for (what, usd) in [
+                ("job", job.cost),
+                ("pool", l.job_cost[0]),
+                ("class", l.classes[0].cost),
+            ] {
+                assert!((usd - 0.06).abs() < 1e-12, "{what}: {usd}");
+            }
+            assert_eq!(l.pools[0].running_now, 0);
+            assert!(!l.runs_below(0, 6), "no running job left");
+        });
+    }
+
+    #[test]
+    fn work_delivered_then_lost_to_the_last_checkpoint() {
+        with_ledger(|l| {
+            // 2 GPUs at speed 0.5 for 10 s: 5_000 ms of work per device, 10_000 reference
+            // GPU-ms delivered. Checkpoints every 2_000 ms: 4_000 are saved, so 1_000 per device
+            // (2_000 GPU-ms) are lost and 8_000 stay useful.
+            let mut job = batch_job(2, 100_000);
+            job.phase = Phase::Running;
+            job.speed = 0.5;
+            job.checkpoint = 2_000.0;
+            l.job_progressed(&mut job, None, 10_000);
+            assert_eq!((job.done, job.delivered), (5_000.0, 10_000.0));
+            assert_eq!(l.pools[0].useful_ms, 10_000.0);
+            assert_eq!(l.work_lost(&mut job), 2_000.0);
+            assert_eq!((job.done, job.lost), (4_000.0, 2_000.0));
+            assert_eq!(
+                (l.pools[0].useful_ms, l.pools[0].lost_ms),
+                (8_000.0, 2_000.0)
+            );
+            assert_eq!(
+                (l.classes[0].useful_ms, l.classes[0].lost_ms),
+                (8_000.0, 2_000.0)
+            );
+        });
+    }
+
+    #[test]
+    fn a_record_is_counted_once_everywhere_and_written_out() {
+        let mut written = Vec::new();
+        let mut sink = |r: &JobRecord| {
+            written.push((r.id, r.state));
+            Ok(())
+        };
+        let mut l = Ledger::new(&[8], 1, 8, &mut sink);
+        let job = batch_job(2, 100_000);
+        let c = crate::sim::job::testing::class(crate::scenario::schema::JobKind::Batch, 2);
+        let exit = Exit {
+            state: JobState::Unschedulable,
+            at: 0,
+            reason: "no pools".into(),
+        };
+        let rec = job_record(
+            &job,
+            &c,
+            &c.request,
+            &crate::cluster::Cluster::default(),
+            exit,
+        );
+        l.job_left(0, &rec).unwrap();
+        assert_eq!(l.states[&JobState::Unschedulable], 1);
+        assert_eq!(l.classes[0].unschedulable["no pools"], 1);
+        assert_eq!(
+            l.by_namespace["default"].states[&JobState::Unschedulable],
+            1
+        );
+        assert_eq!(l.by_priority[&0].states[&JobState::Unschedulable], 1);
+        drop(l);
+        assert_eq!(written, [(1, JobState::Unschedulable)]);
     }
 }
