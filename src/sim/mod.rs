@@ -176,18 +176,8 @@ impl<'a> Simulation<'a> {
 
     /// Runs to the horizon.
     pub fn run(mut self) -> Result<RunResult, String> {
-        let horizon = self.world.horizon;
-        self.q.schedule(horizon, Event::End);
-        let interval = self.world.report_interval;
-        if interval < horizon {
-            self.q.schedule(interval, Event::Sample);
-        }
-        for ix in 0..self.world.events.len() {
-            let at = self.world.events[ix].at().ms();
-            if at < horizon {
-                self.q.schedule(at, Event::Op { ix: ix as u32 });
-            }
-        }
+        let (horizon, interval) = (self.world.horizon, self.world.report_interval);
+        self.schedule_known_events();
         self.pull_next()?;
         while let Some((now, ev)) = self.q.pop() {
             match ev {
@@ -254,6 +244,23 @@ impl<'a> Simulation<'a> {
             }
         }
         self.finish_run(horizon)
+    }
+
+    /// Schedules what is known before the first job: the horizon, the first sample and the
+    /// scenario's timed operations.
+    fn schedule_known_events(&mut self) {
+        let horizon = self.world.horizon;
+        self.q.schedule(horizon, Event::End);
+        let interval = self.world.report_interval;
+        if interval < horizon {
+            self.q.schedule(interval, Event::Sample);
+        }
+        for ix in 0..self.world.events.len() {
+            let at = self.world.events[ix].at().ms();
+            if at < horizon {
+                self.q.schedule(at, Event::Op { ix: ix as u32 });
+            }
+        }
     }
 
     fn live(&self, slot: u32) -> Option<&Job> {

@@ -130,12 +130,7 @@ impl Simulation<'_> {
         let mem = self.live(slot).expect("live").mem;
         self.cluster.commit(slot, &holdings, mem);
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
-        // Time-slicing has no memory isolation: the newcomer that overflows a GPU dies of OOM.
-        let p = &self.cluster.pools[pool as usize];
-        let oom = matches!(p.kind, PoolKind::TimeSlicing { .. })
-            && gpus
-                .iter()
-                .any(|&g| self.cluster.gpus[g as usize].mem_used > p.model.memory_gib + 1e-9);
+        let oom = self.overcommitted(pool, &gpus);
         let attempt = self.next_stamp();
         let wait = {
             let job = self.job(slot);
@@ -178,15 +173,30 @@ impl Simulation<'_> {
             first,
         };
         self.ledger.job_started(started, now);
-        let service_end = {
-            let job = self.live(slot).expect("live");
-            (!job.batch).then(|| now + (job.work - job.done).ceil().max(0.0) as SimTime)
-        };
-        if let Some(t) = service_end {
-            let stamp = self.next_stamp();
-            self.job(slot).finish_gen = stamp;
-            self.q.schedule(t, Event::Finish { slot, stamp });
-        }
+        self.schedule_service_end(slot, now);
         self.refresh_gpus(&gpus, now, Some(slot));
+    }
+
+    /// Time-slicing has no memory isolation: does a GPU of `gpus` now hold more memory than
+    /// it has (the newcomer that overflowed it dies of OOM)?
+    fn overcommitted(&self, pool: u32, gpus: &[u32]) -> bool {
+        let p = &self.cluster.pools[pool as usize];
+        matches!(p.kind, PoolKind::TimeSlicing { .. })
+            && gpus
+                .iter()
+                .any(|&g| self.cluster.gpus[g as usize].mem_used > p.model.memory_gib + 1e-9)
+    }
+
+    /// A service just started ends when its run time is over, whatever its speed (a batch
+    /// job's completion follows its speed: `refresh_gpus`).
+    fn schedule_service_end(&mut self, slot: u32, now: SimTime) {
+        let job = self.live(slot).expect("live");
+        if job.batch {
+            return;
+        }
+        let t = now + (job.work - job.done).ceil().max(0.0) as SimTime;
+        let stamp = self.next_stamp();
+        self.job(slot).finish_gen = stamp;
+        self.q.schedule(t, Event::Finish { slot, stamp });
     }
 }

@@ -1,7 +1,9 @@
 //! The ledger: every counter, gauge, cost, sample and record of a run, one method per
 //! transition. The simulation decides what happens; the ledger writes it down. Job transitions
-//! are here, the pools' gauges and time series in `series`, the job record in `record`.
+//! are here, quota accounting in `namespaces`, the pools' gauges, time series and operations
+//! in `series`, the job record in `record`.
 
+mod namespaces;
 mod record;
 mod series;
 
@@ -235,50 +237,6 @@ impl<'a> Ledger<'a> {
 
     pub fn job_completed(&mut self, pool: u32) {
         self.pools[pool as usize].completed += 1;
-    }
-
-    /// Namespace `ns`'s quota admitted a job: `usage` of `key` if the quota limits it (for the
-    /// peak), and how long the job was held back, if it was.
-    pub fn quota_admitted(
-        &mut self,
-        ns: String,
-        key: String,
-        usage: Option<u32>,
-        blocked_ms: Option<f64>,
-    ) {
-        if let Some(used) = usage {
-            let st = self.namespaces.entry(ns.clone()).or_default();
-            let peak = st.peak_used.entry(key).or_default();
-            *peak = (*peak).max(used);
-        }
-        if let Some(ms) = blocked_ms {
-            self.quota_blocked(ns, ms);
-        }
-    }
-
-    /// Namespace `ns`'s quota refused a job (`first`: its first refusal).
-    pub fn quota_refused(&mut self, ns: &str, first: bool) {
-        let st = self.namespaces.entry(ns.to_string()).or_default();
-        st.quota_refusals += 1;
-        if first {
-            st.quota_blocked_jobs += 1;
-        }
-    }
-
-    /// A job of `ns` spent `ms` held back by its quota.
-    pub fn quota_blocked(&mut self, ns: String, ms: f64) {
-        self.namespaces.entry(ns).or_default().quota_blocked_ms += ms;
-    }
-
-    /// A timed operation happened: the one place an `OpRecord` is made.
-    pub fn op(&mut self, at: SimTime, kind: &str, pool: String, detail: String, evicted: u64) {
-        self.ops.push(OpRecord {
-            at,
-            kind: kind.to_string(),
-            pool,
-            detail,
-            evicted,
-        });
     }
 
     /// A job left the run with record `rec`: counted per class, state, namespace and priority,

@@ -1,9 +1,10 @@
-//! The pools' gauges and the time series: what the ledger samples at each bucket.
+//! The pools' gauges, the time series sampled at each bucket, and the timed operations.
 
 use super::Ledger;
 use crate::cluster::Cluster;
 use crate::scenario::schema::MigShare;
 use crate::sim::Class;
+use crate::sim::OpRecord;
 use crate::sim::shapes::Shapes;
 use crate::sim::speed::GpuGauges;
 use crate::units::SimTime;
@@ -48,5 +49,16 @@ impl Ledger<'_> {
             self.class_samples.push(s);
         }
         self.last_sample = now;
+    }
+
+    /// A timed operation happened: the one place an `OpRecord` is made.
+    pub fn op(&mut self, at: SimTime, kind: &str, pool: String, detail: String, evicted: u64) {
+        self.ops.push(OpRecord {
+            at,
+            kind: kind.to_string(),
+            pool,
+            detail,
+            evicted,
+        });
     }
 }
