@@ -130,7 +130,14 @@ fn a_waiting_big_job_does_not_block_a_smaller_one() {
 /// arrives. Both report 100 s x 4 = 400 s; job 2 (1 GPU x 100 s, at 30 s) reports 100 s.
 #[test]
 fn work_s_counts_devices_for_jobs_after_the_horizon() {
-    let yaml = one_pool("10s", "A100-80GB", 1, 4, "{kind: exclusive}", WHOLE_GPU_CLASS);
+    let yaml = one_pool(
+        "10s",
+        "A100-80GB",
+        1,
+        4,
+        "{kind: exclusive}",
+        WHOLE_GPU_CLASS,
+    );
     let csv = "id,submit,class,gpus,duration\n0,1,c,4,100\n1,20,c,4,100\n2,30,c,1,100\n";
     let o = run(&fixture(&yaml, csv).loaded);
     assert_eq!(o.job(0).state, JobState::Running);
