@@ -3,10 +3,10 @@
 //! `../shared/traces/openb` is present, one whole default-trace run per policy.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use slicesim::fgd::frag::{FragTable, Typical, TypicalClass};
-use slicesim::fgd::model::{ClusterSpec, Models, NodeSpec, NodeState, PodSpec};
-use slicesim::fgd::policy::fgd_node_score;
-use slicesim::fgd::{Policy, Workload, run_one};
+use slicesim::experiments::fgd::frag::{FragTable, Typical, TypicalClass};
+use slicesim::experiments::fgd::model::{ClusterSpec, Models, NodeSpec, NodeState, WorkloadPod};
+use slicesim::experiments::fgd::policy::fgd_node_score;
+use slicesim::experiments::fgd::{Policy, Workload, run_one};
 use slicesim::trace::openb::read_nodes;
 use std::hint::black_box;
 use std::path::Path;
@@ -78,7 +78,7 @@ fn scoring(c: &mut Criterion) {
     node.gpu_left[..8].copy_from_slice(&[1000, 1000, 530, 190, 1000, 0, 680, 350]);
     node.cpu_left = 60_000;
     let before = ft.of(&node);
-    let pod = |milli, k| PodSpec {
+    let pod = |milli, k| WorkloadPod {
         name: "p".into(),
         cpu: 4000,
         mem: 0,

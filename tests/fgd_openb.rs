@@ -2,9 +2,11 @@
 //! present (otherwise each test prints a notice and returns): the spec's sanity checks and the
 //! command end to end.
 
-use slicesim::fgd::batch::{RunResult, complete, run_all, run_list, write_result_files};
-use slicesim::fgd::model::ClusterSpec;
-use slicesim::fgd::{Policy, Workload, run_one};
+use slicesim::experiments::fgd::batch::{
+    RunSummary, complete, run_all, run_list, write_result_files,
+};
+use slicesim::experiments::fgd::model::ClusterSpec;
+use slicesim::experiments::fgd::{Policy, Workload, run_one};
 use slicesim::trace::openb::read_nodes;
 use std::path::PathBuf;
 use std::process::Command;
@@ -112,8 +114,8 @@ fn allocation_equals_arrived_until_the_first_failure_and_random_fails_first() {
         );
         // The discretised allocation before the failure equals the bucket's mean arrived %
         // (about x), and every column is filled.
-        let r = RunResult::of(
-            slicesim::fgd::batch::RunKey {
+        let r = RunSummary::of(
+            slicesim::experiments::fgd::batch::RunKey {
                 workload: 0,
                 policy,
                 seed: 42,

@@ -1,21 +1,23 @@
 //! Executing plans: `apply` (save the prior state, run the operations, verify, roll back on any
-//! failure or Ctrl-C) and `restore` (put a saved state back). Every operation done is printed as
-//! it happens and listed again in the final message, so the user knows exactly what was done.
+//! failure or Ctrl-C) and `restore` (put a saved state back). Every operation done is reported
+//! to the caller's [`Progress`] as it happens and listed again in the final message, so the user
+//! knows exactly what was done.
 
 use super::inventory::{GpuSnapshot, snapshot};
-use super::nvml::{describe as nvml_describe, device, system};
-use super::plan::{GpuPlan, Op, Target, diff, saved_target};
+use super::nvml::{describe as nvml_describe, device, indices, system};
+use super::plan::{GpuPlan, GpuTarget, Op, diff, layout_target, saved_target};
 use super::raw;
 use super::safety::{check_foreign, interrupted};
 use super::state::{self, StateFile};
-use super::{Exit, HilError, Result};
+use super::{Exit, HilError, Progress, Result};
+use crate::scenario::Scenario;
 use nvml_wrapper::Nvml;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// What the user allowed on the command line.
 #[derive(Clone, Debug, Default)]
-pub struct Options {
+pub struct ApplyOptions {
     /// Actually change the GPU (otherwise the caller only prints the plan).
     pub yes: bool,
     /// Allow operations that toggle MIG mode (they need a GPU reset).
@@ -30,7 +32,12 @@ pub struct Options {
 
 /// Refuses plans that cannot or may not run: reset pending, mode change not allowed, foreign
 /// processes.
-pub fn preflight(plans: &[GpuPlan], opts: &Options, doing: &str) -> Result<()> {
+pub fn preflight(
+    plans: &[GpuPlan],
+    opts: &ApplyOptions,
+    doing: &str,
+    progress: &mut dyn Progress,
+) -> Result<()> {
     for p in plans {
         if p.reset_pending {
             return Err(HilError::refused(format!(
@@ -47,7 +54,7 @@ pub fn preflight(plans: &[GpuPlan], opts: &Options, doing: &str) -> Result<()> {
             )));
         }
         if !p.ops.is_empty() {
-            check_foreign(&p.gpu, opts.force, doing)?;
+            check_foreign(&p.gpu, opts.force, doing, progress)?;
         }
     }
     Ok(())
@@ -60,6 +67,7 @@ fn execute(
     plan: &GpuPlan,
     journal: &mut Vec<String>,
     interruptible: bool,
+    progress: &mut dyn Progress,
 ) -> std::result::Result<(), String> {
     let index = plan.gpu.index;
     let dev = device(nvml, index).map_err(|e| e.message)?;
@@ -123,14 +131,14 @@ fn execute(
                 done.push_str(&format!(": compute instance {id} of GPU instance {gi}"));
             }
         }
-        println!("  done: {done}");
+        progress.step(&format!("  done: {done}"));
         journal.push(done);
     }
     Ok(())
 }
 
 /// Checks that the GPU is in `target` (pending mode, and instances when the mode is current).
-fn verify(nvml: &Nvml, index: u32, target: &Target) -> std::result::Result<GpuSnapshot, String> {
+fn verify(nvml: &Nvml, index: u32, target: &GpuTarget) -> std::result::Result<GpuSnapshot, String> {
     let (now, profiles) = snapshot(nvml, index).map_err(|e| e.message)?;
     if now.mig_pending != target.mig {
         return Err(format!(
@@ -171,19 +179,25 @@ fn put_back(
     nvml: &Nvml,
     saved: &[GpuSnapshot],
     journal: &mut Vec<String>,
+    progress: &mut dyn Progress,
 ) -> std::result::Result<(), String> {
     for s in saved {
         let (now, profiles) = snapshot(nvml, s.index).map_err(|e| e.message)?;
         let plan = diff(&now, &profiles, saved_target(s, &profiles));
-        execute(nvml, &plan, journal, false)?;
+        execute(nvml, &plan, journal, false, progress)?;
         verify(nvml, s.index, &plan.target)?;
     }
     Ok(())
 }
 
 /// `apply --yes`: saves the prior state, runs the plans, verifies, and rolls back on failure.
-pub fn apply(nvml: &Nvml, plans: &[GpuPlan], opts: &Options) -> Result<Vec<String>> {
-    preflight(plans, opts, "reconfigure it")?;
+pub fn apply(
+    nvml: &Nvml,
+    plans: &[GpuPlan],
+    opts: &ApplyOptions,
+    progress: &mut dyn Progress,
+) -> Result<Vec<String>> {
+    preflight(plans, opts, "reconfigure it", progress)?;
     if plans.iter().all(|p| p.ops.is_empty()) {
         // Nothing to undo: keep the state file of the change that got the GPU here.
         return Ok(Vec::new());
@@ -191,15 +205,18 @@ pub fn apply(nvml: &Nvml, plans: &[GpuPlan], opts: &Options) -> Result<Vec<Strin
     let saved: Vec<GpuSnapshot> = plans.iter().map(|p| p.gpu.clone()).collect();
     let file = StateFile::new(opts.command.clone(), system(nvml)?, saved.clone());
     state::save(&opts.state_path, &file)?;
-    println!("saved the prior state to {}", opts.state_path.display());
+    progress.step(&format!(
+        "saved the prior state to {}",
+        opts.state_path.display()
+    ));
     let mut journal = Vec::new();
     let mut failure = None;
     for p in plans {
-        if let Err(e) = execute(nvml, p, &mut journal, true) {
+        if let Err(e) = execute(nvml, p, &mut journal, true, progress) {
             failure = Some(e);
             break;
         }
-        if let Err(e) = continue_after_mode_change(nvml, p, &mut journal) {
+        if let Err(e) = continue_after_mode_change(nvml, p, &mut journal, progress) {
             failure = Some(e);
             break;
         }
@@ -217,6 +234,7 @@ pub fn apply(nvml: &Nvml, plans: &[GpuPlan], opts: &Options) -> Result<Vec<Strin
         &journal,
         &failure,
         &opts.state_path,
+        progress,
     ))
 }
 
@@ -226,6 +244,7 @@ fn continue_after_mode_change(
     nvml: &Nvml,
     plan: &GpuPlan,
     journal: &mut Vec<String>,
+    progress: &mut dyn Progress,
 ) -> std::result::Result<(), String> {
     if !plan.changes_mode() || plan.target.instances.is_empty() {
         return Ok(());
@@ -235,7 +254,7 @@ fn continue_after_mode_change(
         return Ok(()); // pending: the user resets the GPU and runs apply again
     }
     let next = diff(&now, &profiles, plan.target.clone());
-    execute(nvml, &next, journal, true)
+    execute(nvml, &next, journal, true, progress)
 }
 
 /// Rolls every GPU back to `saved` after `failure` and builds the error that says what happened.
@@ -245,10 +264,13 @@ fn roll_back(
     done: &[String],
     failure: &str,
     state_path: &Path,
+    progress: &mut dyn Progress,
 ) -> HilError {
-    println!("failed: {failure}; rolling back to the saved state");
+    progress.step(&format!(
+        "failed: {failure}; rolling back to the saved state"
+    ));
     let mut undo = Vec::new();
-    let result = put_back(nvml, saved, &mut undo);
+    let result = put_back(nvml, saved, &mut undo, progress);
     let list = |v: &[String]| {
         if v.is_empty() {
             "nothing".to_string()
@@ -284,6 +306,34 @@ fn roll_back(
     }
 }
 
+/// The plans for a scenario pool's layout, and the GPUs left out.
+pub struct PoolPlans {
+    /// One per GPU of the pool's model (or the one GPU asked for).
+    pub plans: Vec<GpuPlan>,
+    /// Why each other GPU was left out (not the pool's model), when no GPU was named.
+    pub skipped: Vec<String>,
+}
+
+/// Plans that put pool `pool`'s layout on GPU `gpu`, or on every GPU of the pool's model.
+pub fn pool_plans(
+    nvml: &Nvml,
+    scenario: &Scenario,
+    pool: &str,
+    gpu: Option<u32>,
+) -> Result<PoolPlans> {
+    let mut plans = Vec::new();
+    let mut skipped = Vec::new();
+    for i in indices(nvml, gpu)? {
+        let (now, profiles) = snapshot(nvml, i)?;
+        match layout_target(scenario, pool, &now, &profiles) {
+            Ok(target) => plans.push(diff(&now, &profiles, target)),
+            Err(e) if e.exit == Exit::Refused && gpu.is_none() => skipped.push(e.message),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(PoolPlans { plans, skipped })
+}
+
 /// The plans that put the GPUs of a state file back (matched by UUID).
 pub fn restore_plans(nvml: &Nvml, file: &StateFile) -> Result<Vec<GpuPlan>> {
     let count = nvml
@@ -309,11 +359,16 @@ pub fn restore_plans(nvml: &Nvml, file: &StateFile) -> Result<Vec<GpuPlan>> {
 }
 
 /// `restore --yes`: runs the restore plans and verifies.
-pub fn restore(nvml: &Nvml, plans: &[GpuPlan], opts: &Options) -> Result<Vec<String>> {
-    preflight(plans, opts, "restore it")?;
+pub fn restore(
+    nvml: &Nvml,
+    plans: &[GpuPlan],
+    opts: &ApplyOptions,
+    progress: &mut dyn Progress,
+) -> Result<Vec<String>> {
+    preflight(plans, opts, "restore it", progress)?;
     let mut journal = Vec::new();
     for p in plans {
-        let r = execute(nvml, p, &mut journal, false)
+        let r = execute(nvml, p, &mut journal, false, progress)
             .and_then(|()| verify(nvml, p.gpu.index, &p.target).map(|_| ()));
         if let Err(e) = r {
             return Err(HilError::new(

@@ -14,34 +14,27 @@
 use super::probe::ProbeLine;
 use super::{Exit, HilError, Result};
 
-/// Parameters of the built-in probe.
-#[derive(clap::Args, Clone, Debug, PartialEq)]
-pub struct ProbeArgs {
+/// Parameters of the built-in probe (`slicesim hil probe` gives the defaults).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuiltinProbe {
     /// Duty cycle: fraction of wall time in kernels when alone, (0, 1].
-    #[arg(long, default_value_t = 1.0)]
     pub u: f64,
     /// SM fill: fraction of the whole GPU's SMs the kernel occupies, (0, 1].
-    #[arg(long, default_value_t = 1.0)]
     pub d: f64,
     /// Measured time in seconds (after the warm-up).
-    #[arg(long, default_value_t = 10.0)]
     pub seconds: f64,
     /// Warm-up in seconds (not counted).
-    #[arg(long, default_value_t = 2.0)]
     pub warmup: f64,
-    /// Kernel time alone on the whole GPU in ms (sets the idle time); default: measured in the
+    /// Kernel time alone on the whole GPU in ms (sets the idle time); None: measured in the
     /// warm-up.
-    #[arg(long)]
     pub kernel_ms: Option<f64>,
-    /// SMs of the whole GPU with MIG off; default: the device's SM count.
-    #[arg(long)]
+    /// SMs of the whole GPU with MIG off; None: the device's SM count.
     pub gpu_sms: Option<u32>,
     /// Multiply-adds per thread per kernel.
-    #[arg(long, default_value_t = 1 << 20)]
     pub iters: u32,
 }
 
-impl ProbeArgs {
+impl BuiltinProbe {
     pub fn check(&self) -> Result<()> {
         let ok = |x: f64| x > 0.0 && x <= 1.0;
         if !ok(self.u) || !ok(self.d) {
@@ -63,7 +56,7 @@ fn no_cuda(why: &str) -> HilError {
 
 /// Runs the probe and returns its throughput line.
 #[cfg(not(feature = "cuda"))]
-pub fn run(args: &ProbeArgs) -> Result<ProbeLine> {
+pub fn run(args: &BuiltinProbe) -> Result<ProbeLine> {
     args.check()?;
     Err(no_cuda(
         "slicesim was built without the `cuda` feature; use --probe-cmd",
@@ -85,7 +78,7 @@ extern "C" __global__ void slicesim_spin(float *out, unsigned int iters) {
 
 /// Runs the probe and returns its throughput line.
 #[cfg(feature = "cuda")]
-pub fn run(args: &ProbeArgs) -> Result<ProbeLine> {
+pub fn run(args: &BuiltinProbe) -> Result<ProbeLine> {
     args.check()?;
     // SAFETY: only tries to dlopen the libraries.
     let (cuda, nvrtc) = unsafe {
@@ -108,7 +101,7 @@ pub fn run(args: &ProbeArgs) -> Result<ProbeLine> {
 }
 
 #[cfg(feature = "cuda")]
-fn cuda_run(args: &ProbeArgs) -> Result<ProbeLine> {
+fn cuda_run(args: &BuiltinProbe) -> Result<ProbeLine> {
     use cudarc::driver::{CudaContext, LaunchConfig, PushKernelArg, sys::CUdevice_attribute};
     use std::time::{Duration, Instant};
     let err = |what: &str, e: &dyn std::fmt::Debug| HilError::error(format!("CUDA: {what}: {e:?}"));
@@ -201,7 +194,7 @@ mod tests {
     fn probe_without_cuda_fails_cleanly_or_runs() {
         // On a host without the CUDA driver (CI) this is the clean "CUDA not available" error
         // with exit code 3; on a GPU host it runs briefly and reports a throughput.
-        let args = ProbeArgs {
+        let args = BuiltinProbe {
             u: 1.0,
             d: 0.1,
             seconds: 0.2,
@@ -217,7 +210,7 @@ mod tests {
                 assert!(e.message.starts_with("CUDA not available"), "{e}");
             }
         }
-        let bad = ProbeArgs { u: 0.0, ..args };
+        let bad = BuiltinProbe { u: 0.0, ..args };
         assert_eq!(run(&bad).unwrap_err().exit, Exit::Error);
     }
 }

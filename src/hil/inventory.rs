@@ -9,7 +9,6 @@ use crate::catalog::{Catalog, GpuModel, MigProfile};
 use nvml_wrapper::Nvml;
 use nvml_wrapper::enums::device::UsedGpuMemory;
 use serde::{Deserialize, Serialize};
-use std::fmt::Write as _;
 
 /// A process holding a GPU (a CUDA context).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -325,117 +324,6 @@ pub fn describe_instances(gpu: &GpuSnapshot, profiles: &[GiProfile]) -> Vec<Stri
             )
         })
         .collect()
-}
-
-fn on_off(b: bool) -> &'static str {
-    if b { "on" } else { "off" }
-}
-
-/// The inventory as text.
-pub fn render(inv: &Inventory) -> String {
-    let mut s = String::new();
-    let sys = &inv.system;
-    let _ = writeln!(
-        s,
-        "host {}: driver {}, NVML {}, CUDA driver {}",
-        sys.host,
-        sys.driver_version,
-        sys.nvml_version,
-        sys.cuda_driver_version
-            .map(|v| format!("{}.{}", v / 1000, v % 1000 / 10))
-            .unwrap_or_else(|| "?".into())
-    );
-    if sys.fake {
-        s.push_str("FAKE NVML LIBRARY (test double): nothing below describes real hardware\n");
-    }
-    for g in &inv.gpus {
-        let gpu = &g.gpu;
-        let _ = writeln!(
-            s,
-            "\nGPU {}: {} ({}), {}, {:.1} GiB, MIG {} (pending {})",
-            gpu.index,
-            gpu.name,
-            gpu.catalog_model.as_deref().unwrap_or("not in the catalog"),
-            gpu.uuid,
-            gpu.memory_total_mib as f64 / 1024.0,
-            on_off(gpu.mig_current),
-            on_off(gpu.mig_pending)
-        );
-        if gpu.mig_current != gpu.mig_pending {
-            s.push_str("  MIG mode change pending: it takes effect after a GPU reset\n");
-        }
-        let inst = describe_instances(gpu, &g.profiles);
-        if gpu.mig_current {
-            let _ = writeln!(
-                s,
-                "  GPU instances: {}",
-                if inst.is_empty() { "none" } else { "" }
-            );
-            for line in inst {
-                let _ = writeln!(s, "    {line}");
-            }
-            for d in &g.mig_devices {
-                let _ = writeln!(
-                    s,
-                    "  MIG device {} (GPU instance {}, compute instance {}), {:.2} GiB",
-                    d.uuid,
-                    d.gi_id,
-                    d.ci_id,
-                    d.memory_total_mib as f64 / 1024.0
-                );
-            }
-        }
-        for p in &gpu.processes {
-            let _ = writeln!(
-                s,
-                "  process {} uses {} MiB{}",
-                p.pid,
-                p.used_mib,
-                p.gi_id
-                    .map(|i| format!(" (GPU instance {i})"))
-                    .unwrap_or_default()
-            );
-        }
-        if g.profiles.is_empty() {
-            s.push_str(
-                "  MIG profiles: not readable with MIG mode off; the catalog's profile table \
-                 stays unconfirmed for this GPU\n",
-            );
-        } else {
-            s.push_str(
-                "  MIG profiles (id, name, compute slices, max, SMs, memory, placements):\n",
-            );
-            for p in &g.profiles {
-                let starts: Vec<u32> = p.placements.iter().map(|x| x.0).collect();
-                let _ = writeln!(
-                    s,
-                    "    {:>3}  {:<12} {}  x{}  {:>3} SMs  {:>7.2} GiB  starts {} (size {})",
-                    p.id,
-                    p.name.as_deref().unwrap_or("?"),
-                    p.compute_slices,
-                    p.max_count,
-                    p.sms,
-                    p.memory_mib as f64 / 1024.0,
-                    join(&starts),
-                    p.placements.first().map_or(0, |x| x.1)
-                );
-            }
-        }
-        if g.mismatches.is_empty() {
-            let checked = if g.profiles.is_empty() {
-                "memory"
-            } else {
-                "memory, profiles and placements"
-            };
-            let _ = writeln!(s, "  catalog check ({checked}): no mismatches");
-        } else {
-            let _ = writeln!(s, "  catalog check: {} mismatch(es)", g.mismatches.len());
-            for m in &g.mismatches {
-                let _ = writeln!(s, "    - {m}");
-            }
-        }
-    }
-    s
 }
 
 /// Error for a GPU whose product is not in the catalog.

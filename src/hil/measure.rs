@@ -10,7 +10,7 @@ use super::raw::{self, GiProfile};
 use super::safety::{check_foreign, interrupted};
 use super::sampler;
 use super::state::now;
-use super::{Exit, HilError, Result};
+use super::{Exit, HilError, Progress, Result};
 use crate::catalog::Catalog;
 use nvml_wrapper::Nvml;
 use std::fmt::Write as _;
@@ -18,8 +18,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// What the user asked of `measure` on the command line.
 #[derive(Clone, Debug)]
-pub struct Options {
+pub struct MeasureOptions {
     pub out: PathBuf,
     /// Overrides the experiment's `probe_cmd`.
     pub probe_cmd: Option<String>,
@@ -27,8 +28,14 @@ pub struct Options {
     pub force: bool,
 }
 
-/// Runs the experiment; the file at `opts.out` holds every finished point even on failure.
-pub fn measure(nvml: &Nvml, exp: &Experiment, opts: &Options) -> Result<Measurements> {
+/// Runs the experiment; the file at `opts.out` holds every finished point even on failure. Each
+/// point is reported to `progress` as it is measured.
+pub fn measure(
+    nvml: &Nvml,
+    exp: &Experiment,
+    opts: &MeasureOptions,
+    progress: &mut dyn Progress,
+) -> Result<Measurements> {
     let sys = system(nvml)?;
     let (gpu, profiles) = snapshot(nvml, exp.gpu)?;
     let catalog = Catalog::builtin();
@@ -38,7 +45,7 @@ pub fn measure(nvml: &Nvml, exp: &Experiment, opts: &Options) -> Result<Measurem
         .and_then(|m| catalog.get(m))
         .ok_or_else(|| unknown_model(&gpu))?
         .clone();
-    check_foreign(&gpu, opts.force, "measure on it")?;
+    check_foreign(&gpu, opts.force, "measure on it", progress)?;
     let probe = match opts.probe_cmd.clone().or(exp.probe_cmd.clone()) {
         Some(command) => ProbeKind::Command { command },
         None => ProbeKind::Builtin,
@@ -135,7 +142,7 @@ pub fn measure(nvml: &Nvml, exp: &Experiment, opts: &Options) -> Result<Measurem
                     samples: sampler::summarize(&samples),
                     sample_series: samples,
                 };
-                println!("{}", render_point(&point));
+                progress.step(&render_point(&point));
                 let no_cuda = point.probes.iter().find_map(|p| {
                     p.error
                         .as_deref()
@@ -282,7 +289,10 @@ impl Runner<'_> {
     }
 
     /// Runs the probes at once while sampling the GPU.
-    fn point(&self, params: Vec<ProbeParams>) -> Result<(Vec<ProbeOutcome>, Vec<sampler::Sample>)> {
+    fn point(
+        &self,
+        params: Vec<ProbeParams>,
+    ) -> Result<(Vec<ProbeOutcome>, Vec<sampler::GpuReading>)> {
         let stop = AtomicBool::new(false);
         let seconds = self.exp.duration.ms() as f64 / 1000.0 + self.exp.warmup.ms() as f64 / 1000.0;
         let deadline =

@@ -6,7 +6,7 @@
 use super::experiment::Experiment;
 use super::nvml::System;
 use super::probe::{ProbeKind, ProbeOutcome};
-use super::sampler::{Sample, SampleSummary};
+use super::sampler::{GpuReading, SampleSummary};
 use super::{HilError, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -62,7 +62,7 @@ pub struct Point {
     pub kernel_ms: Option<f64>,
     pub probes: Vec<ProbeOutcome>,
     pub samples: SampleSummary,
-    pub sample_series: Vec<Sample>,
+    pub sample_series: Vec<GpuReading>,
 }
 
 impl Point {

@@ -18,11 +18,9 @@
 //! | [`probe`], [`cuda_probe`], [`sampler`] | probe workloads and NVML sampling |
 //! | [`experiment`], [`measure`], [`measurements`] | running an experiment, the measurement file |
 //! | [`compare`], [`calibrate`] | model predictions next to measurements; fitting parameters |
-//! | [`cli`] | `slicesim hil ...` |
 
 pub mod apply;
 pub mod calibrate;
-pub mod cli;
 pub mod compare;
 pub mod cuda_probe;
 pub mod experiment;
@@ -100,6 +98,26 @@ impl From<String> for HilError {
 }
 
 pub type Result<T> = std::result::Result<T, HilError>;
+
+/// Where the harness reports what it does while it does it (operations done, points measured,
+/// warnings). The CLI prints each line at once, so the user sees every step even when a later
+/// one fails; tests collect them.
+pub trait Progress {
+    /// A step done or a result (the CLI's standard output).
+    fn step(&mut self, line: &str);
+    /// A warning (the CLI's standard error).
+    fn warn(&mut self, line: &str);
+}
+
+/// Collects every line, steps and warnings alike.
+impl Progress for Vec<String> {
+    fn step(&mut self, line: &str) {
+        self.push(line.to_string());
+    }
+    fn warn(&mut self, line: &str) {
+        self.push(line.to_string());
+    }
+}
 
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,6 @@ use crate::catalog::{Catalog, solve};
 use crate::scenario::Scenario;
 use crate::scenario::schema::Sharing;
 use serde::Serialize;
-use std::fmt::Write as _;
 
 /// A compute instance to have inside a GPU instance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -35,7 +34,7 @@ pub struct TargetGi {
 
 /// The state a GPU should end in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Target {
+pub struct GpuTarget {
     pub mig: bool,
     pub instances: Vec<TargetGi>,
     /// Where it comes from, e.g. `pool a100-mig-inference` or `saved state`.
@@ -78,7 +77,7 @@ pub enum Op {
 pub struct GpuPlan {
     pub gpu: GpuSnapshot,
     pub profiles: Vec<GiProfile>,
-    pub target: Target,
+    pub target: GpuTarget,
     pub ops: Vec<Op>,
     /// Things the user must know (reset needed, nothing for NVML to do, ...).
     pub notes: Vec<String>,
@@ -101,7 +100,7 @@ pub fn layout_target(
     pool: &str,
     gpu: &GpuSnapshot,
     profiles: &[GiProfile],
-) -> Result<Target> {
+) -> Result<GpuTarget> {
     let p = sc.pools.iter().find(|p| p.name == pool).ok_or_else(|| {
         let names: Vec<&str> = sc.pools.iter().map(|p| p.name.as_str()).collect();
         HilError::error(format!(
@@ -130,7 +129,7 @@ pub fn layout_target(
     let layout = match &p.sharing {
         Sharing::Mig { layout, .. } => layout,
         _ => {
-            return Ok(Target {
+            return Ok(GpuTarget {
                 mig: false,
                 instances: Vec::new(),
                 source,
@@ -164,7 +163,7 @@ pub fn layout_target(
         })
         .collect();
     instances.sort_by_key(|g| g.start);
-    Ok(Target {
+    Ok(GpuTarget {
         mig: true,
         instances,
         source,
@@ -172,8 +171,8 @@ pub fn layout_target(
 }
 
 /// The target that puts a saved snapshot back.
-pub fn saved_target(saved: &GpuSnapshot, profiles: &[GiProfile]) -> Target {
-    Target {
+pub fn saved_target(saved: &GpuSnapshot, profiles: &[GiProfile]) -> GpuTarget {
+    GpuTarget {
         mig: saved.mig_pending,
         instances: saved
             .instances
@@ -214,7 +213,7 @@ fn satisfies(gi: &GiState, t: &TargetGi) -> bool {
 }
 
 /// The operations from `gpu`'s state to `target`.
-pub fn diff(gpu: &GpuSnapshot, profiles: &[GiProfile], target: Target) -> GpuPlan {
+pub fn diff(gpu: &GpuSnapshot, profiles: &[GiProfile], target: GpuTarget) -> GpuPlan {
     let mut ops = Vec::new();
     let mut notes = Vec::new();
     let mut reset_pending = false;
@@ -386,60 +385,4 @@ pub fn describe(op: &Op, gpu: &GpuSnapshot, profiles: &[GiProfile]) -> String {
             ci.start + ci.size.max(1) - 1
         ),
     }
-}
-
-/// The plan as text.
-pub fn render(plan: &GpuPlan) -> String {
-    let mut s = String::new();
-    let g = &plan.gpu;
-    let _ = writeln!(
-        s,
-        "GPU {}: {} ({}), MIG {}{}",
-        g.index,
-        g.name,
-        g.catalog_model.as_deref().unwrap_or("?"),
-        if g.mig_current { "on" } else { "off" },
-        if g.mig_pending != g.mig_current {
-            format!(" (pending {})", if g.mig_pending { "on" } else { "off" })
-        } else {
-            String::new()
-        }
-    );
-    let now = super::inventory::describe_instances(g, &plan.profiles);
-    let _ = writeln!(
-        s,
-        "  now:    {}",
-        if now.is_empty() {
-            "no GPU instances".to_string()
-        } else {
-            now.join("; ")
-        }
-    );
-    let target: Vec<String> = plan
-        .target
-        .instances
-        .iter()
-        .map(|t| format!("{} at {}-{}", t.name, t.start, t.start + t.size.max(1) - 1))
-        .collect();
-    let _ = writeln!(
-        s,
-        "  target: MIG {}{} ({})",
-        if plan.target.mig { "on" } else { "off" },
-        if target.is_empty() {
-            String::new()
-        } else {
-            format!(", {}", target.join(", "))
-        },
-        plan.target.source
-    );
-    if plan.ops.is_empty() && !plan.reset_pending {
-        s.push_str("  nothing to do: the GPU already matches\n");
-    }
-    for (i, op) in plan.ops.iter().enumerate() {
-        let _ = writeln!(s, "  {}. {}", i + 1, describe(op, g, &plan.profiles));
-    }
-    for n in &plan.notes {
-        let _ = writeln!(s, "  note: {n}");
-    }
-    s
 }

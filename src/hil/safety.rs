@@ -5,7 +5,7 @@
 //! rollback short; it only repeats that the harness is restoring.
 
 use super::inventory::{GpuSnapshot, Process};
-use super::{HilError, Result};
+use super::{HilError, Progress, Result};
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
@@ -13,21 +13,23 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static PRESSES: AtomicU32 = AtomicU32::new(0);
 static INSTALL: Once = Once::new();
 
-/// Installs the Ctrl-C (SIGINT/SIGTERM) handler once per process.
-pub fn install_ctrlc() {
+/// Installs the Ctrl-C (SIGINT/SIGTERM) handler once per process; `notify` tells the user what
+/// a press does (it runs on the handler's thread). Err: the handler could not be installed (the
+/// first call only says so).
+pub fn install_ctrlc(notify: fn(&str)) -> std::result::Result<(), String> {
+    let mut result = Ok(());
     INSTALL.call_once(|| {
-        let r = ctrlc::set_handler(|| {
+        result = ctrlc::set_handler(move || {
             INTERRUPTED.store(true, Ordering::SeqCst);
             if PRESSES.fetch_add(1, Ordering::SeqCst) > 0 {
-                eprintln!("slicesim hil: interrupted again; still restoring, please wait");
+                notify("slicesim hil: interrupted again; still restoring, please wait");
             } else {
-                eprintln!("slicesim hil: interrupted; stopping at the next safe point");
+                notify("slicesim hil: interrupted; stopping at the next safe point");
             }
-        });
-        if let Err(e) = r {
-            eprintln!("warning: cannot install the Ctrl-C handler: {e}");
-        }
+        })
+        .map_err(|e| e.to_string());
     });
+    result
 }
 
 /// True once Ctrl-C was pressed (or [`interrupt`] called).
@@ -48,8 +50,13 @@ pub fn foreign<'a>(gpu: &'a GpuSnapshot, ours: &[u32]) -> Vec<&'a Process> {
         .collect()
 }
 
-/// Refuses to touch a GPU that foreign processes hold, unless `force`.
-pub fn check_foreign(gpu: &GpuSnapshot, force: bool, doing: &str) -> Result<()> {
+/// Refuses to touch a GPU that foreign processes hold, unless `force` (then warns).
+pub fn check_foreign(
+    gpu: &GpuSnapshot,
+    force: bool,
+    doing: &str,
+    progress: &mut dyn Progress,
+) -> Result<()> {
     let procs = foreign(gpu, &[]);
     if procs.is_empty() {
         return Ok(());
@@ -59,11 +66,11 @@ pub fn check_foreign(gpu: &GpuSnapshot, force: bool, doing: &str) -> Result<()> 
         .map(|p| format!("pid {} ({} MiB)", p.pid, p.used_mib))
         .collect();
     if force {
-        eprintln!(
+        progress.warn(&format!(
             "warning: GPU {}: --force: {doing} although processes hold it: {}",
             gpu.index,
             list.join(", ")
-        );
+        ));
         return Ok(());
     }
     Err(HilError::refused(format!(

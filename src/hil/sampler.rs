@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 /// One reading.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Sample {
+pub struct GpuReading {
     /// Milliseconds since the point started.
     pub t_ms: u64,
     pub gpu_util_pct: Option<u32>,
@@ -32,10 +32,10 @@ pub struct SampleSummary {
 }
 
 /// Takes one reading of GPU `index`.
-pub fn sample(nvml: &Nvml, index: u32, t_ms: u64) -> Sample {
+pub fn sample(nvml: &Nvml, index: u32, t_ms: u64) -> GpuReading {
     let dev = nvml.device_by_index(index).ok();
     let util = dev.as_ref().and_then(|d| d.utilization_rates().ok());
-    Sample {
+    GpuReading {
         t_ms,
         gpu_util_pct: util.as_ref().map(|u| u.gpu),
         mem_util_pct: util.as_ref().map(|u| u.memory),
@@ -53,7 +53,7 @@ pub fn sample(nvml: &Nvml, index: u32, t_ms: u64) -> Sample {
 }
 
 /// Samples GPU `index` every `1/hz` seconds until `stop` is set; runs on its own (scoped) thread.
-pub fn run(nvml: &Nvml, index: u32, hz: f64, stop: &AtomicBool) -> Vec<Sample> {
+pub fn run(nvml: &Nvml, index: u32, hz: f64, stop: &AtomicBool) -> Vec<GpuReading> {
     let period = Duration::from_secs_f64(1.0 / hz.clamp(0.1, 1000.0));
     let t0 = Instant::now();
     let mut out = Vec::new();
@@ -73,7 +73,7 @@ fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
     (n > 0).then(|| s / n as f64)
 }
 
-pub fn summarize(samples: &[Sample]) -> SampleSummary {
+pub fn summarize(samples: &[GpuReading]) -> SampleSummary {
     SampleSummary {
         count: samples.len(),
         gpu_util_pct_mean: mean(samples.iter().filter_map(|s| s.gpu_util_pct.map(f64::from))),

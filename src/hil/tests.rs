@@ -99,13 +99,17 @@ fn seed_layout_is_planned_applied_verified_and_restored() {
     assert_eq!(placed, vec![(14, 0), (14, 2), (9, 4)]);
     let plan = diff(&gpu, &profiles, target);
     assert_eq!(plan.ops.len(), 6);
-    let opts = apply::Options {
+    let opts = apply::ApplyOptions {
         yes: true,
         state_path: d.path().join("state.json"),
         command: "test".into(),
         ..Default::default()
     };
-    apply::apply(&nvml, std::slice::from_ref(&plan), &opts).unwrap();
+    let mut progress = Vec::new();
+    apply::apply(&nvml, std::slice::from_ref(&plan), &opts, &mut progress).unwrap();
+    // Every operation is reported as it is done, after the saved state.
+    assert_eq!(progress.len(), 1 + 6, "{progress:?}");
+    assert!(progress[0].starts_with("saved the prior state to "));
     let (now, _) = snapshot(&nvml, 0).unwrap();
     let got: Vec<(u32, u32, usize)> = now
         .instances
@@ -124,7 +128,7 @@ fn seed_layout_is_planned_applied_verified_and_restored() {
     // Restore puts the empty GPU back.
     let file = super::state::load(&opts.state_path).unwrap();
     let plans = apply::restore_plans(&nvml, &file).unwrap();
-    apply::restore(&nvml, &plans, &opts).unwrap();
+    apply::restore(&nvml, &plans, &opts, &mut Vec::new()).unwrap();
     assert!(snapshot(&nvml, 0).unwrap().0.instances.is_empty());
 }
 
@@ -146,14 +150,19 @@ fn failed_create_rolls_back_to_the_saved_layout() {
         layout_target(&seed(), "a100-mig-inference", &gpu, &profiles).unwrap(),
     );
     assert!(matches!(plan.ops[0], Op::DestroyCi { gi: 1, ci: 0 }));
-    let opts = apply::Options {
+    let opts = apply::ApplyOptions {
         yes: true,
         state_path: d.path().join("state.json"),
         command: "test".into(),
         ..Default::default()
     };
-    let e = apply::apply(&nvml, &[plan], &opts).unwrap_err();
+    let mut progress = Vec::new();
+    let e = apply::apply(&nvml, &[plan], &opts, &mut progress).unwrap_err();
     assert_eq!(e.exit, Exit::RolledBack, "{e}");
+    assert!(
+        progress.iter().any(|l| l.starts_with("failed: ")),
+        "{progress:?}"
+    );
     assert!(e.message.contains("IN_USE"), "{e}");
     let (now, _) = snapshot(&nvml, 0).unwrap();
     assert_eq!(now.instances.len(), 1);

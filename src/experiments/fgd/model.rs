@@ -36,7 +36,7 @@ impl Models {
 
 /// One pod of a workload file as the experiment reads it (spec §2.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PodSpec {
+pub struct WorkloadPod {
     pub name: String,
     pub cpu: u64,
     pub mem: u64,
@@ -50,11 +50,11 @@ pub struct PodSpec {
     pub types: u64,
 }
 
-impl PodSpec {
+impl WorkloadPod {
     /// Interprets an openb row (spec §2.1): CPU-only rows drop their GPU fields and constraint;
     /// a per-GPU share above 1000 counts as 1000. A GPU row with a share of 0 asks for no GPU
     /// resource and is treated as CPU-only (no such row exists in the published files).
-    pub fn from_openb(p: &OpenbPod, models: &Models) -> PodSpec {
+    pub fn from_openb(p: &OpenbPod, models: &Models) -> WorkloadPod {
         let gpu = p.num_gpu > 0 && p.gpu_milli > 0;
         let (milli, k, spec, types) = if gpu {
             (
@@ -66,7 +66,7 @@ impl PodSpec {
         } else {
             (0, 0, String::new(), u64::MAX)
         };
-        PodSpec {
+        WorkloadPod {
             name: p.name.clone(),
             cpu: p.cpu_milli,
             mem: p.memory_mib,
@@ -234,7 +234,7 @@ impl NodeState {
     }
 
     /// Filter of spec §2.2.
-    pub fn fits(&self, p: &PodSpec) -> bool {
+    pub fn fits(&self, p: &WorkloadPod) -> bool {
         if self.cpu_left < p.cpu || self.mem_left < p.mem || self.pods + 1 > MAX_PODS {
             return false;
         }
@@ -268,7 +268,7 @@ impl NodeState {
     }
 
     /// Applies a pod on devices `gpus` (each losing `p.milli`).
-    pub fn place(&mut self, p: &PodSpec, gpus: &[u8]) {
+    pub fn place(&mut self, p: &WorkloadPod, gpus: &[u8]) {
         self.cpu_left -= p.cpu;
         self.mem_left -= p.mem;
         self.pods += 1;
@@ -295,8 +295,8 @@ mod tests {
         }
     }
 
-    fn pod(cpu: u64, milli: u32, k: u32) -> PodSpec {
-        PodSpec {
+    fn pod(cpu: u64, milli: u32, k: u32) -> WorkloadPod {
+        WorkloadPod {
             name: "p".into(),
             cpu,
             mem: 10,
@@ -319,17 +319,17 @@ mod tests {
         // CPU short.
         assert!(!n.fits(&pod(9000, 0, 0)));
         // Memory short.
-        assert!(!n.fits(&PodSpec {
+        assert!(!n.fits(&WorkloadPod {
             mem: 1001,
             ..pod(1, 0, 0)
         }));
         // Wrong model: constraint accepts only model 1.
-        assert!(!n.fits(&PodSpec {
+        assert!(!n.fits(&WorkloadPod {
             types: 0b10,
             ..pod(1, 100, 1)
         }));
         // A CPU-only pod ignores the constraint and the GPUs.
-        assert!(n.fits(&PodSpec {
+        assert!(n.fits(&WorkloadPod {
             types: 0b10,
             ..pod(1, 0, 0)
         }));
@@ -357,10 +357,10 @@ mod tests {
             scheduled_time: None,
             line: 2,
         };
-        let p = PodSpec::from_openb(&row, &models);
+        let p = WorkloadPod::from_openb(&row, &models);
         assert_eq!((p.milli, p.k, p.types), (1000, 1, 0b10));
         assert_eq!(p.spec, "V100M16|A100");
-        let cpu = PodSpec::from_openb(
+        let cpu = WorkloadPod::from_openb(
             &OpenbPod {
                 num_gpu: 0,
                 ..row.clone()

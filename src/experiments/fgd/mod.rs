@@ -11,19 +11,22 @@
 //! | `frag.rs` | the typical-pod distribution and node fragmentation |
 //! | `policy.rs` | the six node scores and device choices |
 //! | `tune.rs` | shuffling and tuning the pod sequence |
+//! | `workload.rs` | a pod list read once: pods, score classes, typical pods |
 //! | `run.rs` | one run: the scheduling loop and per-pod records |
 //! | `discrete.rs` | columns 0..130 and the result-file layout |
 //! | `batch.rs` | many runs in parallel, result files, the mean table |
-//! | `cli.rs` | `slicesim experiment fgd` |
+//! | `experiment.rs` | the whole experiment: input files, runs, result files (`slicesim experiment fgd`) |
 
 pub mod batch;
-pub mod cli;
 pub mod discrete;
+pub mod experiment;
 pub mod frag;
 pub mod model;
 pub mod policy;
 pub mod run;
 pub mod tune;
+pub mod workload;
 
 pub use policy::Policy;
-pub use run::{RunOutput, Workload, run_one};
+pub use run::{ScheduledRun, run_one};
+pub use workload::Workload;

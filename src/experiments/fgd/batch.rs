@@ -7,7 +7,8 @@
 use super::discrete::{COLUMNS, Curves, discretise, header, py_float, row};
 use super::model::ClusterSpec;
 use super::policy::Policy;
-use super::run::{RunOutput, Workload, run_one};
+use super::run::{ScheduledRun, run_one};
+use super::workload::Workload;
 use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -24,7 +25,7 @@ pub struct RunKey {
 
 /// What is kept of a run for the result files and tables.
 #[derive(Clone, Debug)]
-pub struct RunResult {
+pub struct RunSummary {
     pub key: RunKey,
     pub curves: Curves,
     pub pods: usize,
@@ -35,11 +36,11 @@ pub struct RunResult {
     pub final_alloc_pct: f64,
 }
 
-impl RunResult {
-    pub fn of(key: RunKey, out: &RunOutput, cluster: &ClusterSpec) -> RunResult {
+impl RunSummary {
+    pub fn of(key: RunKey, out: &ScheduledRun, cluster: &ClusterSpec) -> RunSummary {
         let tg = cluster.total_gpus();
         let pct = |milli: u64| milli as f64 / tg as f64 / 10.0;
-        RunResult {
+        RunSummary {
             key,
             curves: discretise(&out.records, tg),
             pods: out.records.len(),
@@ -75,15 +76,15 @@ pub fn run_all<F>(
     keys: &[RunKey],
     tune: f64,
     each: F,
-) -> Result<Vec<RunResult>, String>
+) -> Result<Vec<RunSummary>, String>
 where
-    F: Fn(&RunKey, &RunOutput) -> Result<(), String> + Sync,
+    F: Fn(&RunKey, &ScheduledRun) -> Result<(), String> + Sync,
 {
     keys.par_iter()
         .map(|k| {
             let out = run_one(cluster, &workloads[k.workload], k.policy, k.seed, tune);
             each(k, &out)?;
-            Ok(RunResult::of(*k, &out, cluster))
+            Ok(RunSummary::of(*k, &out, cluster))
         })
         .collect()
 }
@@ -93,7 +94,7 @@ where
 pub fn write_result_files(
     dir: &Path,
     workloads: &[Workload],
-    results: &[RunResult],
+    results: &[RunSummary],
     tune: f64,
     total_gpus: u64,
 ) -> Result<(), String> {
@@ -135,7 +136,7 @@ pub fn write_records(
     path: &Path,
     cluster: &ClusterSpec,
     w: &Workload,
-    out: &RunOutput,
+    out: &ScheduledRun,
 ) -> Result<(), String> {
     let f = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut f = std::io::BufWriter::new(f);
@@ -189,7 +190,7 @@ pub const TABLE_COLUMNS: [usize; 5] = [90, 100, 110, 120, 130];
 
 /// Mean over the runs of `(workload, policy)` of column `x` of the curve `pick` selects.
 pub fn mean_at(
-    results: &[RunResult],
+    results: &[RunSummary],
     workload: usize,
     policy: Policy,
     x: usize,
@@ -205,7 +206,7 @@ pub fn mean_at(
 
 /// The per-policy seed-mean tables (allocation, frag amount, frag ratio at 90..130 % arrived,
 /// and the first failure), one block per workload, as plain text.
-pub fn mean_table(workloads: &[Workload], policies: &[Policy], results: &[RunResult]) -> String {
+pub fn mean_table(workloads: &[Workload], policies: &[Policy], results: &[RunSummary]) -> String {
     let mut s = String::new();
     type Pick = fn(&Curves) -> &Vec<Option<f64>>;
     let metrics: [(&str, Pick); 3] = [
@@ -255,7 +256,7 @@ pub fn mean_table(workloads: &[Workload], policies: &[Policy], results: &[RunRes
             "first failure at arrived %", "mean", "min", "max", "failed"
         );
         for &p in policies {
-            let runs: Vec<&RunResult> = results
+            let runs: Vec<&RunSummary> = results
                 .iter()
                 .filter(|r| r.key.workload == wi && r.key.policy == p)
                 .collect();

@@ -1,12 +1,12 @@
-//! `slicesim experiment fgd ...`: argument parsing and the command itself.
+//! The whole experiment as `slicesim experiment fgd` runs it: find the pod and node lists, load
+//! them, run every (workload, policy, seed) and write the result files. Returns what the command
+//! prints; printing is the CLI's.
 
-use super::batch::{
-    RunKey, TABLE_COLUMNS, columns_line, mean_table, run_all, run_list, write_records,
-    write_result_files,
-};
+use super::batch::{RunKey, RunSummary, run_all, run_list, write_records, write_result_files};
 use super::model::ClusterSpec;
 use super::policy::Policy;
-use super::run::Workload;
+use super::run::ScheduledRun;
+use super::workload::Workload;
 use crate::trace::openb::read_nodes;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -35,49 +35,49 @@ pub const PUBLISHED: [&str; 17] = [
 const POD_PREFIX: &str = "openb_pod_list_";
 const GPU_NODES: &str = "openb_node_list_gpu_node.csv";
 
-#[derive(clap::Subcommand, Debug)]
-pub enum ExperimentCmd {
-    /// The openb experiment of "Beware of Fragmentation" (FGD, USENIX ATC'23): schedule a
-    /// workload tuned to 130 % of GPU capacity with no departures and record allocation and
-    /// fragmentation per pod (see docs/VALIDATION.md).
-    Fgd(FgdArgs),
+/// Which pod and node lists to use.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    /// Pod lists given one by one.
+    pub pods: Vec<PathBuf>,
+    /// Folder of pod lists: the published workloads found there (see `select`).
+    pub workloads: Option<PathBuf>,
+    /// With `workloads`: only these (stems or their suffix after `openb_pod_list_`), or `all`.
+    pub select: Vec<String>,
+    /// Node list (default: `openb_node_list_gpu_node.csv` beside the pod lists).
+    pub nodes: Option<PathBuf>,
 }
 
-#[derive(clap::Args, Debug)]
-pub struct FgdArgs {
-    /// Pod list (openb_pod_list_*.csv); repeat for several workloads.
-    #[arg(long)]
-    pub pods: Vec<PathBuf>,
-    /// Folder of pod lists: runs the 17 published workloads found there (see --select).
-    #[arg(long)]
-    pub workloads: Option<PathBuf>,
-    /// With --workloads: only these workloads (comma-separated stems or their suffix after
-    /// openb_pod_list_, e.g. default,gpushare100), or `all` for every pod list in the folder.
-    #[arg(long, value_delimiter = ',')]
-    pub select: Vec<String>,
-    /// Node list (default: openb_node_list_gpu_node.csv beside the pod lists).
-    #[arg(long)]
-    pub nodes: Option<PathBuf>,
-    /// Policy or policies, comma-separated: random, dot-prod, gpu-clustering, gpu-packing,
-    /// best-fit, fgd (or the artifact's names such as 06-FGD), or `all`.
-    #[arg(long = "policy", visible_alias = "policies", default_value = "fgd")]
-    pub policy: String,
-    /// Seed or seeds: 42, a list 42,43 or an inclusive range 42..51.
-    #[arg(long = "seed", visible_alias = "seeds", default_value = "42")]
-    pub seed: String,
-    /// Tune the workload's total GPU request to this multiple of the cluster's capacity
-    /// (0 = no tuning).
-    #[arg(long, default_value_t = 1.3)]
+/// One invocation of the experiment.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    pub inputs: Inputs,
+    pub policies: Vec<Policy>,
+    pub seeds: Vec<u64>,
+    /// Multiple of the cluster's GPU capacity the workload is tuned to (0 = no tuning).
     pub tune: f64,
-    /// Output folder for the result files (default reports/fgd).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    /// Folder of the result files.
+    pub out_dir: PathBuf,
     /// Also write per-pod records for every run (always written for a single run).
-    #[arg(long)]
     pub records: bool,
-    /// Worker threads for many runs (default: all cores); each run is single-threaded.
-    #[arg(long)]
+    /// Worker threads (None: rayon's default, all cores).
     pub threads: Option<usize>,
+}
+
+/// What the experiment did, for the command to report.
+pub struct Outcome {
+    pub nodes_path: PathBuf,
+    pub cluster: ClusterSpec,
+    pub workloads: Vec<Workload>,
+    /// One per run, in run-list order.
+    pub results: Vec<RunSummary>,
+    /// Folder of the per-pod record files, when they were written.
+    pub records_dir: Option<PathBuf>,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Wall time loading the inputs and running, in seconds.
+    pub load_s: f64,
+    pub run_s: f64,
 }
 
 /// Parses `all` or a comma-separated list of policy names.
@@ -127,7 +127,7 @@ pub fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
 }
 
 /// The pod lists to run, in a stable order.
-fn pod_files(args: &FgdArgs) -> Result<Vec<PathBuf>, String> {
+pub fn pod_files(args: &Inputs) -> Result<Vec<PathBuf>, String> {
     let mut files = args.pods.clone();
     if let Some(dir) = &args.workloads {
         let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -173,7 +173,8 @@ fn pod_files(args: &FgdArgs) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-fn node_file(args: &FgdArgs, pods: &[PathBuf]) -> PathBuf {
+/// The node list: the one given, else the GPU node list beside the pod lists.
+pub fn node_file(args: &Inputs, pods: &[PathBuf]) -> PathBuf {
     if let Some(n) = &args.nodes {
         return n.clone();
     }
@@ -185,21 +186,14 @@ fn node_file(args: &FgdArgs, pods: &[PathBuf]) -> PathBuf {
     dir.join(GPU_NODES)
 }
 
-/// Runs the command.
-pub fn run(cmd: ExperimentCmd) -> Result<(), String> {
-    match cmd {
-        ExperimentCmd::Fgd(args) => run_fgd(&args),
+/// Runs the experiment and writes its result files (and the per-pod records of every run when
+/// asked, or when there is a single run).
+pub fn run(e: &Experiment) -> Result<Outcome, String> {
+    if !e.tune.is_finite() || e.tune < 0.0 {
+        return Err(format!("--tune {}: expected a ratio >= 0", e.tune));
     }
-}
-
-fn run_fgd(args: &FgdArgs) -> Result<(), String> {
-    let policies = parse_policies(&args.policy)?;
-    let seeds = parse_seeds(&args.seed)?;
-    if !args.tune.is_finite() || args.tune < 0.0 {
-        return Err(format!("--tune {}: expected a ratio >= 0", args.tune));
-    }
-    let files = pod_files(args)?;
-    let nodes_path = node_file(args, &files);
+    let files = pod_files(&e.inputs)?;
+    let nodes_path = node_file(&e.inputs, &files);
     let t0 = Instant::now();
     let rows = read_nodes(&nodes_path).map_err(|e| e.to_string())?;
     let cluster = ClusterSpec::from_openb(&rows, &nodes_path.display().to_string())?;
@@ -207,20 +201,15 @@ fn run_fgd(args: &FgdArgs) -> Result<(), String> {
     for f in &files {
         workloads.push(Workload::load(f, &cluster)?);
     }
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join("fgd"));
-    let keys = run_list(workloads.len(), &policies, &seeds);
-    let single = keys.len() == 1;
-    let write_each = single || args.records;
-    let rec_dir = out_dir.join("records");
+    let keys = run_list(workloads.len(), &e.policies, &e.seeds);
+    let write_each = keys.len() == 1 || e.records;
+    let rec_dir = e.out_dir.join("records");
     if write_each {
         std::fs::create_dir_all(&rec_dir).map_err(|e| format!("{}: {e}", rec_dir.display()))?;
     }
     let load_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let each = |k: &RunKey, out: &super::run::RunOutput| {
+    let each = |k: &RunKey, out: &ScheduledRun| {
         if !write_each {
             return Ok(());
         }
@@ -228,79 +217,32 @@ fn run_fgd(args: &FgdArgs) -> Result<(), String> {
         let path = rec_dir.join(format!("{}-{}-{}.csv", w.name, k.policy.name(), k.seed));
         write_records(&path, &cluster, w, out)
     };
-    let results = match args.threads {
+    let results = match e.threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build()
             .map_err(|e| format!("thread pool: {e}"))?
-            .install(|| run_all(&cluster, &workloads, &keys, args.tune, each))?,
-        None => run_all(&cluster, &workloads, &keys, args.tune, each)?,
+            .install(|| run_all(&cluster, &workloads, &keys, e.tune, each))?,
+        None => run_all(&cluster, &workloads, &keys, e.tune, each)?,
     };
     let run_s = t1.elapsed().as_secs_f64();
     write_result_files(
-        &out_dir,
+        &e.out_dir,
         &workloads,
         &results,
-        args.tune,
+        e.tune,
         cluster.total_gpus(),
     )?;
-    println!(
-        "cluster: {} nodes, {} GPUs ({})",
-        cluster.nodes.len(),
-        cluster.total_gpus(),
-        nodes_path.display()
-    );
-    if single {
-        let r = &results[0];
-        let w = &workloads[0];
-        println!(
-            "{} {} seed {}: {} pods after tuning ({} in the file, {:.2} % of capacity requested), {} failed, first failure at {}",
-            w.name,
-            r.key.policy.artifact_name(),
-            r.key.seed,
-            r.pods,
-            w.pods.len(),
-            w.gpu_request() as f64 / cluster.gpu_milli as f64 * 100.0,
-            r.failed,
-            r.first_failure_pct
-                .map_or("none".to_string(), |p| format!("{p:.2} % arrived"))
-        );
-        println!(
-            "typical pods: {} classes of {} cover {:.2} % of pods",
-            w.typical.classes.len(),
-            w.typical.all_classes,
-            100.0 * w.typical.coverage()
-        );
-        println!(
-            "allocation %     {}",
-            columns_line(&r.curves.alloc, &TABLE_COLUMNS)
-        );
-        println!(
-            "frag amount %    {}",
-            columns_line(&r.curves.frag, &TABLE_COLUMNS)
-        );
-        println!(
-            "frag ratio %     {}",
-            columns_line(&r.curves.frag_ratio, &TABLE_COLUMNS)
-        );
-    } else {
-        print!("{}", mean_table(&workloads, &policies, &results));
-    }
-    println!(
-        "wrote {}/{{analysis_allo_discrete,analysis_frag_discrete,analysis_frag_ratio_discrete}}.csv{}",
-        out_dir.display(),
-        if write_each {
-            format!(" and {}/", rec_dir.display())
-        } else {
-            String::new()
-        }
-    );
-    eprintln!(
-        "{} run(s) in {run_s:.3} s on {} thread(s) (loading {load_s:.3} s)",
-        keys.len(),
-        args.threads.unwrap_or_else(rayon::current_num_threads)
-    );
-    Ok(())
+    Ok(Outcome {
+        nodes_path,
+        cluster,
+        workloads,
+        results,
+        records_dir: write_each.then_some(rec_dir),
+        threads: e.threads.unwrap_or_else(rayon::current_num_threads),
+        load_s,
+        run_s,
+    })
 }
 
 #[cfg(test)]

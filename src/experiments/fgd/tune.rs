@@ -2,7 +2,7 @@
 //! GPU request to `tune` × cluster capacity by appending clones drawn from the original trace
 //! (tune up) or removing random pods (tune down).
 
-use super::model::PodSpec;
+use super::model::WorkloadPod;
 use rand::{Rng, RngExt};
 
 /// One pod of the sequence: `origin` indexes the name-sorted workload; `clone` is 0 for an
@@ -14,7 +14,7 @@ pub struct SeqPod {
 }
 
 impl SeqPod {
-    pub fn name(&self, pods: &[PodSpec]) -> String {
+    pub fn name(&self, pods: &[WorkloadPod]) -> String {
         let base = &pods[self.origin as usize].name;
         if self.clone == 0 {
             base.clone()
@@ -42,7 +42,7 @@ pub fn shuffle<T, R: Rng>(v: &mut [T], rng: &mut R) {
 ///
 /// Tune down (S > T): while S > T, remove a uniformly drawn pod of the current sequence.
 pub fn build_sequence<R: Rng>(
-    pods: &[PodSpec],
+    pods: &[WorkloadPod],
     capacity: u64,
     tune: f64,
     rng: &mut R,
@@ -55,7 +55,7 @@ pub fn build_sequence<R: Rng>(
         return seq;
     }
     let target = tune * capacity as f64;
-    let mut total: u64 = pods.iter().map(PodSpec::gpu_request).sum();
+    let mut total: u64 = pods.iter().map(WorkloadPod::gpu_request).sum();
     if (total as f64) < target {
         let mut clones = 0;
         loop {
@@ -86,8 +86,8 @@ mod tests {
     use super::*;
     use crate::engine::rng::stream;
 
-    fn pod(name: &str, milli: u32, k: u32) -> PodSpec {
-        PodSpec {
+    fn pod(name: &str, milli: u32, k: u32) -> WorkloadPod {
+        WorkloadPod {
             name: name.into(),
             cpu: 1000,
             mem: 0,
@@ -98,7 +98,7 @@ mod tests {
         }
     }
 
-    fn total(pods: &[PodSpec], seq: &[SeqPod]) -> u64 {
+    fn total(pods: &[WorkloadPod], seq: &[SeqPod]) -> u64 {
         seq.iter()
             .map(|s| pods[s.origin as usize].gpu_request())
             .sum()
@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn tune_down_removes_until_at_or_below_target() {
         // 10 pods of 1000 = 10000 on a 5000 cluster, tune 1.3 -> T = 6500: remove 4 pods.
-        let pods: Vec<PodSpec> = (0..10).map(|i| pod(&format!("p{i}"), 1000, 1)).collect();
+        let pods: Vec<WorkloadPod> = (0..10).map(|i| pod(&format!("p{i}"), 1000, 1)).collect();
         let seq = build_sequence(&pods, 5000, 1.3, &mut stream(3, "t"));
         assert_eq!(seq.len(), 6);
         assert_eq!(total(&pods, &seq), 6000);
@@ -161,7 +161,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_sequence() {
-        let pods: Vec<PodSpec> = (0..50).map(|i| pod(&format!("p{i:02}"), 300, 1)).collect();
+        let pods: Vec<WorkloadPod> = (0..50).map(|i| pod(&format!("p{i:02}"), 300, 1)).collect();
         let a = build_sequence(&pods, 10_000, 1.3, &mut stream(5, "t"));
         let b = build_sequence(&pods, 10_000, 1.3, &mut stream(5, "t"));
         let c = build_sequence(&pods, 10_000, 1.3, &mut stream(6, "t"));

@@ -1,0 +1,272 @@
+//! `slicesim hil ...`: parse, call the harness, print, map errors to exit codes. The commands
+//! that change GPUs are in `layout.rs`, those that measure and use measurements in `measure.rs`,
+//! the text of inventories and plans in `text.rs`.
+
+mod layout;
+mod measure;
+mod text;
+
+use clap::{Args, Subcommand};
+use nvml_wrapper::Nvml;
+use slicesim::hil::lock::{self, Lock};
+use slicesim::hil::measurements::{self, Measurements};
+use slicesim::hil::nvml;
+use slicesim::hil::state::DEFAULT_PATH;
+use slicesim::hil::{HilError, Progress, Result};
+use slicesim::scenario::{self, Loaded, Severity};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Hardware-in-the-loop: put a pool's MIG layout on real GPUs through NVML, run probes, compare
+/// with the model and calibrate it (see docs/HIL.md).
+#[derive(Args, Debug)]
+pub struct HilArgs {
+    /// NVML library to load [default: $SLICESIM_NVML_LIB, else the driver's libnvidia-ml.so.1].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub nvml_lib: Option<PathBuf>,
+    /// Lock file that keeps two harness runs apart [default: $TMPDIR/slicesim-hil.lock].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub lock: Option<PathBuf>,
+    #[command(subcommand)]
+    pub cmd: HilCmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HilCmd {
+    /// GPUs, MIG mode, instances, profiles and placements as NVML reports them, checked against
+    /// the built-in catalog.
+    Inventory {
+        /// Only this GPU (NVML index).
+        #[arg(long)]
+        gpu: Option<u32>,
+        /// Also write the inventory as JSON.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
+    /// The operations that would turn the GPUs' state into a pool's layout (changes nothing).
+    Plan(PoolTarget),
+    /// Apply a pool's layout: dry run unless --yes; saves the prior state first, rolls back on
+    /// any failure or Ctrl-C.
+    Apply {
+        #[command(flatten)]
+        target: PoolTarget,
+        #[command(flatten)]
+        change: Change,
+        /// Where to save the prior state.
+        #[arg(long, value_name = "FILE", default_value = DEFAULT_PATH)]
+        state: PathBuf,
+    },
+    /// Put back the state saved by apply: dry run unless --yes.
+    Restore {
+        #[arg(long, value_name = "FILE", default_value = DEFAULT_PATH)]
+        state: PathBuf,
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Run an experiment's probes while sampling NVML; write the measurement file.
+    Measure {
+        experiment: PathBuf,
+        /// Measurement file to write [default: measurements/NAME-DATE.json]; never overwritten.
+        #[arg(short, long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Run this shell command as the probe instead of the built-in one (see docs/HIL.md for
+        /// the variables it gets and the line it must print).
+        #[arg(long, value_name = "CMD")]
+        probe_cmd: Option<String>,
+        /// Measure although other processes hold the GPU.
+        #[arg(long)]
+        force: bool,
+    },
+    /// The model's predictions next to measurements; exit 2 if a point is outside the tolerance.
+    Compare {
+        #[arg(required = true)]
+        measurements: Vec<PathBuf>,
+        /// Scenario whose model parameters (and includes) to use [default: the built-in one].
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Largest relative error that passes.
+        #[arg(long, default_value_t = 0.05)]
+        tolerance: f64,
+        /// Also write the comparison as JSON.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
+    /// Fit overhead, MIG efficiency and per-model speed; write a file scenarios can include.
+    Calibrate {
+        #[arg(required = true)]
+        measurements: Vec<PathBuf>,
+        #[arg(short, long, value_name = "FILE")]
+        out: PathBuf,
+        /// Scenario whose parameters are the starting point [default: the built-in one].
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Tolerance for the before/after report.
+        #[arg(long, default_value_t = 0.05)]
+        tolerance: f64,
+    },
+    /// The built-in GPU probe (CUDA through cudarc): prints one throughput line.
+    Probe(ProbeArgs),
+    /// Build the fake NVML library into a directory, for trying the harness without a GPU.
+    FakeNvml {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// GPUs of the fake node; `:mig` starts one with MIG mode on.
+        #[arg(long, default_value = "A100-80GB,H100-80GB")]
+        gpus: String,
+    },
+}
+
+/// A scenario pool whose layout to put on this host's GPUs.
+#[derive(Args, Debug)]
+pub struct PoolTarget {
+    pub scenario: PathBuf,
+    /// Pool whose layout to use.
+    #[arg(long)]
+    pub pool: String,
+    /// Only this GPU [default: every GPU of the pool's model].
+    #[arg(long)]
+    pub gpu: Option<u32>,
+}
+
+#[derive(Args, Debug)]
+pub struct Change {
+    /// Really change the GPU (without it: dry run).
+    #[arg(long)]
+    pub yes: bool,
+    /// Allow turning MIG mode on or off (needs a GPU reset afterwards).
+    #[arg(long)]
+    pub allow_mode_change: bool,
+    /// Reconfigure although other processes hold the GPU.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Parameters of the built-in probe.
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct ProbeArgs {
+    /// Duty cycle: fraction of wall time in kernels when alone, (0, 1].
+    #[arg(long, default_value_t = 1.0)]
+    pub u: f64,
+    /// SM fill: fraction of the whole GPU's SMs the kernel occupies, (0, 1].
+    #[arg(long, default_value_t = 1.0)]
+    pub d: f64,
+    /// Measured time in seconds (after the warm-up).
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Warm-up in seconds (not counted).
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup: f64,
+    /// Kernel time alone on the whole GPU in ms (sets the idle time); default: measured in the
+    /// warm-up.
+    #[arg(long)]
+    pub kernel_ms: Option<f64>,
+    /// SMs of the whole GPU with MIG off; default: the device's SM count.
+    #[arg(long)]
+    pub gpu_sms: Option<u32>,
+    /// Multiply-adds per thread per kernel.
+    #[arg(long, default_value_t = 1 << 20)]
+    pub iters: u32,
+}
+
+pub fn run(args: HilArgs) -> ExitCode {
+    match dispatch(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit as u8)
+        }
+    }
+}
+
+/// Prints the harness's progress as it comes: steps to stdout, warnings to stderr.
+struct Print;
+
+impl Progress for Print {
+    fn step(&mut self, line: &str) {
+        println!("{line}");
+    }
+    fn warn(&mut self, line: &str) {
+        eprintln!("{line}");
+    }
+}
+
+/// Installs the Ctrl-C handler, its notices going to stderr.
+fn install_ctrlc() {
+    if let Err(e) = slicesim::hil::safety::install_ctrlc(|line| eprintln!("{line}")) {
+        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+    }
+}
+
+fn nvml_of(args: &HilArgs) -> Result<&'static Nvml> {
+    nvml::global(args.nvml_lib.as_deref())
+}
+
+fn take_lock(args: &HilArgs, what: &str) -> Result<Lock> {
+    let path = args.lock.clone().unwrap_or_else(lock::default_path);
+    lock::acquire(&path, what)
+}
+
+fn load_scenario(path: Option<&Path>) -> Result<Loaded> {
+    let loaded = match path {
+        Some(p) => scenario::load(p)?,
+        None => scenario::builtin(),
+    };
+    let problems = scenario::validate(&loaded.scenario, &loaded.text, &loaded.base_dir);
+    for p in problems.iter().filter(|p| p.severity == Severity::Error) {
+        eprintln!("{}: {p}", loaded.source);
+    }
+    if problems.iter().any(|p| p.severity == Severity::Error) {
+        return Err(HilError::error(format!(
+            "{}: invalid scenario (see above)",
+            loaded.source
+        )));
+    }
+    Ok(loaded)
+}
+
+fn command_line() -> String {
+    std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+}
+
+fn dispatch(args: HilArgs) -> Result<()> {
+    match &args.cmd {
+        HilCmd::Inventory { gpu, json } => layout::inventory(&args, *gpu, json.as_deref()),
+        HilCmd::Plan(t) => layout::plan(&args, t),
+        HilCmd::Apply {
+            target,
+            change,
+            state,
+        } => layout::apply(&args, target, change, state),
+        HilCmd::Restore {
+            state: path,
+            change,
+        } => layout::restore(&args, path, change),
+        HilCmd::Measure {
+            experiment: path,
+            out,
+            probe_cmd,
+            force,
+        } => measure::measure(&args, path, out.as_deref(), probe_cmd.as_deref(), *force),
+        HilCmd::Compare {
+            measurements: files,
+            scenario: sc,
+            tolerance,
+            json,
+        } => measure::compare(files, sc.as_deref(), *tolerance, json.as_deref()),
+        HilCmd::Calibrate {
+            measurements: files,
+            out,
+            scenario: sc,
+            tolerance,
+        } => measure::calibrate(files, out, sc.as_deref(), *tolerance),
+        HilCmd::Probe(p) => measure::probe(p),
+        HilCmd::FakeNvml { out, gpus } => measure::fake_nvml(out, gpus),
+    }
+}
+
+fn load_measurements(paths: &[PathBuf]) -> Result<Vec<(String, Measurements)>> {
+    paths
+        .iter()
+        .map(|p| Ok((p.display().to_string(), measurements::load(p)?)))
+        .collect()
+}

@@ -1,0 +1,115 @@
+//! The `slicesim` command line (binary only): the clap types, one file per command, the parsers
+//! the commands share, and the exit codes. The library returns data; everything printed is
+//! printed here.
+//!
+//! | file | command |
+//! |---|---|
+//! | `run.rs` | `slicesim run` |
+//! | `validate.rs` | `slicesim validate` |
+//! | `mig.rs` | `slicesim mig layouts` |
+//! | `catalog.rs` | `slicesim catalog` |
+//! | `import.rs` | `slicesim import` |
+//! | `trace.rs` | `slicesim trace ...` |
+//! | `experiment.rs` | `slicesim experiment fgd` |
+//! | `hil/` | `slicesim hil ...` |
+
+mod catalog;
+mod experiment;
+mod hil;
+mod import;
+mod mig;
+mod run;
+mod trace;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use slicesim::scenario::schema::PolicyName;
+use slicesim::scenario::{self, Loaded, Severity};
+use slicesim::trace::TraceFormat;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "slicesim",
+    version,
+    about = "Discrete-event simulator for GPU sharing (time-slicing, MIG, fractional) on Kubernetes clusters"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a scenario (the built-in seed strategy if none is given) and write its report.
+    Run(run::RunArgs),
+    /// Check a scenario file and print every problem with its location (exit 1 if invalid).
+    Validate { file: PathBuf },
+    /// MIG geometry commands.
+    Mig {
+        #[command(subcommand)]
+        cmd: mig::MigCmd,
+    },
+    /// List the built-in GPU models.
+    Catalog,
+    /// Turn Kubernetes / NVIDIA configuration (nodes, device-plugin and mig-parted configs,
+    /// PriorityClass and ResourceQuota manifests) into a scenario; warnings go to stderr.
+    Import(import::ImportArgs),
+    /// Reproduce a published experiment.
+    Experiment {
+        #[command(subcommand)]
+        cmd: experiment::ExperimentCmd,
+    },
+    /// Hardware-in-the-loop: apply a pool's layout through NVML, measure, compare, calibrate.
+    Hil(hil::HilArgs),
+    /// Trace commands: import, stats, fit, generate, pools.
+    Trace {
+        #[command(subcommand)]
+        cmd: trace::TraceCmd,
+    },
+}
+
+/// Parses the command line, runs the command and turns its result into the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        // The harness has exit codes of its own (docs/HIL.md).
+        Cmd::Hil(args) => return hil::run(args),
+        Cmd::Run(args) => run::run(args),
+        Cmd::Trace { cmd } => trace::run(cmd),
+        Cmd::Validate { file } => validate::run(&file),
+        Cmd::Mig { cmd } => mig::run(cmd),
+        Cmd::Catalog => catalog::run(),
+        Cmd::Import(args) => import::run(args),
+        Cmd::Experiment { cmd } => experiment::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn parse_format(s: &str) -> Result<TraceFormat, String> {
+    TraceFormat::parse(s).ok_or_else(|| {
+        let known: Vec<&str> = TraceFormat::ALL.iter().map(|f| f.as_str()).collect();
+        format!("unknown trace format `{s}` ({})", known.join(", "))
+    })
+}
+
+fn parse_policy(s: &str) -> Result<PolicyName, String> {
+    PolicyName::parse(s)
+        .ok_or_else(|| format!("unknown policy `{s}` (first-fit, best-fit, spread or fgd)"))
+}
+
+/// Prints the problems; true if any is an error.
+fn report_problems(loaded: &Loaded) -> bool {
+    let problems = scenario::validate(&loaded.scenario, &loaded.text, &loaded.base_dir);
+    for p in &problems {
+        eprintln!("{}: {p}", loaded.source);
+    }
+    problems.iter().any(|p| p.severity == Severity::Error)
+}

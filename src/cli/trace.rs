@@ -1,0 +1,209 @@
+//! `slicesim trace ...`: import, stats, fit, pools, generate. The text of `stats` is rendered by
+//! the library today; the rest is printed here.
+
+use super::parse_format;
+use clap::Subcommand;
+use slicesim::trace::{ImportMap, TraceFormat};
+use std::path::{Path, PathBuf};
+
+/// Options every trace-reading command shares.
+#[derive(clap::Args)]
+pub struct TraceInput {
+    /// The trace file.
+    file: PathBuf,
+    /// native, openb, philly or azure-llm (default: told from the header).
+    #[arg(long, value_parser = parse_format)]
+    format: Option<TraceFormat>,
+    /// YAML file with the importer mapping (the `map` of a trace workload; docs/TRACE.md).
+    #[arg(long)]
+    map: Option<PathBuf>,
+    /// Any row that cannot be used is an error (default: skipped and reported).
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Subcommand)]
+pub enum TraceCmd {
+    /// Convert a trace to the native CSV format.
+    Import {
+        #[command(flatten)]
+        input: TraceInput,
+        /// Output file (native CSV).
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Say what is in a trace: jobs, request mix, classes, arrivals, run times, GPU-hours.
+    Stats {
+        #[command(flatten)]
+        input: TraceInput,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fit a workload profile (rate, daily cycle, request mix, run times) to a trace.
+    Fit {
+        #[command(flatten)]
+        input: TraceInput,
+        /// Output profile (YAML).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Fit only the shortest window holding this share of arrivals (e.g. 0.98).
+        #[arg(long)]
+        busiest: Option<f64>,
+    },
+    /// Turn an openb node list into scenario pools and custom GPU models (YAML).
+    Pools {
+        /// The node list (openb_node_list_*.csv).
+        nodes: PathBuf,
+        /// Output file (default: print).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// How the pools share GPUs: fractional, exclusive or time-slicing:N.
+        #[arg(long, default_value = "fractional", value_parser = parse_sharing)]
+        sharing: slicesim::scenario::schema::Sharing,
+        /// Any row that cannot be used is an error.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Generate a native trace from a fitted profile.
+    Generate {
+        /// Profile YAML (slicesim trace fit).
+        profile: PathBuf,
+        /// Output file (native CSV).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Multiply the arrival rate by this (2.0 = twice the load, same shape).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Arrival window, overriding the profile's (e.g. 7d).
+        #[arg(long, value_parser = parse_dur)]
+        span: Option<slicesim::units::Dur>,
+    },
+}
+
+fn parse_sharing(s: &str) -> Result<slicesim::scenario::schema::Sharing, String> {
+    use slicesim::scenario::schema::{ReplicaAllocation, Sharing};
+    match s {
+        "fractional" => Ok(Sharing::Fractional),
+        "exclusive" => Ok(Sharing::Exclusive),
+        _ => match s.strip_prefix("time-slicing:").map(str::parse::<u32>) {
+            Some(Ok(replicas)) if replicas >= 1 => Ok(Sharing::TimeSlicing {
+                replicas,
+                rename_by_default: false,
+                fail_requests_greater_than_one: false,
+                allocation: ReplicaAllocation::Distributed,
+            }),
+            _ => Err(format!(
+                "`{s}`: expected fractional, exclusive or time-slicing:N (N >= 1)"
+            )),
+        },
+    }
+}
+
+fn parse_dur(s: &str) -> Result<slicesim::units::Dur, String> {
+    slicesim::units::parse_duration(s)
+}
+
+fn load_map(path: Option<&Path>) -> Result<ImportMap, String> {
+    path.map_or_else(|| Ok(ImportMap::default()), ImportMap::load)
+}
+
+pub fn run(cmd: TraceCmd) -> Result<(), String> {
+    match cmd {
+        TraceCmd::Import { input, out } => {
+            let map = load_map(input.map.as_deref())?;
+            let report = slicesim::trace::import::convert(
+                &input.file,
+                input.format,
+                &map,
+                input.strict,
+                &out,
+            )?;
+            eprint!("{}", report.render());
+            println!("wrote {} ({} jobs)", out.display(), report.jobs);
+            Ok(())
+        }
+        TraceCmd::Stats { input, json } => {
+            let map = load_map(input.map.as_deref())?;
+            let text = slicesim::trace::stats::command(
+                &input.file,
+                input.format,
+                &map,
+                input.strict,
+                json,
+            )?;
+            print!("{text}");
+            Ok(())
+        }
+        TraceCmd::Fit {
+            input,
+            out,
+            busiest,
+        } => {
+            let map = load_map(input.map.as_deref())?;
+            let opened =
+                slicesim::trace::import::open(&input.file, input.format, &map, input.strict)
+                    .map_err(|e| e.to_string())?;
+            eprint!("{}", opened.report.render());
+            let fitted = slicesim::trace::fit::fit_opened(opened, busiest)?;
+            let yaml =
+                slicesim::trace::fit::profile_yaml(&fitted, &input.file.display().to_string())?;
+            std::fs::write(&out, yaml).map_err(|e| format!("{}: {e}", out.display()))?;
+            for n in &fitted.notes {
+                eprintln!("note: {n}");
+            }
+            println!(
+                "wrote {} ({} jobs, {:.3} jobs/h, {} mix entries)",
+                out.display(),
+                fitted.jobs,
+                fitted.spec.rate_per_hour,
+                fitted.spec.mix.len()
+            );
+            Ok(())
+        }
+        TraceCmd::Pools {
+            nodes,
+            out,
+            sharing,
+            strict,
+        } => {
+            use slicesim::trace::import_openb::{pools_from_nodes, pools_yaml};
+            let (pools, report) =
+                pools_from_nodes(&nodes, &sharing, strict).map_err(|e| e.to_string())?;
+            eprintln!(
+                "{}: {} nodes, {} pools, {} bad rows",
+                report.source,
+                report.rows,
+                pools.pools.len(),
+                report.bad_count
+            );
+            for line in report.render().lines().skip(1) {
+                eprintln!("{line}");
+            }
+            let yaml = pools_yaml(&pools, &nodes.display().to_string())?;
+            match out {
+                Some(o) => {
+                    std::fs::write(&o, yaml).map_err(|e| format!("{}: {e}", o.display()))?;
+                    println!("wrote {} ({} pools)", o.display(), pools.pools.len());
+                }
+                None => print!("{yaml}"),
+            }
+            Ok(())
+        }
+        TraceCmd::Generate {
+            profile,
+            out,
+            scale,
+            seed,
+            span,
+        } => {
+            let spec = slicesim::run::load_profile(&profile)?;
+            let n = slicesim::trace::fit::generate(&spec, scale, seed, span, &out)?;
+            println!("wrote {} ({n} jobs)", out.display());
+            Ok(())
+        }
+    }
+}
