@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod cluster;
+pub mod domain;
 pub mod engine;
 pub mod experiments;
 pub mod hil;
@@ -15,3 +16,4 @@ pub mod sched;
 pub mod sim;
 pub mod trace;
 pub mod units;
+pub mod world;

@@ -1,13 +1,15 @@
 //! One scenario run end to end: world, job stream, simulation, report files.
 
+use crate::domain::PolicyName;
 use crate::metrics::JobRecord;
 use crate::report::writer::JobsCsv;
 use crate::report::{OutputDir, Summary, summarize, write_tables};
 use crate::scenario::Loaded;
-use crate::scenario::schema::{ImportMap, PolicyName, TraceFormat, TraceSource, WorkloadSpec};
-use crate::sim::{JobSource, Simulation, World};
+use crate::scenario::schema::{ImportMap, TraceFormat, TraceSource, WorkloadSpec};
+use crate::sim::{JobSource, Simulation};
 use crate::trace::synthetic::{SyntheticJobs, SyntheticSpec};
 use crate::trace::{ImportReport, import};
+use crate::world::World;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Default)]

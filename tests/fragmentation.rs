@@ -4,8 +4,8 @@
 mod common;
 
 use common::{assert_close, fixture, one_pool, run_with};
+use slicesim::domain::PolicyName;
 use slicesim::run::RunOptions;
-use slicesim::scenario::schema::PolicyName;
 
 fn with(policy: PolicyName) -> RunOptions {
     RunOptions {

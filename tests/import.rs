@@ -2,9 +2,9 @@
 //! validates and runs; each file kind is imported when valid and refused, with its file and
 //! line, when malformed; unknown and unsupported fields are reported.
 
+use slicesim::domain::{MigStrategy, Sharing};
 use slicesim::run::{RunOptions, run_in_memory};
 use slicesim::scenario::import::{ImportInputs, Input, import, render, skeleton};
-use slicesim::scenario::schema::{MigStrategy, Sharing};
 use slicesim::scenario::{self, Loaded, Severity};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,7 +35,7 @@ fn inline(name: &str, text: &str) -> Input {
 /// Validation errors of a scenario text (warnings are allowed).
 fn errors_of(text: &str) -> Vec<String> {
     let sc = scenario::parse(text, "imported").unwrap_or_else(|e| panic!("parses: {e}\n{text}"));
-    scenario::validate(&sc, text, Path::new("."))
+    slicesim::world::check(&sc, text, Path::new("."))
         .into_iter()
         .filter(|p| p.severity == Severity::Error)
         .map(|p| p.to_string())

@@ -6,10 +6,11 @@ mod common;
 
 use common::close;
 use proptest::prelude::*;
+use slicesim::domain::JobKind;
 use slicesim::metrics::{JobRecord, JobState};
 use slicesim::report::Summary;
 use slicesim::run::{RunOptions, run_in_memory};
-use slicesim::scenario::schema::{JobKind, TimedEvent, WorkloadSpec};
+use slicesim::scenario::schema::{TimedEvent, WorkloadSpec};
 use slicesim::scenario::{self, Loaded};
 use slicesim::trace::synthetic::SyntheticJobs;
 use std::collections::BTreeMap;

@@ -6,9 +6,9 @@ mod common;
 use common::{
     A100_PRICE, WHOLE_GPU_CLASS, assert_close, assert_times, fixture, one_pool, run, run_with,
 };
+use slicesim::domain::PolicyName;
 use slicesim::metrics::JobState;
 use slicesim::run::RunOptions;
-use slicesim::scenario::schema::PolicyName;
 
 /// 2 nodes x 1 GPU, 3 replicas each. At t = 0 jobs 0-2 fill node 0 (both policies: node 0 is
 /// the lowest and the tightest); at t = 1 s jobs 3, 4 go to node 1. Jobs 1, 2 (1 s of work at

@@ -543,11 +543,11 @@ fn job() -> impl Strategy<Value = TraceJob> {
         .prop_map(|(id, submit, class, milli, gpus, duration, models)| {
             let mut j = TraceJob::new(u64::from(id), submit, class, duration);
             j.request = match (milli, gpus) {
-                (Some(m), g) if m < 1000 => Some(slicesim::trace::RequestSpec::Milli {
+                (Some(m), g) if m < 1000 => Some(slicesim::domain::RequestSpec::Milli {
                     milli: m,
                     count: g.unwrap_or(1).max(1),
                 }),
-                (_, Some(g)) => Some(slicesim::trace::RequestSpec::Gpu { count: g }),
+                (_, Some(g)) => Some(slicesim::domain::RequestSpec::Gpu { count: g }),
                 _ => None,
             };
             j.gpu_models = models;

@@ -47,7 +47,7 @@ fn with_line(line: usize, text: &str) -> String {
 
 fn problems(yaml: &str) -> Vec<Problem> {
     let sc = scenario::parse(yaml, "test.yaml").unwrap_or_else(|e| panic!("parses: {e}"));
-    scenario::validate(&sc, yaml, Path::new("."))
+    slicesim::world::check(&sc, yaml, Path::new("."))
 }
 
 fn errors(yaml: &str) -> Vec<Problem> {
@@ -81,10 +81,11 @@ fn base_scenario_is_valid() {
 #[test]
 fn seed_strategy_has_no_errors() {
     let loaded = scenario::load(Path::new("scenarios/seed-strategy.yaml")).unwrap();
-    let errs: Vec<Problem> = scenario::validate(&loaded.scenario, &loaded.text, &loaded.base_dir)
-        .into_iter()
-        .filter(|p| p.severity == Severity::Error)
-        .collect();
+    let errs: Vec<Problem> =
+        slicesim::world::check(&loaded.scenario, &loaded.text, &loaded.base_dir)
+            .into_iter()
+            .filter(|p| p.severity == Severity::Error)
+            .collect();
     assert_eq!(errs, vec![]);
     // The built-in copy is the same file.
     assert_eq!(scenario::builtin().scenario, loaded.scenario);
@@ -100,10 +101,11 @@ fn seed_option3_layout_error_points_at_the_layout_line() {
         .position(|l| l.trim() == "layout: [3g.40gb, 3g.40gb, 1g.10gb]")
         .expect("the option-3 layout line") as u64
         + 1;
-    let errs: Vec<Problem> = scenario::validate(&loaded.scenario, &loaded.text, &loaded.base_dir)
-        .into_iter()
-        .filter(|p| p.severity == Severity::Error)
-        .collect();
+    let errs: Vec<Problem> =
+        slicesim::world::check(&loaded.scenario, &loaded.text, &loaded.base_dir)
+            .into_iter()
+            .filter(|p| p.severity == Severity::Error)
+            .collect();
     assert_eq!(errs.len(), 1, "{errs:#?}");
     assert_eq!(errs[0].path, "pools[2].sharing.layout");
     assert_eq!(errs[0].line, Some(layout_line));

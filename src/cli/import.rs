@@ -64,7 +64,7 @@ pub fn run(a: ImportArgs) -> Result<(), String> {
     if full {
         // The output must validate as it is.
         let sc = scenario::parse(&text, "imported scenario")?;
-        let problems = scenario::validate(&sc, &text, Path::new("."));
+        let problems = slicesim::world::check(&sc, &text, Path::new("."));
         problems
             .iter()
             .for_each(|p| eprintln!("imported scenario: {p}"));

@@ -23,8 +23,8 @@ mod trace;
 mod validate;
 
 use clap::{Parser, Subcommand};
-use slicesim::scenario::schema::PolicyName;
-use slicesim::scenario::{self, Loaded, Severity};
+use slicesim::domain::PolicyName;
+use slicesim::scenario::{Loaded, Severity};
 use slicesim::trace::TraceFormat;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -107,7 +107,7 @@ fn parse_policy(s: &str) -> Result<PolicyName, String> {
 
 /// Prints the problems; true if any is an error.
 fn report_problems(loaded: &Loaded) -> bool {
-    let problems = scenario::validate(&loaded.scenario, &loaded.text, &loaded.base_dir);
+    let problems = slicesim::world::check(&loaded.scenario, &loaded.text, &loaded.base_dir);
     for p in &problems {
         eprintln!("{}: {p}", loaded.source);
     }

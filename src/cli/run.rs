@@ -1,9 +1,9 @@
 //! `slicesim run`: run a scenario, write its report, print the summary tables and the timing.
 
 use super::{parse_format, parse_policy, report_problems};
+use slicesim::domain::PolicyName;
 use slicesim::run::{RunOptions, WorkloadOverrides, apply_workload_overrides, run_to_dir};
 use slicesim::scenario;
-use slicesim::scenario::schema::PolicyName;
 use slicesim::trace::TraceFormat;
 use std::path::PathBuf;
 use std::time::Instant;

@@ -60,7 +60,7 @@ pub enum TraceCmd {
         out: Option<PathBuf>,
         /// How the pools share GPUs: fractional, exclusive or time-slicing:N.
         #[arg(long, default_value = "fractional", value_parser = parse_sharing)]
-        sharing: slicesim::scenario::schema::Sharing,
+        sharing: slicesim::domain::Sharing,
         /// Any row that cannot be used is an error.
         #[arg(long)]
         strict: bool,
@@ -84,8 +84,8 @@ pub enum TraceCmd {
     },
 }
 
-fn parse_sharing(s: &str) -> Result<slicesim::scenario::schema::Sharing, String> {
-    use slicesim::scenario::schema::{ReplicaAllocation, Sharing};
+fn parse_sharing(s: &str) -> Result<slicesim::domain::Sharing, String> {
+    use slicesim::domain::{ReplicaAllocation, Sharing};
     match s {
         "fractional" => Ok(Sharing::Fractional),
         "exclusive" => Ok(Sharing::Exclusive),

@@ -18,8 +18,9 @@
 //! of the jobs (as FGD's typical-pod set). Free MIG instances of a profile nobody asks for are
 //! thus always fragment: stranded capacity.
 
+use super::share::mig_instance_share;
 use super::{Cluster, Holding, MILLI, NO_INSTANCE, Need, PoolKind};
-use crate::scenario::schema::MigShare;
+use crate::domain::MigShare;
 
 /// Share of jobs (in %) the typical set must cover.
 pub const TYPICAL_THRESHOLD_PCT: u64 = 95;
@@ -161,10 +162,7 @@ impl Cluster {
                         let taken = s.instance_holder[i].is_some()
                             || extra.iter().any(|h| h.gpu == g && h.instance == i as u16);
                         if !taken {
-                            let share = match mig_share {
-                                MigShare::Compute => f64::from(inst.compute_slices) / 7.0,
-                                MigShare::Memory => f64::from(inst.mem_slices) / 8.0,
-                            };
+                            let share = mig_instance_share(inst, mig_share);
                             out.push(Unit {
                                 free: 1,
                                 mem_free: inst.mem_gib,

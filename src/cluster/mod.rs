@@ -4,6 +4,7 @@
 pub mod frag;
 pub mod index;
 mod place;
+pub mod share;
 
 pub use place::Need;
 
@@ -11,7 +12,7 @@ pub use frag::{Frag, TypicalNeed, typical_needs};
 pub use index::FreeIndex;
 
 use crate::catalog::GpuModel;
-use crate::scenario::schema::{MigStrategy, ReplicaAllocation, Taint};
+use crate::domain::{MigStrategy, ReplicaAllocation, Taint};
 use std::collections::BTreeMap;
 
 /// Marker for "no MIG instance" in a holding.
@@ -167,6 +168,13 @@ pub struct PoolDef {
     pub gpus_per_node: u32,
     /// Nodes present at the start.
     pub present: u32,
+}
+
+impl PoolDef {
+    /// GPUs present at the start (as [`Pool::gpu_count`] counts them once the pool is built).
+    pub fn gpu_count(&self) -> u32 {
+        self.present.min(self.node_count) * self.gpus_per_node
+    }
 }
 
 /// A job's hold on part of one GPU.

@@ -1,7 +1,7 @@
 //! Fitting a pod on a node, and committing or releasing what it holds.
 
 use super::{Cluster, GpuState, Holding, MILLI, NO_INSTANCE, PoolKind, Tenant};
-use crate::scenario::schema::ReplicaAllocation;
+use crate::domain::ReplicaAllocation;
 
 /// What one pod needs from a given pool, resolved once per (request shape, pool).
 #[derive(Clone, Debug, PartialEq)]

@@ -15,10 +15,9 @@
 
 use super::measurements::Measurements;
 use super::{Exit, HilError, Result};
-use crate::catalog::Catalog;
-use crate::perf::{PerfParams, Tenant, shared_gpu};
+use crate::perf::{PerfParams, SharedContext, shared_gpu};
 use crate::scenario::Scenario;
-use crate::sim::setup::DEFAULT_REFERENCE_GPU;
+use crate::world::{DEFAULT_REFERENCE_GPU, reference_name, scenario_catalog};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -222,19 +221,15 @@ pub struct Model {
 
 impl Model {
     pub fn from_scenario(sc: &Scenario) -> Model {
-        let mut catalog = Catalog::builtin();
-        for m in &sc.gpu_models {
-            let _ = catalog.add(m.clone());
-        }
+        // Models that cannot join the catalog are `validate`'s to report; compare what resolves.
+        let (catalog, _) = scenario_catalog(sc);
         let speeds = catalog
             .models()
             .iter()
             .map(|m| (m.name.clone(), sc.model.gpu_speed_of(m)))
             .collect();
-        let reference = sc
-            .reference_gpu
-            .as_deref()
-            .and_then(|r| catalog.get(r))
+        let reference = catalog
+            .get(reference_name(sc))
             .map_or(DEFAULT_REFERENCE_GPU.to_string(), |m| m.name.clone());
         Model {
             perf: sc.model.perf(),
@@ -254,7 +249,7 @@ impl Model {
         match o.kind {
             "time_slicing" => {
                 let n = o.n? as usize;
-                let t = Tenant {
+                let t = SharedContext {
                     s: 1.0,
                     u: o.u,
                     d: o.d,

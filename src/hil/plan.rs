@@ -8,8 +8,8 @@ use super::inventory::{GpuSnapshot, effective_model, profile_name};
 use super::raw::{GiProfile, GiState};
 use super::{HilError, Result};
 use crate::catalog::{Catalog, solve};
+use crate::domain::Sharing;
 use crate::scenario::Scenario;
-use crate::scenario::schema::Sharing;
 use serde::Serialize;
 
 /// A compute instance to have inside a GPU instance.

@@ -124,7 +124,7 @@ pub fn mig_sm_fill(d: f64, f: f64) -> f64 {
 
 /// One active context on a time-shared or fractional GPU.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Tenant {
+pub struct SharedContext {
     /// Relative speed of the job on this GPU model.
     pub s: f64,
     /// Duty cycle alone.
@@ -137,7 +137,7 @@ pub struct Tenant {
 
 /// Result for one tenant of a shared GPU.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
-pub struct TenantRate {
+pub struct ContextRate {
     /// Work-seconds per second.
     pub speed: f64,
     /// GPU-time share (fraction of wall time its kernels run).
@@ -145,14 +145,14 @@ pub struct TenantRate {
 }
 
 /// Speeds of all tenants of one time-shared (or fractional) GPU. `scratch` avoids allocation.
-pub fn shared_gpu(params: &PerfParams, tenants: &[Tenant], out: &mut Vec<TenantRate>) {
+pub fn shared_gpu(params: &PerfParams, tenants: &[SharedContext], out: &mut Vec<ContextRate>) {
     out.clear();
     let n = tenants.len();
     let capacity = 1.0 - params.overhead(n);
     let demand: Vec<f64> = tenants.iter().map(|t| t.u.min(t.cap)).collect();
     let mut share = vec![0.0; n];
     water_fill(&demand, capacity, &mut share);
-    out.extend(tenants.iter().zip(&share).map(|(t, &g)| TenantRate {
+    out.extend(tenants.iter().zip(&share).map(|(t, &g)| ContextRate {
         speed: shared_speed(t.s, t.u, g),
         share: g,
     }));
@@ -197,7 +197,7 @@ mod tests {
     fn three_compute_bound_replicas() {
         // Three jobs with u = 1 on one GPU: o(3) = 0.04, capacity 0.96, each g = 0.32,
         // x = 1.0 * min(1, 0.32 / 1) = 0.32.
-        let t = Tenant {
+        let t = SharedContext {
             s: 1.0,
             u: 1.0,
             d: 1.0,
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn light_jobs_time_slice_for_free_except_overhead() {
         // Two jobs with u = 0.3: o(2) = 0.02, capacity 0.98, demands 0.3 + 0.3 fit: x = s.
-        let t = Tenant {
+        let t = SharedContext {
             s: 2.0,
             u: 0.3,
             d: 0.5,
@@ -228,7 +228,7 @@ mod tests {
     fn fractional_cap_limits_speed() {
         // Alone with u = 0.8 and a 500-milli share: demand min(0.8, 0.5) = 0.5,
         // x = 1 * 0.5 / 0.8 = 0.625.
-        let t = Tenant {
+        let t = SharedContext {
             s: 1.0,
             u: 0.8,
             d: 1.0,

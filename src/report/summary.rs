@@ -1,9 +1,10 @@
 //! The run summary (`summary.json`) and per-class rows, computed from a finished run.
 
 use crate::cluster::PoolKind;
+use crate::domain::JobKind;
 use crate::metrics::{GroupStats, JobState, WaitSamples};
-use crate::scenario::schema::JobKind;
-use crate::sim::{NamespaceStats, RunResult, World};
+use crate::sim::{NamespaceStats, RunResult};
+use crate::world::World;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -242,7 +243,7 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
     let span = end.max(1) as f64;
     let mut pools = Vec::new();
     let mut by_model: BTreeMap<String, ModelCost> = BTreeMap::new();
-    for (i, (p, s)) in world.cluster.pools.iter().zip(&r.pools).enumerate() {
+    for (i, (p, s)) in world.pools.iter().zip(&r.pools).enumerate() {
         let gpus = p.gpu_count();
         let gpu_hours = s.gpus_int / 3_600_000.0;
         let gpu_span = s.gpus_int.max(1.0);

@@ -7,7 +7,7 @@ pub mod schema;
 pub mod validate;
 
 pub use schema::Scenario;
-pub use validate::{Problem, Severity, validate};
+pub use validate::{Problem, Severity};
 
 use std::path::{Path, PathBuf};
 

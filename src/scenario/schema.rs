@@ -1,8 +1,12 @@
-//! The scenario file: what a user writes. Plain serde types; checks live in `validate.rs`.
+//! The scenario file: what a user writes. Plain serde types; checks live in `validate/` (and, for
+//! those that need the scenario resolved, in `world::check`).
 
 use crate::catalog::GpuModel;
+use crate::domain::{
+    JobKind, MigShare, NodeSelectorRequirement, PolicyName, PreemptionPolicy, QuotaAdmission,
+    RequestSpec, Sharing, Taint, Toleration,
+};
 use crate::perf::PerfParams;
-use crate::trace::RequestSpec;
 pub use crate::trace::import::{ImportMap, TraceFormat};
 use crate::trace::synthetic::SyntheticSpec;
 use crate::units::Dur;
@@ -62,15 +66,6 @@ pub struct Prices {
     pub per_gpu_hour: BTreeMap<String, f64>,
     #[serde(default)]
     pub mig_share: MigShare,
-}
-
-/// A MIG instance costs its GPU's price times compute slices / 7 or memory slices / 8.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MigShare {
-    #[default]
-    Compute,
-    Memory,
 }
 
 /// Performance-model and restart parameters; every field has a documented default.
@@ -156,48 +151,6 @@ pub struct SchedulerSpec {
     pub quota_admission: QuotaAdmission,
 }
 
-/// ResourceQuota admission behaviour.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum QuotaAdmission {
-    /// Kubernetes: the pod is refused; the Job controller retries with exponential back-off.
-    #[default]
-    Reject,
-    /// Kueue-like: the workload is held until quota frees, then admitted in priority order.
-    Queue,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PolicyName {
-    #[default]
-    FirstFit,
-    BestFit,
-    Spread,
-    Fgd,
-}
-
-impl PolicyName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyName::FirstFit => "first-fit",
-            PolicyName::BestFit => "best-fit",
-            PolicyName::Spread => "spread",
-            PolicyName::Fgd => "fgd",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "first-fit" => Some(PolicyName::FirstFit),
-            "best-fit" => Some(PolicyName::BestFit),
-            "spread" => Some(PolicyName::Spread),
-            "fgd" => Some(PolicyName::Fgd),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriorityClassSpec {
@@ -207,13 +160,6 @@ pub struct PriorityClassSpec {
     pub preemption_policy: PreemptionPolicy,
     #[serde(default)]
     pub global_default: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum PreemptionPolicy {
-    #[default]
-    PreemptLowerPriority,
-    Never,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -237,100 +183,6 @@ pub struct PoolSpec {
     #[serde(default)]
     pub taints: Vec<Taint>,
     pub sharing: Sharing,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Sharing {
-    Exclusive,
-    TimeSlicing {
-        replicas: u32,
-        #[serde(default)]
-        rename_by_default: bool,
-        #[serde(default)]
-        fail_requests_greater_than_one: bool,
-        #[serde(default)]
-        allocation: ReplicaAllocation,
-    },
-    Mig {
-        #[serde(default)]
-        strategy: MigStrategy,
-        layout: Vec<String>,
-    },
-    Fractional,
-}
-
-/// Where the device plugin puts a multi-replica request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReplicaAllocation {
-    /// Replicas on the least-used GPUs (device plugin default).
-    #[default]
-    Distributed,
-    /// Replicas on as few GPUs as possible.
-    Packed,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MigStrategy {
-    Single,
-    #[default]
-    Mixed,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Taint {
-    pub key: String,
-    #[serde(default)]
-    pub value: Option<String>,
-    pub effect: TaintEffect,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TaintEffect {
-    NoSchedule,
-    PreferNoSchedule,
-    NoExecute,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Toleration {
-    #[serde(default)]
-    pub key: Option<String>,
-    #[serde(default)]
-    pub operator: TolerationOperator,
-    #[serde(default)]
-    pub value: Option<String>,
-    #[serde(default)]
-    pub effect: Option<TaintEffect>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum TolerationOperator {
-    #[default]
-    Equal,
-    Exists,
-}
-
-/// One `matchExpressions` entry of a required node affinity.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NodeSelectorRequirement {
-    pub key: String,
-    pub operator: AffinityOperator,
-    #[serde(default)]
-    pub values: Vec<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AffinityOperator {
-    In,
-    NotIn,
-    Exists,
-    DoesNotExist,
 }
 
 /// An operation at a set time.
@@ -370,15 +222,6 @@ impl TimedEvent {
             | TimedEvent::Resize { pool, .. } => pool,
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobKind {
-    /// Has an amount of work; done when the work is done.
-    Batch,
-    /// Runs for a wall-clock duration; has a speed target.
-    Service,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 //! A node's labels are single-valued (`key=value`); "a pool for research and training" is written
 //! as one label value per node and an affinity `In [research, training]` on the pods.
 
-use crate::scenario::schema::{
+use crate::domain::{
     AffinityOperator, NodeSelectorRequirement, Taint, TaintEffect, Toleration, TolerationOperator,
 };
 use std::collections::BTreeMap;

@@ -6,8 +6,7 @@
 
 use super::affinity::{check_labels, untolerated};
 use crate::cluster::{Need, Pool, PoolKind};
-use crate::scenario::schema::{MigStrategy, NodeSelectorRequirement, Toleration};
-use crate::trace::RequestSpec;
+use crate::domain::{MigStrategy, NodeSelectorRequirement, RequestSpec, Toleration};
 use std::collections::BTreeMap;
 
 /// A pool a shape can use: its number, what the pod needs there, and its position in the

@@ -5,7 +5,7 @@
 //! look at device-level state (FGD) override [`PlacementPolicy::place`] instead.
 
 use crate::cluster::{Cluster, FreeIndex, Holding, MILLI, NO_INSTANCE, Need, TypicalNeed};
-use crate::scenario::schema::{MigShare, PolicyName};
+use crate::domain::{MigShare, PolicyName};
 
 /// What a policy may look at to place one pod in one pool.
 pub struct PlaceCtx<'a> {

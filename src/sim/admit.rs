@@ -2,13 +2,14 @@
 
 use super::job::{Job, Phase};
 use super::ledger::{Exit, job_record};
-use super::{Class, Event, Simulation, World};
+use super::{Event, Simulation};
+use crate::domain::QuotaAdmission;
 use crate::metrics::JobState;
-use crate::scenario::schema::QuotaAdmission;
 use crate::sched::QueueKey;
 use crate::sched::quota::Admission as Verdict;
 use crate::trace::TraceJob;
 use crate::units::SimTime;
+use crate::world::{Class, World};
 
 impl Simulation<'_> {
     /// Reads the next trace job and schedules its arrival (or accounts for everything at or

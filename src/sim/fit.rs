@@ -3,11 +3,11 @@
 
 use super::Simulation;
 use super::job::Job;
-use super::setup::future_pools;
 use super::shapes::{Shape, ShapeKey};
 use crate::cluster::Pool;
+use crate::domain::RequestSpec;
 use crate::sched::{ShapeFit, fit_shape};
-use crate::trace::RequestSpec;
+use crate::world::future_pools;
 
 impl Simulation<'_> {
     /// The shape of `job` (whose resolved request is `request` and allowed GPU models

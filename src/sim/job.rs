@@ -1,10 +1,10 @@
 //! A job while it is in the simulation: its resolved traits and where it stands.
 
-use super::Class;
 use crate::cluster::{Cluster, Holding, NO_INSTANCE, PoolKind};
-use crate::scenario::schema::JobKind;
-use crate::trace::{LoadStep, RequestSpec, TraceJob};
+use crate::domain::{JobKind, LoadStep, RequestSpec};
+use crate::trace::TraceJob;
 use crate::units::SimTime;
+use crate::world::Class;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {

@@ -21,11 +21,8 @@ mod lifecycle;
 mod ops;
 mod place;
 mod preempt;
-pub mod setup;
 mod shapes;
 pub mod speed;
-
-pub use setup::{Class, World};
 
 use crate::cluster::Cluster;
 use crate::engine::EventQueue;
@@ -34,6 +31,7 @@ use crate::sched::quota::Quotas;
 use crate::sched::{PlacementPolicy, policy};
 use crate::trace::TraceJob;
 use crate::units::{SimTime, ms_to_hours};
+use crate::world::World;
 use admission::Admission;
 use arrivals::Arrivals;
 use job::{Job, Phase};
@@ -127,8 +125,8 @@ pub struct RunResult {
 /// place events are dispatched.
 pub struct Simulation<'a> {
     pub world: World,
-    /// The live cluster (the world's as built, then changed by operations and placements).
-    cluster: Cluster,
+    /// The cluster as the run changes it (placements, drains, reconfigurations, resizes).
+    pub cluster: Cluster,
     q: EventQueue<Event>,
     policy: Box<dyn PlacementPolicy>,
     jobs: JobTable,
@@ -148,7 +146,7 @@ pub struct Simulation<'a> {
 
 impl<'a> Simulation<'a> {
     pub fn new(world: World, source: JobSource<'a>, sink: RecordSink<'a>) -> Self {
-        let cluster = world.cluster.clone();
+        let cluster = world.cluster();
         let pool_gpus: Vec<u32> = cluster.pools.iter().map(|p| p.gpu_count()).collect();
         let ledger = Ledger::new(&pool_gpus, world.classes.len(), cluster.gpus.len(), sink);
         Simulation {

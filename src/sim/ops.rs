@@ -1,11 +1,11 @@
 //! Timed operations: maintenance drains, MIG reconfiguration, pool resizing.
 
 use super::job::Phase;
-use super::setup::{effective_labels, pool_kind};
 use super::{Event, Simulation};
 use crate::cluster::PoolKind;
 use crate::scenario::schema::TimedEvent;
 use crate::units::{Dur, SimTime};
+use crate::world::{effective_labels, pool_kind};
 use std::ops::Range;
 
 fn is_mig(kind: &PoolKind) -> bool {
@@ -41,7 +41,7 @@ impl Simulation<'_> {
                 let p = &self.cluster.pools[pool as usize];
                 let all = 0..p.node_count;
                 let before = is_mig(&p.kind);
-                let after = matches!(sharing, crate::scenario::schema::Sharing::Mig { .. });
+                let after = matches!(sharing, crate::domain::Sharing::Mig { .. });
                 let params = &self.world.params;
                 let mut downtime = params.reconfig_downtime.ms();
                 if before != after {

@@ -2,11 +2,11 @@
 
 use super::job::Phase;
 use super::ledger::{FirstStart, Started};
-use super::speed::holding_share;
 use super::{Event, Simulation};
+use crate::cluster::share::holding_share;
 use crate::cluster::{Holding, PoolKind};
+use crate::domain::RequestSpec;
 use crate::sched::PlaceCtx;
-use crate::trace::RequestSpec;
 use crate::units::SimTime;
 
 impl Simulation<'_> {

@@ -3,8 +3,8 @@
 
 use crate::cluster::frag::TYPICAL_THRESHOLD_PCT;
 use crate::cluster::{Need, TypicalNeed, typical_needs};
+use crate::domain::RequestSpec;
 use crate::sched::ShapeFit;
-use crate::trace::RequestSpec;
 use std::collections::BTreeMap;
 
 /// What makes two jobs interchangeable for the scheduler: same class, request, memory and

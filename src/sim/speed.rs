@@ -2,9 +2,10 @@
 //! GPU's allocation, busy fraction and SM activity.
 
 use super::job::Job;
+use crate::cluster::share::{holding_share, mig_compute_share};
 use crate::cluster::{Cluster, MILLI, PoolKind};
-use crate::perf::{self, PerfParams, Tenant, TenantRate};
-use crate::scenario::schema::MigShare;
+use crate::domain::MigShare;
+use crate::perf::{self, ContextRate, PerfParams, SharedContext};
 use crate::units::SimTime;
 
 /// What one GPU contributes to its pool's gauges, in GPU units.
@@ -18,27 +19,11 @@ pub struct GpuGauges {
     pub sm: f64,
 }
 
-/// Share of a GPU one holding is priced by.
-pub fn holding_share(kind: &PoolKind, units: u32, instance: u16, mig_share: MigShare) -> f64 {
-    match kind {
-        PoolKind::Exclusive => f64::from(units),
-        PoolKind::TimeSlicing { replicas, .. } => f64::from(units) / f64::from(*replicas),
-        PoolKind::Fractional => f64::from(units) / f64::from(MILLI),
-        PoolKind::Mig { instances, .. } => {
-            let i = &instances[instance as usize];
-            match mig_share {
-                MigShare::Compute => f64::from(i.compute_slices) / 7.0,
-                MigShare::Memory => f64::from(i.mem_slices) / 8.0,
-            }
-        }
-    }
-}
-
 /// Scratch space reused across calls so the hot path does not allocate.
 #[derive(Default)]
 pub struct SpeedScratch {
-    tenants: Vec<Tenant>,
-    rates: Vec<TenantRate>,
+    tenants: Vec<SharedContext>,
+    rates: Vec<ContextRate>,
 }
 
 /// Computes each tenant's rate on GPU `g` (written into the jobs' `rates`) and the GPU's gauges.
@@ -72,7 +57,7 @@ pub fn recompute_gpu(
                 let f = inst.sm_fraction;
                 let rate = params.mig_speed(job.s, job.u, job.d, f);
                 let busy = perf::mig_busy(job.u, job.d, f);
-                gauges.busy += f64::from(inst.compute_slices) / 7.0 * busy;
+                gauges.busy += mig_compute_share(inst) * busy;
                 gauges.sm += f * busy * perf::mig_sm_fill(job.d, f);
                 gauges.alloc += holding_share(&pool.kind, 1, t.instance, mig_share);
                 set_rate(jobs, t.job, t.instance, rate);
@@ -89,7 +74,7 @@ pub fn recompute_gpu(
                     _ => (1, 1.0),
                 };
                 for _ in 0..copies {
-                    scratch.tenants.push(Tenant {
+                    scratch.tenants.push(SharedContext {
                         s: job.s,
                         u: job.u,
                         d: job.d,

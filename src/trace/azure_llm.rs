@@ -13,7 +13,8 @@
 use super::clock::{midnight_before, parse_datetime_ms};
 use super::import::{Entry, ImportMap, ImportReport, Origin, RunStatus, TraceFormat};
 use super::rows::CsvRows;
-use super::{LoadStep, TraceError, TraceJob};
+use super::{TraceError, TraceJob};
+use crate::domain::LoadStep;
 use crate::units::Dur;
 use serde::{Deserialize, Serialize};
 use std::io::Read;

@@ -16,7 +16,8 @@
 //! requests, run times and daily cycle with `factor` times the jobs ("what if load doubles").
 
 use super::synthetic::{Diurnal, LogNormal, MixEntry, SyntheticJobs, SyntheticSpec};
-use super::{NativeWriter, RequestSpec, TraceError, TraceJob};
+use super::{NativeWriter, TraceError, TraceJob};
+use crate::domain::RequestSpec;
 use crate::units::{Dur, MS_PER_HOUR, SimTime};
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -9,9 +9,10 @@
 use super::import::{Entry, ImportMap, ImportReport, RunStatus, TraceFormat};
 use super::openb::{self, BadRow, Problem};
 use super::rows::CsvRows;
-use super::{RequestSpec, TraceError, TraceJob};
+use super::{TraceError, TraceJob};
 use crate::catalog::{Catalog, GpuModel};
-use crate::scenario::schema::{PoolSpec, Sharing};
+use crate::domain::{RequestSpec, Sharing};
+use crate::scenario::schema::PoolSpec;
 use crate::units::Dur;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -1,59 +1,8 @@
 //! The job record every trace reader and the synthetic generator produce.
 
+use crate::domain::{LoadStep, RequestSpec};
 use crate::units::SimTime;
 use serde::{Deserialize, Serialize};
-
-/// What a job asks Kubernetes for, per pod. `count` is the number of devices on one node.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum RequestSpec {
-    /// `nvidia.com/gpu: count` — a whole GPU on exclusive pools, a replica on time-sliced pools,
-    /// an instance on MIG `single` pools, 1000 milli on fractional pools.
-    Gpu { count: u32 },
-    /// `nvidia.com/gpu.shared: count` — what a time-sliced pool with `rename_by_default`
-    /// advertises.
-    SharedGpu { count: u32 },
-    /// `nvidia.com/mig-<profile>: count` (MIG `mixed` strategy).
-    Mig { profile: String, count: u32 },
-    /// A share of `milli`/1000 of each of `count` GPUs (fractional pools).
-    Milli { milli: u32, count: u32 },
-}
-
-impl RequestSpec {
-    pub fn count(&self) -> u32 {
-        match self {
-            RequestSpec::Gpu { count }
-            | RequestSpec::SharedGpu { count }
-            | RequestSpec::Mig { count, .. }
-            | RequestSpec::Milli { count, .. } => *count,
-        }
-    }
-}
-
-impl RequestSpec {
-    /// The ResourceQuota key this request is counted under (`requests.nvidia.com/...`).
-    pub fn quota_resource(&self) -> String {
-        match self {
-            RequestSpec::Gpu { .. } | RequestSpec::Milli { .. } => "requests.nvidia.com/gpu".into(),
-            RequestSpec::SharedGpu { .. } => "requests.nvidia.com/gpu.shared".into(),
-            RequestSpec::Mig { profile, .. } => format!(
-                "requests.nvidia.com/mig-{}",
-                profile.strip_prefix("mig-").unwrap_or(profile)
-            ),
-        }
-    }
-}
-
-impl std::fmt::Display for RequestSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RequestSpec::Gpu { count } => write!(f, "gpu:{count}"),
-            RequestSpec::SharedGpu { count } => write!(f, "gpu.shared:{count}"),
-            RequestSpec::Mig { profile, count } => write!(f, "mig-{profile}:{count}"),
-            RequestSpec::Milli { milli, count } => write!(f, "milli:{milli}x{count}"),
-        }
-    }
-}
 
 /// One job as read from a trace. `None` fields inherit the workload class's defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,14 +33,6 @@ pub struct TraceJob {
     /// step's. Empty = `u` stays constant. Used for services whose load follows a request trace.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub load: Vec<LoadStep>,
-}
-
-/// One step of a job's load: from `at` ms after the job's submit time, its duty cycle is `u`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LoadStep {
-    pub at: SimTime,
-    /// Kernel duty cycle in (0, 1].
-    pub u: f64,
 }
 
 impl TraceJob {

@@ -18,7 +18,7 @@ pub mod stats;
 pub mod synthetic;
 
 pub use import::{ImportMap, ImportReport, TraceFormat};
-pub use job::{LoadStep, RequestSpec, TraceJob};
+pub use job::TraceJob;
 pub use native::{NativeReader, NativeWriter, write_native};
 pub use synthetic::{SyntheticJobs, SyntheticSpec};
 

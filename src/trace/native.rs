@@ -3,7 +3,8 @@
 //! at a time, so a trace of any length streams) and writes it so that it reads back unchanged.
 
 use super::rows::{LineTracker, error_line, record_line};
-use super::{LoadStep, RequestSpec, TraceError, TraceJob};
+use super::{TraceError, TraceJob};
+use crate::domain::{LoadStep, RequestSpec};
 use crate::units::SimTime;
 use std::fs::File;
 use std::io::{Read, Write};

@@ -7,7 +7,8 @@
 use super::clock::{midnight_before, parse_datetime_ms};
 use super::import::{Entry, ImportMap, ImportReport, Origin, RunStatus, TraceFormat};
 use super::rows::CsvRows;
-use super::{RequestSpec, TraceError, TraceJob};
+use super::{TraceError, TraceJob};
+use crate::domain::RequestSpec;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::path::Path;

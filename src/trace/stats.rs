@@ -6,9 +6,10 @@
 //! as jobs and requests, but not in run times or GPU-hours, which only use run times the trace
 //! measured. Memory: two numbers per job (submit and run time), for percentiles.
 
+use super::TraceError;
 use super::azure_llm::{self, Request};
 use super::import::{Entry, ImportMap, ImportReport, Opened, RunStatus, TraceFormat};
-use super::{RequestSpec, TraceError};
+use crate::domain::RequestSpec;
 use crate::metrics::percentile;
 use crate::units::{MS_PER_HOUR, SimTime};
 use serde::Serialize;

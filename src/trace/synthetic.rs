@@ -5,7 +5,9 @@
 //! "class-mix", "durations") so that, for example, turning on the daily cycle changes when jobs
 //! arrive but not which classes they are or how long they run.
 
-use super::{RequestSpec, TraceJob};
+use crate::domain::RequestSpec;
+
+use super::TraceJob;
 use crate::engine::rng::{StreamRng, stream};
 use crate::units::{Dur, MS_PER_HOUR, SimTime, secs_to_ms};
 use rand::RngExt;

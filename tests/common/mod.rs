@@ -24,7 +24,7 @@ pub fn fixture(yaml: &str, csv: &str) -> Fixture {
     std::fs::write(dir.path().join("trace.csv"), csv).expect("write trace");
     let sc = scenario::parse(yaml, "test").unwrap_or_else(|e| panic!("scenario parses: {e}"));
     let base_dir: PathBuf = dir.path().to_path_buf();
-    let problems = scenario::validate(&sc, yaml, &base_dir);
+    let problems = slicesim::world::check(&sc, yaml, &base_dir);
     let errors: Vec<String> = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)
@@ -179,7 +179,7 @@ pub fn problems_of(yaml: &str) -> Vec<slicesim::scenario::Problem> {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("trace.csv"), "id,submit,class,duration\n").expect("trace");
     let sc = scenario::parse(yaml, "test.yaml").unwrap_or_else(|e| panic!("parses: {e}"));
-    scenario::validate(&sc, yaml, dir.path())
+    slicesim::world::check(&sc, yaml, dir.path())
 }
 
 /// Dollars for holding `share` of one GPU priced `price` $/h for `secs` seconds.

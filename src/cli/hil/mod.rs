@@ -211,7 +211,7 @@ fn load_scenario(path: Option<&Path>) -> Result<Loaded> {
         Some(p) => scenario::load(p)?,
         None => scenario::builtin(),
     };
-    let problems = scenario::validate(&loaded.scenario, &loaded.text, &loaded.base_dir);
+    let problems = slicesim::world::check(&loaded.scenario, &loaded.text, &loaded.base_dir);
     for p in problems.iter().filter(|p| p.severity == Severity::Error) {
         eprintln!("{}: {p}", loaded.source);
     }

@@ -5,7 +5,8 @@
 use super::Input;
 use super::device_plugin::METADATA_IGNORED;
 use super::tree::{Fields, Messages, Node, Src, parse_yaml_multi};
-use crate::scenario::schema::{NamespaceSpec, PreemptionPolicy, PriorityClassSpec};
+use crate::domain::PreemptionPolicy;
+use crate::scenario::schema::{NamespaceSpec, PriorityClassSpec};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -19,11 +19,12 @@ pub mod nodes;
 pub mod tree;
 
 use crate::catalog::Catalog;
-use crate::scenario::schema::{
-    ClassSpec, JobKind, MigStrategy, NamespaceSpec, PoolSpec, PriorityClassSpec, Scenario, Sharing,
-    TaintEffect, Toleration, TolerationOperator, WorkloadSpec,
+use crate::domain::{
+    JobKind, MigStrategy, RequestSpec, Sharing, TaintEffect, Toleration, TolerationOperator,
 };
-use crate::trace::RequestSpec;
+use crate::scenario::schema::{
+    ClassSpec, NamespaceSpec, PoolSpec, PriorityClassSpec, Scenario, WorkloadSpec,
+};
 use crate::trace::synthetic::{LogNormal, MixEntry, SyntheticSpec};
 use crate::units::Dur;
 use serde::Serialize;

@@ -13,9 +13,8 @@ use super::device_plugin::{DevicePluginConfig, DevicePluginConfigs, MigStrategyF
 use super::mig_parted::{MigPartedFile, MigSetting};
 use super::tree::{Fields, Messages, Node, Src, parse_json, parse_yaml};
 use crate::catalog::{Catalog, GpuModel, solve};
-use crate::scenario::schema::{
-    MigStrategy, PoolSpec, ReplicaAllocation, Sharing, Taint, TaintEffect,
-};
+use crate::domain::{MigStrategy, ReplicaAllocation, Sharing, Taint, TaintEffect};
+use crate::scenario::schema::PoolSpec;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A pool made from nodes, with the names of those nodes.

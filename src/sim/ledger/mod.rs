@@ -368,7 +368,7 @@ mod tests {
         };
         let mut l = Ledger::new(&[8], 1, 8, &mut sink);
         let job = batch_job(2, 100_000);
-        let c = crate::sim::job::testing::class(crate::scenario::schema::JobKind::Batch, 2);
+        let c = crate::sim::job::testing::class(crate::domain::JobKind::Batch, 2);
         let exit = Exit {
             state: JobState::Unschedulable,
             at: 0,

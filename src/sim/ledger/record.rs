@@ -1,11 +1,11 @@
 //! The job record: the one place a `JobRecord` is made.
 
 use crate::cluster::Cluster;
+use crate::domain::RequestSpec;
 use crate::metrics::{JobRecord, JobState};
-use crate::sim::Class;
 use crate::sim::job::Job;
-use crate::trace::RequestSpec;
 use crate::units::{SimTime, ms_to_secs};
+use crate::world::Class;
 
 /// How a job leaves the run: its final state, when, and why (empty when self-evident).
 pub(in crate::sim) struct Exit {
@@ -64,7 +64,7 @@ pub(in crate::sim) fn job_record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::schema::JobKind;
+    use crate::domain::JobKind;
     use crate::sim::job::testing::{batch_job, class};
 
     #[test]

@@ -2,12 +2,12 @@
 
 use super::Ledger;
 use crate::cluster::Cluster;
-use crate::scenario::schema::MigShare;
-use crate::sim::Class;
+use crate::domain::MigShare;
 use crate::sim::OpRecord;
 use crate::sim::shapes::Shapes;
 use crate::sim::speed::GpuGauges;
 use crate::units::SimTime;
+use crate::world::Class;
 
 impl Ledger<'_> {
     /// GPU `g` of `pool` has new gauges (its tenants' rates changed).

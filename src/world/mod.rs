@@ -1,21 +1,51 @@
-//! Turns a (validated) scenario into the simulation's world: a cluster of pools and resolved
-//! workload classes.
+//! The only place a scenario is resolved: its GPU models, pools and workload classes turned into
+//! the [`World`] a simulation runs over (configuration that does not change during a run), the
+//! checks that need that resolution (`check.rs`), and the pools after scheduled
+//! reconfigurations (`pools.rs`).
 
-use crate::catalog::{Catalog, GpuModel, solve};
-use crate::cluster::{Cluster, MigInstance, Pool, PoolDef, PoolKind};
-use crate::perf::PerfParams;
-use crate::scenario::schema::{
-    ClassSpec, JobKind, MigShare, MigStrategy, ModelParams, NodeSelectorRequirement, PolicyName,
-    PoolSpec, PreemptionPolicy, QuotaAdmission, Scenario, Sharing, TimedEvent, Toleration,
+mod check;
+mod pools;
+
+pub use check::check;
+pub use pools::{
+    canonical_prices, effective_labels, future_pools, pool_def, pool_kind, reconfigured,
 };
+
+use crate::catalog::{Catalog, GpuModel};
+use crate::cluster::{Cluster, PoolDef};
+use crate::domain::{
+    JobKind, MigShare, NodeSelectorRequirement, PolicyName, PreemptionPolicy, QuotaAdmission,
+    RequestSpec, Toleration,
+};
+use crate::perf::PerfParams;
+use crate::scenario::schema::{ClassSpec, ModelParams, Scenario, TimedEvent};
 use crate::sched::PodSpec;
-use crate::trace::RequestSpec;
 use crate::units::SimTime;
 use std::collections::BTreeMap;
 
 /// Default reference model: one unit of work is one second on a whole one of these, alone.
 pub const DEFAULT_REFERENCE_GPU: &str = "A100-80GB";
 
+/// The GPU models a scenario sees: the built-in catalog plus its own `gpu_models`, and the
+/// models that could not be added (index in `gpu_models`, why).
+pub fn scenario_catalog(sc: &Scenario) -> (Catalog, Vec<(usize, String)>) {
+    let mut catalog = Catalog::builtin();
+    let mut errors = Vec::new();
+    for (i, m) in sc.gpu_models.iter().enumerate() {
+        if let Err(e) = catalog.add(m.clone()) {
+            errors.push((i, e));
+        }
+    }
+    (catalog, errors)
+}
+
+/// The name of the model whose whole GPU defines one unit of work.
+pub fn reference_name(sc: &Scenario) -> &str {
+    sc.reference_gpu.as_deref().unwrap_or(DEFAULT_REFERENCE_GPU)
+}
+
+/// A workload class resolved against the scenario: priority from its priority class, pools as
+/// indices, speeds keyed by the catalog's model names.
 #[derive(Clone, Debug)]
 pub struct Class {
     pub name: String,
@@ -42,12 +72,15 @@ pub struct Class {
     pub speed_target: Option<f64>,
 }
 
+/// A resolved scenario: everything a run reads and never changes. The cluster a run changes is
+/// the simulation's own, built from `pools` by [`World::cluster`].
 #[derive(Clone, Debug)]
 pub struct World {
     pub name: String,
     pub seed: u64,
     pub horizon: SimTime,
-    pub cluster: Cluster,
+    /// The pools as the run starts, in scenario order.
+    pub pools: Vec<PoolDef>,
     pub classes: Vec<Class>,
     pub class_ix: BTreeMap<String, u32>,
     pub pool_ix: BTreeMap<String, u32>,
@@ -82,7 +115,7 @@ impl Class {
 impl World {
     /// Relative speed of `class` on pool `pool`'s GPU model.
     pub fn speed(&self, class: u32, pool: u32) -> f64 {
-        let model = &self.cluster.pools[pool as usize].model;
+        let model = &self.pools[pool as usize].model;
         let c = &self.classes[class as usize];
         c.speed
             .get(&model.name)
@@ -90,19 +123,28 @@ impl World {
             .unwrap_or(model.speed / self.reference.speed)
     }
 
-    pub fn build(sc: &Scenario) -> Result<World, String> {
-        let mut catalog = Catalog::builtin();
-        for m in &sc.gpu_models {
-            catalog.add(m.clone())?;
+    /// The cluster at the start of a run: every pool's GPUs, nothing placed.
+    pub fn cluster(&self) -> Cluster {
+        let mut cluster = Cluster::default();
+        for def in &self.pools {
+            cluster.add_pool(def.clone());
         }
-        let ref_name = sc.reference_gpu.as_deref().unwrap_or(DEFAULT_REFERENCE_GPU);
+        cluster
+    }
+
+    pub fn build(sc: &Scenario) -> Result<World, String> {
+        let (catalog, errors) = scenario_catalog(sc);
+        if let Some((_, e)) = errors.into_iter().next() {
+            return Err(e);
+        }
+        let ref_name = reference_name(sc);
         let mut reference = catalog
             .get(ref_name)
             .ok_or_else(|| format!("reference_gpu: unknown GPU model {ref_name}"))?
             .clone();
         reference.speed = sc.model.gpu_speed_of(&reference);
         let prices = canonical_prices(sc, &catalog);
-        let mut cluster = Cluster::default();
+        let mut pools = Vec::new();
         for p in &sc.pools {
             let mut model = catalog
                 .get(&p.gpu)
@@ -111,7 +153,7 @@ impl World {
             model.speed = sc.model.gpu_speed_of(&model);
             let kind =
                 pool_kind(&model, &p.sharing).map_err(|e| format!("pool {}: {e}", p.name))?;
-            cluster.add_pool(pool_def(sc, p, &model, kind, &prices));
+            pools.push(pool_def(sc, p, &model, kind, &prices));
         }
         let mut priorities: BTreeMap<String, (i32, bool)> = BTreeMap::new();
         for pc in &sc.priority_classes {
@@ -164,7 +206,7 @@ impl World {
             name: sc.name.clone(),
             seed: sc.seed,
             horizon: sc.horizon.ms(),
-            cluster,
+            pools,
             classes,
             class_ix,
             pool_ix: pool_ix.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
@@ -180,15 +222,6 @@ impl World {
             reference,
         })
     }
-}
-
-/// Scenario prices keyed by the catalog's spelling of each model name (lookups ignore case).
-pub fn canonical_prices(sc: &Scenario, catalog: &Catalog) -> BTreeMap<String, f64> {
-    sc.prices
-        .per_gpu_hour
-        .iter()
-        .filter_map(|(k, v)| catalog.get(k).map(|m| (m.name.clone(), *v)))
-        .collect()
 }
 
 fn resolve_class(
@@ -243,142 +276,34 @@ fn resolve_class(
     })
 }
 
-/// A pool as the cluster builds it: price, node capacity for later resizes, and the labels the
-/// NVIDIA GPU operator puts on MIG `single` nodes (`nvidia.com/gpu.product` with the MIG
-/// suffix and `mig-profile`) unless the scenario sets them.
-pub fn pool_def(
-    sc: &Scenario,
-    p: &PoolSpec,
-    model: &GpuModel,
-    kind: PoolKind,
-    prices: &BTreeMap<String, f64>,
-) -> PoolDef {
-    let price = prices
-        .get(&model.name)
-        .copied()
-        .unwrap_or(model.price_per_hour);
-    let node_count = sc
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            TimedEvent::Resize { pool, nodes, .. } if *pool == p.name => Some(*nodes),
-            _ => None,
-        })
-        .fold(p.nodes, u32::max);
-    let labels = effective_labels(&p.labels, model, &kind);
-    PoolDef {
-        name: p.name.clone(),
-        model: model.clone(),
-        price,
-        labels,
-        spec_labels: p.labels.clone(),
-        taints: p.taints.clone(),
-        kind,
-        node_count,
-        gpus_per_node: p.gpus_per_node,
-        present: p.nodes,
+#[cfg(test)]
+mod tests {
+    /// A calibration a scenario includes reaches the simulation: the class runs at the
+    /// calibrated 2.1 on the H100 pool (catalog default 2.0) relative to the A100-80GB reference.
+    #[test]
+    fn included_calibration_reaches_the_world() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("cal.yaml"),
+            "model:\n  mig_efficiency: 0.9\n  gpu_speed: {H100-80GB: 2.1}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("s.yaml"),
+            "name: inc
+include: [cal.yaml]
+horizon: 1h
+pools:
+  - {name: p, gpu: H100-80GB, nodes: 1, gpus_per_node: 1, sharing: {kind: exclusive}}
+classes:
+  - {name: c, kind: batch, namespace: n, request: {kind: gpu, count: 1}, u: 1, d: 1, mem_gib: 1}
+workload: {kind: synthetic, rate_per_hour: 1, mix: [{class: c, weight: 1, duration: {median: 1h, sigma: 0.5}}]}
+",
+        )
+        .unwrap();
+        let loaded = crate::scenario::load(&dir.path().join("s.yaml")).unwrap();
+        let world = super::World::build(&loaded.scenario).unwrap();
+        assert_eq!(world.speed(0, 0), 2.1);
+        assert_eq!(world.perf.mig_efficiency, 0.9);
     }
-}
-
-/// A pool's node labels: the scenario's, plus what the GPU operator sets on MIG `single` nodes
-/// (`mig-profile` and `nvidia.com/gpu.product` with the MIG suffix) unless the scenario sets them.
-pub fn effective_labels(
-    labels: &BTreeMap<String, String>,
-    model: &GpuModel,
-    kind: &PoolKind,
-) -> BTreeMap<String, String> {
-    let mut labels = labels.clone();
-    if let PoolKind::Mig {
-        strategy: MigStrategy::Single,
-        profiles,
-        ..
-    } = kind
-        && let [profile] = profiles.as_slice()
-    {
-        labels
-            .entry("mig-profile".into())
-            .or_insert_with(|| profile.clone());
-        labels
-            .entry("nvidia.com/gpu.product".into())
-            .or_insert_with(|| format!("{}-MIG-{profile}", model.name));
-    }
-    labels
-}
-
-/// What `pool` will look like to the scheduler after being re-partitioned to `sharing` (kind
-/// and labels; the GPUs' state is not copied).
-pub fn reconfigured(pool: &Pool, sharing: &Sharing) -> Result<Pool, String> {
-    let kind = pool_kind(&pool.model, sharing)?;
-    let mut p = pool.clone();
-    p.labels = effective_labels(&p.spec_labels, &p.model, &kind);
-    p.kind = kind;
-    Ok(p)
-}
-
-/// Pools as the scenario's reconfigurations will make them, one list per reconfiguration:
-/// a request that fits none of today's pools may fit one of these later.
-pub fn future_pools<'a>(
-    pools: &'a [Pool],
-    events: &'a [TimedEvent],
-    pool_ix: impl Fn(&str) -> Option<u32> + 'a,
-) -> impl Iterator<Item = Vec<Pool>> + 'a {
-    events.iter().filter_map(move |e| match e {
-        TimedEvent::Reconfigure { pool, sharing, .. } => {
-            let ix = pool_ix(pool)? as usize;
-            let changed = reconfigured(&pools[ix], sharing).ok()?;
-            let mut all = pools.to_vec();
-            all[ix] = changed;
-            Some(all)
-        }
-        _ => None,
-    })
-}
-
-/// The pool's sharing state, with MIG placements solved by the catalog's rules.
-pub fn pool_kind(model: &GpuModel, sharing: &Sharing) -> Result<PoolKind, String> {
-    Ok(match sharing {
-        Sharing::Exclusive => PoolKind::Exclusive,
-        Sharing::Fractional => PoolKind::Fractional,
-        Sharing::TimeSlicing {
-            replicas,
-            rename_by_default,
-            fail_requests_greater_than_one,
-            allocation,
-        } => PoolKind::TimeSlicing {
-            replicas: *replicas,
-            allocation: *allocation,
-            rename_by_default: *rename_by_default,
-            fail_requests_greater_than_one: *fail_requests_greater_than_one,
-        },
-        Sharing::Mig { strategy, layout } => {
-            let names: Vec<&str> = layout.iter().map(String::as_str).collect();
-            let placements = solve(model, &names).map_err(|e| e.to_string())?;
-            let mut profiles: Vec<String> = Vec::new();
-            let mut instances = Vec::new();
-            for pl in placements {
-                let prof = &model.mig_profiles[pl.profile];
-                let kind = match profiles.iter().position(|p| *p == prof.name) {
-                    Some(k) => k,
-                    None => {
-                        profiles.push(prof.name.clone());
-                        profiles.len() - 1
-                    }
-                };
-                instances.push(MigInstance {
-                    profile: prof.name.clone(),
-                    start: pl.start,
-                    compute_slices: prof.compute_slices,
-                    mem_slices: prof.mem_slices,
-                    sm_fraction: f64::from(prof.sms) / f64::from(model.sms),
-                    mem_gib: prof.mem_gib,
-                    kind,
-                });
-            }
-            PoolKind::Mig {
-                strategy: *strategy,
-                instances,
-                profiles,
-            }
-        }
-    })
 }

@@ -1,0 +1,238 @@
+//! The vocabulary every layer shares: what a job asks for, what kind of job it is, how a pool
+//! shares its GPUs, Kubernetes taints, tolerations and affinity, and the scheduler's policy names.
+//!
+//! Types only. They live here, below the scenario file format and the trace readers, so that
+//! `cluster/`, `sched/`, `perf/` and `sim/` can use them without depending on an input format.
+//! The serde derives are what the scenario schema and the native trace format read and write.
+
+use serde::{Deserialize, Serialize};
+
+// ---- jobs ----
+
+/// What a job asks Kubernetes for, per pod. `count` is the number of devices on one node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RequestSpec {
+    /// `nvidia.com/gpu: count` — a whole GPU on exclusive pools, a replica on time-sliced pools,
+    /// an instance on MIG `single` pools, 1000 milli on fractional pools.
+    Gpu { count: u32 },
+    /// `nvidia.com/gpu.shared: count` — what a time-sliced pool with `rename_by_default`
+    /// advertises.
+    SharedGpu { count: u32 },
+    /// `nvidia.com/mig-<profile>: count` (MIG `mixed` strategy).
+    Mig { profile: String, count: u32 },
+    /// A share of `milli`/1000 of each of `count` GPUs (fractional pools).
+    Milli { milli: u32, count: u32 },
+}
+
+impl RequestSpec {
+    pub fn count(&self) -> u32 {
+        match self {
+            RequestSpec::Gpu { count }
+            | RequestSpec::SharedGpu { count }
+            | RequestSpec::Mig { count, .. }
+            | RequestSpec::Milli { count, .. } => *count,
+        }
+    }
+}
+
+impl RequestSpec {
+    /// The ResourceQuota key this request is counted under (`requests.nvidia.com/...`).
+    pub fn quota_resource(&self) -> String {
+        match self {
+            RequestSpec::Gpu { .. } | RequestSpec::Milli { .. } => "requests.nvidia.com/gpu".into(),
+            RequestSpec::SharedGpu { .. } => "requests.nvidia.com/gpu.shared".into(),
+            RequestSpec::Mig { profile, .. } => format!(
+                "requests.nvidia.com/mig-{}",
+                profile.strip_prefix("mig-").unwrap_or(profile)
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for RequestSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestSpec::Gpu { count } => write!(f, "gpu:{count}"),
+            RequestSpec::SharedGpu { count } => write!(f, "gpu.shared:{count}"),
+            RequestSpec::Mig { profile, count } => write!(f, "mig-{profile}:{count}"),
+            RequestSpec::Milli { milli, count } => write!(f, "milli:{milli}x{count}"),
+        }
+    }
+}
+
+/// One step of a job's load: from `at` ms after the job's submit time, its duty cycle is `u`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadStep {
+    /// Milliseconds (a `units::SimTime`, spelled out so the vocabulary depends on nothing).
+    pub at: u64,
+    /// Kernel duty cycle in (0, 1].
+    pub u: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// Has an amount of work; done when the work is done.
+    Batch,
+    /// Runs for a wall-clock duration; has a speed target.
+    Service,
+}
+
+// ---- how a pool shares its GPUs ----
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Sharing {
+    Exclusive,
+    TimeSlicing {
+        replicas: u32,
+        #[serde(default)]
+        rename_by_default: bool,
+        #[serde(default)]
+        fail_requests_greater_than_one: bool,
+        #[serde(default)]
+        allocation: ReplicaAllocation,
+    },
+    Mig {
+        #[serde(default)]
+        strategy: MigStrategy,
+        layout: Vec<String>,
+    },
+    Fractional,
+}
+
+/// Where the device plugin puts a multi-replica request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaAllocation {
+    /// Replicas on the least-used GPUs (device plugin default).
+    #[default]
+    Distributed,
+    /// Replicas on as few GPUs as possible.
+    Packed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigStrategy {
+    Single,
+    #[default]
+    Mixed,
+}
+
+/// A MIG instance costs its GPU's price times compute slices / 7 or memory slices / 8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigShare {
+    #[default]
+    Compute,
+    Memory,
+}
+
+// ---- Kubernetes scheduling vocabulary ----
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Taint {
+    pub key: String,
+    #[serde(default)]
+    pub value: Option<String>,
+    pub effect: TaintEffect,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TaintEffect {
+    NoSchedule,
+    PreferNoSchedule,
+    NoExecute,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Toleration {
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub operator: TolerationOperator,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub effect: Option<TaintEffect>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum TolerationOperator {
+    #[default]
+    Equal,
+    Exists,
+}
+
+/// One `matchExpressions` entry of a required node affinity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSelectorRequirement {
+    pub key: String,
+    pub operator: AffinityOperator,
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AffinityOperator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum PreemptionPolicy {
+    #[default]
+    PreemptLowerPriority,
+    Never,
+}
+
+/// ResourceQuota admission behaviour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaAdmission {
+    /// Kubernetes: the pod is refused; the Job controller retries with exponential back-off.
+    #[default]
+    Reject,
+    /// Kueue-like: the workload is held until quota frees, then admitted in priority order.
+    Queue,
+}
+
+// ---- placement policies ----
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyName {
+    #[default]
+    FirstFit,
+    BestFit,
+    Spread,
+    Fgd,
+}
+
+impl PolicyName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyName::FirstFit => "first-fit",
+            PolicyName::BestFit => "best-fit",
+            PolicyName::Spread => "spread",
+            PolicyName::Fgd => "fgd",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "first-fit" => Some(PolicyName::FirstFit),
+            "best-fit" => Some(PolicyName::BestFit),
+            "spread" => Some(PolicyName::Spread),
+            "fgd" => Some(PolicyName::Fgd),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Workload classes: names, namespace and priority references, request shape, speeds, pools,
+//! affinity, fallback and checkpoints.
+
+use super::{Checker, Resolve, unit_interval};
+use crate::domain::{AffinityOperator, JobKind, RequestSpec};
+use crate::scenario::locate::FieldPath;
+use crate::scenario::schema::{ClassSpec, Scenario};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Every class (whether it fits a pool only when every pool is usable); returns the names.
+pub(super) fn check_classes<'a>(
+    ck: &mut Checker,
+    sc: &'a Scenario,
+    r: &mut dyn Resolve,
+    pool_names: &BTreeMap<&str, usize>,
+    pool_ok: bool,
+    ns_names: &BTreeSet<&str>,
+    prio_names: &BTreeSet<&str>,
+) -> BTreeSet<&'a str> {
+    let root = FieldPath::root();
+    let mut class_names = BTreeSet::new();
+    for (i, c) in sc.classes.iter().enumerate() {
+        let path = root.key("classes").index(i);
+        if !class_names.insert(c.name.as_str()) {
+            ck.error(&path.key("name"), format!("duplicate class {}", c.name));
+        }
+        check_class(ck, r, c, &path, pool_names, ns_names, prio_names);
+        if pool_ok {
+            r.class_fits(ck, c, &path, pool_names);
+        }
+    }
+    if sc.classes.is_empty() {
+        ck.error(
+            &root.key("classes"),
+            "a scenario needs at least one workload class",
+        );
+    }
+    class_names
+}
+
+fn check_class(
+    ck: &mut Checker,
+    r: &mut dyn Resolve,
+    c: &ClassSpec,
+    path: &FieldPath,
+    pools: &BTreeMap<&str, usize>,
+    namespaces: &BTreeSet<&str>,
+    priorities: &BTreeSet<&str>,
+) {
+    if !namespaces.is_empty() && !namespaces.contains(c.namespace.as_str()) {
+        ck.error(
+            &path.key("namespace"),
+            format!(
+                "unknown namespace {} (declare it under namespaces)",
+                c.namespace
+            ),
+        );
+    }
+    if let Some(p) = &c.priority
+        && !priorities.contains(p.as_str())
+    {
+        ck.error(&path.key("priority"), format!("unknown priority class {p}"));
+    }
+    for (field, v) in [("u", c.u), ("d", c.d)] {
+        if !unit_interval(v) {
+            ck.error(&path.key(field), format!("{v} is not in (0, 1]"));
+        }
+    }
+    if !(c.mem_gib.is_finite() && c.mem_gib >= 0.0) {
+        ck.error(
+            &path.key("mem_gib"),
+            format!("{} must be a non-negative number", c.mem_gib),
+        );
+    }
+    let rp = path.key("request");
+    match &c.request {
+        RequestSpec::Gpu { count } | RequestSpec::SharedGpu { count } if *count == 0 => {
+            ck.error(&rp.key("count"), "must be at least 1")
+        }
+        RequestSpec::Mig { profile, count } => {
+            if *count == 0 {
+                ck.error(&rp.key("count"), "must be at least 1");
+            }
+            let name = profile.strip_prefix("mig-").unwrap_or(profile);
+            r.mig_profile(ck, name, &rp.key("profile"));
+        }
+        RequestSpec::Milli { milli, count } => {
+            if *milli == 0 || *milli > 1000 {
+                ck.error(&rp.key("milli"), format!("{milli} is not in 1..=1000"));
+            }
+            if *count == 0 {
+                ck.error(&rp.key("count"), "must be at least 1");
+            }
+        }
+        RequestSpec::Gpu { .. } | RequestSpec::SharedGpu { .. } => {}
+    }
+    for (model, s) in &c.speed {
+        r.gpu_model(ck, model, &path.key("speed").key(model));
+        if !(s.is_finite() && *s > 0.0) {
+            ck.error(
+                &path.key("speed").key(model),
+                format!("speed {s} must be positive"),
+            );
+        }
+    }
+    for (i, p) in c.pools.iter().enumerate() {
+        if !pools.contains_key(p.as_str()) {
+            ck.error(&path.key("pools").index(i), format!("unknown pool {p}"));
+        }
+    }
+    for (i, r) in c.node_affinity.iter().enumerate() {
+        let needs_values = matches!(r.operator, AffinityOperator::In | AffinityOperator::NotIn);
+        let at = path.key("node_affinity").index(i).key("values");
+        if needs_values && r.values.is_empty() {
+            ck.error(&at, format!("{:?} needs at least one value", r.operator));
+        }
+        if !needs_values && !r.values.is_empty() {
+            ck.error(&at, format!("{:?} takes no values", r.operator));
+        }
+    }
+    if let Some(w) = c.fallback_after {
+        let at = path.key("fallback_after");
+        // No `pools` means every pool, in file order.
+        let listed = if c.pools.is_empty() {
+            pools.len()
+        } else {
+            c.pools.len()
+        };
+        if listed < 2 {
+            ck.warn(&at, "has no effect: the class lists fewer than two pools");
+        } else if w.ms() == 0 {
+            ck.warn(
+                &at,
+                "0 allows every listed pool at once (the same as leaving it out)",
+            );
+        }
+    }
+    if matches!(c.request, RequestSpec::Mig { .. }) && c.pools.len() > 1 {
+        ck.warn(
+            &path.key("pools"),
+            format!(
+                "class {} asks for a MIG instance and lists {} pools: MIG workloads should not fall back to other pools (the profile is part of the application's sizing)",
+                c.name,
+                c.pools.len()
+            ),
+        );
+    }
+    if c.checkpoint.is_some_and(|d| d.ms() == 0) {
+        ck.error(
+            &path.key("checkpoint"),
+            "must be longer than 0 (omit it for no checkpoints)",
+        );
+    }
+    match (c.kind, c.speed_target) {
+        (JobKind::Batch, Some(_)) => ck.error(
+            &path.key("speed_target"),
+            "only services have a speed target",
+        ),
+        (JobKind::Service, Some(t)) if !(t.is_finite() && t > 0.0) => {
+            ck.error(&path.key("speed_target"), format!("{t} must be positive"))
+        }
+        _ => {}
+    }
+}
