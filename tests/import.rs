@@ -4,7 +4,7 @@
 
 use slicesim::domain::{MigStrategy, Sharing};
 use slicesim::run::{RunOptions, run_in_memory};
-use slicesim::scenario::import::{ImportInputs, Input, import, render, skeleton};
+use slicesim::scenario::k8s::{ImportInputs, Input, import, render, skeleton};
 use slicesim::scenario::{self, Loaded, Severity};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -32,7 +32,7 @@ pub struct ImportArgs {
 }
 
 pub fn run(a: ImportArgs) -> Result<(), String> {
-    use slicesim::scenario::import::{ImportInputs, Input, import, render};
+    use slicesim::scenario::k8s::{ImportInputs, Input, import, render};
     let read = |p: &Option<PathBuf>| p.as_deref().map(Input::read).transpose();
     let inputs = ImportInputs {
         nodes: read(&a.nodes)?,

@@ -1,9 +1,9 @@
 //! Finds the line of a field in a YAML document, so validation messages can point at it.
 //!
 //! The typed scenario loses source positions, so the text is parsed a second time into the
-//! generic tree (shared with `import`) whose every node remembers its line.
+//! generic tree (shared with `k8s`) whose every node remembers its line.
 
-use super::import::tree::{Node, parse_yaml};
+use super::k8s::tree::{Node, parse_yaml};
 use std::fmt;
 
 /// A step in a field path: a mapping key or a sequence index.

@@ -1,7 +1,7 @@
 //! Scenario files: schema, loading with located errors, validation.
 
-pub mod import;
 pub mod include;
+pub mod k8s;
 pub mod locate;
 pub mod schema;
 pub mod validate;

@@ -148,9 +148,35 @@ pub fn parse(input: &Input, msgs: &mut Messages) -> Option<MigPartedFile> {
     })
 }
 
+/// One entry of a config: which GPUs, MIG on or off, the instances; `None` after an error.
 fn read_entry(node: &Node, path: &str, src: &Src, msgs: &mut Messages) -> Option<MigEntry> {
     let mut f = Fields::new(node, path, src, msgs)?;
-    let devices = match f.take("devices") {
+    let devices = read_devices(&mut f, node, src, msgs)?;
+    let mig_enabled = read_mig_enabled(&mut f, node, src, msgs)?;
+    let mig_devices = read_mig_devices(&mut f, src, msgs)?;
+    let device_filter = read_device_filter(&mut f, src, msgs)?;
+    if !mig_enabled && mig_devices.iter().any(|(_, n)| *n > 0) {
+        msgs.warn(
+            src,
+            node.line,
+            path,
+            "mig-devices given with mig-enabled: false; they are ignored",
+        );
+    }
+    f.finish(src, msgs);
+    Some(MigEntry {
+        devices,
+        mig_enabled,
+        mig_devices,
+        device_filter,
+        line: node.line,
+        path: path.to_string(),
+    })
+}
+
+/// `devices`: `all` or a list of GPU indices (required).
+fn read_devices(f: &mut Fields, node: &Node, src: &Src, msgs: &mut Messages) -> Option<Devices> {
+    match f.take("devices") {
         None => {
             msgs.error(
                 src,
@@ -158,15 +184,15 @@ fn read_entry(node: &Node, path: &str, src: &Src, msgs: &mut Messages) -> Option
                 &f.path_of("devices"),
                 "missing (all or a list of GPU indices)",
             );
-            return None;
+            None
         }
-        Some(d) if d.as_str() == Some("all") => Devices::All,
+        Some(d) if d.as_str() == Some("all") => Some(Devices::All),
         Some(d) => match d
             .as_seq()
             .map(|s| s.iter().map(Node::as_count).collect::<Option<Vec<_>>>())
         {
             Some(Some(l)) if l.iter().all(|&i| i <= u64::from(u32::MAX)) => {
-                Devices::List(l.into_iter().map(|i| i as u32).collect())
+                Some(Devices::List(l.into_iter().map(|i| i as u32).collect()))
             }
             _ => {
                 msgs.error(
@@ -175,13 +201,17 @@ fn read_entry(node: &Node, path: &str, src: &Src, msgs: &mut Messages) -> Option
                     &f.path_of("devices"),
                     format!("expected all or a list of GPU indices, found {}", d.show()),
                 );
-                return None;
+                None
             }
         },
-    };
-    let mig_enabled = match f.take("mig-enabled") {
+    }
+}
+
+/// `mig-enabled` (required).
+fn read_mig_enabled(f: &mut Fields, node: &Node, src: &Src, msgs: &mut Messages) -> Option<bool> {
+    match f.take("mig-enabled") {
         Some(v) => match v.as_bool() {
-            Some(b) => b,
+            Some(b) => Some(b),
             None => {
                 msgs.error(
                     src,
@@ -189,7 +219,7 @@ fn read_entry(node: &Node, path: &str, src: &Src, msgs: &mut Messages) -> Option
                     &f.path_of("mig-enabled"),
                     format!("expected true or false, found {}", v.show()),
                 );
-                return None;
+                None
             }
         },
         None => {
@@ -199,9 +229,13 @@ fn read_entry(node: &Node, path: &str, src: &Src, msgs: &mut Messages) -> Option
                 &f.path_of("mig-enabled"),
                 "missing (true or false)",
             );
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// `mig-devices`: profile → instances per GPU (none when absent).
+fn read_mig_devices(f: &mut Fields, src: &Src, msgs: &mut Messages) -> Option<Vec<(String, u32)>> {
     let mut mig_devices = Vec::new();
     if let Some(md) = f.take("mig-devices") {
         let Some(map) = md.as_map() else {
@@ -231,14 +265,20 @@ fn read_entry(node: &Node, path: &str, src: &Src, msgs: &mut Messages) -> Option
             }
         }
     }
-    let device_filter = match f.take("device-filter") {
-        None => Vec::new(),
+    Some(mig_devices)
+}
+
+/// `device-filter`: one device id or a list of them (none when absent).
+fn read_device_filter(f: &mut Fields, src: &Src, msgs: &mut Messages) -> Option<Vec<String>> {
+    match f.take("device-filter") {
+        None => Some(Vec::new()),
         Some(d) => match (d.as_str(), d.as_seq()) {
-            (Some(s), _) => vec![s.to_string()],
-            (_, Some(l)) => l
-                .iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect(),
+            (Some(s), _) => Some(vec![s.to_string()]),
+            (_, Some(l)) => Some(
+                l.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect(),
+            ),
             _ => {
                 msgs.error(
                     src,
@@ -246,27 +286,10 @@ fn read_entry(node: &Node, path: &str, src: &Src, msgs: &mut Messages) -> Option
                     &f.path_of("device-filter"),
                     format!("expected a device id or a list of them, found {}", d.show()),
                 );
-                return None;
+                None
             }
         },
-    };
-    if !mig_enabled && mig_devices.iter().any(|(_, n)| *n > 0) {
-        msgs.warn(
-            src,
-            node.line,
-            path,
-            "mig-devices given with mig-enabled: false; they are ignored",
-        );
     }
-    f.finish(src, msgs);
-    Some(MigEntry {
-        devices,
-        mig_enabled,
-        mig_devices,
-        device_filter,
-        line: node.line,
-        path: path.to_string(),
-    })
 }
 
 fn setting(e: &MigEntry) -> MigSetting {
@@ -448,145 +471,4 @@ pub fn check_unused(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn input(text: &str) -> Input {
-        Input {
-            name: "mig.yaml".into(),
-            text: text.into(),
-        }
-    }
-
-    const FILE: &str = r#"version: v1
-mig-configs:
-  all-disabled:
-    - devices: all
-      mig-enabled: false
-  all-1g.10gb:
-    - devices: all
-      mig-enabled: true
-      mig-devices:
-        "1g.10gb": 7
-  inference-mixed:
-    - devices: all
-      mig-enabled: true
-      mig-devices:
-        "3g.40gb": 1
-        "2g.20gb": 2
-  half-and-half:
-    - devices: [0, 1, 2, 3]
-      mig-enabled: true
-      mig-devices:
-        "3g.40gb": 2
-    - devices: [4, 5, 6, 7]
-      mig-enabled: false
-  option3:
-    - devices: all
-      mig-enabled: true
-      mig-devices:
-        "3g.40gb": 2
-        "1g.10gb": 1
-"#;
-
-    fn a100() -> GpuModel {
-        Catalog::builtin().get("A100-80GB").unwrap().clone()
-    }
-
-    #[test]
-    fn resolves_named_configs_to_layouts() {
-        let mut m = Messages::default();
-        let f = parse(&input(FILE), &mut m).unwrap();
-        assert!(m.errors.is_empty() && m.warnings.is_empty(), "{m:?}");
-        let mut notes = Vec::new();
-        let r = |n: &str, notes: &mut Vec<String>| f.get(n).unwrap().resolve(&a100(), 8, notes);
-        assert_eq!(r("all-disabled", &mut notes), Ok(MigSetting::Disabled));
-        assert_eq!(
-            r("all-1g.10gb", &mut notes),
-            Ok(MigSetting::Layout(vec!["1g.10gb".to_string(); 7]))
-        );
-        assert_eq!(
-            r("inference-mixed", &mut notes),
-            Ok(MigSetting::Layout(
-                ["3g.40gb", "2g.20gb", "2g.20gb"].map(String::from).to_vec()
-            ))
-        );
-        assert!(notes.is_empty());
-        assert_eq!(
-            r("half-and-half", &mut notes),
-            Ok(MigSetting::Layout(vec!["3g.40gb".to_string(); 2]))
-        );
-        assert_eq!(notes.len(), 1);
-        assert!(
-            notes[0].contains("GPUs 0-3 3g.40gb + 3g.40gb; GPUs 4-7 MIG disabled"),
-            "{notes:?}"
-        );
-    }
-
-    #[test]
-    fn an_invalid_layout_names_the_memory_slices() {
-        let mut m = Messages::default();
-        let f = parse(&input(FILE), &mut m).unwrap();
-        let e = f
-            .get("option3")
-            .unwrap()
-            .resolve(&a100(), 8, &mut Vec::new())
-            .unwrap_err();
-        assert!(e.starts_with("config option3: cannot place"), "{e}");
-        assert!(e.contains("memory slices"), "{e}");
-        // Unused: a warning with the entry's line, or an error when checking the file alone.
-        let used: BTreeSet<String> = ["all-1g.10gb".to_string()].into();
-        check_unused(&f, &used, &Catalog::builtin(), false, &mut m);
-        assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
-        assert!(
-            m.warnings[0].starts_with("mig.yaml:25: mig-configs.option3[0]: invalid layout"),
-            "{}",
-            m.warnings[0]
-        );
-        check_unused(&f, &used, &Catalog::builtin(), true, &mut m);
-        assert_eq!(m.errors.len(), 1);
-    }
-
-    #[test]
-    fn malformed_files_are_errors() {
-        for (text, want) in [
-            ("version: v1\nmig-configs: [\n", "mig.yaml: not valid YAML"),
-            (
-                "version: v2\nmig-configs: {}\n",
-                "mig.yaml:1: version: unsupported version \"v2\"",
-            ),
-            ("version: v1\n", "mig.yaml:1: mig-configs: missing"),
-            (
-                "version: v1\nmig-configs:\n  x:\n    - devices: some\n      mig-enabled: true\n",
-                "mig.yaml:4: mig-configs.x[0].devices: expected all or a list",
-            ),
-            (
-                "version: v1\nmig-configs:\n  x:\n    - devices: all\n      mig-enabled: true\n      mig-devices: {\"1g.10gb\": many}\n",
-                "mig.yaml:6: mig-configs.x[0].mig-devices.1g.10gb: \"many\" is not an instance count",
-            ),
-            (
-                "version: v1\nmig-configs:\n  x:\n    - devices: all\n",
-                "mig.yaml:4: mig-configs.x[0].mig-enabled: missing",
-            ),
-        ] {
-            let mut m = Messages::default();
-            assert!(parse(&input(text), &mut m).is_none(), "{text}");
-            assert!(m.errors[0].starts_with(want), "{:?} vs {want}", m.errors);
-        }
-    }
-
-    #[test]
-    fn unknown_fields_and_device_filters_are_reported() {
-        let text = "version: v1\nmig-configs:\n  f:\n    - device-filter: [\"0x20B210DE\"]\n      devices: all\n      mig-enabled: true\n      mig-devices: {\"1g.10gb\": 7}\n      extra: 1\n    - device-filter: \"0x233010DE\"\n      devices: all\n      mig-enabled: true\n      mig-devices: {\"1g.12gb\": 7}\n";
-        let mut m = Messages::default();
-        let f = parse(&input(text), &mut m).unwrap();
-        assert_eq!(
-            m.warnings,
-            vec!["mig.yaml:8: mig-configs.f[0].extra: unknown field, not imported"]
-        );
-        let mut notes = Vec::new();
-        let s = f.get("f").unwrap().resolve(&a100(), 8, &mut notes).unwrap();
-        assert_eq!(s, MigSetting::Layout(vec!["1g.10gb".to_string(); 7]));
-        assert!(notes[0].contains("device-filter"));
-    }
-}
+mod tests;

@@ -1,5 +1,6 @@
 use super::*;
-use crate::scenario::import::{device_plugin, mig_parted};
+use crate::domain::{MigStrategy, ReplicaAllocation, Sharing};
+use crate::scenario::k8s::{device_plugin, mig_parted};
 
 /// One node of a `kubectl get nodes -o json` list, on one line.
 fn node(name: &str, labels: &[(&str, &str)], alloc: &[(&str, &str)], taints: &str) -> String {

@@ -104,94 +104,136 @@ pub fn parse(
         || (root.get("data").is_some() && root.get("version").is_none());
     let mut configs = Vec::new();
     if is_config_map {
-        let mut top = Fields::new(&root, "", &src, msgs)?;
-        if let Some(k) = top.take("kind")
-            && k.as_str() != Some("ConfigMap")
-        {
-            msgs.error(
-                &src,
-                k.line,
-                "kind",
-                format!("expected ConfigMap, found {}", k.show()),
-            );
-        }
-        top.take("apiVersion");
-        if let Some(meta) = top.take("metadata") {
-            read_metadata(meta, &src, msgs);
-        }
-        match top.take("data").map(|d| (d, d.as_map())) {
-            Some((_, Some(entries))) => {
-                for (key, value) in entries {
-                    let path = format!("data.{key}");
-                    let Some(text) = value.as_str() else {
-                        msgs.error(
-                            &src,
-                            value.line,
-                            &path,
-                            format!(
-                                "expected a device-plugin config as a string, found {}",
-                                value.kind()
-                            ),
-                        );
-                        continue;
-                    };
-                    let mut doc = match parse_yaml(text) {
-                        Ok(d) => d,
-                        Err(e) => {
-                            msgs.error(&src, value.line, &path, format!("embedded config is not valid YAML (lines counted from the start of the text): {e}"));
-                            continue;
-                        }
-                    };
-                    place_embedded(&mut doc, value.line, &input.text);
-                    let sub = Src {
-                        file: input.name.clone(),
-                        prefix: path.clone(),
-                    };
-                    if let Some(c) = read_config(&doc, key, &sub, msgs) {
-                        configs.push(c);
-                    }
-                }
-                if entries.is_empty() {
-                    msgs.error(&src, root.line, "data", "the ConfigMap holds no config");
-                }
-            }
-            Some((d, None)) => msgs.error(
-                &src,
-                d.line,
-                "data",
-                format!(
-                    "expected a mapping of config names to configs, found {}",
-                    d.kind()
-                ),
-            ),
-            None => msgs.error(
-                &src,
-                root.line,
-                "data",
-                "a device-plugin ConfigMap needs data",
-            ),
-        }
-        top.ignore(&["binaryData", "immutable"]);
-        top.finish(&src, msgs);
+        configs = read_config_map(&root, input, &src, msgs)?;
     } else if let Some(c) = read_config(&root, BARE_CONFIG, &src, msgs) {
         configs.push(c);
     }
     if msgs.errors.len() > errors_before {
         return None;
     }
-    let default = match default {
+    let default = default_config(default, &configs, &input.name, msgs).ok()?;
+    Some(DevicePluginConfigs {
+        file: input.name.clone(),
+        configs,
+        default,
+        config_map: is_config_map,
+    })
+}
+
+/// The configs of a ConfigMap, one per `data` key; `None` when the file is not a mapping.
+fn read_config_map(
+    root: &Node,
+    input: &Input,
+    src: &Src,
+    msgs: &mut Messages,
+) -> Option<Vec<DevicePluginConfig>> {
+    let mut configs = Vec::new();
+    let mut top = Fields::new(root, "", src, msgs)?;
+    if let Some(k) = top.take("kind")
+        && k.as_str() != Some("ConfigMap")
+    {
+        msgs.error(
+            src,
+            k.line,
+            "kind",
+            format!("expected ConfigMap, found {}", k.show()),
+        );
+    }
+    top.take("apiVersion");
+    if let Some(meta) = top.take("metadata") {
+        read_metadata(meta, src, msgs);
+    }
+    match top.take("data").map(|d| (d, d.as_map())) {
+        Some((_, Some(entries))) => {
+            configs = read_embedded(entries, input, src, msgs);
+            if entries.is_empty() {
+                msgs.error(src, root.line, "data", "the ConfigMap holds no config");
+            }
+        }
+        Some((d, None)) => msgs.error(
+            src,
+            d.line,
+            "data",
+            format!(
+                "expected a mapping of config names to configs, found {}",
+                d.kind()
+            ),
+        ),
+        None => msgs.error(
+            src,
+            root.line,
+            "data",
+            "a device-plugin ConfigMap needs data",
+        ),
+    }
+    top.ignore(&["binaryData", "immutable"]);
+    top.finish(src, msgs);
+    Some(configs)
+}
+
+/// The configs embedded as strings under the ConfigMap's `data` keys, with the lines they have
+/// in the outer file.
+fn read_embedded(
+    entries: &[(String, Node)],
+    input: &Input,
+    src: &Src,
+    msgs: &mut Messages,
+) -> Vec<DevicePluginConfig> {
+    let mut configs = Vec::new();
+    for (key, value) in entries {
+        let path = format!("data.{key}");
+        let Some(text) = value.as_str() else {
+            msgs.error(
+                src,
+                value.line,
+                &path,
+                format!(
+                    "expected a device-plugin config as a string, found {}",
+                    value.kind()
+                ),
+            );
+            continue;
+        };
+        let mut doc = match parse_yaml(text) {
+            Ok(d) => d,
+            Err(e) => {
+                msgs.error(src, value.line, &path, format!("embedded config is not valid YAML (lines counted from the start of the text): {e}"));
+                continue;
+            }
+        };
+        place_embedded(&mut doc, value.line, &input.text);
+        let sub = Src {
+            file: input.name.clone(),
+            prefix: path.clone(),
+        };
+        if let Some(c) = read_config(&doc, key, &sub, msgs) {
+            configs.push(c);
+        }
+    }
+    configs
+}
+
+/// The config unlabelled nodes get: the one named (an error if absent), else the only one, else
+/// one named `default`.
+fn default_config(
+    default: Option<&str>,
+    configs: &[DevicePluginConfig],
+    file: &str,
+    msgs: &mut Messages,
+) -> Result<Option<String>, ()> {
+    Ok(match default {
         Some(d) => {
             if !configs.iter().any(|c| c.name == d) {
                 msgs.errors.push(format!(
                     "{}: the default device-plugin config {d} is not in the file (configs: {})",
-                    input.name,
+                    file,
                     configs
                         .iter()
                         .map(|c| c.name.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")
                 ));
-                return None;
+                return Err(());
             }
             Some(d.to_string())
         }
@@ -200,12 +242,6 @@ pub fn parse(
             .iter()
             .find(|c| c.name == "default")
             .map(|c| c.name.clone()),
-    };
-    Some(DevicePluginConfigs {
-        file: input.name.clone(),
-        configs,
-        default,
-        config_map: is_config_map,
     })
 }
 
@@ -430,120 +466,4 @@ fn read_time_slicing(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn input(text: &str) -> Input {
-        Input {
-            name: "dp.yaml".into(),
-            text: text.into(),
-        }
-    }
-
-    const CM: &str = "apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: device-plugin-config
-  namespace: gpu-operator
-data:
-  default: |-
-    version: v1
-    flags:
-      migStrategy: none
-  a100-ts4: |-
-    version: v1
-    flags:
-      migStrategy: mixed
-    sharing:
-      timeSlicing:
-        renameByDefault: true
-        resources:
-          - name: nvidia.com/gpu
-            replicas: 4
-            colour: blue
-";
-
-    #[test]
-    fn reads_named_configs_and_reports_unknown_fields_at_their_file_line() {
-        let mut m = Messages::default();
-        let c = parse(&input(CM), None, &mut m).unwrap();
-        assert!(m.errors.is_empty(), "{:?}", m.errors);
-        assert_eq!(c.names(), vec!["default", "a100-ts4"]);
-        assert_eq!(c.default.as_deref(), Some("default"));
-        let ts = c.get("a100-ts4").unwrap();
-        assert_eq!(ts.mig_strategy, Some(MigStrategyFlag::Mixed));
-        assert_eq!(
-            ts.time_slicing,
-            Some(TimeSlicing {
-                replicas: 4,
-                rename_by_default: true,
-                fail_requests_greater_than_one: false
-            })
-        );
-        assert_eq!(
-            m.warnings,
-            vec![
-                "dp.yaml:21: data.a100-ts4.sharing.timeSlicing.resources[0].colour: unknown field, not imported"
-            ]
-        );
-    }
-
-    #[test]
-    fn bare_config_is_its_own_default_and_mps_is_unsupported() {
-        let mut m = Messages::default();
-        let text = "version: v1\nsharing:\n  mps:\n    resources:\n      - name: nvidia.com/gpu\n        replicas: 2\n";
-        let c = parse(&input(text), None, &mut m).unwrap();
-        assert_eq!(c.default.as_deref(), Some(BARE_CONFIG));
-        assert!(c.configs[0].mps && c.configs[0].time_slicing.is_none());
-        assert!(
-            m.warnings[0].starts_with("dp.yaml:3: sharing.mps: MPS sharing is not supported"),
-            "{:?}",
-            m.warnings
-        );
-    }
-
-    #[test]
-    fn malformed_files_are_errors_with_lines() {
-        let mut m = Messages::default();
-        assert!(parse(&input("version: v1\nsharing: [\n"), None, &mut m).is_none());
-        assert!(
-            m.errors[0].starts_with("dp.yaml: not valid YAML"),
-            "{:?}",
-            m.errors
-        );
-
-        let mut m = Messages::default();
-        assert!(parse(&input("version: v2\n"), None, &mut m).is_none());
-        assert_eq!(
-            m.errors,
-            vec!["dp.yaml:1: version: unsupported version \"v2\" (expected v1)"]
-        );
-
-        let mut m = Messages::default();
-        let bad = CM.replace("replicas: 4", "replicas: four");
-        assert!(parse(&input(&bad), None, &mut m).is_none());
-        assert_eq!(
-            m.errors,
-            vec![
-                "dp.yaml:20: data.a100-ts4.sharing.timeSlicing.resources[0].replicas: \"four\" is not a whole number ≥ 1"
-            ]
-        );
-
-        let mut m = Messages::default();
-        assert!(parse(&input(CM), Some("nope"), &mut m).is_none());
-        assert!(m.errors[0].contains("default device-plugin config nope is not in the file"));
-    }
-
-    #[test]
-    fn mig_time_slicing_and_renames_are_reported() {
-        let text = "version: v1\nsharing:\n  timeSlicing:\n    resources:\n      - name: nvidia.com/mig-1g.10gb\n        replicas: 2\n      - name: nvidia.com/gpu\n        replicas: 3\n        rename: gpu-shared\n        devices: [0, 1]\n";
-        let mut m = Messages::default();
-        let c = parse(&input(text), None, &mut m).unwrap();
-        assert_eq!(c.configs[0].time_slicing.unwrap().replicas, 3);
-        assert_eq!(
-            c.configs[0].mig_time_slicing,
-            vec!["nvidia.com/mig-1g.10gb"]
-        );
-        assert_eq!(m.warnings.len(), 3, "{:?}", m.warnings);
-    }
-}
+mod tests;
