@@ -123,3 +123,32 @@ fn a_waiting_big_job_does_not_block_a_smaller_one() {
     // Two whole GPUs for 50 s.
     assert_close(o.job(1).cost_usd, 2.0 * A100_PRICE * 50.0 / 3600.0, "cost");
 }
+
+/// docs/OUTPUTS.md: a batch job's `work_s` is its requested work in reference GPU-seconds,
+/// per-device work x devices, whether it ran or was submitted after the horizon. Horizon 10 s;
+/// job 0 (4 GPUs x 100 s, submitted at 1 s) runs; job 1 (the same, submitted at 20 s) never
+/// arrives. Both report 100 s x 4 = 400 s; job 2 (1 GPU x 100 s, at 30 s) reports 100 s.
+#[test]
+fn work_s_counts_devices_for_jobs_after_the_horizon() {
+    let yaml = one_pool(
+        "10s",
+        "A100-80GB",
+        1,
+        4,
+        "{kind: exclusive}",
+        WHOLE_GPU_CLASS,
+    );
+    let csv = "id,submit,class,gpus,duration\n0,1,c,4,100\n1,20,c,4,100\n2,30,c,1,100\n";
+    let o = run(&fixture(&yaml, csv).loaded);
+    assert_eq!(o.job(0).state, JobState::Running);
+    assert_close(o.job(0).work_s, 400.0, "job 0 (ran) work_s");
+    for (id, work_s) in [(1, 400.0), (2, 100.0)] {
+        let r = o.job(id);
+        assert_eq!(r.state, JobState::AfterHorizon, "job {id}");
+        assert_close(
+            r.work_s,
+            work_s,
+            &format!("job {id} (after the horizon) work_s"),
+        );
+    }
+}

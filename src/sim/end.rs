@@ -9,26 +9,12 @@ use crate::units::SimTime;
 impl Simulation<'_> {
     pub(super) fn finish_run(mut self, end: SimTime) -> Result<RunResult, String> {
         // Jobs still in the system, in job-id order so the records are deterministic.
-        let mut live: Vec<(u64, u32)> = self
-            .jobs
-            .iter()
-            .enumerate()
-            .filter_map(|(s, j)| j.as_ref().map(|j| (j.id, s as u32)))
-            .collect();
-        live.sort_unstable();
-        for (_, slot) in live {
+        for slot in self.jobs.live_by_id() {
             let phase = self.live(slot).expect("live").phase;
             match phase {
                 Phase::Running | Phase::Terminating => {
                     self.progress(slot, end);
-                    let (pool, class, cost) = {
-                        let job = self.job(slot);
-                        let cost = job.cost_rate * (end - job.attempt_start) as f64;
-                        job.cost += cost;
-                        (job.pool, job.class, cost)
-                    };
-                    self.job_cost[pool as usize] += cost;
-                    self.classes[class as usize].cost += cost;
+                    self.ledger.settle_cost(self.jobs.get_mut(slot), end);
                     self.retire(slot, JobState::Running, end, String::new())?;
                 }
                 Phase::Pending => {
@@ -39,43 +25,22 @@ impl Simulation<'_> {
                     self.retire(slot, JobState::Pending, end, "restarting".into())?;
                 }
                 Phase::Admission => {
-                    let (ns, since) = {
-                        let j = self.job(slot);
-                        (j.namespace.clone(), j.quota_blocked_since.take())
-                    };
-                    if let Some(t) = since {
-                        self.namespaces.entry(ns).or_default().quota_blocked_ms += (end - t) as f64;
+                    let j = self.jobs.get_mut(slot);
+                    if let Some(t) = j.quota_blocked_since.take() {
+                        let ns = j.namespace.clone();
+                        self.ledger.quota_blocked(ns, (end - t) as f64);
                     }
                     let why = "not admitted: namespace quota".to_string();
                     self.retire(slot, JobState::Pending, end, why)?;
                 }
             }
         }
-        if self.last_sample < end {
+        if self.ledger.last_sample() < end {
             self.close_bucket(end);
         }
-        for ps in &mut self.pools {
-            ps.advance(end);
-        }
-        for cs in &mut self.classes {
-            cs.set_pending(end, 0);
-        }
         let final_kinds = self.cluster.pools.iter().map(|p| p.kind.clone()).collect();
-        Ok(RunResult {
-            pools: self.pools,
-            classes: self.classes,
-            namespaces: self.namespaces,
-            by_namespace: self.by_namespace,
-            by_priority: self.by_priority,
-            ops: self.ops,
-            samples: self.samples,
-            class_samples: self.class_samples,
-            states: self.states,
-            events: self.q.popped(),
-            end,
-            job_cost: self.job_cost,
-            final_kinds,
-        })
+        let events = self.q.popped();
+        Ok(self.ledger.into_result(end, events, final_kinds))
     }
 
     /// Panics if a GPU holds more than its replicas, instances or milli, or if a node that is

@@ -1,9 +1,10 @@
 //! A job while it is in the simulation: its resolved traits and where it stands.
 
 use crate::cluster::{Cluster, Holding, NO_INSTANCE, PoolKind};
-use crate::domain::LoadStep;
-use crate::metrics::{JobRecord, JobState};
-use crate::units::{SimTime, ms_to_secs};
+use crate::domain::{JobKind, LoadStep, RequestSpec};
+use crate::trace::TraceJob;
+use crate::units::SimTime;
+use crate::world::Class;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -97,6 +98,69 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job just read from the trace, its unset fields taken from its class `(index, class)`
+    /// and its priority class `(value, may preempt)`; `request` is the resolved request. The
+    /// job's load steps are taken out of `tj`.
+    pub fn new(
+        tj: &mut TraceJob,
+        (class_ix, c): (u32, &Class),
+        (priority, can_preempt): (i32, bool),
+        request: &RequestSpec,
+        now: SimTime,
+    ) -> Job {
+        Job {
+            id: tj.id,
+            submit: tj.submit,
+            class: class_ix,
+            shape: 0,
+            namespace: tj.namespace.clone().unwrap_or_else(|| c.namespace.clone()),
+            priority,
+            can_preempt,
+            quota_key: request.quota_resource(),
+            quota_n: request.count(),
+            admitted: false,
+            quota_blocked_since: None,
+            quota_refusals: 0,
+            pending_since: now,
+            pending_stamp: 0,
+            home: None,
+            nominated_until: 0,
+            preemptions: 0,
+            evictions: 0,
+            preempted_now: false,
+            batch: c.kind == JobKind::Batch,
+            work: tj.duration as f64,
+            devices: f64::from(request.count().max(1)),
+            u: tj.u.unwrap_or(c.u),
+            d: tj.d.unwrap_or(c.d),
+            mem: tj.mem_gib.unwrap_or(c.mem_gib),
+            checkpoint: tj.checkpoint.unwrap_or(c.checkpoint) as f64,
+            phase: Phase::Admission,
+            finish_gen: 0,
+            attempt_gen: 0,
+            done: 0.0,
+            delivered: 0.0,
+            lost: 0.0,
+            speed: 0.0,
+            last: now,
+            s: 1.0,
+            pool: 0,
+            holdings: Vec::new(),
+            rates: Vec::new(),
+            cost_rate: 0.0,
+            cost: 0.0,
+            first_start: None,
+            attempt_start: now,
+            failures: 0,
+            ooms: 0,
+            placed_ever: false,
+            last_placement: None,
+            load: std::mem::take(&mut tj.load),
+            load_next: 0,
+            load_gen: 0,
+        }
+    }
+
     /// Progress speed: work for batch jobs, wall time for services.
     pub fn progress_rate(&self) -> f64 {
         if self.batch { self.speed } else { 1.0 }
@@ -134,50 +198,65 @@ impl Job {
             .collect();
         (pool.name.clone(), gpus.join(";"))
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    pub fn record(
-        &self,
-        class: &str,
-        request: String,
-        state: JobState,
-        end: SimTime,
-        cluster: &Cluster,
-        reason: String,
-    ) -> JobRecord {
-        let (pool, gpus) = match &self.last_placement {
-            Some(p) if !self.is_placed() => p.clone(),
-            _ => self.placement_text(cluster),
-        };
-        let slowdown = (state == JobState::Completed && self.work > 0.0)
-            .then(|| (end - self.submit) as f64 / self.work);
-        JobRecord {
-            id: self.id,
-            class: class.to_string(),
-            namespace: self.namespace.clone(),
-            priority: self.priority,
-            request,
-            state,
-            submit_s: ms_to_secs(self.submit),
-            start_s: self.first_start.map(ms_to_secs),
-            end_s: ms_to_secs(end),
-            pool,
-            gpus,
-            wait_s: self.first_start.map(|s| ms_to_secs(s - self.submit)),
-            slowdown,
-            work_s: if self.batch {
-                self.work * self.devices / 1000.0
-            } else {
-                self.work / 1000.0
-            },
-            useful_s: (self.delivered - self.lost) / 1000.0,
-            lost_s: self.lost / 1000.0,
-            failures: self.failures,
-            ooms: self.ooms,
-            preemptions: self.preemptions,
-            evictions: self.evictions,
-            cost_usd: self.cost,
-            reason,
+/// Jobs and classes for unit tests.
+#[cfg(test)]
+pub(super) mod testing {
+    use super::*;
+
+    /// A class of `kind` asking for `gpus` whole GPUs, with no pools.
+    pub fn class(kind: JobKind, gpus: u32) -> Class {
+        Class {
+            name: "train".into(),
+            kind,
+            namespace: "default".into(),
+            priority: 0,
+            can_preempt: false,
+            request: RequestSpec::Gpu { count: gpus },
+            u: 1.0,
+            d: 1.0,
+            mem_gib: 10.0,
+            speed: Default::default(),
+            checkpoint: 0,
+            pools: Vec::new(),
+            fallback_after: None,
+            node_selector: Default::default(),
+            node_affinity: Vec::new(),
+            tolerations: Vec::new(),
+            speed_target: None,
         }
+    }
+
+    /// Trace job `id` of class `train`, submitted at `submit` ms, `duration` ms long.
+    pub fn trace_job(id: u64, submit: SimTime, duration: SimTime) -> TraceJob {
+        TraceJob {
+            id,
+            submit,
+            class: "train".into(),
+            namespace: None,
+            priority_class: None,
+            request: None,
+            mem_gib: None,
+            duration,
+            u: None,
+            d: None,
+            checkpoint: None,
+            gpu_models: Vec::new(),
+            load: Vec::new(),
+        }
+    }
+
+    /// A batch job of `duration` ms of work per device on `gpus` GPUs, submitted at 0.
+    pub fn batch_job(gpus: u32, duration: SimTime) -> Job {
+        let c = class(JobKind::Batch, gpus);
+        let request = c.request.clone();
+        Job::new(
+            &mut trace_job(1, 0, duration),
+            (0, &c),
+            (0, false),
+            &request,
+            0,
+        )
     }
 }

@@ -1,30 +1,45 @@
 //! The simulation: the event loop tying the engine, cluster, scheduler and performance model.
 //!
-//! The work is split by concern: `admit` (arrivals, quotas, queues), `place` (scheduling passes,
-//! fallback, starting a job), `preempt` (PostFilter), `lifecycle` (speeds, finishing, failing,
-//! evicting), `ops` (timed drains, reconfigurations, resizes) and `end` (the horizon).
+//! State is grouped by concern, each group with the methods for its own transitions:
+//! `jobs::JobTable` (job slots), `shapes::Shapes` (request shapes, typical shapes),
+//! `admission::Admission` (quotas, hold queues, pending queues), `ledger::Ledger` (every
+//! counter, cost, sample and record) and `arrivals::Arrivals` (the trace). The transitions of
+//! the model are split by concern: `admit` (arrivals, quotas, queues), `fit` (where a shape can
+//! go), `place` (scheduling passes, fallback, starting a job), `preempt` (PostFilter),
+//! `lifecycle` (speeds, finishing, failing, evicting), `ops` (timed drains, reconfigurations,
+//! resizes) and `end` (the horizon). One `Event` enum, one dispatch `match` in `run`.
 
+mod admission;
 mod admit;
+mod arrivals;
 mod end;
+mod fit;
 pub mod job;
+mod jobs;
+mod ledger;
 mod lifecycle;
 mod ops;
 mod place;
 mod preempt;
+mod shapes;
 pub mod speed;
 
-use crate::cluster::{Cluster, TypicalNeed, typical_needs};
-use crate::domain::RequestSpec;
+use crate::cluster::Cluster;
 use crate::engine::EventQueue;
 use crate::metrics::{ClassSample, ClassStats, GroupStats, JobRecord, JobState, PoolStats, Sample};
 use crate::sched::quota::Quotas;
-use crate::sched::{PendingQueues, PlacementPolicy, ShapeFit, policy};
+use crate::sched::{PlacementPolicy, policy};
 use crate::trace::TraceJob;
 use crate::units::{SimTime, ms_to_hours};
-use crate::world::{Class, World};
+use crate::world::World;
+use admission::Admission;
+use arrivals::Arrivals;
 use job::{Job, Phase};
-use speed::{GpuGauges, SpeedScratch};
-use std::collections::{BTreeMap, BTreeSet};
+use jobs::JobTable;
+use ledger::Ledger;
+use shapes::Shapes;
+use speed::SpeedScratch;
+use std::collections::BTreeMap;
 
 /// Events of the GPU-sharing model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,69 +121,22 @@ pub struct RunResult {
     pub final_kinds: Vec<crate::cluster::PoolKind>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct ShapeKey {
-    class: u32,
-    request: RequestSpec,
-    mem_mib: u64,
-    priority: i32,
-    can_preempt: bool,
-    /// GPU models the job allows (lower case, sorted); empty = any.
-    models: Vec<String>,
-}
-
-struct Shape {
-    class: u32,
-    request: RequestSpec,
-    mem: f64,
-    /// GPU models the job allows (as the first job named them); empty = any.
-    models: Vec<String>,
-    fit: ShapeFit,
-    /// Fits nowhere now, but will after a scheduled reconfiguration.
-    fits_after_reconfiguration: bool,
-}
-
+/// One run over one World. The state is grouped by concern; the event loop below is the only
+/// place events are dispatched.
 pub struct Simulation<'a> {
     pub world: World,
     /// The cluster as the run changes it (placements, drains, reconfigurations, resizes).
     pub cluster: Cluster,
     q: EventQueue<Event>,
-    jobs: Vec<Option<Job>>,
-    free_slots: Vec<u32>,
-    pending: PendingQueues,
-    shapes: Vec<Shape>,
-    shape_ix: BTreeMap<ShapeKey, u32>,
-    shapes_by_pool: Vec<Vec<u32>>,
-    /// Jobs admitted per shape, and each pool's typical shapes built from them (fragmentation
-    /// and FGD; rebuilt when stale).
-    shape_jobs: Vec<u64>,
-    typical: Vec<Vec<TypicalNeed>>,
-    typical_stale: Vec<bool>,
-    gauges: Vec<GpuGauges>,
-    pools: Vec<PoolStats>,
-    classes: Vec<ClassStats>,
-    /// Running jobs per priority, per pool: lets preemption skip pools with no lower priority.
-    pool_prios: Vec<BTreeMap<i32, u32>>,
-    quotas: Quotas,
-    /// Kueue-like hold queues per namespace (`queue` admission), in queue order.
-    quota_queues: BTreeMap<String, BTreeSet<crate::sched::QueueKey>>,
-    namespaces: BTreeMap<String, NamespaceStats>,
-    /// Final records aggregated per namespace and per priority value.
-    by_namespace: BTreeMap<String, GroupStats>,
-    by_priority: BTreeMap<i32, GroupStats>,
-    ops: Vec<OpRecord>,
+    policy: Box<dyn PlacementPolicy>,
+    jobs: JobTable,
+    shapes: Shapes,
+    admission: Admission,
+    ledger: Ledger<'a>,
+    arrivals: Arrivals<'a>,
     /// Per pool: the node count the latest resize asked for.
     resize_target: Vec<u32>,
-    samples: Vec<Sample>,
-    class_samples: Vec<ClassSample>,
-    last_sample: SimTime,
-    source: JobSource<'a>,
-    sink: RecordSink<'a>,
-    next_job: Option<TraceJob>,
-    last_submit: SimTime,
-    states: BTreeMap<JobState, u64>,
-    job_cost: Vec<f64>,
-    policy: Box<dyn PlacementPolicy>,
+    /// Scratch space of the speed model, and of the jobs whose rates it touched.
     scratch: SpeedScratch,
     touched: Vec<u32>,
     next_stamp: u64,
@@ -179,54 +147,23 @@ pub struct Simulation<'a> {
 impl<'a> Simulation<'a> {
     pub fn new(world: World, source: JobSource<'a>, sink: RecordSink<'a>) -> Self {
         let cluster = world.cluster();
-        let npools = cluster.pools.len();
-        let ngpus = cluster.gpus.len();
-        let nclasses = world.classes.len();
-        let policy = policy(world.policy);
-        let quotas = Quotas::new(world.quotas.clone());
-        let resize_target = cluster.pools.iter().map(|p| p.present).collect();
-        let mut pools = vec![PoolStats::default(); npools];
-        for (ps, p) in pools.iter_mut().zip(&cluster.pools) {
-            ps.gpus_now = p.gpu_count();
-        }
+        let pool_gpus: Vec<u32> = cluster.pools.iter().map(|p| p.gpu_count()).collect();
+        let ledger = Ledger::new(&pool_gpus, world.classes.len(), cluster.gpus.len(), sink);
         Simulation {
-            world,
-            cluster,
             q: EventQueue::new(),
-            jobs: Vec::new(),
-            free_slots: Vec::new(),
-            pending: PendingQueues::default(),
-            shapes: Vec::new(),
-            shape_ix: BTreeMap::new(),
-            shapes_by_pool: vec![Vec::new(); npools],
-            shape_jobs: Vec::new(),
-            typical: vec![Vec::new(); npools],
-            typical_stale: vec![false; npools],
-            gauges: vec![GpuGauges::default(); ngpus],
-            pools,
-            classes: vec![ClassStats::default(); nclasses],
-            pool_prios: vec![BTreeMap::new(); npools],
-            quotas,
-            quota_queues: BTreeMap::new(),
-            namespaces: BTreeMap::new(),
-            by_namespace: BTreeMap::new(),
-            by_priority: BTreeMap::new(),
-            ops: Vec::new(),
-            resize_target,
-            samples: Vec::new(),
-            class_samples: Vec::new(),
-            last_sample: 0,
-            source,
-            sink,
-            next_job: None,
-            last_submit: 0,
-            states: BTreeMap::new(),
-            job_cost: vec![0.0; npools],
-            policy,
+            policy: policy(world.policy),
+            jobs: JobTable::default(),
+            shapes: Shapes::new(cluster.pools.len()),
+            admission: Admission::new(Quotas::new(world.quotas.clone())),
+            ledger,
+            arrivals: Arrivals::new(source),
+            resize_target: cluster.pools.iter().map(|p| p.present).collect(),
             scratch: SpeedScratch::default(),
             touched: Vec::new(),
             next_stamp: 0,
             check_invariants: false,
+            cluster,
+            world,
         }
     }
 
@@ -237,18 +174,8 @@ impl<'a> Simulation<'a> {
 
     /// Runs to the horizon.
     pub fn run(mut self) -> Result<RunResult, String> {
-        let horizon = self.world.horizon;
-        self.q.schedule(horizon, Event::End);
-        let interval = self.world.report_interval;
-        if interval < horizon {
-            self.q.schedule(interval, Event::Sample);
-        }
-        for ix in 0..self.world.events.len() {
-            let at = self.world.events[ix].at().ms();
-            if at < horizon {
-                self.q.schedule(at, Event::Op { ix: ix as u32 });
-            }
-        }
+        let (horizon, interval) = (self.world.horizon, self.world.report_interval);
+        self.schedule_known_events();
         self.pull_next()?;
         while let Some((now, ev)) = self.q.pop() {
             match ev {
@@ -263,22 +190,22 @@ impl<'a> Simulation<'a> {
                     }
                 }
                 Event::Oom { slot, stamp } => {
-                    if self.current(slot, stamp, Phase::Running) {
+                    if self.jobs.current(slot, stamp, Phase::Running) {
                         self.on_fail(slot, now, "OOM: time-sliced GPU memory over-committed")?;
                     }
                 }
                 Event::Retry { slot, stamp } => {
-                    if self.current(slot, stamp, Phase::Backoff) {
+                    if self.jobs.current(slot, stamp, Phase::Backoff) {
                         self.enqueue(slot, now);
                     }
                 }
                 Event::Terminated { slot, stamp } => {
-                    if self.current(slot, stamp, Phase::Terminating) {
+                    if self.jobs.current(slot, stamp, Phase::Terminating) {
                         self.on_terminated(slot, now);
                     }
                 }
                 Event::AdmitRetry { slot, stamp } => {
-                    if self.current(slot, stamp, Phase::Admission) {
+                    if self.jobs.current(slot, stamp, Phase::Admission) {
                         self.try_admit(slot, now)?;
                     }
                 }
@@ -288,7 +215,7 @@ impl<'a> Simulation<'a> {
                         .is_some_and(|j| j.pending_stamp == stamp && j.phase == Phase::Pending);
                     if due {
                         let shape = self.live(slot).expect("live").shape;
-                        self.pending.mark_dirty(shape);
+                        self.admission.pending.mark_dirty(shape);
                         self.schedule_fallback_tick(slot, now);
                     }
                 }
@@ -317,83 +244,44 @@ impl<'a> Simulation<'a> {
         self.finish_run(horizon)
     }
 
-    /// Is `slot` a live job in `phase` whose attempt stamp is `stamp`?
-    fn current(&self, slot: u32, stamp: u64, phase: Phase) -> bool {
-        self.live(slot)
-            .is_some_and(|j| j.attempt_gen == stamp && j.phase == phase)
+    /// Schedules what is known before the first job: the horizon, the first sample and the
+    /// scenario's timed operations.
+    fn schedule_known_events(&mut self) {
+        let horizon = self.world.horizon;
+        self.q.schedule(horizon, Event::End);
+        let interval = self.world.report_interval;
+        if interval < horizon {
+            self.q.schedule(interval, Event::Sample);
+        }
+        for ix in 0..self.world.events.len() {
+            let at = self.world.events[ix].at().ms();
+            if at < horizon {
+                self.q.schedule(at, Event::Op { ix: ix as u32 });
+            }
+        }
     }
 
     fn live(&self, slot: u32) -> Option<&Job> {
-        self.jobs.get(slot as usize).and_then(Option::as_ref)
+        self.jobs.get(slot)
     }
 
     fn job(&mut self, slot: u32) -> &mut Job {
-        self.jobs[slot as usize].as_mut().expect("live job slot")
+        self.jobs.get_mut(slot)
     }
 
     /// Closes a time-series bucket. Placed jobs' progress is brought up to date first, so work
     /// lands in the bucket where it was done.
     fn close_bucket(&mut self, now: SimTime) {
-        for slot in 0..self.jobs.len() as u32 {
-            let placed = self
-                .live(slot)
-                .is_some_and(|j| matches!(j.phase, Phase::Running | Phase::Terminating));
-            if placed {
+        for slot in 0..self.jobs.slot_count() {
+            if self.jobs.is_placed(slot) {
                 self.progress(slot, now);
             }
         }
-        for i in 0..self.pools.len() {
-            self.refresh_typical(i as u32);
-            let cluster = &self.cluster;
-            let p = &cluster.pools[i];
-            let mut s = self.pools[i].sample(&p.name, &p.kind.describe(), self.last_sample, now);
-            let f = cluster.pool_frag(i as u32, &self.typical[i], self.world.mig_share);
-            s.fragmented_gpus = f.fragmented;
-            s.fragmentation = f.ratio();
-            self.samples.push(s);
+        for pool in 0..self.cluster.pools.len() as u32 {
+            self.shapes.refresh_typical(pool);
         }
-        for (i, cs) in self.classes.iter_mut().enumerate() {
-            let c = &self.world.classes[i];
-            let s = cs.sample(&c.name, c.speed_target.is_some(), self.last_sample, now);
-            self.class_samples.push(s);
-        }
-        self.last_sample = now;
-    }
-}
-
-impl Simulation<'_> {
-    /// Every final record goes through here: aggregated per namespace and priority, then out.
-    fn emit(&mut self, rec: &JobRecord) -> Result<(), String> {
-        self.by_namespace
-            .entry(rec.namespace.clone())
-            .or_default()
-            .add(rec);
-        self.by_priority.entry(rec.priority).or_default().add(rec);
-        (self.sink)(rec)
-    }
-
-    /// Rebuilds pool `pool`'s typical shapes if jobs arrived since the last build.
-    fn refresh_typical(&mut self, pool: u32) {
-        let p = pool as usize;
-        if !self.typical_stale[p] {
-            return;
-        }
-        let counts: Vec<(crate::cluster::Need, u64)> = self.shapes_by_pool[p]
-            .iter()
-            .filter_map(|&s| {
-                let shape = &self.shapes[s as usize];
-                let need = shape
-                    .fit
-                    .pools
-                    .iter()
-                    .find(|fp| fp.pool == pool)?
-                    .need
-                    .clone();
-                Some((need, self.shape_jobs[s as usize]))
-            })
-            .collect();
-        self.typical[p] = typical_needs(&counts, crate::cluster::frag::TYPICAL_THRESHOLD_PCT);
-        self.typical_stale[p] = false;
+        let w = &self.world;
+        (self.ledger).close_bucket(&self.cluster, &w.classes, &self.shapes, w.mig_share, now);
     }
 }
 

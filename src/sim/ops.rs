@@ -1,7 +1,7 @@
 //! Timed operations: maintenance drains, MIG reconfiguration, pool resizing.
 
 use super::job::Phase;
-use super::{Event, OpRecord, Simulation};
+use super::{Event, Simulation};
 use crate::cluster::PoolKind;
 use crate::scenario::schema::TimedEvent;
 use crate::units::{Dur, SimTime};
@@ -84,13 +84,7 @@ impl Simulation<'_> {
             }
         };
         let name = self.cluster.pools[pool as usize].name.clone();
-        self.ops.push(OpRecord {
-            at: now,
-            kind: kind.to_string(),
-            pool: name,
-            detail,
-            evicted,
-        });
+        self.ledger.op(now, kind, name, detail, evicted);
     }
 
     /// Gracefully evicts every running pod on `nodes` of `pool`; returns how many.
@@ -139,39 +133,11 @@ impl Simulation<'_> {
             Err(e) => {
                 // Validation rejects such layouts; if one gets here the pool keeps its layout.
                 let name = p.name.clone();
-                self.ops.push(OpRecord {
-                    at: now,
-                    kind: "reconfigure-failed".into(),
-                    pool: name,
-                    detail: e,
-                    evicted: 0,
-                });
+                self.ledger.op(now, "reconfigure-failed", name, e, 0);
             }
         }
         self.cluster.mark_down(pool, all, -1);
         self.pool_changed(pool);
-    }
-
-    /// After a reconfiguration, where each shape can go is decided again.
-    fn refit_shapes(&mut self) {
-        for v in &mut self.shapes_by_pool {
-            v.clear();
-        }
-        // Typical shapes are per pool: the new layout changes them.
-        self.typical_stale.iter_mut().for_each(|t| *t = true);
-        for ix in 0..self.shapes.len() {
-            let s = &self.shapes[ix];
-            let (class, request, mem, models) =
-                (s.class, s.request.clone(), s.mem, s.models.clone());
-            let fit = self.fit_of(class, &request, mem, &models);
-            for fp in &fit.pools {
-                self.shapes_by_pool[fp.pool as usize].push(ix as u32);
-            }
-            let later = fit.pools.is_empty() && self.fits_later(class, &request, mem, &models);
-            self.shapes[ix].fit = fit;
-            self.shapes[ix].fits_after_reconfiguration = later;
-            self.pending.mark_dirty(ix as u32);
-        }
     }
 
     /// A shrink's grace period is over: its nodes go, unless a later resize kept them (the
@@ -188,8 +154,6 @@ impl Simulation<'_> {
     fn set_present(&mut self, pool: u32, nodes: u32, now: SimTime) {
         self.cluster.set_present(pool, nodes);
         let gpus = self.cluster.pools[pool as usize].gpu_count();
-        let ps = &mut self.pools[pool as usize];
-        ps.advance(now);
-        ps.gpus_now = gpus;
+        self.ledger.pool_resized(pool, gpus, now);
     }
 }

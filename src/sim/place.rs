@@ -1,6 +1,7 @@
 //! Scheduling passes: which pending job goes where, fallback between pools, starting a job.
 
 use super::job::Phase;
+use super::ledger::{FirstStart, Started};
 use super::{Event, Simulation};
 use crate::cluster::share::holding_share;
 use crate::cluster::{Holding, PoolKind};
@@ -12,22 +13,22 @@ impl Simulation<'_> {
     /// Tries pending heads, highest priority first, until every dirty shape is placed or blocked.
     /// A head that does not fit may preempt lower-priority pods to make room.
     pub(super) fn schedule_pass(&mut self, now: SimTime) {
-        while let Some((shape, key)) = self.pending.next_dirty() {
+        while let Some((shape, key)) = self.admission.pending.next_dirty() {
             if self.policy.uses_typical() {
-                for i in 0..self.shapes[shape as usize].fit.pools.len() {
-                    let p = self.shapes[shape as usize].fit.pools[i].pool;
-                    self.refresh_typical(p);
+                for i in 0..self.shapes.get(shape).fit.pools.len() {
+                    let p = self.shapes.get(shape).fit.pools[i].pool;
+                    self.shapes.refresh_typical(p);
                 }
             }
             let allowed = self.allowed_pools(key.slot, now);
             match self.find_place(shape, allowed) {
                 Some((pool, choice, holdings)) => {
-                    self.pending.pop_head(shape);
+                    self.admission.pending.pop_head(shape);
                     self.dequeued(key.slot, now);
                     self.start(key.slot, pool, choice, holdings, now);
                 }
                 None => {
-                    self.pending.block(shape);
+                    self.admission.pending.block(shape);
                     self.preempt_for_shape(shape, now);
                 }
             }
@@ -41,7 +42,7 @@ impl Simulation<'_> {
     pub(super) fn allowed_pools(&self, slot: u32, now: SimTime) -> usize {
         let job = self.live(slot).expect("live");
         let class = &self.world.classes[job.class as usize];
-        let shape = &self.shapes[job.shape as usize];
+        let shape = &self.shapes.get(job.shape);
         if matches!(shape.request, RequestSpec::Mig { .. }) {
             return shape.fit.pools.first().map_or(0, |fp| fp.rank + 1);
         }
@@ -63,7 +64,9 @@ impl Simulation<'_> {
         };
         let allowed = self.allowed_pools(slot, now);
         // The next listed pool that this shape can use at all.
-        let next = self.shapes[job.shape as usize]
+        let next = self
+            .shapes
+            .get(job.shape)
             .fit
             .pools
             .iter()
@@ -84,7 +87,7 @@ impl Simulation<'_> {
     /// policy finds a node that fits; with the pool's rank.
     fn find_place(&self, shape: u32, allowed: usize) -> Option<(u32, usize, Vec<Holding>)> {
         let cluster = &self.cluster;
-        for fp in &self.shapes[shape as usize].fit.pools {
+        for fp in &self.shapes.get(shape).fit.pools {
             if fp.rank >= allowed {
                 break;
             }
@@ -92,7 +95,7 @@ impl Simulation<'_> {
                 cluster,
                 pool: fp.pool,
                 need: &fp.need,
-                typical: &self.typical[fp.pool as usize],
+                typical: self.shapes.typical(fp.pool),
                 mig_share: self.world.mig_share,
             };
             if let Some((_, h)) = self.policy.place(&ctx) {
@@ -127,12 +130,7 @@ impl Simulation<'_> {
         let mem = self.live(slot).expect("live").mem;
         self.cluster.commit(slot, &holdings, mem);
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
-        // Time-slicing has no memory isolation: the newcomer that overflows a GPU dies of OOM.
-        let p = &self.cluster.pools[pool as usize];
-        let oom = matches!(p.kind, PoolKind::TimeSlicing { .. })
-            && gpus
-                .iter()
-                .any(|&g| self.cluster.gpus[g as usize].mem_used > p.model.memory_gib + 1e-9);
+        let oom = self.overcommitted(pool, &gpus);
         let attempt = self.next_stamp();
         let wait = {
             let job = self.job(slot);
@@ -161,41 +159,44 @@ impl Simulation<'_> {
                 },
             );
         }
-        *self.pool_prios[pool as usize].entry(priority).or_default() += 1;
-        let ps = &mut self.pools[pool as usize];
-        ps.advance(now);
-        ps.running_now += 1;
-        ps.started += 1;
-        let cs = &mut self.classes[class as usize];
-        cs.set_running(now, 1);
-        if colocated {
-            ps.colocated_replicas += 1;
-            cs.colocated_replicas += 1;
-        }
-        if let Some(w) = wait {
-            ps.waits_ms.push(w);
-            cs.waits_ms.push(w);
-            let name = self.cluster.pools[pool as usize].name.clone();
-            *cs.ran_in.entry(name).or_default() += 1;
+        let first = wait.map(|wait| FirstStart {
+            wait,
+            pool_name: self.cluster.pools[pool as usize].name.clone(),
             // A fallback: not the first listed pool that could ever take it.
-            let first = self.shapes[shape as usize]
-                .fit
-                .pools
-                .first()
-                .map(|fp| fp.rank);
-            if first.is_some_and(|f| choice > f) {
-                cs.fallbacks += 1;
-            }
-        }
-        let service_end = {
-            let job = self.live(slot).expect("live");
-            (!job.batch).then(|| now + (job.work - job.done).ceil().max(0.0) as SimTime)
+            fallback: (self.shapes.get(shape).fit.pools.first()).is_some_and(|fp| choice > fp.rank),
+        });
+        let started = Started {
+            pool,
+            class,
+            priority,
+            colocated,
+            first,
         };
-        if let Some(t) = service_end {
-            let stamp = self.next_stamp();
-            self.job(slot).finish_gen = stamp;
-            self.q.schedule(t, Event::Finish { slot, stamp });
-        }
+        self.ledger.job_started(started, now);
+        self.schedule_service_end(slot, now);
         self.refresh_gpus(&gpus, now, Some(slot));
+    }
+
+    /// Time-slicing has no memory isolation: does a GPU of `gpus` now hold more memory than
+    /// it has (the newcomer that overflowed it dies of OOM)?
+    fn overcommitted(&self, pool: u32, gpus: &[u32]) -> bool {
+        let p = &self.cluster.pools[pool as usize];
+        matches!(p.kind, PoolKind::TimeSlicing { .. })
+            && gpus
+                .iter()
+                .any(|&g| self.cluster.gpus[g as usize].mem_used > p.model.memory_gib + 1e-9)
+    }
+
+    /// A service just started ends when its run time is over, whatever its speed (a batch
+    /// job's completion follows its speed: `refresh_gpus`).
+    fn schedule_service_end(&mut self, slot: u32, now: SimTime) {
+        let job = self.live(slot).expect("live");
+        if job.batch {
+            return;
+        }
+        let t = now + (job.work - job.done).ceil().max(0.0) as SimTime;
+        let stamp = self.next_stamp();
+        self.job(slot).finish_gen = stamp;
+        self.q.schedule(t, Event::Finish { slot, stamp });
     }
 }

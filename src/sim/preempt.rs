@@ -13,7 +13,7 @@ impl Simulation<'_> {
     /// skipping jobs already waiting for their victims, until one finds no victims.
     pub(super) fn preempt_for_shape(&mut self, shape: u32, now: SimTime) {
         let mut at = None;
-        while let Some(key) = self.pending.next_in_shape(shape, at) {
+        while let Some(key) = self.admission.pending.next_in_shape(shape, at) {
             at = Some(key);
             let nominated = self.live(key.slot).expect("queued job").nominated_until > now;
             if nominated {
@@ -37,7 +37,9 @@ impl Simulation<'_> {
             }
             (j.priority, j.shape)
         };
-        let pools: Vec<(u32, Need)> = self.shapes[shape as usize]
+        let pools: Vec<(u32, Need)> = self
+            .shapes
+            .get(shape)
             .fit
             .pools
             .iter()
@@ -47,8 +49,7 @@ impl Simulation<'_> {
         let mut options: Vec<NodeVictims<(u32, u32)>> = Vec::new();
         for (pool, need) in pools {
             // Nothing to gain where no running pod has a lower priority.
-            let lowest = self.pool_prios[pool as usize].keys().next().copied();
-            if lowest.is_none_or(|l| l >= prio) {
+            if !self.ledger.runs_below(pool, prio) {
                 continue;
             }
             let present = self.cluster.pools[pool as usize].present;
