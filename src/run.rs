@@ -3,7 +3,7 @@
 use crate::domain::PolicyName;
 use crate::metrics::JobRecord;
 use crate::report::writer::JobsCsv;
-use crate::report::{OutputDir, Summary, summarize, write_tables};
+use crate::report::{OutputDir, Provenance, Summary, scenario_sha256, summarize, write_tables};
 use crate::scenario::Loaded;
 use crate::scenario::schema::{ImportMap, TraceFormat, TraceSource, WorkloadSpec};
 use crate::sim::{JobSource, Simulation};
@@ -167,9 +167,22 @@ pub fn world(loaded: &Loaded, opts: &RunOptions) -> Result<World, String> {
 /// Runs the scenario, streaming `jobs.csv` into `out_dir` and writing the other files at the
 /// end. Nothing is left in `out_dir` if the run fails.
 pub fn run_to_dir(loaded: &Loaded, opts: &RunOptions, out_dir: &Path) -> Result<RunOutput, String> {
+    let (output, out) = run_staged(loaded, opts, out_dir)?;
+    out.commit()?;
+    Ok(output)
+}
+
+/// Like [`run_to_dir`], but the files stay staged until the caller commits the returned
+/// folder (dropping it removes them): replications commit only when every seed succeeded.
+pub fn run_staged(
+    loaded: &Loaded,
+    opts: &RunOptions,
+    out_dir: &Path,
+) -> Result<(RunOutput, OutputDir), String> {
     let world = world(loaded, opts)?;
     // Opened first, so a trace that cannot be imported leaves no output folder behind.
     let (source, import) = job_source(loaded, world.seed)?;
+    let provenance = Provenance::new(scenario_sha256(loaded, opts.policy)?, vec![world.seed]);
     let mut out = OutputDir::create(out_dir)?;
     let mut jobs = JobsCsv::new(out.open("jobs.csv")?);
     let mut sink = |r: &JobRecord| jobs.write(r);
@@ -177,14 +190,14 @@ pub fn run_to_dir(loaded: &Loaded, opts: &RunOptions, out_dir: &Path) -> Result<
     sim.check_invariants = opts.check_invariants;
     let result = sim.run()?;
     jobs.finish()?;
-    let summary = summarize(&world, &result);
+    let summary = summarize(&world, &result, provenance);
     write_tables(&mut out, &summary, &result.samples, &result.class_samples)?;
-    out.commit()?;
-    Ok(RunOutput {
+    let output = RunOutput {
         summary,
         world,
         import,
-    })
+    };
+    Ok((output, out))
 }
 
 /// Runs the scenario in memory, handing each job record to `on_record` (tests, benches).
@@ -195,8 +208,9 @@ pub fn run_in_memory(
 ) -> Result<(Summary, crate::sim::RunResult), String> {
     let world = world(loaded, opts)?;
     let (source, _) = job_source(loaded, world.seed)?;
+    let provenance = Provenance::new(scenario_sha256(loaded, opts.policy)?, vec![world.seed]);
     let mut sim = Simulation::new(world.clone(), source, on_record);
     sim.check_invariants = opts.check_invariants;
     let result = sim.run()?;
-    Ok((summarize(&world, &result), result))
+    Ok((summarize(&world, &result, provenance), result))
 }

@@ -53,6 +53,23 @@ fn paths(text: &[u8], out: &Path) -> String {
         .replace(&root().display().to_string(), "<ROOT>")
 }
 
+/// `git describe` of the build changes with every commit: the provenance block's
+/// `"git_describe": "..."` value is compared as `<GIT>`.
+fn git_describe(text: String) -> String {
+    const KEY: &str = "\"git_describe\": \"";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(KEY) {
+        let value = &rest[i + KEY.len()..];
+        let end = value.find('"').unwrap_or(value.len());
+        out.push_str(&rest[..i + KEY.len()]);
+        out.push_str("<GIT>");
+        rest = &value[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Standard output or error: paths replaced, wall-clock timing lines dropped.
 fn normalize(text: &[u8], out: &Path) -> Vec<u8> {
     let text = paths(text, out);
@@ -103,7 +120,7 @@ fn run_case(case: &Case) -> Produced {
         for (name, bytes) in files {
             // Text files may name their inputs (a fitted profile names its trace).
             let bytes = match std::str::from_utf8(&bytes) {
-                Ok(_) => paths(&bytes, &out).into_bytes(),
+                Ok(_) => git_describe(paths(&bytes, &out)).into_bytes(),
                 Err(_) => bytes,
             };
             produced.insert(name, bytes);

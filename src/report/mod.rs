@@ -2,9 +2,13 @@
 //! terminal table. Files are written to temporary names and renamed only when all succeeded,
 //! so an error never leaves a partial report behind.
 
+pub mod figures;
+pub mod provenance;
 pub mod summary;
 pub mod table;
 pub mod writer;
 
+pub use figures::{PriorityNames, figures, priority_names};
+pub use provenance::{Provenance, scenario_sha256};
 pub use summary::{Summary, summarize};
 pub use writer::{OutputDir, write_tables};

@@ -1,5 +1,6 @@
 //! The run summary (`summary.json`) and per-class rows, computed from a finished run.
 
+use super::provenance::Provenance;
 use crate::cluster::PoolKind;
 use crate::domain::JobKind;
 use crate::metrics::{GroupStats, JobState, WaitSamples};
@@ -10,6 +11,8 @@ use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
+    /// Tool version, commit, scenario hash and seeds.
+    pub provenance: Provenance,
     pub scenario: String,
     pub seed: u64,
     pub horizon_s: f64,
@@ -238,7 +241,7 @@ fn layout_text(kind: &PoolKind) -> Option<String> {
     }
 }
 
-pub fn summarize(world: &World, r: &RunResult) -> Summary {
+pub fn summarize(world: &World, r: &RunResult, provenance: Provenance) -> Summary {
     let end = r.end;
     let span = end.max(1) as f64;
     let mut pools = Vec::new();
@@ -333,6 +336,7 @@ pub fn summarize(world: &World, r: &RunResult) -> Summary {
     let allocated: f64 = pools.iter().map(|p| p.allocated_cost_usd).sum();
     let useful: f64 = pools.iter().map(|p| p.useful_ref_gpu_hours).sum();
     Summary {
+        provenance,
         scenario: world.name.clone(),
         seed: world.seed,
         horizon_s: end as f64 / 1000.0,

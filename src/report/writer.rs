@@ -10,15 +10,19 @@ use std::path::{Path, PathBuf};
 pub struct OutputDir {
     dir: PathBuf,
     staged: Vec<String>,
+    /// The folder did not exist before: an uncommitted, empty folder is removed on drop.
+    created: bool,
 }
 
 impl OutputDir {
     pub fn create(dir: &Path) -> Result<Self, String> {
+        let created = !dir.exists();
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             staged: Vec::new(),
+            created,
         })
     }
 
@@ -45,6 +49,7 @@ impl OutputDir {
             std::fs::rename(&from, &to)
                 .map_err(|e| format!("{}: cannot rename: {e}", to.display()))?;
         }
+        self.created = false;
         Ok(())
     }
 }
@@ -54,6 +59,10 @@ impl Drop for OutputDir {
     fn drop(&mut self) {
         for name in &self.staged {
             let _ = std::fs::remove_file(self.tmp(name));
+        }
+        if self.created {
+            // Only succeeds when empty: never removes anything but what this run made.
+            let _ = std::fs::remove_dir(&self.dir);
         }
     }
 }
