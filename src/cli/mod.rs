@@ -4,7 +4,7 @@
 //!
 //! | file | command |
 //! |---|---|
-//! | `run.rs` | `slicesim run` |
+//! | `run.rs` | `slicesim run` (`replicate.rs`: the `--seeds` table) |
 //! | `validate.rs` | `slicesim validate` |
 //! | `mig.rs` | `slicesim mig layouts` |
 //! | `catalog.rs` | `slicesim catalog` |
@@ -18,6 +18,7 @@ mod experiment;
 mod hil;
 mod import;
 mod mig;
+mod replicate;
 mod run;
 mod trace;
 mod validate;

@@ -4,11 +4,21 @@ use super::{parse_format, parse_policy, report_problems};
 use slicesim::domain::PolicyName;
 use slicesim::run::{RunOptions, WorkloadOverrides, apply_workload_overrides, run_to_dir};
 use slicesim::scenario;
+use slicesim::scenario::Loaded;
+use slicesim::sweep::replicate::{DEFAULT_HALF_WIDTH, ReplicateOptions, replicate};
+use slicesim::sweep::seeds::parse_seeds;
 use slicesim::trace::TraceFormat;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  slicesim run                                   built-in scenario, seed from the file
+  slicesim run scenarios/migration.yaml --seed 7 --out /tmp/r7
+  slicesim run --seeds 1..10 --out /tmp/r        10 replications: mean ± 95 % CI per figure
+  slicesim run --seeds 1,4,7 --half-width 0.02 --jobs 2
+Replications write OUT/seed-<n>/ (a single run's files) and OUT/summary.json,
+OUT/replications.csv, OUT/replications_long.csv (see docs/OUTPUTS.md).")]
 pub struct RunArgs {
     /// Scenario YAML file; omit for the built-in default (scenarios/seed-strategy.yaml).
     scenario: Option<PathBuf>,
@@ -16,8 +26,19 @@ pub struct RunArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Override the scenario's seed.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "seeds")]
     seed: Option<u64>,
+    /// Run one replication per seed (1..10, 1,4,7 or a mix) and report every figure as a
+    /// mean with a 95 % confidence interval; each seed's outputs go to OUT/seed-<n>/.
+    #[arg(long, value_name = "LIST")]
+    seeds: Option<String>,
+    /// With --seeds: target half-width of the confidence interval, as a fraction of the mean,
+    /// for the "replications needed" column (0.05 = ±5 %).
+    #[arg(long, value_name = "REL", default_value_t = DEFAULT_HALF_WIDTH, requires = "seeds")]
+    half_width: f64,
+    /// With --seeds: replications run at once (default: all cores).
+    #[arg(long, value_name = "N", requires = "seeds", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
     /// Override the placement policy: first-fit, best-fit, spread or fgd.
     #[arg(long, value_parser = parse_policy)]
     policy: Option<PolicyName>,
@@ -65,6 +86,15 @@ pub fn run(a: RunArgs) -> Result<(), String> {
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from("reports").join(&loaded.scenario.name));
+    if let Some(seeds) = &a.seeds {
+        let opts = ReplicateOptions {
+            run: opts,
+            seeds: parse_seeds(seeds).map_err(|e| format!("--seeds {e}"))?,
+            half_width: a.half_width,
+            jobs: a.jobs.map(usize::from),
+        };
+        return replicated(&loaded, &opts, &out, a.quiet);
+    }
     let t0 = Instant::now();
     let o = run_to_dir(&loaded, &opts, &out)?;
     let wall = t0.elapsed().as_secs_f64();
@@ -83,6 +113,32 @@ pub fn run(a: RunArgs) -> Result<(), String> {
         o.summary.events,
         wall,
         o.summary.events as f64 / wall.max(1e-9) / 1e6
+    );
+    Ok(())
+}
+
+/// `run --seeds`: every seed, then the replicated key figures.
+fn replicated(
+    loaded: &Loaded,
+    opts: &ReplicateOptions,
+    out: &Path,
+    quiet: bool,
+) -> Result<(), String> {
+    let t0 = Instant::now();
+    let rep = replicate(loaded, opts, out)?;
+    let wall = t0.elapsed().as_secs_f64();
+    if !quiet {
+        print!("{}", super::replicate::render(&rep));
+    }
+    println!(
+        "wrote {}/{{summary.json,replications.csv,replications_long.csv}} and seed-<n>/ for {} seeds",
+        out.display(),
+        rep.replications
+    );
+    eprintln!(
+        "{} run(s) in {wall:.3} s on {} thread(s)",
+        rep.replications,
+        opts.jobs.unwrap_or_else(rayon::current_num_threads)
     );
     Ok(())
 }
