@@ -14,10 +14,15 @@ enum Unit {
 }
 
 fn show(x: f64, unit: Unit) -> String {
+    show_in(x, unit, x)
+}
+
+/// `x` in the format `scale` would take: a mean and its half-width share one time unit.
+fn show_in(x: f64, unit: Unit, scale: f64) -> String {
     match unit {
         Unit::Fraction => format!("{:.1}%", x * 100.0),
-        Unit::Seconds if x.abs() < 120.0 => format!("{x:.0}s"),
-        Unit::Seconds if x.abs() < 7200.0 => format!("{:.1}m", x / 60.0),
+        Unit::Seconds if scale.abs() < 120.0 => format!("{x:.0}s"),
+        Unit::Seconds if scale.abs() < 7200.0 => format!("{:.1}m", x / 60.0),
         Unit::Seconds => format!("{:.2}h", x / 3600.0),
         Unit::Count => format!("{x:.1}"),
         Unit::Usd => format!("${x:.0}"),
@@ -88,7 +93,14 @@ pub fn render(rep: &Replication) -> String {
     ]);
     for (label, f, unit) in key_figures(rep) {
         let value = match f.half_width {
-            Some(h) => format!("{} ± {}", show(f.mean, unit), show(h, unit)),
+            Some(h) => {
+                let scale = f.mean.abs().max(h);
+                format!(
+                    "{} ± {}",
+                    show_in(f.mean, unit, scale),
+                    show_in(h, unit, scale)
+                )
+            }
             None => show(f.mean, unit),
         };
         let needed = f

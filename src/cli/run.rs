@@ -22,7 +22,8 @@ OUT/replications.csv, OUT/replications_long.csv (see docs/OUTPUTS.md).")]
 pub struct RunArgs {
     /// Scenario YAML file; omit for the built-in default (scenarios/seed-strategy.yaml).
     scenario: Option<PathBuf>,
-    /// Output folder (default reports/<scenario name>/).
+    /// Output folder (default reports/<scenario name>/, with --seeds
+    /// reports/<scenario name>/replications/).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Override the scenario's seed.
@@ -83,9 +84,16 @@ pub fn run(a: RunArgs) -> Result<(), String> {
     if report_problems(&loaded) {
         return Err(format!("{}: invalid scenario (see above)", loaded.source));
     }
-    let out = a
-        .out
-        .unwrap_or_else(|| PathBuf::from("reports").join(&loaded.scenario.name));
+    // Replications default to a folder of their own: their summary.json is another format
+    // and must not sit beside a single run's other files.
+    let out = a.out.clone().unwrap_or_else(|| {
+        let dir = PathBuf::from("reports").join(&loaded.scenario.name);
+        if a.seeds.is_some() {
+            dir.join("replications")
+        } else {
+            dir
+        }
+    });
     if let Some(seeds) = &a.seeds {
         let opts = ReplicateOptions {
             run: opts,
