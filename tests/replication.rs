@@ -332,3 +332,47 @@ fn a_trace_is_hashed_by_its_content_not_its_path() {
     assert_eq!(hashes[0], hashes[1], "same bytes elsewhere");
     assert_ne!(hashes[0], hashes[2], "one more byte in the trace");
 }
+
+#[test]
+fn a_failing_seed_leaves_no_partial_output() {
+    // A native trace stops at its first bad row while the run is under way, after the seeds'
+    // files were opened: nothing may be left, and an earlier result in the folder stays.
+    let tmp = tempfile::tempdir().unwrap();
+    let yaml = "name: bad-trace
+horizon: 1000s
+pools:
+  - {name: p, gpu: A100-80GB, nodes: 1, gpus_per_node: 1, sharing: {kind: exclusive}}
+classes:
+  - {name: c, kind: batch, namespace: default, request: {kind: gpu, count: 1}, u: 1, d: 1, mem_gib: 10}
+workload: {kind: trace, path: trace.csv}
+";
+    let scenario = tmp.path().join("s.yaml");
+    std::fs::write(&scenario, yaml).unwrap();
+    let trace = tmp.path().join("trace.csv");
+    let good = "id,submit,class,duration\n0,0,c,100\n1,10,c,100\n";
+    let (s, out) = (scenario.to_str().unwrap(), tmp.path().join("out"));
+    let o_str = out.to_str().unwrap();
+    let args = ["run", s, "--seeds", "1..3", "--quiet", "--out", o_str];
+
+    std::fs::write(&trace, format!("{good}2,20,c,oops\n")).unwrap();
+    let o = slicesim(&args, &[]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("seed 1: "));
+    assert!(
+        !out.exists(),
+        "a failed first replication left {}",
+        out.display()
+    );
+
+    std::fs::write(&trace, good).unwrap();
+    assert!(slicesim(&args, &[]).status.success());
+    let before = outputs(&out);
+    assert!(before.contains_key("seed-3/summary.json"));
+    std::fs::write(&trace, format!("{good}2,20,c,oops\n")).unwrap();
+    assert!(!slicesim(&args, &[]).status.success());
+    assert_eq!(
+        outputs(&out),
+        before,
+        "a failed rerun changed the earlier result"
+    );
+}
