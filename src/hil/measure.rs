@@ -4,14 +4,14 @@
 use super::experiment::{Experiment, Series};
 use super::inventory::{GpuSnapshot, profile_name, snapshot, unknown_model};
 use super::measurements::{self, GpuDescription, Measurements, Point};
-use super::nvml::{device, nv, system};
+use super::nvml::{System, device, nv, system};
 use super::probe::{self, ProbeKind, ProbeOutcome, ProbeParams};
 use super::raw::{self, GiProfile};
 use super::safety::{check_foreign, interrupted};
 use super::sampler;
 use super::state::now;
 use super::{Exit, HilError, Progress, Result};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, GpuModel};
 use nvml_wrapper::Nvml;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -50,6 +50,45 @@ pub fn measure(
         Some(command) => ProbeKind::Command { command },
         None => ProbeKind::Builtin,
     };
+    let mut m = new_measurements(exp, sys, &gpu, &model, &probe);
+    measurements::save(&opts.out, &m)?;
+    let run = Runner {
+        nvml,
+        exp,
+        probe: &probe,
+        gpu: &gpu,
+        profiles: &profiles,
+        sms: model.sms,
+    };
+    // Kernel time alone per (u, d), from the one-probe points, for later points and series.
+    let mut alone: Vec<((f64, f64), f64)> = Vec::new();
+    for repeat in 0..exp.repeats {
+        for (si, series) in exp.series.iter().enumerate() {
+            for (k, params) in run.series_points(si, series, &alone)? {
+                let at = PointAt {
+                    series: si,
+                    repeat,
+                    k,
+                };
+                let point = run.measure_point(at, series, params, &mut alone)?;
+                progress.step(&render_point(&point));
+                record(&mut m, point, opts)?;
+            }
+        }
+    }
+    m.complete = true;
+    measurements::save(&opts.out, &m)?;
+    Ok(m)
+}
+
+/// The measurement file before any point: what was measured, on what, with which probe.
+fn new_measurements(
+    exp: &Experiment,
+    sys: System,
+    gpu: &GpuSnapshot,
+    model: &GpuModel,
+    probe: &ProbeKind,
+) -> Measurements {
     let (created_unix, created) = now();
     let mut m = Measurements {
         format: measurements::FORMAT.into(),
@@ -75,114 +114,47 @@ pub fn measure(
         points: Vec::new(),
     };
     set_provenance(&mut m);
-    measurements::save(&opts.out, &m)?;
-    let run = Runner {
-        nvml,
-        exp,
-        probe: &probe,
-        gpu: &gpu,
-        profiles: &profiles,
-        sms: model.sms,
-    };
-    // Kernel time alone per (u, d), from the one-probe points, for later points and series.
-    let mut alone: Vec<((f64, f64), f64)> = Vec::new();
-    for repeat in 0..exp.repeats {
-        for (si, series) in exp.series.iter().enumerate() {
-            let (u, d) = series.ud();
-            let known = alone.iter().find(|(k, _)| *k == (u, d)).map(|(_, v)| *v);
-            let points: Vec<(u32, Vec<ProbeParams>)> = match series {
-                Series::TimeSlicing {
-                    concurrency: n,
-                    kernel_ms,
-                    ..
-                } => {
-                    if gpu.mig_current {
-                        return Err(HilError::refused(format!(
-                            "series {si}: time-slicing points need MIG mode off on GPU {}, and it is on",
-                            gpu.index
-                        )));
-                    }
-                    let mut counts = n.clone();
-                    counts.push(1);
-                    counts.sort_unstable();
-                    counts.dedup();
-                    counts
-                        .into_iter()
-                        .map(|k| (k, run.whole_gpu(u, d, k, kernel_ms.or(known))))
-                        .collect()
-                }
-                Series::Mig { kernel_ms, .. } => vec![(0, run.mig(u, d, kernel_ms.or(known))?)],
-            };
-            for (k, mut params) in points {
-                if k > 1
-                    && let Some(ms) = alone.iter().find(|(key, _)| *key == (u, d)).map(|x| x.1)
-                {
-                    for p in &mut params {
-                        p.kernel_ms = p.kernel_ms.or(Some(ms));
-                    }
-                }
-                let n = params.len() as u32;
-                let kernel_ms = params.first().and_then(|p| p.kernel_ms);
-                let (probes, samples) = run.point(params)?;
-                if k == 1
-                    && !alone.iter().any(|(key, _)| *key == (u, d))
-                    && let Some(ms) = probes[0].line.as_ref().and_then(|l| l.kernel_ms)
-                {
-                    alone.push(((u, d), ms));
-                }
-                let point = Point {
-                    series: si,
-                    kind: series.kind().into(),
-                    u,
-                    d,
-                    n,
-                    repeat,
-                    kernel_ms,
-                    probes,
-                    samples: sampler::summarize(&samples),
-                    sample_series: samples,
-                };
-                progress.step(&render_point(&point));
-                let no_cuda = point.probes.iter().find_map(|p| {
-                    p.error
-                        .as_deref()
-                        .filter(|e| e.contains("CUDA not available"))
-                        .map(str::to_string)
-                });
-                if point
-                    .probes
-                    .iter()
-                    .any(|p| p.line.as_ref().is_some_and(|l| l.synthetic))
-                {
-                    m.synthetic = true;
-                    set_provenance(&mut m);
-                }
-                m.points.push(point);
-                if interrupted() {
-                    m.interrupted = true;
-                    measurements::save(&opts.out, &m)?;
-                    return Err(HilError::new(
-                        Exit::Interrupted,
-                        format!(
-                            "interrupted: {} point(s) saved to {}",
-                            m.points.len(),
-                            opts.out.display()
-                        ),
-                    ));
-                }
-                measurements::save(&opts.out, &m)?;
-                if let Some(e) = no_cuda {
-                    return Err(HilError::new(
-                        Exit::NoDevice,
-                        format!("the built-in probe cannot run here ({e}); use --probe-cmd"),
-                    ));
-                }
-            }
-        }
+    m
+}
+
+/// Adds a measured point and saves the file; stops the run when interrupted or when the
+/// built-in probe found no CUDA (every later point would fail the same way).
+fn record(m: &mut Measurements, point: Point, opts: &MeasureOptions) -> Result<()> {
+    let no_cuda = point.probes.iter().find_map(|p| {
+        p.error
+            .as_deref()
+            .filter(|e| e.contains("CUDA not available"))
+            .map(str::to_string)
+    });
+    if point
+        .probes
+        .iter()
+        .any(|p| p.line.as_ref().is_some_and(|l| l.synthetic))
+    {
+        m.synthetic = true;
+        set_provenance(m);
     }
-    m.complete = true;
-    measurements::save(&opts.out, &m)?;
-    Ok(m)
+    m.points.push(point);
+    if interrupted() {
+        m.interrupted = true;
+        measurements::save(&opts.out, m)?;
+        return Err(HilError::new(
+            Exit::Interrupted,
+            format!(
+                "interrupted: {} point(s) saved to {}",
+                m.points.len(),
+                opts.out.display()
+            ),
+        ));
+    }
+    measurements::save(&opts.out, m)?;
+    if let Some(e) = no_cuda {
+        return Err(HilError::new(
+            Exit::NoDevice,
+            format!("the built-in probe cannot run here ({e}); use --probe-cmd"),
+        ));
+    }
+    Ok(())
 }
 
 fn set_provenance(m: &mut Measurements) {
@@ -323,6 +295,92 @@ impl Runner<'_> {
                 Some(e) => Err(e),
                 None => Ok((outcomes, samples)),
             }
+        })
+    }
+}
+
+/// Where a point sits in the experiment: series number, repeat, and probe count (0 for MIG).
+#[derive(Clone, Copy)]
+struct PointAt {
+    series: usize,
+    repeat: u32,
+    k: u32,
+}
+
+impl Runner<'_> {
+    /// A series' points as (probe count, probe parameters); time-slicing always includes the
+    /// one-probe point, which measures the kernel time alone.
+    fn series_points(
+        &self,
+        si: usize,
+        series: &Series,
+        alone: &[((f64, f64), f64)],
+    ) -> Result<Vec<(u32, Vec<ProbeParams>)>> {
+        let (u, d) = series.ud();
+        let known = alone.iter().find(|(k, _)| *k == (u, d)).map(|(_, v)| *v);
+        Ok(match series {
+            Series::TimeSlicing {
+                concurrency: n,
+                kernel_ms,
+                ..
+            } => {
+                if self.gpu.mig_current {
+                    return Err(HilError::refused(format!(
+                        "series {si}: time-slicing points need MIG mode off on GPU {}, and it is on",
+                        self.gpu.index
+                    )));
+                }
+                let mut counts = n.clone();
+                counts.push(1);
+                counts.sort_unstable();
+                counts.dedup();
+                counts
+                    .into_iter()
+                    .map(|k| (k, self.whole_gpu(u, d, k, kernel_ms.or(known))))
+                    .collect()
+            }
+            Series::Mig { kernel_ms, .. } => vec![(0, self.mig(u, d, kernel_ms.or(known))?)],
+        })
+    }
+
+    /// Measures one point; a one-probe point records the kernel time alone for (u, d), which
+    /// later multi-probe points of the same (u, d) take when they have none.
+    fn measure_point(
+        &self,
+        at: PointAt,
+        series: &Series,
+        mut params: Vec<ProbeParams>,
+        alone: &mut Vec<((f64, f64), f64)>,
+    ) -> Result<Point> {
+        let (u, d) = series.ud();
+        let k = at.k;
+        if k > 1
+            && let Some(ms) = alone.iter().find(|(key, _)| *key == (u, d)).map(|x| x.1)
+        {
+            for p in &mut params {
+                p.kernel_ms = p.kernel_ms.or(Some(ms));
+            }
+        }
+        let n = params.len() as u32;
+        let kernel_ms = params.first().and_then(|p| p.kernel_ms);
+        let (probes, samples) = self.point(params)?;
+        if k == 1
+            && !alone.iter().any(|(key, _)| *key == (u, d))
+            && let Some(ms) = probes[0].line.as_ref().and_then(|l| l.kernel_ms)
+        {
+            alone.push(((u, d), ms));
+        }
+        Ok(Point {
+            series: at.series,
+            kind: series.kind().into(),
+            u,
+            d,
+            n,
+            repeat: at.repeat,
+            kernel_ms,
+            probes,
+            samples: sampler::summarize(&samples),
+            sample_series: samples,
         })
     }
 }
