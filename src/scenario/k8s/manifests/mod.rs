@@ -215,59 +215,14 @@ fn read_priority_class(f: &mut Fields, doc: &Node, base: &str, cx: &mut Cx) {
         msgs.error(src, doc.line, &f.path_of("metadata.name"), "missing");
         return;
     };
-    let value = match f.take("value") {
-        None => {
-            msgs.error(
-                src,
-                doc.line,
-                &f.path_of("value"),
-                format!("PriorityClass {name} has no value"),
-            );
-            return;
-        }
-        Some(v) => match v.as_i64().and_then(|i| i32::try_from(i).ok()) {
-            Some(i) => i,
-            None => {
-                msgs.error(
-                    src,
-                    v.line,
-                    &f.path_of("value"),
-                    format!("{} is not a 32-bit integer", v.show()),
-                );
-                return;
-            }
-        },
+    let Some(value) = pc_value(f, doc.line, &name, src, msgs) else {
+        return;
     };
-    let preemption_policy = match f.take("preemptionPolicy") {
-        None => PreemptionPolicy::PreemptLowerPriority,
-        Some(p) => match p.as_str() {
-            Some("PreemptLowerPriority") => PreemptionPolicy::PreemptLowerPriority,
-            Some("Never") => PreemptionPolicy::Never,
-            _ => {
-                msgs.error(
-                    src,
-                    p.line,
-                    &f.path_of("preemptionPolicy"),
-                    format!("{} is not PreemptLowerPriority or Never", p.show()),
-                );
-                return;
-            }
-        },
+    let Some(preemption_policy) = pc_preemption_policy(f, src, msgs) else {
+        return;
     };
-    let global_default = match f.take("globalDefault") {
-        None => false,
-        Some(g) => match g.as_bool() {
-            Some(b) => b,
-            None => {
-                msgs.error(
-                    src,
-                    g.line,
-                    &f.path_of("globalDefault"),
-                    format!("expected true or false, found {}", g.show()),
-                );
-                return;
-            }
-        },
+    let Some(global_default) = pc_global_default(f, src, msgs) else {
+        return;
     };
     f.ignore(&["description"]);
     if cx.out.priority_classes.iter().any(|p| p.name == name) {
@@ -285,6 +240,70 @@ fn read_priority_class(f: &mut Fields, doc: &Node, base: &str, cx: &mut Cx) {
         preemption_policy,
         global_default,
     });
+}
+
+/// `value`: required, a 32-bit integer; None once the error is reported.
+fn pc_value(f: &mut Fields, line: u64, name: &str, src: &Src, msgs: &mut Messages) -> Option<i32> {
+    let Some(v) = f.take("value") else {
+        msgs.error(
+            src,
+            line,
+            &f.path_of("value"),
+            format!("PriorityClass {name} has no value"),
+        );
+        return None;
+    };
+    let value = v.as_i64().and_then(|i| i32::try_from(i).ok());
+    if value.is_none() {
+        msgs.error(
+            src,
+            v.line,
+            &f.path_of("value"),
+            format!("{} is not a 32-bit integer", v.show()),
+        );
+    }
+    value
+}
+
+/// `preemptionPolicy`, PreemptLowerPriority by default; None once the error is reported.
+fn pc_preemption_policy(
+    f: &mut Fields,
+    src: &Src,
+    msgs: &mut Messages,
+) -> Option<PreemptionPolicy> {
+    let Some(p) = f.take("preemptionPolicy") else {
+        return Some(PreemptionPolicy::PreemptLowerPriority);
+    };
+    match p.as_str() {
+        Some("PreemptLowerPriority") => Some(PreemptionPolicy::PreemptLowerPriority),
+        Some("Never") => Some(PreemptionPolicy::Never),
+        _ => {
+            msgs.error(
+                src,
+                p.line,
+                &f.path_of("preemptionPolicy"),
+                format!("{} is not PreemptLowerPriority or Never", p.show()),
+            );
+            None
+        }
+    }
+}
+
+/// `globalDefault`, false by default; None once the error is reported.
+fn pc_global_default(f: &mut Fields, src: &Src, msgs: &mut Messages) -> Option<bool> {
+    let Some(g) = f.take("globalDefault") else {
+        return Some(false);
+    };
+    let b = g.as_bool();
+    if b.is_none() {
+        msgs.error(
+            src,
+            g.line,
+            &f.path_of("globalDefault"),
+            format!("expected true or false, found {}", g.show()),
+        );
+    }
+    b
 }
 
 #[cfg(test)]
