@@ -323,3 +323,6 @@ pub fn fit_shape(pools: &[Pool], candidates: &[u32], pod: &PodSpec) -> ShapeFit 
     }
     fit
 }
+
+#[cfg(test)]
+mod tests;

@@ -114,3 +114,18 @@ fn profile_round_trips_through_yaml_and_scales() {
             count: 1
         })));
 }
+
+#[test]
+fn busiest_window_is_the_shortest_span_holding_the_share() {
+    // Submits 100, 0, 12, 10, 11 (file order): sorted 0, 10, 11, 12, 100 (indices 1, 3, 4, 2, 0).
+    // A share of 0.6 of 5 jobs is 3; windows of 3: [0, 11] = 11, [10, 12] = 2, [11, 100] = 89.
+    let jobs: Vec<TraceJob> = [100, 0, 12, 10, 11]
+        .iter()
+        .map(|&t| job(t, "a", 1000, None))
+        .collect();
+    assert_eq!(busiest_window(&jobs, Some(0.6)), vec![3, 4, 2]);
+    // All of them, in submit order (ties by file position).
+    assert_eq!(busiest_window(&jobs, None), vec![1, 3, 4, 2, 0]);
+    // A share below one job still keeps one: the first in submit order (every window is 0).
+    assert_eq!(busiest_window(&jobs, Some(0.01)), vec![1]);
+}
