@@ -14,6 +14,7 @@ pub mod run;
 pub mod scenario;
 pub mod sched;
 pub mod sim;
+pub mod sweep;
 pub mod trace;
 pub mod units;
 pub mod workload;

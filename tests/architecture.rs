@@ -17,11 +17,20 @@ const RULES: &[(&str, &[&str])] = &[
     ("cluster", &["domain", "catalog", "units"]),
     ("sched", &["cluster", "domain", "catalog", "units"]),
     ("trace", &["domain", "catalog", "units", "engine"]),
-    ("workload", &["trace", "domain", "catalog", "units", "engine", "metrics"]),
-    ("scenario", &["workload", "trace", "domain", "catalog", "units", "perf"]),
+    (
+        "workload",
+        &["trace", "domain", "catalog", "units", "engine", "metrics"],
+    ),
+    (
+        "scenario",
+        &["workload", "trace", "domain", "catalog", "units", "perf"],
+    ),
     (
         "world",
-        &["scenario", "workload", "trace", "sched", "cluster", "perf", "catalog", "domain", "units"],
+        &[
+            "scenario", "workload", "trace", "sched", "cluster", "perf", "catalog", "domain",
+            "units",
+        ],
     ),
     (
         "sim",
@@ -42,6 +51,13 @@ const RULES: &[(&str, &[&str])] = &[
         &[
             "report", "sim", "world", "scenario", "workload", "trace", "sched", "cluster", "perf",
             "catalog", "domain", "units", "metrics", "engine",
+        ],
+    ),
+    (
+        "sweep",
+        &[
+            "run", "report", "sim", "world", "scenario", "workload", "trace", "sched", "cluster",
+            "perf", "catalog", "domain", "units", "metrics", "engine",
         ],
     ),
     (
@@ -111,8 +127,10 @@ fn push_first_segment(s: &str, refs: &mut BTreeSet<String>) {
 #[test]
 fn library_modules_depend_only_downwards() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let rules: BTreeMap<&str, BTreeSet<&str>> =
-        RULES.iter().map(|(m, d)| (*m, d.iter().copied().collect())).collect();
+    let rules: BTreeMap<&str, BTreeSet<&str>> = RULES
+        .iter()
+        .map(|(m, d)| (*m, d.iter().copied().collect()))
+        .collect();
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     files.sort();
@@ -125,7 +143,10 @@ fn library_modules_depend_only_downwards() {
             continue; // the binary may use anything; lib.rs only declares modules
         }
         let Some(allowed) = rules.get(module) else {
-            problems.push(format!("{}: module `{module}` has no rule here", rel.display()));
+            problems.push(format!(
+                "{}: module `{module}` has no rule here",
+                rel.display()
+            ));
             continue;
         };
         let text = std::fs::read_to_string(f).unwrap();
@@ -135,7 +156,11 @@ fn library_modules_depend_only_downwards() {
             }
         }
     }
-    assert!(problems.is_empty(), "dependency rule broken:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "dependency rule broken:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -171,7 +196,10 @@ fn trace_formats_do_not_import_the_dispatcher() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/trace/formats");
     let mut files = Vec::new();
     rust_files(&dir, &mut files);
-    assert!(!files.is_empty(), "src/trace/formats/ holds the trace formats");
+    assert!(
+        !files.is_empty(),
+        "src/trace/formats/ holds the trace formats"
+    );
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         // From formats/x.rs, `super::super` is trace/.
