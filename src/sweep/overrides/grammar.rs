@@ -199,8 +199,13 @@ pub fn inline_ok(raw: &str, value: &Value) -> bool {
 pub fn one_line(msg: &str) -> String {
     let msg = msg.lines().next().unwrap_or("").trim();
     let msg = msg.strip_prefix("error: ").unwrap_or(msg);
-    match msg.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
-        Some((pos, rest)) if pos.contains(" column ") => rest.to_string(),
+    let msg = match msg.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
+        Some((pos, rest)) if pos.contains(" column ") => rest,
+        _ => msg,
+    };
+    // "... at line 1, column 4851": a place in text the user never saw.
+    match msg.rsplit_once(" at line ") {
+        Some((head, pos)) if pos.contains(", column ") => head.to_string(),
         _ => msg.to_string(),
     }
 }

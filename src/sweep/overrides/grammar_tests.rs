@@ -117,6 +117,19 @@ fn flow_writes_values_back_readably() {
 }
 
 #[test]
+fn library_messages_lose_their_positions() {
+    assert_eq!(
+        one_line("error: line 2 column 4: invalid u32\n --> x"),
+        "invalid u32"
+    );
+    assert_eq!(
+        one_line("invalid u32 at line 1, column 4851"),
+        "invalid u32"
+    );
+    assert_eq!(one_line("bad at line five"), "bad at line five");
+}
+
+#[test]
 fn key_steps_quote_only_what_a_plain_part_cannot_hold() {
     assert_eq!(
         key_step("requests.nvidia.com/gpu"),
