@@ -10,7 +10,7 @@ Overrides (--set PATH=VALUE, repeatable, applied in order; docs/SCENARIO.md, \"O
   --set classes.training.fallback_after=1h
   --set namespaces.production.quota.requests.nvidia.com/gpu=25
   --set 'pools.a100-mig-inference.sharing={kind: time_slicing, replicas: 3}'
-  --set pools[1].nodes=4                     (a list item by index)
+  --set 'pools[1].nodes=4'                                  (a list item by index)
   --set 'pools.a100-timeslice.labels.\"example.com/zone\"=a'   (a quoted key)
 List items are named by `name` (`class` in workload.mix, `key` in taints and tolerations);
 map keys may hold dots (the longest key that exists wins); values are YAML.";

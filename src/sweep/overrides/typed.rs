@@ -121,10 +121,11 @@ fn blame(tree: &Value, applied: &[Applied], at: &FieldPath, msg: &str) -> String
             .collect();
         return format!("with {}: {place}: {msg}", all.join(" "));
     };
-    if a.previous.is_none() && msg.contains("unknown field") {
-        if let Some(m) = no_such_field(tree, a) {
-            return format!("--set {}: {m}", a.given);
-        }
+    if a.previous.is_none()
+        && msg.contains("unknown field")
+        && let Some(m) = no_such_field(tree, a)
+    {
+        return format!("--set {}: {m}", a.given);
     }
     format!("--set {}: {place}: {msg}", a.given)
 }
