@@ -171,4 +171,6 @@ pub fn get(sc: &Scenario, path: &DottedPath) -> Result<Target, String> {
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod tests;
