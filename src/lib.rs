@@ -1,5 +1,33 @@
 //! slicesim: a discrete-event simulator for GPU sharing (time-slicing, MIG, fractional,
-//! exclusive) on Kubernetes clusters. See `README.md` and `docs/`.
+//! exclusive) on Kubernetes clusters. See `README.md` and `docs/` (`docs/ARCHITECTURE.md` is the
+//! long form of this map).
+//!
+//! # Crate map
+//!
+//! Arrows point down: a module uses only the ones below it (`tests/architecture.rs` checks it).
+//!
+//! | layer | modules | what they own |
+//! |---|---|---|
+//! | many runs | [`sweep`] | scenario overrides (`--set PATH=VALUE`); later grids, replications, shards |
+//! | facade | [`run`] | one run end to end: world, job stream, simulation, report files |
+//! | output | [`report`] | summary, CSV/JSON writers, terminal table (text out, no printing) |
+//! | loop | [`sim`] | the event loop over one [`world::World`]: one `Event` enum, one dispatch |
+//! | resolution | [`world`] | the only place a scenario becomes a `World` (+ resolved checks) |
+//! | model | [`sched`], [`cluster`], [`perf`] | decisions, cluster state, speed equations (no I/O) |
+//! | inputs | [`scenario`] -> [`workload`] -> [`trace`] | scenario file and k8s import; synthetic jobs, stats, fits; trace formats |
+//! | leaves | [`catalog`], [`domain`], [`engine`], [`metrics`], [`units`] | GPU models and MIG rules; shared vocabulary; event queue and RNG; accumulators; time |
+//! | beside | [`hil`], [`experiments`] | the hardware-in-the-loop harness (uses `world`); the FGD reproduction (uses `trace`, `engine`) |
+//!
+//! The binary (`src/main.rs`, `src/cli/`) parses arguments, calls these and prints.
+//!
+//! # How one job flows
+//!
+//! arrival (`sim/admit.rs`, from `sim/arrivals.rs`) -> shape and quota (`sim/fit.rs`,
+//! `sim/admission.rs`, `sched/quota.rs`) -> pending queue (`sched/queue.rs`) -> filter and
+//! placement (`sim/place.rs`, `sched/policy.rs`, `cluster/place.rs`; preemption in
+//! `sim/preempt.rs` + `sched/preemption.rs`) -> speed (`sim/speed.rs`, `perf/`,
+//! `cluster/share.rs`) -> completion (`sim/lifecycle.rs`) -> record and cost (`sim/ledger/`) ->
+//! report rows (`report/writer.rs`, `report/summary.rs`).
 
 pub mod catalog;
 pub mod cluster;

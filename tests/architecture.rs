@@ -16,7 +16,7 @@ const RULES: &[(&str, &[&str])] = &[
     ("metrics", &["units"]),
     ("cluster", &["domain", "catalog", "units"]),
     ("sched", &["cluster", "domain", "catalog", "units"]),
-    ("trace", &["domain", "catalog", "units", "engine"]),
+    ("trace", &["domain", "catalog", "units"]),
     (
         "workload",
         &["trace", "domain", "catalog", "units", "engine", "metrics"],

@@ -3,7 +3,7 @@
 
 use slicesim::experiments::fgd::batch::{TABLE_COLUMNS, columns_line, mean_table};
 use slicesim::experiments::fgd::experiment::{
-    self, Experiment, Inputs, parse_policies, parse_seeds,
+    self, FgdExperiment, Inputs, parse_policies, parse_seeds,
 };
 use std::path::PathBuf;
 
@@ -65,7 +65,7 @@ fn run_fgd(args: FgdArgs) -> Result<(), String> {
     let out_dir = args
         .out
         .unwrap_or_else(|| PathBuf::from("reports").join("fgd"));
-    let e = Experiment {
+    let e = FgdExperiment {
         inputs: Inputs {
             pods: args.pods,
             workloads: args.workloads,

@@ -230,21 +230,7 @@ pub(super) mod testing {
 
     /// Trace job `id` of class `train`, submitted at `submit` ms, `duration` ms long.
     pub fn trace_job(id: u64, submit: SimTime, duration: SimTime) -> TraceJob {
-        TraceJob {
-            id,
-            submit,
-            class: "train".into(),
-            namespace: None,
-            priority_class: None,
-            request: None,
-            mem_gib: None,
-            duration,
-            u: None,
-            d: None,
-            checkpoint: None,
-            gpu_models: Vec::new(),
-            load: Vec::new(),
-        }
+        TraceJob::new(id, submit, "train", duration)
     }
 
     /// A batch job of `duration` ms of work per device on `gpus` GPUs, submitted at 0.

@@ -50,7 +50,7 @@ pub struct Inputs {
 
 /// One invocation of the experiment.
 #[derive(Clone, Debug)]
-pub struct Experiment {
+pub struct FgdExperiment {
     pub inputs: Inputs,
     pub policies: Vec<Policy>,
     pub seeds: Vec<u64>,
@@ -188,7 +188,7 @@ pub fn node_file(args: &Inputs, pods: &[PathBuf]) -> PathBuf {
 
 /// Runs the experiment and writes its result files (and the per-pod records of every run when
 /// asked, or when there is a single run).
-pub fn run(e: &Experiment) -> Result<Outcome, String> {
+pub fn run(e: &FgdExperiment) -> Result<Outcome, String> {
     if !e.tune.is_finite() || e.tune < 0.0 {
         return Err(format!("--tune {}: expected a ratio >= 0", e.tune));
     }

@@ -2,7 +2,7 @@
 //! [`TraceJob`]s. The mapping is documented in `docs/TRACE.md` (section "openb"). (Node lists
 //! become scenario pools in `scenario::k8s::openb_nodes`.)
 //!
-//! The rows are read by the shared openb reader ([`lists::pod_rows`], no mapping decisions),
+//! The rows are read by the shared openb reader (`lists::pod_rows`, no mapping decisions),
 //! worded the way the other trace importers word their bad rows; each is reported with its line.
 
 use super::lists::{self, OpenbPod, Wording};

@@ -7,7 +7,7 @@
 //! case), so the five-column `multigpu*` pod files (no `gpu_spec`, `qos`, times) read too.
 //! Columns the readers do not know are ignored. A malformed row never panics.
 //!
-//! There is one reader per kind of file, [`pod_rows`] and [`node_rows`]: every row, read or
+//! There is one reader per kind of file, `pod_rows` and `node_rows`: every row, read or
 //! with why it cannot be ([`BadRow`]), for callers that report each bad row (the openb
 //! importer, `super::import`, and the node-list converter, `scenario::k8s::openb_nodes`).
 //! [`read_pods`] and [`read_nodes`] are the fail-fast form (the FGD experiment): the first bad
