@@ -8,6 +8,7 @@
 //!
 //! | layer | modules | what they own |
 //! |---|---|---|
+//! | many runs | [`sweep`] | scenario overrides (`--set PATH=VALUE`); later grids, replications, shards |
 //! | facade | [`run`] | one run end to end: world, job stream, simulation, report files |
 //! | output | [`report`] | summary, CSV/JSON writers, terminal table (text out, no printing) |
 //! | loop | [`sim`] | the event loop over one [`world::World`]: one `Event` enum, one dispatch |
@@ -41,6 +42,7 @@ pub mod run;
 pub mod scenario;
 pub mod sched;
 pub mod sim;
+pub mod sweep;
 pub mod trace;
 pub mod units;
 pub mod workload;

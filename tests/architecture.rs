@@ -54,6 +54,13 @@ const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "sweep",
+        &[
+            "run", "report", "sim", "world", "scenario", "workload", "trace", "sched", "cluster",
+            "perf", "catalog", "domain", "units", "metrics", "engine",
+        ],
+    ),
+    (
         "hil",
         &[
             "world", "scenario", "workload", "trace", "sched", "cluster", "perf", "catalog",
