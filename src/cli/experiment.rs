@@ -3,7 +3,7 @@
 
 use slicesim::experiments::fgd::batch::{TABLE_COLUMNS, columns_line, mean_table};
 use slicesim::experiments::fgd::experiment::{
-    self, FgdExperiment, Inputs, parse_policies, parse_seeds,
+    self, FgdExperiment, Inputs, Outcome, parse_policies, parse_seeds,
 };
 use std::path::PathBuf;
 
@@ -88,38 +88,7 @@ fn run_fgd(args: FgdArgs) -> Result<(), String> {
         o.nodes_path.display()
     );
     if o.results.len() == 1 {
-        let r = &o.results[0];
-        let w = &o.workloads[0];
-        println!(
-            "{} {} seed {}: {} pods after tuning ({} in the file, {:.2} % of capacity requested), {} failed, first failure at {}",
-            w.name,
-            r.key.policy.artifact_name(),
-            r.key.seed,
-            r.pods,
-            w.pods.len(),
-            w.gpu_request() as f64 / cluster.gpu_milli as f64 * 100.0,
-            r.failed,
-            r.first_failure_pct
-                .map_or("none".to_string(), |p| format!("{p:.2} % arrived"))
-        );
-        println!(
-            "typical pods: {} classes of {} cover {:.2} % of pods",
-            w.typical.classes.len(),
-            w.typical.all_classes,
-            100.0 * w.typical.coverage()
-        );
-        println!(
-            "allocation %     {}",
-            columns_line(&r.curves.alloc, &TABLE_COLUMNS)
-        );
-        println!(
-            "frag amount %    {}",
-            columns_line(&r.curves.frag, &TABLE_COLUMNS)
-        );
-        println!(
-            "frag ratio %     {}",
-            columns_line(&r.curves.frag_ratio, &TABLE_COLUMNS)
-        );
+        print_single(&o);
     } else {
         print!("{}", mean_table(&o.workloads, &e.policies, &o.results));
     }
@@ -139,4 +108,39 @@ fn run_fgd(args: FgdArgs) -> Result<(), String> {
         o.load_s
     );
     Ok(())
+}
+
+/// One workload, one policy, one seed: the run's counts and its curves at the table's columns.
+fn print_single(o: &Outcome) {
+    let (r, w, cluster) = (&o.results[0], &o.workloads[0], &o.cluster);
+    println!(
+        "{} {} seed {}: {} pods after tuning ({} in the file, {:.2} % of capacity requested), {} failed, first failure at {}",
+        w.name,
+        r.key.policy.artifact_name(),
+        r.key.seed,
+        r.pods,
+        w.pods.len(),
+        w.gpu_request() as f64 / cluster.gpu_milli as f64 * 100.0,
+        r.failed,
+        r.first_failure_pct
+            .map_or("none".to_string(), |p| format!("{p:.2} % arrived"))
+    );
+    println!(
+        "typical pods: {} classes of {} cover {:.2} % of pods",
+        w.typical.classes.len(),
+        w.typical.all_classes,
+        100.0 * w.typical.coverage()
+    );
+    println!(
+        "allocation %     {}",
+        columns_line(&r.curves.alloc, &TABLE_COLUMNS)
+    );
+    println!(
+        "frag amount %    {}",
+        columns_line(&r.curves.frag, &TABLE_COLUMNS)
+    );
+    println!(
+        "frag ratio %     {}",
+        columns_line(&r.curves.frag_ratio, &TABLE_COLUMNS)
+    );
 }

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `run.rs` | `slicesim run` (`replicate.rs`: the `--seeds` table) |
 //! | `validate.rs` | `slicesim validate` |
+//! | `set.rs` | `--set PATH=VALUE` of `run` and `validate`, and how their problems are printed |
 //! | `mig.rs` | `slicesim mig layouts` |
 //! | `catalog.rs` | `slicesim catalog` |
 //! | `import.rs` | `slicesim import` |
@@ -20,14 +21,13 @@ mod import;
 mod mig;
 mod replicate;
 mod run;
+mod set;
 mod trace;
 mod validate;
 
 use clap::{Parser, Subcommand};
 use slicesim::domain::PolicyName;
-use slicesim::scenario::{Loaded, Severity};
 use slicesim::trace::TraceFormat;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -44,9 +44,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Run a scenario (the built-in seed strategy if none is given) and write its report.
+    #[command(after_help = set::EXAMPLES)]
     Run(run::RunArgs),
     /// Check a scenario file and print every problem with its location (exit 1 if invalid).
-    Validate { file: PathBuf },
+    #[command(after_help = set::EXAMPLES)]
+    Validate(validate::ValidateArgs),
     /// MIG geometry commands.
     Mig {
         #[command(subcommand)]
@@ -79,7 +81,7 @@ pub fn main() -> ExitCode {
         Cmd::Hil(args) => return hil::run(args),
         Cmd::Run(args) => run::run(args),
         Cmd::Trace { cmd } => trace::run(cmd),
-        Cmd::Validate { file } => validate::run(&file),
+        Cmd::Validate(args) => validate::run(args),
         Cmd::Mig { cmd } => mig::run(cmd),
         Cmd::Catalog => catalog::run(),
         Cmd::Import(args) => import::run(args),
@@ -104,13 +106,4 @@ fn parse_format(s: &str) -> Result<TraceFormat, String> {
 fn parse_policy(s: &str) -> Result<PolicyName, String> {
     PolicyName::parse(s)
         .ok_or_else(|| format!("unknown policy `{s}` (first-fit, best-fit, spread or fgd)"))
-}
-
-/// Prints the problems; true if any is an error.
-fn report_problems(loaded: &Loaded) -> bool {
-    let problems = slicesim::world::check(&loaded.scenario, &loaded.text, &loaded.base_dir);
-    for p in &problems {
-        eprintln!("{}: {p}", loaded.source);
-    }
-    problems.iter().any(|p| p.severity == Severity::Error)
 }

@@ -1,6 +1,7 @@
 //! `slicesim run`: run a scenario, write its report, print the summary tables and the timing.
 
-use super::{parse_format, parse_policy, report_problems};
+use super::set::{SetArgs, report_problems};
+use super::{parse_format, parse_policy};
 use slicesim::domain::PolicyName;
 use slicesim::run::{RunOptions, WorkloadOverrides, apply_workload_overrides, run_to_dir};
 use slicesim::scenario;
@@ -61,6 +62,8 @@ pub struct RunArgs {
     /// Multiply the synthetic workload's arrival rate by this (2.0 = twice the load).
     #[arg(long)]
     scale: Option<f64>,
+    #[command(flatten)]
+    set: SetArgs,
 }
 
 pub fn run(a: RunArgs) -> Result<(), String> {
@@ -80,8 +83,12 @@ pub fn run(a: RunArgs) -> Result<(), String> {
         Some(p) => scenario::load(p)?,
         None => scenario::builtin(),
     };
+    let applied = a.set.apply(&mut loaded)?;
+    for o in &applied {
+        eprintln!("--set {o} (was {})", o.previous_text());
+    }
     apply_workload_overrides(&mut loaded, &workload)?;
-    if report_problems(&loaded) {
+    if report_problems(&loaded, &applied) {
         return Err(format!("{}: invalid scenario (see above)", loaded.source));
     }
     // Replications default to a folder of their own: their summary.json is another format

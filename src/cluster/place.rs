@@ -1,7 +1,8 @@
 //! Fitting a pod on a node, and committing or releasing what it holds.
 
-use super::{Cluster, GpuState, Holding, MILLI, NO_INSTANCE, PoolKind, Tenant};
+use super::{Cluster, GpuState, Holding, MILLI, MigInstance, NO_INSTANCE, PoolKind, Tenant};
 use crate::domain::ReplicaAllocation;
+use std::ops::Range;
 
 /// What one pod needs from a given pool, resolved once per (request shape, pool).
 #[derive(Clone, Debug, PartialEq)]
@@ -40,20 +41,8 @@ impl Cluster {
     pub fn fit_on_node(&self, pool: u32, node: u32, need: &Need) -> Option<Vec<Holding>> {
         let p = &self.pools[pool as usize];
         let gpus = p.node_gpus(node);
-        let state = |g: u32| &self.gpus[g as usize];
         match (need, &p.kind) {
-            (Need::Whole { gpus: n }, _) => {
-                let picked: Vec<Holding> = gpus
-                    .filter(|&g| state(g).used == 0)
-                    .take(*n as usize)
-                    .map(|g| Holding {
-                        gpu: g,
-                        units: 1,
-                        instance: NO_INSTANCE,
-                    })
-                    .collect();
-                (picked.len() == *n as usize).then_some(picked)
-            }
+            (Need::Whole { gpus: n }, _) => self.fit_whole(gpus, *n),
             (
                 Need::Replicas { n },
                 PoolKind::TimeSlicing {
@@ -61,47 +50,9 @@ impl Cluster {
                     allocation,
                     ..
                 },
-            ) => {
-                let mut used: Vec<(u32, u32)> = gpus.map(|g| (g, state(g).used)).collect();
-                let mut out: Vec<Holding> = Vec::new();
-                for _ in 0..*n {
-                    let open = used.iter_mut().filter(|(_, u)| *u < *replicas);
-                    // Distributed: least-used GPU first; packed: most-used first. Ties: lower GPU.
-                    let pick = match allocation {
-                        ReplicaAllocation::Distributed => open.min_by_key(|(g, u)| (*u, *g)),
-                        ReplicaAllocation::Packed => {
-                            open.min_by_key(|(g, u)| (std::cmp::Reverse(*u), *g))
-                        }
-                    }?;
-                    pick.1 += 1;
-                    match out.iter_mut().find(|h| h.gpu == pick.0) {
-                        Some(h) => h.units += 1,
-                        None => out.push(Holding {
-                            gpu: pick.0,
-                            units: 1,
-                            instance: NO_INSTANCE,
-                        }),
-                    }
-                }
-                Some(out)
-            }
+            ) => self.fit_replicas(gpus, *n, *replicas, allocation),
             (Need::Instances { kind, n }, PoolKind::Mig { instances, .. }) => {
-                let mut out = Vec::new();
-                for g in gpus {
-                    for (i, inst) in instances.iter().enumerate() {
-                        if out.len() == *n as usize {
-                            return Some(out);
-                        }
-                        if inst.kind == *kind && state(g).instance_holder[i].is_none() {
-                            out.push(Holding {
-                                gpu: g,
-                                units: 1,
-                                instance: i as u16,
-                            });
-                        }
-                    }
-                }
-                (out.len() == *n as usize).then_some(out)
+                self.fit_instances(gpus, *kind, *n, instances)
             }
             (
                 Need::Milli {
@@ -110,33 +61,121 @@ impl Cluster {
                     mem,
                 },
                 PoolKind::Fractional,
-            ) => {
-                let cap = p.model.memory_gib;
-                let mut open: Vec<(u32, u32)> = gpus
-                    .filter(|&g| {
-                        let s = state(g);
-                        MILLI - s.used >= *milli && s.mem_used + mem <= cap + 1e-9
-                    })
-                    .map(|g| (MILLI - state(g).used, g))
-                    .collect();
-                if open.len() < *n as usize {
-                    return None;
-                }
-                // Best fit within the node: the GPUs with the least free milli that still fit.
-                open.sort_unstable();
-                Some(
-                    open[..*n as usize]
-                        .iter()
-                        .map(|&(_, g)| Holding {
-                            gpu: g,
-                            units: *milli,
-                            instance: NO_INSTANCE,
-                        })
-                        .collect(),
-                )
-            }
+            ) => self.fit_milli(gpus, *milli, *n, *mem, p.model.memory_gib),
             _ => None,
         }
+    }
+
+    #[inline]
+    fn state(&self, g: u32) -> &GpuState {
+        &self.gpus[g as usize]
+    }
+
+    /// `n` idle GPUs, lowest first.
+    #[inline]
+    fn fit_whole(&self, gpus: Range<u32>, n: u32) -> Option<Vec<Holding>> {
+        let picked: Vec<Holding> = gpus
+            .filter(|&g| self.state(g).used == 0)
+            .take(n as usize)
+            .map(|g| Holding {
+                gpu: g,
+                units: 1,
+                instance: NO_INSTANCE,
+            })
+            .collect();
+        (picked.len() == n as usize).then_some(picked)
+    }
+
+    /// `n` replicas, one at a time, each on the GPU the allocation policy picks.
+    #[inline]
+    fn fit_replicas(
+        &self,
+        gpus: Range<u32>,
+        n: u32,
+        replicas: u32,
+        allocation: &ReplicaAllocation,
+    ) -> Option<Vec<Holding>> {
+        let mut used: Vec<(u32, u32)> = gpus.map(|g| (g, self.state(g).used)).collect();
+        let mut out: Vec<Holding> = Vec::new();
+        for _ in 0..n {
+            let open = used.iter_mut().filter(|(_, u)| *u < replicas);
+            // Distributed: least-used GPU first; packed: most-used first. Ties: lower GPU.
+            let pick = match allocation {
+                ReplicaAllocation::Distributed => open.min_by_key(|(g, u)| (*u, *g)),
+                ReplicaAllocation::Packed => open.min_by_key(|(g, u)| (std::cmp::Reverse(*u), *g)),
+            }?;
+            pick.1 += 1;
+            match out.iter_mut().find(|h| h.gpu == pick.0) {
+                Some(h) => h.units += 1,
+                None => out.push(Holding {
+                    gpu: pick.0,
+                    units: 1,
+                    instance: NO_INSTANCE,
+                }),
+            }
+        }
+        Some(out)
+    }
+
+    /// `n` free MIG instances of profile `kind`, in GPU then layout order.
+    #[inline]
+    fn fit_instances(
+        &self,
+        gpus: Range<u32>,
+        kind: usize,
+        n: u32,
+        instances: &[MigInstance],
+    ) -> Option<Vec<Holding>> {
+        let mut out = Vec::new();
+        for g in gpus {
+            for (i, inst) in instances.iter().enumerate() {
+                if out.len() == n as usize {
+                    return Some(out);
+                }
+                if inst.kind == kind && self.state(g).instance_holder[i].is_none() {
+                    out.push(Holding {
+                        gpu: g,
+                        units: 1,
+                        instance: i as u16,
+                    });
+                }
+            }
+        }
+        (out.len() == n as usize).then_some(out)
+    }
+
+    /// `milli` of `n` distinct GPUs that each also have `mem` GiB free (of `cap`).
+    #[inline]
+    fn fit_milli(
+        &self,
+        gpus: Range<u32>,
+        milli: u32,
+        n: u32,
+        mem: f64,
+        cap: f64,
+    ) -> Option<Vec<Holding>> {
+        let mut open: Vec<(u32, u32)> = gpus
+            .filter(|&g| {
+                let s = self.state(g);
+                MILLI - s.used >= milli && s.mem_used + mem <= cap + 1e-9
+            })
+            .map(|g| (MILLI - self.state(g).used, g))
+            .collect();
+        if open.len() < n as usize {
+            return None;
+        }
+        // Best fit within the node: the GPUs with the least free milli that still fit.
+        open.sort_unstable();
+        Some(
+            open[..n as usize]
+                .iter()
+                .map(|&(_, g)| Holding {
+                    gpu: g,
+                    units: milli,
+                    instance: NO_INSTANCE,
+                })
+                .collect(),
+        )
     }
 
     /// Records that job slot `job` holds `holdings`, each needing `mem` GiB on its GPU per unit

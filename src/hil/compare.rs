@@ -13,7 +13,7 @@
 //! The error of a point is `(measured - predicted) / predicted`; a point passes when its absolute
 //! error is at most the tolerance.
 
-use super::measurements::Measurements;
+use super::measurements::{Measurements, Point};
 use super::{Exit, HilError, Result};
 use crate::perf::{PerfParams, SharedContext, shared_gpu};
 use crate::scenario::Scenario;
@@ -141,51 +141,69 @@ pub fn observations(
                 ));
                 continue;
             };
-            match p.kind.as_str() {
-                "time_slicing" if p.n >= 2 => match p.mean_throughput() {
-                    Some(t) => obs.push(Observation {
-                        kind: "time_slicing",
-                        gpu_model: model.clone(),
-                        u: p.u,
-                        d: p.d,
-                        n: Some(p.n),
-                        profile: None,
-                        sm_fraction: None,
-                        measured: t / alone,
-                        source: name.clone(),
-                    }),
-                    None => skipped.push(format!(
-                        "{name}: time-slicing u={} d={} n={}: a probe failed",
-                        p.u, p.d, p.n
-                    )),
-                },
-                "mig" => {
-                    for pr in &p.probes {
-                        match &pr.line {
-                            Some(l) => obs.push(Observation {
-                                kind: "mig",
-                                gpu_model: model.clone(),
-                                u: p.u,
-                                d: p.d,
-                                n: None,
-                                profile: pr.mig_profile.clone(),
-                                sm_fraction: Some(pr.sm_fraction),
-                                measured: l.throughput / alone,
-                                source: name.clone(),
-                            }),
-                            None => skipped.push(format!(
-                                "{name}: mig u={} d={} on {}: probe failed",
-                                p.u, p.d, pr.device
-                            )),
-                        }
-                    }
-                }
-                _ => {}
-            }
+            point_observations(name, model, p, alone, &mut obs, &mut skipped);
         }
     }
-    // Cross-model speed: every (model != reference, probe, u, d) baseline with a reference
-    // baseline for the same probe, u and d.
+    speed_observations(&base, reference, &mut obs);
+    (obs, skipped)
+}
+
+/// What one point says about sharing, relative to its one-probe baseline `alone`: a
+/// time-slicing point of 2+ probes gives one observation, a MIG point one per instance.
+fn point_observations(
+    name: &str,
+    model: &str,
+    p: &Point,
+    alone: f64,
+    obs: &mut Vec<Observation>,
+    skipped: &mut Vec<String>,
+) {
+    match p.kind.as_str() {
+        "time_slicing" if p.n >= 2 => match p.mean_throughput() {
+            Some(t) => obs.push(Observation {
+                kind: "time_slicing",
+                gpu_model: model.to_string(),
+                u: p.u,
+                d: p.d,
+                n: Some(p.n),
+                profile: None,
+                sm_fraction: None,
+                measured: t / alone,
+                source: name.to_string(),
+            }),
+            None => skipped.push(format!(
+                "{name}: time-slicing u={} d={} n={}: a probe failed",
+                p.u, p.d, p.n
+            )),
+        },
+        "mig" => {
+            for pr in &p.probes {
+                match &pr.line {
+                    Some(l) => obs.push(Observation {
+                        kind: "mig",
+                        gpu_model: model.to_string(),
+                        u: p.u,
+                        d: p.d,
+                        n: None,
+                        profile: pr.mig_profile.clone(),
+                        sm_fraction: Some(pr.sm_fraction),
+                        measured: l.throughput / alone,
+                        source: name.to_string(),
+                    }),
+                    None => skipped.push(format!(
+                        "{name}: mig u={} d={} on {}: probe failed",
+                        p.u, p.d, pr.device
+                    )),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Cross-model speed: every (model != reference, probe, u, d) baseline with a reference
+/// baseline for the same probe, u and d.
+fn speed_observations(base: &Baselines, reference: &str, obs: &mut Vec<Observation>) {
     for ((model, probe, u, d), _) in &base.0 {
         if model.eq_ignore_ascii_case(reference) {
             continue;
@@ -208,7 +226,6 @@ pub fn observations(
             });
         }
     }
-    (obs, skipped)
 }
 
 /// What the model predicts for an observation.

@@ -1,22 +1,21 @@
 //! `measure`: runs an experiment's probe points on one GPU while sampling it through NVML, and
 //! writes the measurement file after every point.
 
-use super::experiment::{Experiment, Series};
-use super::inventory::{GpuSnapshot, profile_name, snapshot, unknown_model};
+use super::experiment::Experiment;
+use super::inventory::{GpuSnapshot, snapshot, unknown_model};
 use super::measurements::{self, GpuDescription, Measurements, Point};
-use super::nvml::{device, nv, system};
-use super::probe::{self, ProbeKind, ProbeOutcome, ProbeParams};
-use super::raw::{self, GiProfile};
+use super::nvml::{System, system};
+use super::probe::ProbeKind;
 use super::safety::{check_foreign, interrupted};
-use super::sampler;
 use super::state::now;
 use super::{Exit, HilError, Progress, Result};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, GpuModel};
 use nvml_wrapper::Nvml;
+use runner::{PointAt, Runner};
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+
+mod runner;
 
 /// What the user asked of `measure` on the command line.
 #[derive(Clone, Debug)]
@@ -50,6 +49,45 @@ pub fn measure(
         Some(command) => ProbeKind::Command { command },
         None => ProbeKind::Builtin,
     };
+    let mut m = new_measurements(exp, sys, &gpu, &model, &probe);
+    measurements::save(&opts.out, &m)?;
+    let run = Runner {
+        nvml,
+        exp,
+        probe: &probe,
+        gpu: &gpu,
+        profiles: &profiles,
+        sms: model.sms,
+    };
+    // Kernel time alone per (u, d), from the one-probe points, for later points and series.
+    let mut alone: Vec<((f64, f64), f64)> = Vec::new();
+    for repeat in 0..exp.repeats {
+        for (si, series) in exp.series.iter().enumerate() {
+            for (k, params) in run.series_points(si, series, &alone)? {
+                let at = PointAt {
+                    series: si,
+                    repeat,
+                    k,
+                };
+                let point = run.measure_point(at, series, params, &mut alone)?;
+                progress.step(&render_point(&point));
+                record(&mut m, point, opts)?;
+            }
+        }
+    }
+    m.complete = true;
+    measurements::save(&opts.out, &m)?;
+    Ok(m)
+}
+
+/// The measurement file before any point: what was measured, on what, with which probe.
+fn new_measurements(
+    exp: &Experiment,
+    sys: System,
+    gpu: &GpuSnapshot,
+    model: &GpuModel,
+    probe: &ProbeKind,
+) -> Measurements {
     let (created_unix, created) = now();
     let mut m = Measurements {
         format: measurements::FORMAT.into(),
@@ -75,114 +113,47 @@ pub fn measure(
         points: Vec::new(),
     };
     set_provenance(&mut m);
-    measurements::save(&opts.out, &m)?;
-    let run = Runner {
-        nvml,
-        exp,
-        probe: &probe,
-        gpu: &gpu,
-        profiles: &profiles,
-        sms: model.sms,
-    };
-    // Kernel time alone per (u, d), from the one-probe points, for later points and series.
-    let mut alone: Vec<((f64, f64), f64)> = Vec::new();
-    for repeat in 0..exp.repeats {
-        for (si, series) in exp.series.iter().enumerate() {
-            let (u, d) = series.ud();
-            let known = alone.iter().find(|(k, _)| *k == (u, d)).map(|(_, v)| *v);
-            let points: Vec<(u32, Vec<ProbeParams>)> = match series {
-                Series::TimeSlicing {
-                    concurrency: n,
-                    kernel_ms,
-                    ..
-                } => {
-                    if gpu.mig_current {
-                        return Err(HilError::refused(format!(
-                            "series {si}: time-slicing points need MIG mode off on GPU {}, and it is on",
-                            gpu.index
-                        )));
-                    }
-                    let mut counts = n.clone();
-                    counts.push(1);
-                    counts.sort_unstable();
-                    counts.dedup();
-                    counts
-                        .into_iter()
-                        .map(|k| (k, run.whole_gpu(u, d, k, kernel_ms.or(known))))
-                        .collect()
-                }
-                Series::Mig { kernel_ms, .. } => vec![(0, run.mig(u, d, kernel_ms.or(known))?)],
-            };
-            for (k, mut params) in points {
-                if k > 1
-                    && let Some(ms) = alone.iter().find(|(key, _)| *key == (u, d)).map(|x| x.1)
-                {
-                    for p in &mut params {
-                        p.kernel_ms = p.kernel_ms.or(Some(ms));
-                    }
-                }
-                let n = params.len() as u32;
-                let kernel_ms = params.first().and_then(|p| p.kernel_ms);
-                let (probes, samples) = run.point(params)?;
-                if k == 1
-                    && !alone.iter().any(|(key, _)| *key == (u, d))
-                    && let Some(ms) = probes[0].line.as_ref().and_then(|l| l.kernel_ms)
-                {
-                    alone.push(((u, d), ms));
-                }
-                let point = Point {
-                    series: si,
-                    kind: series.kind().into(),
-                    u,
-                    d,
-                    n,
-                    repeat,
-                    kernel_ms,
-                    probes,
-                    samples: sampler::summarize(&samples),
-                    sample_series: samples,
-                };
-                progress.step(&render_point(&point));
-                let no_cuda = point.probes.iter().find_map(|p| {
-                    p.error
-                        .as_deref()
-                        .filter(|e| e.contains("CUDA not available"))
-                        .map(str::to_string)
-                });
-                if point
-                    .probes
-                    .iter()
-                    .any(|p| p.line.as_ref().is_some_and(|l| l.synthetic))
-                {
-                    m.synthetic = true;
-                    set_provenance(&mut m);
-                }
-                m.points.push(point);
-                if interrupted() {
-                    m.interrupted = true;
-                    measurements::save(&opts.out, &m)?;
-                    return Err(HilError::new(
-                        Exit::Interrupted,
-                        format!(
-                            "interrupted: {} point(s) saved to {}",
-                            m.points.len(),
-                            opts.out.display()
-                        ),
-                    ));
-                }
-                measurements::save(&opts.out, &m)?;
-                if let Some(e) = no_cuda {
-                    return Err(HilError::new(
-                        Exit::NoDevice,
-                        format!("the built-in probe cannot run here ({e}); use --probe-cmd"),
-                    ));
-                }
-            }
-        }
+    m
+}
+
+/// Adds a measured point and saves the file; stops the run when interrupted or when the
+/// built-in probe found no CUDA (every later point would fail the same way).
+fn record(m: &mut Measurements, point: Point, opts: &MeasureOptions) -> Result<()> {
+    let no_cuda = point.probes.iter().find_map(|p| {
+        p.error
+            .as_deref()
+            .filter(|e| e.contains("CUDA not available"))
+            .map(str::to_string)
+    });
+    if point
+        .probes
+        .iter()
+        .any(|p| p.line.as_ref().is_some_and(|l| l.synthetic))
+    {
+        m.synthetic = true;
+        set_provenance(m);
     }
-    m.complete = true;
-    measurements::save(&opts.out, &m)?;
-    Ok(m)
+    m.points.push(point);
+    if interrupted() {
+        m.interrupted = true;
+        measurements::save(&opts.out, m)?;
+        return Err(HilError::new(
+            Exit::Interrupted,
+            format!(
+                "interrupted: {} point(s) saved to {}",
+                m.points.len(),
+                opts.out.display()
+            ),
+        ));
+    }
+    measurements::save(&opts.out, m)?;
+    if let Some(e) = no_cuda {
+        return Err(HilError::new(
+            Exit::NoDevice,
+            format!("the built-in probe cannot run here ({e}); use --probe-cmd"),
+        ));
+    }
+    Ok(())
 }
 
 fn set_provenance(m: &mut Measurements) {
@@ -209,122 +180,6 @@ fn set_provenance(m: &mut Measurements) {
             m.probe.id()
         )
     };
-}
-
-struct Runner<'a> {
-    nvml: &'a Nvml,
-    exp: &'a Experiment,
-    probe: &'a ProbeKind,
-    gpu: &'a GpuSnapshot,
-    profiles: &'a [GiProfile],
-    sms: u32,
-}
-
-impl Runner<'_> {
-    fn base(&self, u: f64, d: f64, n: u32, index: u32, kernel_ms: Option<f64>) -> ProbeParams {
-        ProbeParams {
-            u,
-            d,
-            n,
-            index,
-            seconds: self.exp.duration.ms() as f64 / 1000.0,
-            warmup: self.exp.warmup.ms() as f64 / 1000.0,
-            device: self.gpu.uuid.clone(),
-            gpu_model: self.gpu.catalog_model.clone().unwrap_or_default(),
-            gpu_sms: self.sms,
-            sm_fraction: 1.0,
-            mig_profile: None,
-            kernel_ms,
-        }
-    }
-
-    fn whole_gpu(&self, u: f64, d: f64, n: u32, kernel_ms: Option<f64>) -> Vec<ProbeParams> {
-        (0..n).map(|i| self.base(u, d, n, i, kernel_ms)).collect()
-    }
-
-    /// One probe per MIG device, with its instance's SM fraction.
-    fn mig(&self, u: f64, d: f64, kernel_ms: Option<f64>) -> Result<Vec<ProbeParams>> {
-        let index = self.gpu.index;
-        if !self.gpu.mig_current {
-            return Err(HilError::refused(format!(
-                "MIG points need MIG mode on for GPU {index}, and it is off"
-            )));
-        }
-        let dev = device(self.nvml, index)?;
-        let devices = raw::mig_devices(self.nvml, &dev)
-            .map_err(|e| nv(format!("GPU {index}: MIG devices"), e))?;
-        if devices.is_empty() {
-            return Err(HilError::refused(format!(
-                "GPU {index} has no MIG instances: apply a layout first (slicesim hil apply)"
-            )));
-        }
-        let n = devices.len() as u32;
-        devices
-            .iter()
-            .enumerate()
-            .map(|(i, md)| {
-                let gi = self
-                    .gpu
-                    .instances
-                    .iter()
-                    .find(|g| g.id == md.gi_id)
-                    .ok_or_else(|| {
-                        HilError::error(format!(
-                            "MIG device {} has no GPU instance {}",
-                            md.uuid, md.gi_id
-                        ))
-                    })?;
-                let sms = self
-                    .profiles
-                    .iter()
-                    .find(|p| p.id == gi.profile_id)
-                    .map_or(0, |p| p.sms);
-                let mut p = self.base(u, d, n, i as u32, kernel_ms);
-                p.device = md.uuid.clone();
-                p.sm_fraction = f64::from(sms) / f64::from(self.sms.max(1));
-                p.mig_profile = Some(profile_name(self.gpu, self.profiles, gi.profile_id));
-                Ok(p)
-            })
-            .collect()
-    }
-
-    /// Runs the probes at once while sampling the GPU.
-    fn point(
-        &self,
-        params: Vec<ProbeParams>,
-    ) -> Result<(Vec<ProbeOutcome>, Vec<sampler::GpuReading>)> {
-        let stop = AtomicBool::new(false);
-        let seconds = self.exp.duration.ms() as f64 / 1000.0 + self.exp.warmup.ms() as f64 / 1000.0;
-        let deadline =
-            Instant::now() + Duration::from_secs_f64(seconds + 30.0f64.max(seconds / 2.0));
-        std::thread::scope(|scope| {
-            let sampling =
-                scope.spawn(|| sampler::run(self.nvml, self.gpu.index, self.exp.sample_hz, &stop));
-            let mut running = Vec::new();
-            let mut failed = None;
-            for p in &params {
-                match probe::start(self.probe, p) {
-                    Ok(r) => running.push(r),
-                    Err(e) => {
-                        failed = Some(e);
-                        break;
-                    }
-                }
-            }
-            let deadline = if failed.is_some() {
-                Instant::now()
-            } else {
-                deadline
-            };
-            let outcomes = probe::finish(running, deadline);
-            stop.store(true, Ordering::SeqCst);
-            let samples = sampling.join().unwrap_or_default();
-            match failed {
-                Some(e) => Err(e),
-                None => Ok((outcomes, samples)),
-            }
-        })
-    }
 }
 
 /// One line per point.

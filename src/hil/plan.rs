@@ -217,87 +217,104 @@ pub fn diff(gpu: &GpuSnapshot, profiles: &[GiProfile], target: GpuTarget) -> Gpu
     let mut ops = Vec::new();
     let mut notes = Vec::new();
     let mut reset_pending = false;
-    let destroy_all = |ops: &mut Vec<Op>, keep: &[bool]| {
-        for (gi, &k) in gpu.instances.iter().zip(keep) {
-            if k {
-                continue;
-            }
-            for ci in &gi.cis {
-                ops.push(Op::DestroyCi {
-                    gi: gi.id,
-                    ci: ci.id,
-                });
-            }
-            ops.push(Op::DestroyGi {
-                gi: gi.id,
-                profile_id: gi.profile_id,
-                start: gi.start,
-                size: gi.size,
+    if target.mig != gpu.mig_current {
+        reset_pending = mode_change(gpu, target.mig, &mut ops, &mut notes);
+    } else {
+        if gpu.mig_pending != gpu.mig_current {
+            // A mode change is pending but the target wants the current mode: cancel it.
+            ops.push(Op::SetMigMode {
+                enable: gpu.mig_current,
+                reset: false,
             });
         }
-    };
-    if target.mig != gpu.mig_current {
-        if target.mig {
-            if gpu.mig_pending {
-                reset_pending = true;
-                notes.push(format!(
-                    "MIG mode is already pending on for GPU {}: reset the GPU (e.g. `nvidia-smi -r -i {}`, \
-                     as root, with no processes on it) and run this again to create the instances",
-                    gpu.index, gpu.index
-                ));
-            } else {
-                ops.push(Op::SetMigMode {
-                    enable: true,
-                    reset: true,
-                });
-                notes.push(
-                    "turning MIG mode on needs a GPU reset (or a reboot) before instances can be \
-                     created: after it, run this again"
-                        .into(),
-                );
-            }
-        } else {
-            destroy_all(&mut ops, &vec![false; gpu.instances.len()]);
-            if gpu.mig_pending {
-                ops.push(Op::SetMigMode {
-                    enable: false,
-                    reset: true,
-                });
-                notes.push(
-                    "turning MIG mode off needs a GPU reset (or a reboot) to take effect".into(),
-                );
-            } else {
-                reset_pending = true;
-                notes.push(format!(
-                    "MIG mode is already pending off for GPU {}: reset the GPU to finish",
-                    gpu.index
-                ));
-            }
+        if !target.mig && target.source.starts_with("pool") {
+            notes.push(
+                "nothing for NVML to do beyond MIG mode off: time-slicing replicas and exclusive \
+                 use are device-plugin settings"
+                    .into(),
+            );
         }
-        return GpuPlan {
-            gpu: gpu.clone(),
-            profiles: profiles.to_vec(),
-            target,
-            ops,
-            notes,
-            reset_pending,
-        };
+        layout_ops(gpu, &target, &mut ops);
     }
-    if gpu.mig_pending != gpu.mig_current {
-        // A mode change is pending but the target wants the current mode: cancel it.
-        ops.push(Op::SetMigMode {
-            enable: gpu.mig_current,
-            reset: false,
+    GpuPlan {
+        gpu: gpu.clone(),
+        profiles: profiles.to_vec(),
+        target,
+        ops,
+        notes,
+        reset_pending,
+    }
+}
+
+/// Destroys every instance not marked in `keep`, compute instances first.
+fn destroy_unkept(gpu: &GpuSnapshot, keep: &[bool], ops: &mut Vec<Op>) {
+    for (gi, &k) in gpu.instances.iter().zip(keep) {
+        if k {
+            continue;
+        }
+        for ci in &gi.cis {
+            ops.push(Op::DestroyCi {
+                gi: gi.id,
+                ci: ci.id,
+            });
+        }
+        ops.push(Op::DestroyGi {
+            gi: gi.id,
+            profile_id: gi.profile_id,
+            start: gi.start,
+            size: gi.size,
         });
     }
-    if !target.mig && target.source.starts_with("pool") {
+}
+
+/// Switching MIG mode to `enable`: nothing else can happen before the GPU resets, so the plan
+/// stops here. Returns whether only a reset is left to do.
+fn mode_change(
+    gpu: &GpuSnapshot,
+    enable: bool,
+    ops: &mut Vec<Op>,
+    notes: &mut Vec<String>,
+) -> bool {
+    if enable {
+        if gpu.mig_pending {
+            notes.push(format!(
+                "MIG mode is already pending on for GPU {}: reset the GPU (e.g. `nvidia-smi -r -i {}`, \
+                 as root, with no processes on it) and run this again to create the instances",
+                gpu.index, gpu.index
+            ));
+            return true;
+        }
+        ops.push(Op::SetMigMode {
+            enable: true,
+            reset: true,
+        });
         notes.push(
-            "nothing for NVML to do beyond MIG mode off: time-slicing replicas and exclusive use \
-             are device-plugin settings"
+            "turning MIG mode on needs a GPU reset (or a reboot) before instances can be \
+             created: after it, run this again"
                 .into(),
         );
+        return false;
     }
-    // Keep instances that already match a target instance (each matched once).
+    destroy_unkept(gpu, &vec![false; gpu.instances.len()], ops);
+    if gpu.mig_pending {
+        ops.push(Op::SetMigMode {
+            enable: false,
+            reset: true,
+        });
+        notes.push("turning MIG mode off needs a GPU reset (or a reboot) to take effect".into());
+        false
+    } else {
+        notes.push(format!(
+            "MIG mode is already pending off for GPU {}: reset the GPU to finish",
+            gpu.index
+        ));
+        true
+    }
+}
+
+/// Keeps instances that already match a target instance (each matched once), destroys the
+/// others, then creates the missing ones with their compute instances.
+fn layout_ops(gpu: &GpuSnapshot, target: &GpuTarget, ops: &mut Vec<Op>) {
     let mut keep = vec![false; gpu.instances.len()];
     let mut missing = Vec::new();
     for t in &target.instances {
@@ -311,7 +328,7 @@ pub fn diff(gpu: &GpuSnapshot, profiles: &[GiProfile], target: GpuTarget) -> Gpu
             None => missing.push(t),
         }
     }
-    destroy_all(&mut ops, &keep);
+    destroy_unkept(gpu, &keep, ops);
     for t in missing {
         ops.push(Op::CreateGi {
             profile_id: t.profile_id,
@@ -324,14 +341,6 @@ pub fn diff(gpu: &GpuSnapshot, profiles: &[GiProfile], target: GpuTarget) -> Gpu
                 ci: ci.clone(),
             });
         }
-    }
-    GpuPlan {
-        gpu: gpu.clone(),
-        profiles: profiles.to_vec(),
-        target,
-        ops,
-        notes,
-        reset_pending,
     }
 }
 

@@ -1,11 +1,11 @@
 //! The run summary (`summary.json`) and per-class rows, computed from a finished run.
 
 use super::provenance::Provenance;
-use crate::cluster::PoolKind;
+use crate::cluster::{PoolDef, PoolKind};
 use crate::domain::JobKind;
-use crate::metrics::{GroupStats, JobState, WaitSamples};
+use crate::metrics::{ClassStats, GroupStats, JobState, PoolStats, WaitSamples};
 use crate::sim::{NamespaceStats, RunResult};
-use crate::world::World;
+use crate::world::{Class, World};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -247,55 +247,17 @@ pub fn summarize(world: &World, r: &RunResult, provenance: Provenance) -> Summar
     let mut pools = Vec::new();
     let mut by_model: BTreeMap<String, ModelCost> = BTreeMap::new();
     for (i, (p, s)) in world.pools.iter().zip(&r.pools).enumerate() {
-        let gpus = p.gpu_count();
-        let gpu_hours = s.gpus_int / 3_600_000.0;
-        let gpu_span = s.gpus_int.max(1.0);
-        let cost = p.price * gpu_hours;
-        let allocated = r.job_cost[i];
-        let samples: Vec<_> = r.samples.iter().filter(|x| x.pool == p.name).collect();
-        let mean = |f: fn(&crate::metrics::Sample) -> f64| {
-            if samples.is_empty() {
-                0.0
-            } else {
-                samples.iter().map(|x| f(x)).sum::<f64>() / samples.len() as f64
-            }
-        };
-        pools.push(PoolSummary {
-            name: p.name.clone(),
-            gpu: p.model.name.clone(),
-            sharing: r.final_kinds[i].describe(),
-            mig_layout: layout_text(&r.final_kinds[i]),
-            gpus,
-            gpus_avg: s.gpus_int / span,
-            price_per_gpu_hour: p.price,
-            allocation: s.alloc_int / gpu_span,
-            busy: s.busy_int / gpu_span,
-            sm_activity: s.sm_int / gpu_span,
-            useful_ref_gpu_hours: ms_to_hours_f(s.useful_ms),
-            lost_ref_gpu_hours: ms_to_hours_f(s.lost_ms),
-            fragmented_gpus: mean(|x| x.fragmented_gpus),
-            fragmentation: mean(|x| x.fragmentation),
-            placements: s.started,
-            jobs_completed: s.completed,
-            oom_failures: s.ooms,
-            preemptions: s.preemptions,
-            evictions: s.evictions,
-            colocated_replica_placements: s.colocated_replicas,
-            wait: Waits::of(&s.waits_ms),
-            queue_depth: s.pending_int / span,
-            cost_usd: cost,
-            allocated_cost_usd: allocated,
-            idle_cost_usd: cost - allocated,
-        });
+        let pool = pool_summary(r, i, p, s, span);
         let m = by_model.entry(p.model.name.clone()).or_insert(ModelCost {
             gpus: 0,
             price_per_gpu_hour: p.price,
             gpu_hours: 0.0,
             cost_usd: 0.0,
         });
-        m.gpus += gpus;
-        m.gpu_hours += gpu_hours;
-        m.cost_usd += cost;
+        m.gpus += pool.gpus;
+        m.gpu_hours += s.gpus_int / 3_600_000.0;
+        m.cost_usd += pool.cost_usd;
+        pools.push(pool);
     }
     let mut unschedulable: BTreeMap<String, u64> = BTreeMap::new();
     let mut classes = Vec::new();
@@ -303,34 +265,7 @@ pub fn summarize(world: &World, r: &RunResult, provenance: Provenance) -> Summar
         for (why, n) in &s.unschedulable {
             *unschedulable.entry(why.clone()).or_default() += n;
         }
-        let started: u64 = s.ran_in.values().sum();
-        classes.push(ClassSummary {
-            name: c.name.clone(),
-            kind: match c.kind {
-                JobKind::Batch => "batch".into(),
-                JobKind::Service => "service".into(),
-            },
-            namespace: c.namespace.clone(),
-            priority: c.priority,
-            jobs: JobCounts::from_states(&s.states),
-            wait: Waits::of(&s.waits_ms),
-            queue_depth: s.pending_int / span,
-            useful_ref_gpu_hours: ms_to_hours_f(s.useful_ms),
-            lost_ref_gpu_hours: ms_to_hours_f(s.lost_ms),
-            oom_failures: s.ooms,
-            failures: s.failures,
-            preemptions: s.preemptions,
-            preemption_lost_ref_gpu_hours: ms_to_hours_f(s.preemption_lost_ms),
-            evictions: s.evictions,
-            fallbacks: s.fallbacks,
-            colocated_replica_placements: s.colocated_replicas,
-            cost_usd: s.cost,
-            cost_per_started_job_usd: (started > 0).then(|| s.cost / started as f64),
-            below_speed_target: (c.speed_target.is_some() && s.service_run_ms > 0.0)
-                .then(|| s.below_target_ms / s.service_run_ms),
-            ran_in: s.ran_in.clone(),
-            unschedulable: s.unschedulable.clone(),
-        });
+        classes.push(class_summary(c, s, span));
     }
     let total: f64 = pools.iter().map(|p| p.cost_usd).sum();
     let allocated: f64 = pools.iter().map(|p| p.allocated_cost_usd).sum();
@@ -376,6 +311,82 @@ pub fn summarize(world: &World, r: &RunResult, provenance: Provenance) -> Summar
                 evicted_jobs: o.evicted,
             })
             .collect(),
+    }
+}
+
+/// One pool's row: time-weighted shares over its GPU-time (`span` = run length in ms, at
+/// least 1), fragmentation averaged over its samples, and its cost split.
+fn pool_summary(r: &RunResult, i: usize, p: &PoolDef, s: &PoolStats, span: f64) -> PoolSummary {
+    let gpu_hours = s.gpus_int / 3_600_000.0;
+    let gpu_span = s.gpus_int.max(1.0);
+    let cost = p.price * gpu_hours;
+    let allocated = r.job_cost[i];
+    let samples: Vec<_> = r.samples.iter().filter(|x| x.pool == p.name).collect();
+    let mean = |f: fn(&crate::metrics::Sample) -> f64| {
+        if samples.is_empty() {
+            0.0
+        } else {
+            samples.iter().map(|x| f(x)).sum::<f64>() / samples.len() as f64
+        }
+    };
+    PoolSummary {
+        name: p.name.clone(),
+        gpu: p.model.name.clone(),
+        sharing: r.final_kinds[i].describe(),
+        mig_layout: layout_text(&r.final_kinds[i]),
+        gpus: p.gpu_count(),
+        gpus_avg: s.gpus_int / span,
+        price_per_gpu_hour: p.price,
+        allocation: s.alloc_int / gpu_span,
+        busy: s.busy_int / gpu_span,
+        sm_activity: s.sm_int / gpu_span,
+        useful_ref_gpu_hours: ms_to_hours_f(s.useful_ms),
+        lost_ref_gpu_hours: ms_to_hours_f(s.lost_ms),
+        fragmented_gpus: mean(|x| x.fragmented_gpus),
+        fragmentation: mean(|x| x.fragmentation),
+        placements: s.started,
+        jobs_completed: s.completed,
+        oom_failures: s.ooms,
+        preemptions: s.preemptions,
+        evictions: s.evictions,
+        colocated_replica_placements: s.colocated_replicas,
+        wait: Waits::of(&s.waits_ms),
+        queue_depth: s.pending_int / span,
+        cost_usd: cost,
+        allocated_cost_usd: allocated,
+        idle_cost_usd: cost - allocated,
+    }
+}
+
+/// One class's row (`span` as in [`pool_summary`]).
+fn class_summary(c: &Class, s: &ClassStats, span: f64) -> ClassSummary {
+    let started: u64 = s.ran_in.values().sum();
+    ClassSummary {
+        name: c.name.clone(),
+        kind: match c.kind {
+            JobKind::Batch => "batch".into(),
+            JobKind::Service => "service".into(),
+        },
+        namespace: c.namespace.clone(),
+        priority: c.priority,
+        jobs: JobCounts::from_states(&s.states),
+        wait: Waits::of(&s.waits_ms),
+        queue_depth: s.pending_int / span,
+        useful_ref_gpu_hours: ms_to_hours_f(s.useful_ms),
+        lost_ref_gpu_hours: ms_to_hours_f(s.lost_ms),
+        oom_failures: s.ooms,
+        failures: s.failures,
+        preemptions: s.preemptions,
+        preemption_lost_ref_gpu_hours: ms_to_hours_f(s.preemption_lost_ms),
+        evictions: s.evictions,
+        fallbacks: s.fallbacks,
+        colocated_replica_placements: s.colocated_replicas,
+        cost_usd: s.cost,
+        cost_per_started_job_usd: (started > 0).then(|| s.cost / started as f64),
+        below_speed_target: (c.speed_target.is_some() && s.service_run_ms > 0.0)
+            .then(|| s.below_target_ms / s.service_run_ms),
+        ran_in: s.ran_in.clone(),
+        unschedulable: s.unschedulable.clone(),
     }
 }
 

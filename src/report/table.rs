@@ -17,6 +17,17 @@ fn secs(x: Option<f64>) -> String {
 }
 
 pub fn render(s: &Summary) -> String {
+    let mut out = header(s);
+    out.push_str(&pool_table(s).to_string());
+    out.push('\n');
+    out.push_str(&class_table(s).to_string());
+    out.push('\n');
+    footer(s, &mut out);
+    out
+}
+
+/// Scenario, seed, horizon, policy and job counts.
+fn header(s: &Summary) -> String {
     let mut out = String::new();
     let j = &s.jobs;
     out.push_str(&format!(
@@ -34,6 +45,11 @@ pub fn render(s: &Summary) -> String {
         j.unschedulable,
         j.after_horizon
     ));
+    out
+}
+
+/// One row per pool.
+fn pool_table(s: &Summary) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(vec![
@@ -72,8 +88,11 @@ pub fn render(s: &Summary) -> String {
             format!("{:.0}", p.idle_cost_usd),
         ]);
     }
-    out.push_str(&t.to_string());
-    out.push('\n');
+    t
+}
+
+/// One row per class.
+fn class_table(s: &Summary) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(vec![
@@ -112,8 +131,11 @@ pub fn render(s: &Summary) -> String {
             c.below_speed_target.map(pct).unwrap_or_else(|| "-".into()),
         ]);
     }
-    out.push_str(&t.to_string());
-    out.push('\n');
+    t
+}
+
+/// The cost line, then unschedulable reasons, namespace quotas and timed operations.
+fn footer(s: &Summary, out: &mut String) {
     let c = &s.cost;
     out.push_str(&format!(
         "cost ${:.0} = ${:.0} allocated + ${:.0} idle; {:.0} useful reference GPU-hours",
@@ -147,5 +169,4 @@ pub fn render(s: &Summary) -> String {
             op.evicted_jobs
         ));
     }
-    out
 }

@@ -49,28 +49,33 @@ pub struct PodSpec<'a> {
 
 /// Checks one pool; `Ok(need)` when the pod could run there on an empty node.
 pub fn check_pool(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
-    let name = &pool.name;
     check_labels(&pool.labels, pod.node_selector, pod.node_affinity)
-        .map_err(|why| format!("pool {name}: {why}"))?;
-    if let Some(t) = untolerated(&pool.taints, pod.tolerations) {
-        let v = t
-            .value
-            .as_deref()
-            .map(|v| format!("={v}"))
-            .unwrap_or_default();
-        return Err(format!(
-            "pool {name}: taint {}{v}:{:?} not tolerated",
-            t.key, t.effect
-        ));
-    }
-    let gpu_mem = pool.model.memory_gib;
-    let per_node = pool.gpus_per_node;
-    let mem = pod.mem_gib;
-    let too_big = |what: &str, have: f64| {
-        Err(format!(
-            "pool {name}: needs {mem} GiB but {what} has {have} GiB"
-        ))
+        .map_err(|why| format!("pool {}: {why}", pool.name))?;
+    check_taints(pool, pod)?;
+    device_need(pool, pod)
+}
+
+/// The first pool taint the pod does not tolerate, as an error.
+#[inline]
+fn check_taints(pool: &Pool, pod: &PodSpec) -> Result<(), String> {
+    let Some(t) = untolerated(&pool.taints, pod.tolerations) else {
+        return Ok(());
     };
+    let v = t
+        .value
+        .as_deref()
+        .map(|v| format!("={v}"))
+        .unwrap_or_default();
+    Err(format!(
+        "pool {}: taint {}{v}:{:?} not tolerated",
+        pool.name, t.key, t.effect
+    ))
+}
+
+/// What the pod's device request takes on one node of the pool, by request and pool kind.
+fn device_need(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
+    let name = &pool.name;
+    let mem = pod.mem_gib;
     match (pod.request, &pool.kind) {
         (RequestSpec::Gpu { count: 0 }, _)
         | (RequestSpec::SharedGpu { count: 0 }, _)
@@ -78,54 +83,11 @@ pub fn check_pool(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
         | (RequestSpec::Mig { count: 0, .. }, _) => {
             Err("requests no GPU (CPU-only pods are not modeled)".into())
         }
-        (RequestSpec::Gpu { count }, PoolKind::Exclusive) => {
-            if *count > per_node {
-                return Err(format!(
-                    "pool {name}: requests {count} GPUs but nodes have {per_node}"
-                ));
-            }
-            if mem > gpu_mem {
-                return too_big(&format!("a {}", pool.model.name), gpu_mem);
-            }
-            Ok(Need::Whole { gpus: *count })
-        }
+        (RequestSpec::Gpu { count }, PoolKind::Exclusive) => whole_need(pool, *count, mem),
         (
             RequestSpec::Gpu { count } | RequestSpec::SharedGpu { count },
-            PoolKind::TimeSlicing {
-                replicas,
-                fail_requests_greater_than_one,
-                rename_by_default,
-                ..
-            },
-        ) => {
-            let asks_shared = matches!(pod.request, RequestSpec::SharedGpu { .. });
-            if asks_shared != *rename_by_default {
-                let (adv, asked) = if *rename_by_default {
-                    (
-                        "nvidia.com/gpu.shared (rename_by_default)",
-                        "nvidia.com/gpu",
-                    )
-                } else {
-                    ("nvidia.com/gpu", "nvidia.com/gpu.shared")
-                };
-                return Err(format!("pool {name}: advertises {adv}, not {asked}"));
-            }
-            if *fail_requests_greater_than_one && *count > 1 {
-                return Err(format!(
-                    "pool {name}: requests {count} shared GPUs and the device plugin fails requests greater than one"
-                ));
-            }
-            if *count > replicas * per_node {
-                return Err(format!(
-                    "pool {name}: requests {count} replicas but nodes have {}",
-                    replicas * per_node
-                ));
-            }
-            if mem > gpu_mem {
-                return too_big(&format!("a {}", pool.model.name), gpu_mem);
-            }
-            Ok(Need::Replicas { n: *count })
-        }
+            PoolKind::TimeSlicing { .. },
+        ) => time_sliced_need(pool, pod, *count),
         (RequestSpec::SharedGpu { .. }, kind) => Err(format!(
             "pool {name}: requests nvidia.com/gpu.shared but the pool is {} (only time-sliced pools with rename_by_default advertise it)",
             kind.label()
@@ -134,18 +96,9 @@ pub fn check_pool(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
             RequestSpec::Gpu { count },
             PoolKind::Mig {
                 strategy: MigStrategy::Single,
-                instances,
-                profiles,
+                ..
             },
-        ) => {
-            if profiles.len() != 1 {
-                return Err(format!(
-                    "pool {name}: MIG single strategy with mixed profiles ({}) advertises 0 GPUs",
-                    profiles.join(", ")
-                ));
-            }
-            mig_need(pool, 0, *count, mem, instances.len() as u32)
-        }
+        ) => mig_single_need(pool, *count, mem),
         (
             RequestSpec::Gpu { .. },
             PoolKind::Mig {
@@ -162,22 +115,9 @@ pub fn check_pool(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
             RequestSpec::Mig { profile, count },
             PoolKind::Mig {
                 strategy: MigStrategy::Mixed,
-                profiles,
-                instances,
+                ..
             },
-        ) => {
-            let wanted = profile.strip_prefix("mig-").unwrap_or(profile);
-            match profiles.iter().position(|p| p.eq_ignore_ascii_case(wanted)) {
-                Some(kind) => {
-                    let per_gpu = instances.iter().filter(|i| i.kind == kind).count() as u32;
-                    mig_need(pool, kind, *count, mem, per_gpu)
-                }
-                None => Err(format!(
-                    "pool {name}: layout has no {wanted} instance (has {})",
-                    profiles.join(", ")
-                )),
-            }
-        }
+        ) => mig_mixed_need(pool, profile, *count, mem),
         (
             RequestSpec::Mig { profile, .. },
             PoolKind::Mig {
@@ -197,6 +137,118 @@ pub fn check_pool(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
         (RequestSpec::Milli { .. }, kind) => Err(format!(
             "pool {name}: requests a milli-GPU share but the pool is {}",
             kind.label()
+        )),
+    }
+}
+
+/// "needs X GiB but a <model> has Y GiB": the pod's memory does not fit one whole GPU.
+#[inline]
+fn bigger_than_gpu(pool: &Pool, mem: f64) -> String {
+    format!(
+        "pool {}: needs {mem} GiB but a {} has {} GiB",
+        pool.name, pool.model.name, pool.model.memory_gib
+    )
+}
+
+/// Whole GPUs on an exclusive pool.
+fn whole_need(pool: &Pool, count: u32, mem: f64) -> Result<Need, String> {
+    let per_node = pool.gpus_per_node;
+    if count > per_node {
+        return Err(format!(
+            "pool {}: requests {count} GPUs but nodes have {per_node}",
+            pool.name
+        ));
+    }
+    if mem > pool.model.memory_gib {
+        return Err(bigger_than_gpu(pool, mem));
+    }
+    Ok(Need::Whole { gpus: count })
+}
+
+/// Replicas on a time-sliced pool: the resource name must match what the device plugin
+/// advertises (`nvidia.com/gpu` or, with rename_by_default, `nvidia.com/gpu.shared`).
+fn time_sliced_need(pool: &Pool, pod: &PodSpec, count: u32) -> Result<Need, String> {
+    let PoolKind::TimeSlicing {
+        replicas,
+        fail_requests_greater_than_one,
+        rename_by_default,
+        ..
+    } = &pool.kind
+    else {
+        unreachable!("time_sliced_need on a time-sliced pool only")
+    };
+    let name = &pool.name;
+    let per_node = pool.gpus_per_node;
+    let asks_shared = matches!(pod.request, RequestSpec::SharedGpu { .. });
+    if asks_shared != *rename_by_default {
+        let (adv, asked) = if *rename_by_default {
+            (
+                "nvidia.com/gpu.shared (rename_by_default)",
+                "nvidia.com/gpu",
+            )
+        } else {
+            ("nvidia.com/gpu", "nvidia.com/gpu.shared")
+        };
+        return Err(format!("pool {name}: advertises {adv}, not {asked}"));
+    }
+    if *fail_requests_greater_than_one && count > 1 {
+        return Err(format!(
+            "pool {name}: requests {count} shared GPUs and the device plugin fails requests greater than one"
+        ));
+    }
+    if count > replicas * per_node {
+        return Err(format!(
+            "pool {name}: requests {count} replicas but nodes have {}",
+            replicas * per_node
+        ));
+    }
+    if pod.mem_gib > pool.model.memory_gib {
+        return Err(bigger_than_gpu(pool, pod.mem_gib));
+    }
+    Ok(Need::Replicas { n: count })
+}
+
+/// `nvidia.com/gpu` on a MIG single-strategy pool: every instance counts as a GPU, which
+/// only works when the layout has one profile.
+fn mig_single_need(pool: &Pool, count: u32, mem: f64) -> Result<Need, String> {
+    let PoolKind::Mig {
+        profiles,
+        instances,
+        ..
+    } = &pool.kind
+    else {
+        unreachable!("mig_single_need on a MIG pool only")
+    };
+    if profiles.len() != 1 {
+        return Err(format!(
+            "pool {}: MIG single strategy with mixed profiles ({}) advertises 0 GPUs",
+            pool.name,
+            profiles.join(", ")
+        ));
+    }
+    mig_need(pool, 0, count, mem, instances.len() as u32)
+}
+
+/// Instances of one named profile on a MIG mixed-strategy pool.
+fn mig_mixed_need(pool: &Pool, profile: &str, count: u32, mem: f64) -> Result<Need, String> {
+    let PoolKind::Mig {
+        profiles,
+        instances,
+        ..
+    } = &pool.kind
+    else {
+        unreachable!("mig_mixed_need on a MIG pool only")
+    };
+    let wanted = profile.strip_prefix("mig-").unwrap_or(profile);
+    match profiles.iter().position(|p| p.eq_ignore_ascii_case(wanted)) {
+        Some(kind) => {
+            let per_gpu = instances.iter().filter(|i| i.kind == kind).count() as u32;
+            mig_need(pool, kind, count, mem, per_gpu)
+        }
+        None => Err(format!(
+            "pool {}: layout has no {wanted} instance (has {})",
+            pool.name,
+            profiles.join(", ")
         )),
     }
 }
@@ -271,3 +323,6 @@ pub fn fit_shape(pools: &[Pool], candidates: &[u32], pod: &PodSpec) -> ShapeFit 
     }
     fit
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,9 @@
-//! Many runs of one scenario: replications over seeds (and, next, overrides, grids, parallel
-//! sweeps, shards and size searches). Library only: returns data and writes report files.
+//! Many runs of one scenario: scenario overrides (`--set PATH=VALUE`), replications over seeds
+//! with confidence intervals, and later the sweep file's grids, parallel runs, shards and size
+//! searches built on them. Library only: returns data and writes report files.
 
+pub mod overrides;
 pub mod replicate;
 pub mod seeds;
+
+pub use overrides::{Applied, Override, apply_overrides, apply_to_loaded};

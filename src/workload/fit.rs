@@ -82,6 +82,40 @@ pub fn fit(jobs: &[TraceJob], busiest: Option<f64>) -> Result<Fitted, String> {
     if jobs.is_empty() {
         return Err("the trace has no jobs to fit".into());
     }
+    let n = jobs.len();
+    let kept = busiest_window(jobs, busiest);
+    let k = kept.len();
+    let (t0, t1) = (jobs[kept[0]].submit, jobs[kept[k - 1]].submit);
+    // A window of one instant (all jobs at once) is taken as one hour.
+    let span_ms = (t1 - t0).max(1000);
+    let mut notes = Vec::new();
+    let span_hours = span_ms as f64 / MS_PER_HOUR as f64;
+    if t1 == t0 {
+        notes.push(
+            "every job arrives at the same instant: the rate is per second of a 1 s span".into(),
+        );
+    }
+    let rate = k as f64 / span_hours;
+    let diurnal = fit_diurnal(jobs, &kept, span_ms, &mut notes);
+    let mix = fit_mix(jobs, &kept, &mut notes);
+    let spec = SyntheticSpec {
+        rate_per_hour: round_to(rate, 6),
+        span: Some(Dur(span_ms.div_ceil(1000) * 1000)),
+        max_jobs: None,
+        diurnal,
+        mix,
+    };
+    Ok(Fitted {
+        spec,
+        jobs: k as u64,
+        left_out: (n - k) as u64,
+        notes,
+    })
+}
+
+/// Indices of the jobs in the shortest submit window holding the `busiest` share of them (all
+/// when `None`), in submit order; the earliest such window on ties.
+fn busiest_window(jobs: &[TraceJob], busiest: Option<f64>) -> Vec<usize> {
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| (jobs[i].submit, i));
     let n = order.len();
@@ -94,48 +128,48 @@ pub fn fit(jobs: &[TraceJob], busiest: Option<f64>) -> Result<Fitted, String> {
             at = i;
         }
     }
-    let kept = &order[at..at + k];
-    let (t0, t1) = (jobs[kept[0]].submit, jobs[kept[k - 1]].submit);
-    // A window of one instant (all jobs at once) is taken as one hour.
-    let span_ms = (t1 - t0).max(1000);
-    let mut notes = Vec::new();
-    let span_hours = span_ms as f64 / MS_PER_HOUR as f64;
-    if t1 == t0 {
-        notes.push(
-            "every job arrives at the same instant: the rate is per second of a 1 s span".into(),
-        );
-    }
-    // Arrival rate and daily cycle.
-    let rate = k as f64 / span_hours;
+    order[at..at + k].to_vec()
+}
+
+/// The first harmonic of arrivals per hour of day, or None (with a note) under a day of data
+/// or below [`MIN_AMPLITUDE`].
+fn fit_diurnal(
+    jobs: &[TraceJob],
+    kept: &[usize],
+    span_ms: SimTime,
+    notes: &mut Vec<String>,
+) -> Option<Diurnal> {
     let mut by_hour = [0u64; 24];
     for &i in kept {
         by_hour[((jobs[i].submit / MS_PER_HOUR) % 24) as usize] += 1;
     }
-    let diurnal = if span_ms < 24 * MS_PER_HOUR {
+    if span_ms < 24 * MS_PER_HOUR {
         notes.push("less than a day of arrivals: no daily cycle fitted".into());
-        None
-    } else {
-        let (mut a, mut b) = (0.0, 0.0);
-        for (h, &c) in by_hour.iter().enumerate() {
-            let theta = std::f64::consts::TAU * (h as f64 + 0.5) / 24.0;
-            a += c as f64 * theta.cos();
-            b += c as f64 * theta.sin();
-        }
-        let amplitude = (2.0 * a.hypot(b) / k as f64).min(1.0);
-        let peak = (b.atan2(a) / std::f64::consts::TAU * 24.0).rem_euclid(24.0);
-        if amplitude < MIN_AMPLITUDE {
-            notes.push(format!(
-                "daily cycle amplitude {amplitude:.3} is below {MIN_AMPLITUDE}: left out"
-            ));
-            None
-        } else {
-            Some(Diurnal {
-                amplitude: round_to(amplitude, 3),
-                peak_hour: round_to(peak, 2) % 24.0,
-            })
-        }
-    };
-    // Mix entries.
+        return None;
+    }
+    let (mut a, mut b) = (0.0, 0.0);
+    for (h, &c) in by_hour.iter().enumerate() {
+        let theta = std::f64::consts::TAU * (h as f64 + 0.5) / 24.0;
+        a += c as f64 * theta.cos();
+        b += c as f64 * theta.sin();
+    }
+    let amplitude = (2.0 * a.hypot(b) / kept.len() as f64).min(1.0);
+    let peak = (b.atan2(a) / std::f64::consts::TAU * 24.0).rem_euclid(24.0);
+    if amplitude < MIN_AMPLITUDE {
+        notes.push(format!(
+            "daily cycle amplitude {amplitude:.3} is below {MIN_AMPLITUDE}: left out"
+        ));
+        return None;
+    }
+    Some(Diurnal {
+        amplitude: round_to(amplitude, 3),
+        peak_hour: round_to(peak, 2) % 24.0,
+    })
+}
+
+/// One mix entry per [`GroupKey`], largest groups first; small groups take their class's
+/// spread and range (noted).
+fn fit_mix(jobs: &[TraceJob], kept: &[usize], notes: &mut Vec<String>) -> Vec<MixEntry> {
     let mut groups: BTreeMap<GroupKey, Vec<SimTime>> = BTreeMap::new();
     let mut by_class: BTreeMap<String, Vec<SimTime>> = BTreeMap::new();
     for &i in kept {
@@ -169,22 +203,7 @@ pub fn fit(jobs: &[TraceJob], busiest: Option<f64>) -> Result<Fitted, String> {
                 let c = class_fit[&key.class];
                 (sigma, min, max) = (c.1, c.2, c.3);
             }
-            let entry = MixEntry {
-                class: key.class,
-                weight: count as f64,
-                duration: LogNormal {
-                    median: Dur(median),
-                    sigma: round_to(sigma, 4),
-                    min: Some(Dur(min.min(median))),
-                    max: Some(Dur(max.max(median))),
-                },
-                mem_gib: key.mem_bits.map(f64::from_bits),
-                request: key.request,
-                namespace: key.namespace,
-                priority_class: key.priority_class,
-                gpu_models: key.gpu_models,
-            };
-            (count, entry)
+            (count, mix_entry(key, count, median, sigma, min, max))
         })
         .collect();
     // Largest groups first; ties keep key order (the sort is stable).
@@ -196,19 +215,34 @@ pub fn fit(jobs: &[TraceJob], busiest: Option<f64>) -> Result<Fitted, String> {
             mix.len()
         ));
     }
-    let spec = SyntheticSpec {
-        rate_per_hour: round_to(rate, 6),
-        span: Some(Dur(span_ms.div_ceil(1000) * 1000)),
-        max_jobs: None,
-        diurnal,
-        mix: mix.into_iter().map(|(_, e)| e).collect(),
-    };
-    Ok(Fitted {
-        spec,
-        jobs: k as u64,
-        left_out: (n - k) as u64,
-        notes,
-    })
+    mix.into_iter().map(|(_, e)| e).collect()
+}
+
+/// A group's mix entry: its job count as weight, a log-normal run time clamped to [min, max]
+/// (widened to include the median).
+fn mix_entry(
+    key: GroupKey,
+    count: usize,
+    median: SimTime,
+    sigma: f64,
+    min: SimTime,
+    max: SimTime,
+) -> MixEntry {
+    MixEntry {
+        class: key.class,
+        weight: count as f64,
+        duration: LogNormal {
+            median: Dur(median),
+            sigma: round_to(sigma, 4),
+            min: Some(Dur(min.min(median))),
+            max: Some(Dur(max.max(median))),
+        },
+        mem_gib: key.mem_bits.map(f64::from_bits),
+        request: key.request,
+        namespace: key.namespace,
+        priority_class: key.priority_class,
+        gpu_models: key.gpu_models,
+    }
 }
 
 /// Fits a profile to the jobs an opened trace replays (see [`fit`]). A request log (Azure LLM)
@@ -279,119 +313,4 @@ pub fn generate(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn job(submit: SimTime, class: &str, dur: SimTime, req: Option<RequestSpec>) -> TraceJob {
-        let mut j = TraceJob::new(0, submit, class, dur);
-        j.request = req;
-        j
-    }
-
-    #[test]
-    fn lognormal_fit_by_hand() {
-        // Run times 1, e, e^2 s (in ms): ln = ln(1000) + {0, 1, 2}: mean + 1, sample sd 1.
-        let e = std::f64::consts::E;
-        let mut d = vec![
-            1000,
-            (1000.0 * e * e).round() as u64,
-            (1000.0 * e).round() as u64,
-        ];
-        let (median, sigma, min, max) = lognormal(&mut d);
-        assert_eq!((median, min, max), (2718, 1000, 7389));
-        assert!((sigma - 1.0).abs() < 1e-3, "{sigma}");
-    }
-
-    #[test]
-    fn rate_mix_and_daily_cycle_by_hand() {
-        // 48 h of arrivals: every job at 14:30 on day 0 or day 1 (a perfect daily spike), two
-        // classes 3:1. A spike at 14.5 h has first harmonic amplitude 2 (clamped to 1), peak
-        // 14.5 h.
-        let mut jobs = Vec::new();
-        for day in 0..2u64 {
-            for i in 0..40u64 {
-                let t = day * 24 * MS_PER_HOUR + 14 * MS_PER_HOUR + 30 * 60_000 + i;
-                let class = if i % 4 == 0 { "b" } else { "a" };
-                jobs.push(job(
-                    t,
-                    class,
-                    60_000 * (1 + i % 3),
-                    Some(RequestSpec::Gpu { count: 1 }),
-                ));
-            }
-        }
-        let f = fit(&jobs, None).unwrap();
-        // 80 jobs between 14:30:00.000 on day 0 and 14:30:00.039 on day 1: 24 h + 39 ms.
-        let span_h = (24.0 * 3_600_000.0 + 39.0) / 3_600_000.0;
-        assert!((f.spec.rate_per_hour - 80.0 / span_h).abs() < 1e-6);
-        assert_eq!(f.spec.span, Some(Dur(24 * MS_PER_HOUR + 1000)));
-        let d = f.spec.diurnal.clone().unwrap();
-        assert_eq!((d.amplitude, d.peak_hour), (1.0, 14.5));
-        let w: Vec<(&str, f64)> = f
-            .spec
-            .mix
-            .iter()
-            .map(|e| (e.class.as_str(), e.weight))
-            .collect();
-        assert_eq!(w, vec![("a", 60.0), ("b", 20.0)]);
-        // Class b: run times 1, 2, 3, 1, 2, ... min -> median 2 min; 20 jobs < 30 borrow
-        // their class's spread, which is their own (one group per class).
-        assert_eq!(f.spec.mix[1].duration.median, Dur(120_000));
-        assert_eq!(f.spec.mix[1].request, Some(RequestSpec::Gpu { count: 1 }));
-    }
-
-    #[test]
-    fn busiest_window_leaves_the_sparse_tail_out() {
-        // 100 jobs in the first hour, 2 stragglers 10 days later; 98 % = 100 jobs.
-        let mut jobs: Vec<TraceJob> = (0..100).map(|i| job(i * 36_000, "a", 1000, None)).collect();
-        jobs.push(job(240 * MS_PER_HOUR, "a", 1000, None));
-        jobs.push(job(241 * MS_PER_HOUR, "a", 1000, None));
-        let f = fit(&jobs, Some(0.98)).unwrap();
-        assert_eq!((f.jobs, f.left_out), (100, 2));
-        // 100 jobs over 99 x 36 s = 0.99 h.
-        assert!((f.spec.rate_per_hour - 100.0 / 0.99).abs() < 1e-4);
-        assert!(f.spec.diurnal.is_none());
-        assert!(fit(&jobs, Some(1.5)).is_err());
-        assert!(fit(&[], None).is_err());
-    }
-
-    #[test]
-    fn profile_round_trips_through_yaml_and_scales() {
-        let jobs: Vec<TraceJob> = (0..500)
-            .map(|i| {
-                job(
-                    i * 600_000,
-                    if i % 5 == 0 { "b" } else { "a" },
-                    1000 * (1 + i % 17),
-                    Some(RequestSpec::Milli {
-                        milli: 250,
-                        count: 1,
-                    }),
-                )
-            })
-            .collect();
-        let f = fit(&jobs, None).unwrap();
-        let text = profile_yaml(&f, "t.csv").unwrap();
-        let back: SyntheticSpec = serde_saphyr::from_str(&text).unwrap();
-        assert_eq!(back, f.spec);
-        assert!(back.problems().is_empty(), "{:?}", back.problems());
-        // Generation: the profile reproduces about as many jobs as the trace had; scale 2
-        // about twice as many. Poisson counts: mean 500 (sd 22) and 1000 (sd 32); 5 sd.
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("g.csv");
-        let n1 = generate(&back, 1.0, 1, None, &out).unwrap();
-        let n2 = generate(&back, 2.0, 1, None, &out).unwrap();
-        assert!((n1 as f64 - 500.0).abs() < 5.0 * 500f64.sqrt(), "{n1}");
-        assert!((n2 as f64 - 1000.0).abs() < 5.0 * 1000f64.sqrt(), "{n2}");
-        let jobs: Vec<TraceJob> = crate::trace::NativeReader::open(&out)
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(jobs.len() as u64, n2);
-        assert!(jobs.iter().all(|j| j.request
-            == Some(RequestSpec::Milli {
-                milli: 250,
-                count: 1
-            })));
-    }
-}
+mod tests;

@@ -143,34 +143,8 @@ impl World {
             .ok_or_else(|| format!("reference_gpu: unknown GPU model {ref_name}"))?
             .clone();
         reference.speed = sc.model.gpu_speed_of(&reference);
-        let prices = canonical_prices(sc, &catalog);
-        let mut pools = Vec::new();
-        for p in &sc.pools {
-            let mut model = catalog
-                .get(&p.gpu)
-                .ok_or_else(|| format!("pool {}: unknown GPU model {}", p.name, p.gpu))?
-                .clone();
-            model.speed = sc.model.gpu_speed_of(&model);
-            let kind =
-                pool_kind(&model, &p.sharing).map_err(|e| format!("pool {}: {e}", p.name))?;
-            pools.push(pool_def(sc, p, &model, kind, &prices));
-        }
-        let mut priorities: BTreeMap<String, (i32, bool)> = BTreeMap::new();
-        for pc in &sc.priority_classes {
-            let preempts = pc.preemption_policy == PreemptionPolicy::PreemptLowerPriority;
-            priorities.insert(pc.name.clone(), (pc.value, preempts));
-        }
-        // Pods without a priority class get the global default, else 0 (and may preempt).
-        let default_priority = sc
-            .priority_classes
-            .iter()
-            .find(|p| p.global_default)
-            .map_or((0, true), |p| {
-                (
-                    p.value,
-                    p.preemption_policy == PreemptionPolicy::PreemptLowerPriority,
-                )
-            });
+        let pools = build_pools(sc, &catalog)?;
+        let (priorities, default_priority) = priorities_of(sc);
         let pool_ix: BTreeMap<&str, u32> = sc
             .pools
             .iter()
@@ -195,13 +169,7 @@ impl World {
             .filter(|n| !n.quota.is_empty())
             .map(|n| (n.name.clone(), n.quota.clone()))
             .collect();
-        let mut events = sc.events.clone();
-        events.sort_by_key(|e| e.at());
-        for e in &events {
-            if !pool_ix.contains_key(e.pool()) {
-                return Err(format!("events: unknown pool {}", e.pool()));
-            }
-        }
+        let events = sorted_events(sc, &pool_ix)?;
         Ok(World {
             name: sc.name.clone(),
             seed: sc.seed,
@@ -222,6 +190,56 @@ impl World {
             reference,
         })
     }
+}
+/// The pools with their catalog model (speed from the scenario's model) and sharing kind.
+fn build_pools(sc: &Scenario, catalog: &Catalog) -> Result<Vec<PoolDef>, String> {
+    let prices = canonical_prices(sc, catalog);
+    let mut pools = Vec::new();
+    for p in &sc.pools {
+        let mut model = catalog
+            .get(&p.gpu)
+            .ok_or_else(|| format!("pool {}: unknown GPU model {}", p.name, p.gpu))?
+            .clone();
+        model.speed = sc.model.gpu_speed_of(&model);
+        let kind = pool_kind(&model, &p.sharing).map_err(|e| format!("pool {}: {e}", p.name))?;
+        pools.push(pool_def(sc, p, &model, kind, &prices));
+    }
+    Ok(pools)
+}
+
+/// (value, may preempt) by priority class name, and the default for pods without one.
+type Priorities = (BTreeMap<String, (i32, bool)>, (i32, bool));
+
+fn priorities_of(sc: &Scenario) -> Priorities {
+    let mut priorities: BTreeMap<String, (i32, bool)> = BTreeMap::new();
+    for pc in &sc.priority_classes {
+        let preempts = pc.preemption_policy == PreemptionPolicy::PreemptLowerPriority;
+        priorities.insert(pc.name.clone(), (pc.value, preempts));
+    }
+    // Pods without a priority class get the global default, else 0 (and may preempt).
+    let default_priority = sc
+        .priority_classes
+        .iter()
+        .find(|p| p.global_default)
+        .map_or((0, true), |p| {
+            (
+                p.value,
+                p.preemption_policy == PreemptionPolicy::PreemptLowerPriority,
+            )
+        });
+    (priorities, default_priority)
+}
+
+/// Timed events in time order (stable: same-time events keep file order), on known pools.
+fn sorted_events(sc: &Scenario, pool_ix: &BTreeMap<&str, u32>) -> Result<Vec<TimedEvent>, String> {
+    let mut events = sc.events.clone();
+    events.sort_by_key(|e| e.at());
+    for e in &events {
+        if !pool_ix.contains_key(e.pool()) {
+            return Err(format!("events: unknown pool {}", e.pool()));
+        }
+    }
+    Ok(events)
 }
 
 fn resolve_class(

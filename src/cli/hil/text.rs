@@ -1,7 +1,8 @@
 //! The terminal text of `hil inventory` and of plans (`hil plan | apply | restore`).
 
-use slicesim::hil::inventory::{Inventory, describe_instances};
+use slicesim::hil::inventory::{GpuInventory, Inventory, describe_instances};
 use slicesim::hil::plan::{GpuPlan, describe};
+use slicesim::hil::raw::GiProfile;
 use std::fmt::Write as _;
 
 fn join(v: &[u32]) -> String {
@@ -30,93 +31,101 @@ pub fn inventory(inv: &Inventory) -> String {
         s.push_str("FAKE NVML LIBRARY (test double): nothing below describes real hardware\n");
     }
     for g in &inv.gpus {
-        let gpu = &g.gpu;
-        let _ = writeln!(
-            s,
-            "\nGPU {}: {} ({}), {}, {:.1} GiB, MIG {} (pending {})",
-            gpu.index,
-            gpu.name,
-            gpu.catalog_model.as_deref().unwrap_or("not in the catalog"),
-            gpu.uuid,
-            gpu.memory_total_mib as f64 / 1024.0,
-            on_off(gpu.mig_current),
-            on_off(gpu.mig_pending)
-        );
-        if gpu.mig_current != gpu.mig_pending {
-            s.push_str("  MIG mode change pending: it takes effect after a GPU reset\n");
-        }
-        let inst = describe_instances(gpu, &g.profiles);
-        if gpu.mig_current {
-            let _ = writeln!(
-                s,
-                "  GPU instances: {}",
-                if inst.is_empty() { "none" } else { "" }
-            );
-            for line in inst {
-                let _ = writeln!(s, "    {line}");
-            }
-            for d in &g.mig_devices {
-                let _ = writeln!(
-                    s,
-                    "  MIG device {} (GPU instance {}, compute instance {}), {:.2} GiB",
-                    d.uuid,
-                    d.gi_id,
-                    d.ci_id,
-                    d.memory_total_mib as f64 / 1024.0
-                );
-            }
-        }
-        for p in &gpu.processes {
-            let _ = writeln!(
-                s,
-                "  process {} uses {} MiB{}",
-                p.pid,
-                p.used_mib,
-                p.gi_id
-                    .map(|i| format!(" (GPU instance {i})"))
-                    .unwrap_or_default()
-            );
-        }
-        if g.profiles.is_empty() {
-            s.push_str(
-                "  MIG profiles: not readable with MIG mode off; the catalog's profile table \
-                 stays unconfirmed for this GPU\n",
-            );
-        } else {
-            s.push_str(
-                "  MIG profiles (id, name, compute slices, max, SMs, memory, placements):\n",
-            );
-            for p in &g.profiles {
-                let starts: Vec<u32> = p.placements.iter().map(|x| x.0).collect();
-                let _ = writeln!(
-                    s,
-                    "    {:>3}  {:<12} {}  x{}  {:>3} SMs  {:>7.2} GiB  starts {} (size {})",
-                    p.id,
-                    p.name.as_deref().unwrap_or("?"),
-                    p.compute_slices,
-                    p.max_count,
-                    p.sms,
-                    p.memory_mib as f64 / 1024.0,
-                    join(&starts),
-                    p.placements.first().map_or(0, |x| x.1)
-                );
-            }
-        }
-        if g.mismatches.is_empty() {
-            let checked = if g.profiles.is_empty() {
-                "memory"
-            } else {
-                "memory, profiles and placements"
-            };
-            let _ = writeln!(s, "  catalog check ({checked}): no mismatches");
-        } else {
-            let _ = writeln!(s, "  catalog check: {} mismatch(es)", g.mismatches.len());
-            for m in &g.mismatches {
-                let _ = writeln!(s, "    - {m}");
-            }
-        }
+        gpu_text(&mut s, g);
     }
     s
+}
+
+/// One GPU: identity and MIG mode, instances and devices, processes, profiles, catalog check.
+fn gpu_text(s: &mut String, g: &GpuInventory) {
+    let gpu = &g.gpu;
+    let _ = writeln!(
+        s,
+        "\nGPU {}: {} ({}), {}, {:.1} GiB, MIG {} (pending {})",
+        gpu.index,
+        gpu.name,
+        gpu.catalog_model.as_deref().unwrap_or("not in the catalog"),
+        gpu.uuid,
+        gpu.memory_total_mib as f64 / 1024.0,
+        on_off(gpu.mig_current),
+        on_off(gpu.mig_pending)
+    );
+    if gpu.mig_current != gpu.mig_pending {
+        s.push_str("  MIG mode change pending: it takes effect after a GPU reset\n");
+    }
+    let inst = describe_instances(gpu, &g.profiles);
+    if gpu.mig_current {
+        let _ = writeln!(
+            s,
+            "  GPU instances: {}",
+            if inst.is_empty() { "none" } else { "" }
+        );
+        for line in inst {
+            let _ = writeln!(s, "    {line}");
+        }
+        for d in &g.mig_devices {
+            let _ = writeln!(
+                s,
+                "  MIG device {} (GPU instance {}, compute instance {}), {:.2} GiB",
+                d.uuid,
+                d.gi_id,
+                d.ci_id,
+                d.memory_total_mib as f64 / 1024.0
+            );
+        }
+    }
+    for p in &gpu.processes {
+        let _ = writeln!(
+            s,
+            "  process {} uses {} MiB{}",
+            p.pid,
+            p.used_mib,
+            p.gi_id
+                .map(|i| format!(" (GPU instance {i})"))
+                .unwrap_or_default()
+        );
+    }
+    profiles_text(s, &g.profiles);
+    if g.mismatches.is_empty() {
+        let checked = if g.profiles.is_empty() {
+            "memory"
+        } else {
+            "memory, profiles and placements"
+        };
+        let _ = writeln!(s, "  catalog check ({checked}): no mismatches");
+    } else {
+        let _ = writeln!(s, "  catalog check: {} mismatch(es)", g.mismatches.len());
+        for m in &g.mismatches {
+            let _ = writeln!(s, "    - {m}");
+        }
+    }
+}
+
+/// The MIG profiles NVML reports, or why there are none.
+fn profiles_text(s: &mut String, profiles: &[GiProfile]) {
+    if profiles.is_empty() {
+        s.push_str(
+            "  MIG profiles: not readable with MIG mode off; the catalog's profile table \
+             stays unconfirmed for this GPU\n",
+        );
+    } else {
+        s.push_str("  MIG profiles (id, name, compute slices, max, SMs, memory, placements):\n");
+        for p in profiles {
+            let starts: Vec<u32> = p.placements.iter().map(|x| x.0).collect();
+            let _ = writeln!(
+                s,
+                "    {:>3}  {:<12} {}  x{}  {:>3} SMs  {:>7.2} GiB  starts {} (size {})",
+                p.id,
+                p.name.as_deref().unwrap_or("?"),
+                p.compute_slices,
+                p.max_count,
+                p.sms,
+                p.memory_mib as f64 / 1024.0,
+                join(&starts),
+                p.placements.first().map_or(0, |x| x.1)
+            );
+        }
+    }
 }
 
 /// The plan as text.

@@ -115,88 +115,19 @@ fn load_map(path: Option<&Path>) -> Result<ImportMap, String> {
 
 pub fn run(cmd: TraceCmd) -> Result<(), String> {
     match cmd {
-        TraceCmd::Import { input, out } => {
-            let map = load_map(input.map.as_deref())?;
-            let report = slicesim::trace::import::convert(
-                &input.file,
-                input.format,
-                &map,
-                input.strict,
-                &out,
-            )?;
-            eprint!("{}", text::import_report(&report));
-            println!("wrote {} ({} jobs)", out.display(), report.jobs);
-            Ok(())
-        }
-        TraceCmd::Stats { input, json } => {
-            let map = load_map(input.map.as_deref())?;
-            let stats =
-                slicesim::workload::stats::of_file(&input.file, input.format, &map, input.strict)?;
-            if json {
-                let mut out =
-                    serde_json::to_string_pretty(&stats).unwrap_or_else(|e| format!("{e}"));
-                out.push('\n');
-                print!("{out}");
-            } else {
-                print!("{}", text::stats(&stats));
-            }
-            Ok(())
-        }
+        TraceCmd::Import { input, out } => import(&input, &out),
+        TraceCmd::Stats { input, json } => stats(&input, json),
         TraceCmd::Fit {
             input,
             out,
             busiest,
-        } => {
-            let map = load_map(input.map.as_deref())?;
-            let opened =
-                slicesim::trace::import::open(&input.file, input.format, &map, input.strict)
-                    .map_err(|e| e.to_string())?;
-            eprint!("{}", text::import_report(&opened.report));
-            let fitted = slicesim::workload::fit::fit_opened(opened, busiest)?;
-            let yaml =
-                slicesim::workload::fit::profile_yaml(&fitted, &input.file.display().to_string())?;
-            std::fs::write(&out, yaml).map_err(|e| format!("{}: {e}", out.display()))?;
-            for n in &fitted.notes {
-                eprintln!("note: {n}");
-            }
-            println!(
-                "wrote {} ({} jobs, {:.3} jobs/h, {} mix entries)",
-                out.display(),
-                fitted.jobs,
-                fitted.spec.rate_per_hour,
-                fitted.spec.mix.len()
-            );
-            Ok(())
-        }
+        } => fit(&input, &out, busiest),
         TraceCmd::Pools {
             nodes,
             out,
             sharing,
             strict,
-        } => {
-            use slicesim::scenario::k8s::openb_nodes::{pools_from_nodes, pools_yaml};
-            let (pools, report) =
-                pools_from_nodes(&nodes, &sharing, strict).map_err(|e| e.to_string())?;
-            eprintln!(
-                "{}: {} nodes, {} pools, {} bad rows",
-                report.source,
-                report.rows,
-                pools.pools.len(),
-                report.bad_count
-            );
-            for line in text::import_report(&report).lines().skip(1) {
-                eprintln!("{line}");
-            }
-            let yaml = pools_yaml(&pools, &nodes.display().to_string())?;
-            match out {
-                Some(o) => {
-                    std::fs::write(&o, yaml).map_err(|e| format!("{}: {e}", o.display()))?;
-                    println!("wrote {} ({} pools)", o.display(), pools.pools.len());
-                }
-                None => print!("{yaml}"),
-            }
-            Ok(())
-        }
+        } => pools(&nodes, out, &sharing, strict),
         TraceCmd::Generate {
             profile,
             out,
@@ -210,4 +141,80 @@ pub fn run(cmd: TraceCmd) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// `trace import`: converts to the native format, reporting what was read.
+fn import(input: &TraceInput, out: &Path) -> Result<(), String> {
+    let map = load_map(input.map.as_deref())?;
+    let report =
+        slicesim::trace::import::convert(&input.file, input.format, &map, input.strict, out)?;
+    eprint!("{}", text::import_report(&report));
+    println!("wrote {} ({} jobs)", out.display(), report.jobs);
+    Ok(())
+}
+
+/// `trace stats`: as text or JSON.
+fn stats(input: &TraceInput, json: bool) -> Result<(), String> {
+    let map = load_map(input.map.as_deref())?;
+    let stats = slicesim::workload::stats::of_file(&input.file, input.format, &map, input.strict)?;
+    if json {
+        let mut out = serde_json::to_string_pretty(&stats).unwrap_or_else(|e| format!("{e}"));
+        out.push('\n');
+        print!("{out}");
+    } else {
+        print!("{}", text::stats(&stats));
+    }
+    Ok(())
+}
+
+/// `trace fit`: writes the fitted profile and prints the fit's notes.
+fn fit(input: &TraceInput, out: &Path, busiest: Option<f64>) -> Result<(), String> {
+    let map = load_map(input.map.as_deref())?;
+    let opened = slicesim::trace::import::open(&input.file, input.format, &map, input.strict)
+        .map_err(|e| e.to_string())?;
+    eprint!("{}", text::import_report(&opened.report));
+    let fitted = slicesim::workload::fit::fit_opened(opened, busiest)?;
+    let yaml = slicesim::workload::fit::profile_yaml(&fitted, &input.file.display().to_string())?;
+    std::fs::write(out, yaml).map_err(|e| format!("{}: {e}", out.display()))?;
+    for n in &fitted.notes {
+        eprintln!("note: {n}");
+    }
+    println!(
+        "wrote {} ({} jobs, {:.3} jobs/h, {} mix entries)",
+        out.display(),
+        fitted.jobs,
+        fitted.spec.rate_per_hour,
+        fitted.spec.mix.len()
+    );
+    Ok(())
+}
+
+/// `trace pools`: scenario pools from an OpenB node list, to a file or stdout.
+fn pools(
+    nodes: &Path,
+    out: Option<PathBuf>,
+    sharing: &slicesim::domain::Sharing,
+    strict: bool,
+) -> Result<(), String> {
+    use slicesim::scenario::k8s::openb_nodes::{pools_from_nodes, pools_yaml};
+    let (pools, report) = pools_from_nodes(nodes, sharing, strict).map_err(|e| e.to_string())?;
+    eprintln!(
+        "{}: {} nodes, {} pools, {} bad rows",
+        report.source,
+        report.rows,
+        pools.pools.len(),
+        report.bad_count
+    );
+    for line in text::import_report(&report).lines().skip(1) {
+        eprintln!("{line}");
+    }
+    let yaml = pools_yaml(&pools, &nodes.display().to_string())?;
+    match out {
+        Some(o) => {
+            std::fs::write(&o, yaml).map_err(|e| format!("{}: {e}", o.display()))?;
+            println!("wrote {} ({} pools)", o.display(), pools.pools.len());
+        }
+        None => print!("{yaml}"),
+    }
+    Ok(())
 }

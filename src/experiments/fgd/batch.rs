@@ -204,11 +204,13 @@ pub fn mean_at(
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 
+/// Picks one curve of a run.
+type Pick = fn(&Curves) -> &Vec<Option<f64>>;
+
 /// The per-policy seed-mean tables (allocation, frag amount, frag ratio at 90..130 % arrived,
 /// and the first failure), one block per workload, as plain text.
 pub fn mean_table(workloads: &[Workload], policies: &[Policy], results: &[RunSummary]) -> String {
     let mut s = String::new();
-    type Pick = fn(&Curves) -> &Vec<Option<f64>>;
     let metrics: [(&str, Pick); 3] = [
         ("GPU allocation, % of capacity", |c| &c.alloc),
         ("fragmented GPU, % of capacity", |c| &c.frag),
@@ -230,60 +232,77 @@ pub fn mean_table(workloads: &[Workload], policies: &[Policy], results: &[RunSum
             seeds
         );
         for (title, pick) in metrics {
-            let _ = write!(s, "  {title:<34}");
-            for x in TABLE_COLUMNS {
-                let _ = write!(s, "{:>8}", format!("{x}%"));
-            }
-            let _ = writeln!(s);
-            for &p in policies {
-                let _ = write!(s, "    {:<32}", p.artifact_name());
-                for x in TABLE_COLUMNS {
-                    match mean_at(results, wi, p, x, pick) {
-                        Some(v) => {
-                            let _ = write!(s, "{v:>8.2}");
-                        }
-                        None => {
-                            let _ = write!(s, "{:>8}", "-");
-                        }
-                    }
-                }
-                let _ = writeln!(s);
-            }
+            metric_rows(&mut s, title, pick, results, wi, policies);
         }
-        let _ = writeln!(
-            s,
-            "  {:<34}{:>8}{:>8}{:>8}{:>8}",
-            "first failure at arrived %", "mean", "min", "max", "failed"
-        );
-        for &p in policies {
-            let runs: Vec<&RunSummary> = results
-                .iter()
-                .filter(|r| r.key.workload == wi && r.key.policy == p)
-                .collect();
-            let ff: Vec<f64> = runs.iter().filter_map(|r| r.first_failure_pct).collect();
-            let failed = runs.iter().map(|r| r.failed).sum::<usize>() as f64 / runs.len() as f64;
-            let (mean, lo, hi) = if ff.is_empty() {
-                ("-".to_string(), "-".to_string(), "-".to_string())
-            } else {
-                (
-                    format!("{:.2}", ff.iter().sum::<f64>() / ff.len() as f64),
-                    format!("{:.2}", ff.iter().copied().fold(f64::INFINITY, f64::min)),
-                    format!(
-                        "{:.2}",
-                        ff.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-                    ),
-                )
-            };
-            let _ = writeln!(
-                s,
-                "    {:<32}{mean:>8}{lo:>8}{hi:>8}{:>8.0}",
-                p.artifact_name(),
-                failed
-            );
-        }
+        failure_rows(&mut s, results, wi, policies);
         let _ = writeln!(s);
     }
     s
+}
+
+/// One metric's mean curve at the table's columns, one row per policy.
+fn metric_rows(
+    s: &mut String,
+    title: &str,
+    pick: Pick,
+    results: &[RunSummary],
+    wi: usize,
+    policies: &[Policy],
+) {
+    let _ = write!(s, "  {title:<34}");
+    for x in TABLE_COLUMNS {
+        let _ = write!(s, "{:>8}", format!("{x}%"));
+    }
+    let _ = writeln!(s);
+    for &p in policies {
+        let _ = write!(s, "    {:<32}", p.artifact_name());
+        for x in TABLE_COLUMNS {
+            match mean_at(results, wi, p, x, pick) {
+                Some(v) => {
+                    let _ = write!(s, "{v:>8.2}");
+                }
+                None => {
+                    let _ = write!(s, "{:>8}", "-");
+                }
+            }
+        }
+        let _ = writeln!(s);
+    }
+}
+
+/// When the first pod failed (mean, min, max over seeds) and how many failed, per policy.
+fn failure_rows(s: &mut String, results: &[RunSummary], wi: usize, policies: &[Policy]) {
+    let _ = writeln!(
+        s,
+        "  {:<34}{:>8}{:>8}{:>8}{:>8}",
+        "first failure at arrived %", "mean", "min", "max", "failed"
+    );
+    for &p in policies {
+        let runs: Vec<&RunSummary> = results
+            .iter()
+            .filter(|r| r.key.workload == wi && r.key.policy == p)
+            .collect();
+        let ff: Vec<f64> = runs.iter().filter_map(|r| r.first_failure_pct).collect();
+        let failed = runs.iter().map(|r| r.failed).sum::<usize>() as f64 / runs.len() as f64;
+        let (mean, lo, hi) = if ff.is_empty() {
+            ("-".to_string(), "-".to_string(), "-".to_string())
+        } else {
+            (
+                format!("{:.2}", ff.iter().sum::<f64>() / ff.len() as f64),
+                format!("{:.2}", ff.iter().copied().fold(f64::INFINITY, f64::min)),
+                format!(
+                    "{:.2}",
+                    ff.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                ),
+            )
+        };
+        let _ = writeln!(
+            s,
+            "    {:<32}{mean:>8}{lo:>8}{hi:>8}{:>8.0}",
+            p.artifact_name(),
+            failed
+        );
+    }
 }
 
 /// Column `x` of every curve of a run, for a one-run summary.

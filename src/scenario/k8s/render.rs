@@ -3,7 +3,9 @@
 use super::skeleton::{PLACEHOLDER_NAMESPACE, skeleton};
 use super::{ImportInputs, ScenarioFragment};
 use crate::domain::{JobKind, RequestSpec, TaintEffect, TolerationOperator};
-use crate::scenario::schema::{ClassSpec, NamespaceSpec, PriorityClassSpec, WorkloadSpec};
+use crate::scenario::schema::{
+    ClassSpec, NamespaceSpec, PriorityClassSpec, Scenario, WorkloadSpec,
+};
 use crate::units::Dur;
 use serde::Serialize;
 
@@ -91,9 +93,20 @@ pub fn render(
         ),
     );
     let sc = skeleton(fragment, name);
+    intro(&mut out, &sc, name, full);
+    priorities_and_namespaces(&mut out, fragment, &sc, full);
+    pools(&mut out, fragment);
+    if full {
+        placeholders(&mut out, &sc);
+    }
+    out
+}
+
+/// What to do with the output; a full scenario also starts with its name and horizon.
+fn intro(out: &mut String, sc: &Scenario, name: &str, full: bool) {
     if full {
         comment(
-            &mut out,
+            out,
             "The classes and the workload at the end are PLACEHOLDERS: replace them with your workload.\n",
         );
         #[derive(Serialize)]
@@ -108,10 +121,19 @@ pub fn render(
         out.push('\n');
     } else {
         comment(
-            &mut out,
+            out,
             "Paste these sections into a scenario (see docs/SCENARIO.md).\n",
         );
     }
+}
+
+/// Priority classes and namespaces (a full scenario adds the placeholder namespace).
+fn priorities_and_namespaces(
+    out: &mut String,
+    fragment: &ScenarioFragment,
+    sc: &Scenario,
+    full: bool,
+) {
     #[derive(Serialize)]
     struct PrioNs<'a> {
         #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -131,36 +153,41 @@ pub fn render(
         }));
         if full && namespaces.len() > fragment.namespaces.len() {
             comment(
-                &mut out,
+                out,
                 &format!("({PLACEHOLDER_NAMESPACE} is added for the placeholder classes.)"),
             );
         }
         out.push('\n');
     }
+}
+
+/// The pools, each under a comment naming the nodes it came from.
+fn pools(out: &mut String, fragment: &ScenarioFragment) {
     if !fragment.pools.is_empty() {
         out.push_str("pools:\n");
         for (i, p) in fragment.pools.iter().enumerate() {
             if let Some(nodes) = fragment.pool_nodes.get(i) {
-                comment(&mut out, &format!("nodes: {}", nodes.join(", ")));
+                comment(out, &format!("nodes: {}", nodes.join(", ")));
             }
             out.push_str(&yaml(&[p]));
         }
         out.push('\n');
     }
-    if full {
-        comment(
-            &mut out,
-            "---- PLACEHOLDERS: one class per pool and a light synthetic load, so that the file\nvalidates and runs. Replace them with your workload classes and trace. ----",
-        );
-        #[derive(Serialize)]
-        struct Tail<'a> {
-            classes: Vec<ClassView<'a>>,
-            workload: &'a WorkloadSpec,
-        }
-        out.push_str(&yaml(&Tail {
-            classes: sc.classes.iter().map(ClassView::from).collect(),
-            workload: &sc.workload,
-        }));
+}
+
+/// The placeholder classes and workload of a full scenario.
+fn placeholders(out: &mut String, sc: &Scenario) {
+    comment(
+        out,
+        "---- PLACEHOLDERS: one class per pool and a light synthetic load, so that the file\nvalidates and runs. Replace them with your workload classes and trace. ----",
+    );
+    #[derive(Serialize)]
+    struct Tail<'a> {
+        classes: Vec<ClassView<'a>>,
+        workload: &'a WorkloadSpec,
     }
-    out
+    out.push_str(&yaml(&Tail {
+        classes: sc.classes.iter().map(ClassView::from).collect(),
+        workload: &sc.workload,
+    }));
 }

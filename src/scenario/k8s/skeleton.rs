@@ -2,9 +2,9 @@
 //! synthetic workload, so that the imported file validates and runs as it is.
 
 use super::ScenarioFragment;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, GpuModel};
 use crate::domain::{
-    JobKind, MigStrategy, RequestSpec, Sharing, TaintEffect, Toleration, TolerationOperator,
+    JobKind, MigStrategy, RequestSpec, Sharing, Taint, TaintEffect, Toleration, TolerationOperator,
 };
 use crate::scenario::schema::{ClassSpec, NamespaceSpec, Scenario, WorkloadSpec};
 use crate::units::Dur;
@@ -23,62 +23,10 @@ pub fn placeholder_classes(fragment: &ScenarioFragment) -> Vec<ClassSpec> {
         let Some(model) = catalog.get(&p.gpu) else {
             continue;
         };
-        let (request, mem_gib) = match &p.sharing {
-            Sharing::Exclusive | Sharing::Fractional => {
-                (RequestSpec::Gpu { count: 1 }, model.memory_gib / 4.0)
-            }
-            Sharing::TimeSlicing {
-                replicas,
-                rename_by_default,
-                ..
-            } => {
-                let mem = model.memory_gib / f64::from((*replicas).max(1)) / 2.0;
-                if *rename_by_default {
-                    (RequestSpec::SharedGpu { count: 1 }, mem)
-                } else {
-                    (RequestSpec::Gpu { count: 1 }, mem)
-                }
-            }
-            Sharing::Mig { strategy, layout } => {
-                let Some(smallest) = layout
-                    .iter()
-                    .filter_map(|l| model.profile(l))
-                    .min_by(|a, b| a.mem_gib.total_cmp(&b.mem_gib))
-                else {
-                    continue;
-                };
-                let distinct = layout
-                    .iter()
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .len();
-                match strategy {
-                    MigStrategy::Single if distinct > 1 => continue,
-                    MigStrategy::Single => (RequestSpec::Gpu { count: 1 }, smallest.mem_gib / 2.0),
-                    MigStrategy::Mixed => (
-                        RequestSpec::Mig {
-                            profile: smallest.name.clone(),
-                            count: 1,
-                        },
-                        smallest.mem_gib / 2.0,
-                    ),
-                }
-            }
+        let Some((request, mem_gib)) = placeholder_request(model, &p.sharing) else {
+            continue;
         };
-        let tolerations = p
-            .taints
-            .iter()
-            .filter(|t| t.effect != TaintEffect::PreferNoSchedule)
-            .map(|t| Toleration {
-                key: Some(t.key.clone()),
-                operator: if t.value.is_some() {
-                    TolerationOperator::Equal
-                } else {
-                    TolerationOperator::Exists
-                },
-                value: t.value.clone(),
-                effect: Some(t.effect),
-            })
-            .collect();
+        let tolerations = tolerate_all(&p.taints);
         out.push(ClassSpec {
             name: format!("{}-job", p.name),
             kind: JobKind::Batch,
@@ -99,6 +47,69 @@ pub fn placeholder_classes(fragment: &ScenarioFragment) -> Vec<ClassSpec> {
         });
     }
     out
+}
+
+/// A one-device request on a pool of `model` shared as `sharing`, with a memory that fits;
+/// None when no single-device job can run there (MIG single strategy with mixed profiles, or
+/// no known profile).
+fn placeholder_request(model: &GpuModel, sharing: &Sharing) -> Option<(RequestSpec, f64)> {
+    let need = match sharing {
+        Sharing::Exclusive | Sharing::Fractional => {
+            (RequestSpec::Gpu { count: 1 }, model.memory_gib / 4.0)
+        }
+        Sharing::TimeSlicing {
+            replicas,
+            rename_by_default,
+            ..
+        } => {
+            let mem = model.memory_gib / f64::from((*replicas).max(1)) / 2.0;
+            if *rename_by_default {
+                (RequestSpec::SharedGpu { count: 1 }, mem)
+            } else {
+                (RequestSpec::Gpu { count: 1 }, mem)
+            }
+        }
+        Sharing::Mig { strategy, layout } => {
+            let smallest = layout
+                .iter()
+                .filter_map(|l| model.profile(l))
+                .min_by(|a, b| a.mem_gib.total_cmp(&b.mem_gib))?;
+            let distinct = layout
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            match strategy {
+                MigStrategy::Single if distinct > 1 => return None,
+                MigStrategy::Single => (RequestSpec::Gpu { count: 1 }, smallest.mem_gib / 2.0),
+                MigStrategy::Mixed => (
+                    RequestSpec::Mig {
+                        profile: smallest.name.clone(),
+                        count: 1,
+                    },
+                    smallest.mem_gib / 2.0,
+                ),
+            }
+        }
+    };
+    Some(need)
+}
+
+/// Tolerations for every taint that keeps pods off (PreferNoSchedule only discourages).
+fn tolerate_all(taints: &[Taint]) -> Vec<Toleration> {
+    taints
+        .iter()
+        .filter(|t| t.effect != TaintEffect::PreferNoSchedule)
+        .map(|t| Toleration {
+            key: Some(t.key.clone()),
+            operator: if t.value.is_some() {
+                TolerationOperator::Equal
+            } else {
+                TolerationOperator::Exists
+            },
+            value: t.value.clone(),
+            effect: Some(t.effect),
+        })
+        .collect()
 }
 
 /// A complete scenario: the imported sections plus placeholder classes and a light synthetic

@@ -38,12 +38,29 @@ pub(super) fn check_classes<'a>(
     class_names
 }
 
+/// One class, field by field in file order (messages come out in this order).
 fn check_class(
     ck: &mut Checker,
     r: &mut dyn Resolve,
     c: &ClassSpec,
     path: &FieldPath,
     pools: &BTreeMap<&str, usize>,
+    namespaces: &BTreeSet<&str>,
+    priorities: &BTreeSet<&str>,
+) {
+    check_refs(ck, c, path, namespaces, priorities);
+    check_sizes(ck, c, path);
+    check_request(ck, r, c, path);
+    check_speeds(ck, r, c, path);
+    check_placement(ck, c, path, pools);
+    check_lifetime(ck, c, path);
+}
+
+/// The namespace and priority class must be declared.
+fn check_refs(
+    ck: &mut Checker,
+    c: &ClassSpec,
+    path: &FieldPath,
     namespaces: &BTreeSet<&str>,
     priorities: &BTreeSet<&str>,
 ) {
@@ -61,6 +78,10 @@ fn check_class(
     {
         ck.error(&path.key("priority"), format!("unknown priority class {p}"));
     }
+}
+
+/// `u`, `d` in (0, 1] and a non-negative `mem_gib`.
+fn check_sizes(ck: &mut Checker, c: &ClassSpec, path: &FieldPath) {
     for (field, v) in [("u", c.u), ("d", c.d)] {
         if !unit_interval(v) {
             ck.error(&path.key(field), format!("{v} is not in (0, 1]"));
@@ -72,6 +93,10 @@ fn check_class(
             format!("{} must be a non-negative number", c.mem_gib),
         );
     }
+}
+
+/// The request: counts of at least 1, a milli share in 1..=1000, a known MIG profile.
+fn check_request(ck: &mut Checker, r: &mut dyn Resolve, c: &ClassSpec, path: &FieldPath) {
     let rp = path.key("request");
     match &c.request {
         RequestSpec::Gpu { count } | RequestSpec::SharedGpu { count } if *count == 0 => {
@@ -94,6 +119,10 @@ fn check_class(
         }
         RequestSpec::Gpu { .. } | RequestSpec::SharedGpu { .. } => {}
     }
+}
+
+/// Per-model speeds: known models, positive numbers.
+fn check_speeds(ck: &mut Checker, r: &mut dyn Resolve, c: &ClassSpec, path: &FieldPath) {
     for (model, s) in &c.speed {
         r.gpu_model(ck, model, &path.key("speed").key(model));
         if !(s.is_finite() && *s > 0.0) {
@@ -103,6 +132,15 @@ fn check_class(
             );
         }
     }
+}
+
+/// Pools, node affinity, fallback and the MIG no-fallback warning.
+fn check_placement(
+    ck: &mut Checker,
+    c: &ClassSpec,
+    path: &FieldPath,
+    pools: &BTreeMap<&str, usize>,
+) {
     for (i, p) in c.pools.iter().enumerate() {
         if !pools.contains_key(p.as_str()) {
             ck.error(&path.key("pools").index(i), format!("unknown pool {p}"));
@@ -145,6 +183,10 @@ fn check_class(
             ),
         );
     }
+}
+
+/// Checkpoint interval and the services-only speed target.
+fn check_lifetime(ck: &mut Checker, c: &ClassSpec, path: &FieldPath) {
     if c.checkpoint.is_some_and(|d| d.ms() == 0) {
         ck.error(
             &path.key("checkpoint"),

@@ -90,10 +90,11 @@ fn import_rows<R: Read>(
     class: &str,
     strict: bool,
 ) -> Result<(Vec<Entry>, ImportReport), TraceError> {
-    let [ts, dur, gpus, cluster]: [usize; 4] = rows
+    let cols: [usize; 4] = rows
         .locate(&COLUMNS, "Philly")?
         .try_into()
         .expect("four columns");
+    let cluster = cols[3];
     let width = rows.header.len();
     let class = class.to_string();
     let mut report = ImportReport::new(rows.source(), TraceFormat::Philly);
@@ -113,38 +114,10 @@ fn import_rows<R: Read>(
         report.rows += 1;
         let id = ordinal;
         ordinal += 1;
-        if rec.len() != width {
-            report.bad_row(
-                strict,
-                line,
-                None,
-                format!("found {} fields but the header has {width}", rec.len()),
-            )?;
-            continue;
-        }
-        let at = match parse_datetime_ms(&rec[ts]) {
-            Ok(t) => t,
-            Err(m) => {
-                report.bad_row(strict, line, Some("timestamp"), m)?;
-                continue;
-            }
-        };
-        let duration = match parse_duration(&rec[dur], opts.duration_scale) {
-            Ok(d) => d,
-            Err(m) => {
-                report.bad_row(strict, line, Some("duration"), m)?;
-                continue;
-            }
-        };
-        let count = match rec[gpus].parse::<u32>() {
-            Ok(n) => n,
-            Err(_) => {
-                report.bad_row(
-                    strict,
-                    line,
-                    Some("num_gpus"),
-                    format!("`{}` is not a whole number of GPUs", &rec[gpus]),
-                )?;
+        let (at, duration, count) = match parse_row(rec, cols, width, opts) {
+            Ok(v) => v,
+            Err((column, m)) => {
+                report.bad_row(strict, line, column, m)?;
                 continue;
             }
         };
@@ -166,6 +139,33 @@ fn import_rows<R: Read>(
     }
     let entries = to_entries(parsed, opts.origin, &mut report);
     Ok((entries, report))
+}
+
+/// A row's submit time (absolute ms), duration (ms) and GPU count from the columns `cols`
+/// (timestamp, duration, num_gpus, cluster), or the column at fault and why.
+fn parse_row(
+    rec: &csv::StringRecord,
+    cols: [usize; 4],
+    width: usize,
+    opts: &PhillyMap,
+) -> Result<(i64, u64, u32), (Option<&'static str>, String)> {
+    let [ts, dur, gpus, _] = cols;
+    if rec.len() != width {
+        return Err((
+            None,
+            format!("found {} fields but the header has {width}", rec.len()),
+        ));
+    }
+    let at = parse_datetime_ms(&rec[ts]).map_err(|m| (Some("timestamp"), m))?;
+    let duration =
+        parse_duration(&rec[dur], opts.duration_scale).map_err(|m| (Some("duration"), m))?;
+    let count = rec[gpus].parse::<u32>().map_err(|_| {
+        (
+            Some("num_gpus"),
+            format!("`{}` is not a whole number of GPUs", &rec[gpus]),
+        )
+    })?;
+    Ok((at, duration, count))
 }
 
 /// Duration seconds × scale as ms; must come to at least 1 ms.

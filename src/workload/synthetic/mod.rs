@@ -106,6 +106,31 @@ impl SyntheticSpec {
     /// Empty means [`SyntheticJobs`] will generate from it.
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        self.arrival_problems(&mut out);
+        if self.mix.is_empty() {
+            out.push((
+                "mix".into(),
+                "is empty; list at least one class with a weight".into(),
+            ));
+        }
+        let mut total = 0.0;
+        for (i, e) in self.mix.iter().enumerate() {
+            if e.weight.is_finite() && e.weight >= 0.0 {
+                total += e.weight;
+            }
+            entry_problems(i, e, &mut out);
+        }
+        if !self.mix.is_empty() && total <= 0.0 {
+            out.push((
+                "mix".into(),
+                "the weights add up to 0; give at least one class a positive weight".into(),
+            ));
+        }
+        out
+    }
+
+    /// Rate, span and daily cycle.
+    fn arrival_problems(&self, out: &mut Vec<(String, String)>) {
         let mut say = |path: String, msg: String| out.push((path, msg));
         if !(self.rate_per_hour.is_finite() && self.rate_per_hour > 0.0) {
             say(
@@ -136,73 +161,56 @@ impl SyntheticSpec {
                 );
             }
         }
-        if self.mix.is_empty() {
+    }
+}
+
+/// One mix entry's fields, `mix[i].<field>` in the path.
+fn entry_problems(i: usize, e: &MixEntry, out: &mut Vec<(String, String)>) {
+    let mut say = |path: String, msg: String| out.push((path, msg));
+    let at = |field: &str| format!("mix[{i}].{field}");
+    if e.class.trim().is_empty() {
+        say(at("class"), "is empty; name a workload class".into());
+    }
+    if !(e.weight.is_finite() && e.weight >= 0.0) {
+        say(at("weight"), format!("{} is not a number >= 0", e.weight));
+    }
+    let dist = &e.duration;
+    if dist.median == Dur(0) {
+        say(at("duration.median"), "must be longer than 0".into());
+    }
+    if !(dist.sigma.is_finite() && dist.sigma >= 0.0) {
+        say(
+            at("duration.sigma"),
+            format!("{} is not a number >= 0", dist.sigma),
+        );
+    }
+    if let (Some(lo), Some(hi)) = (dist.min, dist.max)
+        && lo > hi
+    {
+        say(
+            at("duration.max"),
+            format!("{hi} is shorter than duration.min {lo}"),
+        );
+    }
+    if let Some(m) = e.mem_gib
+        && !(m.is_finite() && m >= 0.0)
+    {
+        say(at("mem_gib"), format!("{m} is not a number of GiB >= 0"));
+    }
+    match &e.request {
+        Some(RequestSpec::Milli { milli, count }) if !(1..=1000).contains(milli) || *count == 0 => {
             say(
-                "mix".into(),
-                "is empty; list at least one class with a weight".into(),
+                at("request"),
+                format!("milli {milli} x {count}: needs milli in 1..=1000 and count >= 1"),
             );
         }
-        let mut total = 0.0;
-        for (i, e) in self.mix.iter().enumerate() {
-            let at = |field: &str| format!("mix[{i}].{field}");
-            if e.class.trim().is_empty() {
-                say(at("class"), "is empty; name a workload class".into());
-            }
-            if e.weight.is_finite() && e.weight >= 0.0 {
-                total += e.weight;
-            } else {
-                say(at("weight"), format!("{} is not a number >= 0", e.weight));
-            }
-            let dist = &e.duration;
-            if dist.median == Dur(0) {
-                say(at("duration.median"), "must be longer than 0".into());
-            }
-            if !(dist.sigma.is_finite() && dist.sigma >= 0.0) {
-                say(
-                    at("duration.sigma"),
-                    format!("{} is not a number >= 0", dist.sigma),
-                );
-            }
-            if let (Some(lo), Some(hi)) = (dist.min, dist.max)
-                && lo > hi
-            {
-                say(
-                    at("duration.max"),
-                    format!("{hi} is shorter than duration.min {lo}"),
-                );
-            }
-            if let Some(m) = e.mem_gib
-                && !(m.is_finite() && m >= 0.0)
-            {
-                say(at("mem_gib"), format!("{m} is not a number of GiB >= 0"));
-            }
-            match &e.request {
-                Some(RequestSpec::Milli { milli, count })
-                    if !(1..=1000).contains(milli) || *count == 0 =>
-                {
-                    say(
-                        at("request"),
-                        format!("milli {milli} x {count}: needs milli in 1..=1000 and count >= 1"),
-                    );
-                }
-                Some(RequestSpec::Mig { profile, count })
-                    if profile.trim().is_empty() || *count == 0 =>
-                {
-                    say(
-                        at("request"),
-                        "a MIG request needs a profile and count >= 1".into(),
-                    );
-                }
-                _ => {}
-            }
-        }
-        if !self.mix.is_empty() && total <= 0.0 {
+        Some(RequestSpec::Mig { profile, count }) if profile.trim().is_empty() || *count == 0 => {
             say(
-                "mix".into(),
-                "the weights add up to 0; give at least one class a positive weight".into(),
+                at("request"),
+                "a MIG request needs a profile and count >= 1".into(),
             );
         }
-        out
+        _ => {}
     }
 }
 

@@ -9,6 +9,11 @@ use crate::domain::PreemptionPolicy;
 use crate::scenario::schema::{NamespaceSpec, PriorityClassSpec};
 use std::collections::BTreeMap;
 
+mod quota;
+
+pub use quota::quota_key;
+use quota::read_quota;
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Manifests {
     pub priority_classes: Vec<PriorityClassSpec>,
@@ -210,59 +215,14 @@ fn read_priority_class(f: &mut Fields, doc: &Node, base: &str, cx: &mut Cx) {
         msgs.error(src, doc.line, &f.path_of("metadata.name"), "missing");
         return;
     };
-    let value = match f.take("value") {
-        None => {
-            msgs.error(
-                src,
-                doc.line,
-                &f.path_of("value"),
-                format!("PriorityClass {name} has no value"),
-            );
-            return;
-        }
-        Some(v) => match v.as_i64().and_then(|i| i32::try_from(i).ok()) {
-            Some(i) => i,
-            None => {
-                msgs.error(
-                    src,
-                    v.line,
-                    &f.path_of("value"),
-                    format!("{} is not a 32-bit integer", v.show()),
-                );
-                return;
-            }
-        },
+    let Some(value) = pc_value(f, doc.line, &name, src, msgs) else {
+        return;
     };
-    let preemption_policy = match f.take("preemptionPolicy") {
-        None => PreemptionPolicy::PreemptLowerPriority,
-        Some(p) => match p.as_str() {
-            Some("PreemptLowerPriority") => PreemptionPolicy::PreemptLowerPriority,
-            Some("Never") => PreemptionPolicy::Never,
-            _ => {
-                msgs.error(
-                    src,
-                    p.line,
-                    &f.path_of("preemptionPolicy"),
-                    format!("{} is not PreemptLowerPriority or Never", p.show()),
-                );
-                return;
-            }
-        },
+    let Some(preemption_policy) = pc_preemption_policy(f, src, msgs) else {
+        return;
     };
-    let global_default = match f.take("globalDefault") {
-        None => false,
-        Some(g) => match g.as_bool() {
-            Some(b) => b,
-            None => {
-                msgs.error(
-                    src,
-                    g.line,
-                    &f.path_of("globalDefault"),
-                    format!("expected true or false, found {}", g.show()),
-                );
-                return;
-            }
-        },
+    let Some(global_default) = pc_global_default(f, src, msgs) else {
+        return;
     };
     f.ignore(&["description"]);
     if cx.out.priority_classes.iter().any(|p| p.name == name) {
@@ -282,123 +242,68 @@ fn read_priority_class(f: &mut Fields, doc: &Node, base: &str, cx: &mut Cx) {
     });
 }
 
-/// The scenario's quota key for a ResourceQuota `spec.hard` key, or why it is not imported.
-pub fn quota_key(key: &str) -> Result<String, String> {
-    let gpu = |r: &str| {
-        r == "nvidia.com/gpu" || r == "nvidia.com/gpu.shared" || r.starts_with("nvidia.com/mig-")
+/// `value`: required, a 32-bit integer; None once the error is reported.
+fn pc_value(f: &mut Fields, line: u64, name: &str, src: &Src, msgs: &mut Messages) -> Option<i32> {
+    let Some(v) = f.take("value") else {
+        msgs.error(
+            src,
+            line,
+            &f.path_of("value"),
+            format!("PriorityClass {name} has no value"),
+        );
+        return None;
     };
-    if let Some(r) = key.strip_prefix("requests.") {
-        if gpu(r) {
-            return Ok(key.to_string());
-        }
-    } else if gpu(key) {
-        return Ok(format!("requests.{key}"));
-    } else if let Some(r) = key.strip_prefix("limits.")
-        && gpu(r)
-    {
-        return Err(format!(
-            "{key}: Kubernetes quotas extended resources by requests only; use requests.{r}"
-        ));
+    let value = v.as_i64().and_then(|i| i32::try_from(i).ok());
+    if value.is_none() {
+        msgs.error(
+            src,
+            v.line,
+            &f.path_of("value"),
+            format!("{} is not a 32-bit integer", v.show()),
+        );
     }
-    if key.contains("nvidia.com/") {
-        Err(format!(
-            "{key}: not a GPU resource the simulator knows (nvidia.com/gpu, nvidia.com/gpu.shared, nvidia.com/mig-<profile>)"
-        ))
-    } else {
-        Err(key.to_string())
+    value
+}
+
+/// `preemptionPolicy`, PreemptLowerPriority by default; None once the error is reported.
+fn pc_preemption_policy(
+    f: &mut Fields,
+    src: &Src,
+    msgs: &mut Messages,
+) -> Option<PreemptionPolicy> {
+    let Some(p) = f.take("preemptionPolicy") else {
+        return Some(PreemptionPolicy::PreemptLowerPriority);
+    };
+    match p.as_str() {
+        Some("PreemptLowerPriority") => Some(PreemptionPolicy::PreemptLowerPriority),
+        Some("Never") => Some(PreemptionPolicy::Never),
+        _ => {
+            msgs.error(
+                src,
+                p.line,
+                &f.path_of("preemptionPolicy"),
+                format!("{} is not PreemptLowerPriority or Never", p.show()),
+            );
+            None
+        }
     }
 }
 
-fn read_quota(f: &mut Fields, doc: &Node, base: &str, cx: &mut Cx) {
-    let (name, ns) = read_metadata(f, base, "ResourceQuota", cx);
-    let src = cx.src;
-    let name = name.unwrap_or_else(|| "?".into());
-    let ns = match ns {
-        Some((ns, _)) => ns,
-        None => {
-            cx.msgs.warn(src, doc.line, &f.path_of("metadata.namespace"), format!("ResourceQuota {name} has no namespace; taken as default (kubectl applies it to the current namespace)"));
-            "default".to_string()
-        }
+/// `globalDefault`, false by default; None once the error is reported.
+fn pc_global_default(f: &mut Fields, src: &Src, msgs: &mut Messages) -> Option<bool> {
+    let Some(g) = f.take("globalDefault") else {
+        return Some(false);
     };
-    f.ignore(&["status"]);
-    let Some(spec) = f.take("spec") else {
-        cx.msgs.warn(
+    let b = g.as_bool();
+    if b.is_none() {
+        msgs.error(
             src,
-            doc.line,
-            &f.path_of("spec"),
-            format!("ResourceQuota {name} has no spec; nothing imported"),
-        );
-        return;
-    };
-    let spath = f.path_of("spec");
-    let Some(mut s) = Fields::new(spec, &spath, src, cx.msgs) else {
-        return;
-    };
-    for key in ["scopes", "scopeSelector"] {
-        if let Some(v) = s.take(key) {
-            cx.msgs.warn(src, v.line, &s.path_of(key), format!("quota scopes are not supported; ResourceQuota {name} is imported as if it applied to every pod of namespace {ns}"));
-        }
-    }
-    let mut hard = BTreeMap::new();
-    let mut ignored = Vec::new();
-    if let Some(h) = s.take("hard") {
-        match h.as_map() {
-            None => cx.msgs.error(
-                src,
-                h.line,
-                &s.path_of("hard"),
-                format!(
-                    "expected a mapping of resources to quantities, found {}",
-                    h.kind()
-                ),
-            ),
-            Some(entries) => {
-                for (k, v) in entries {
-                    let vpath = format!("{}.{k}", s.path_of("hard"));
-                    match quota_key(k) {
-                        Ok(key) => match v.as_count().and_then(|n| u32::try_from(n).ok()) {
-                            Some(n) => {
-                                hard.insert(key, n);
-                            }
-                            None => cx.msgs.error(
-                                src,
-                                v.line,
-                                &vpath,
-                                format!("{} is not a whole number of devices", v.show()),
-                            ),
-                        },
-                        Err(why) if why == *k => ignored.push(k.clone()),
-                        Err(why) => cx.msgs.warn(src, v.line, &vpath, format!("ignored: {why}")),
-                    }
-                }
-            }
-        }
-    }
-    cx.finish(s, base, "ResourceQuota");
-    if !ignored.is_empty() {
-        cx.msgs.warn(
-            src,
-            spec.line,
-            &format!("{spath}.hard"),
-            format!(
-                "ResourceQuota {ns}/{name}: not modelled by the simulator, ignored: {}",
-                ignored.join(", ")
-            ),
+            g.line,
+            &f.path_of("globalDefault"),
+            format!("expected true or false, found {}", g.show()),
         );
     }
-    let here = src.loc(doc.line);
-    if let Some(first) = cx.quota_seen.get(&ns) {
-        cx.msgs.warn(src, doc.line, f.path_of("metadata").as_str(), format!("namespace {ns} has another ResourceQuota ({first}); Kubernetes enforces both, so the smaller limit per resource is kept"));
-    } else {
-        cx.quota_seen.insert(ns.clone(), here);
-    }
-    let target = &mut cx.out.namespace(&ns).quota;
-    for (k, v) in hard {
-        target
-            .entry(k)
-            .and_modify(|old| *old = (*old).min(v))
-            .or_insert(v);
-    }
+    b
 }
 
 #[cfg(test)]

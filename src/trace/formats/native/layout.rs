@@ -124,47 +124,11 @@ impl Layout {
         let namespace = field(NAMESPACE).map(str::to_string);
         let priority_class = field(PRIORITY_CLASS).map(str::to_string);
         let gpus = field(GPUS).map(|v| parse_int::<u32>(GPUS, v)).transpose()?;
-        let gpu_milli = field(GPU_MILLI)
-            .map(|v| {
-                let m = parse_int::<u32>(GPU_MILLI, v)?;
-                if (1..=1000).contains(&m) {
-                    Ok(m)
-                } else {
-                    Err(err(
-                        GPU_MILLI,
-                        format!(
-                            "{v} is not in 1..=1000 (leave it empty for whole GPUs, or set \
-                             gpus = 0 for a CPU-only job)"
-                        ),
-                    ))
-                }
-            })
-            .transpose()?;
+        let gpu_milli = field(GPU_MILLI).map(parse_milli).transpose()?;
         let mig_profile = field(MIG_PROFILE);
-        let mem_gib = field(MEM_GIB)
-            .map(|v| {
-                let x = parse_float(MEM_GIB, v)?;
-                if x >= 0.0 {
-                    Ok(x)
-                } else {
-                    Err(err(MEM_GIB, format!("{v} is not >= 0 GiB")))
-                }
-            })
-            .transpose()?;
-        let fraction = |col: usize| -> Result<Option<f64>, RowError> {
-            field(col)
-                .map(|v| {
-                    let x = parse_float(col, v)?;
-                    if x > 0.0 && x <= 1.0 {
-                        Ok(x)
-                    } else {
-                        Err(err(col, format!("{v} is not in (0, 1]")))
-                    }
-                })
-                .transpose()
-        };
-        let u = fraction(U)?;
-        let d = fraction(D)?;
+        let mem_gib = field(MEM_GIB).map(parse_mem).transpose()?;
+        let u = field(U).map(|v| parse_fraction(U, v)).transpose()?;
+        let d = field(D).map(|v| parse_fraction(D, v)).transpose()?;
         let checkpoint = field(CHECKPOINT)
             .map(|v| parse_secs(CHECKPOINT, v))
             .transpose()?;
@@ -191,6 +155,42 @@ impl Layout {
             gpu_models,
             load,
         })
+    }
+}
+
+/// `gpu_milli`: a share of one GPU in 1..=1000.
+fn parse_milli(v: &str) -> Result<u32, RowError> {
+    let m = parse_int::<u32>(GPU_MILLI, v)?;
+    if (1..=1000).contains(&m) {
+        Ok(m)
+    } else {
+        Err(err(
+            GPU_MILLI,
+            format!(
+                "{v} is not in 1..=1000 (leave it empty for whole GPUs, or set \
+                 gpus = 0 for a CPU-only job)"
+            ),
+        ))
+    }
+}
+
+/// `mem_gib`: GiB >= 0.
+fn parse_mem(v: &str) -> Result<f64, RowError> {
+    let x = parse_float(MEM_GIB, v)?;
+    if x >= 0.0 {
+        Ok(x)
+    } else {
+        Err(err(MEM_GIB, format!("{v} is not >= 0 GiB")))
+    }
+}
+
+/// `u` or `d` (column `col`): a fraction in (0, 1].
+fn parse_fraction(col: usize, v: &str) -> Result<f64, RowError> {
+    let x = parse_float(col, v)?;
+    if x > 0.0 && x <= 1.0 {
+        Ok(x)
+    } else {
+        Err(err(col, format!("{v} is not in (0, 1]")))
     }
 }
 

@@ -11,15 +11,30 @@ use std::io::Write;
 
 /// Checks that `job` can be written so that reading it back gives an equal job.
 fn check_writable(job: &TraceJob) -> Result<(), TraceError> {
-    let bad = |column: &'static str, message: String| TraceError::InvalidJob {
+    check_names(job)?;
+    check_request(job)?;
+    check_numbers(job)?;
+    check_models_and_load(job)
+}
+
+fn bad(job: &TraceJob, column: &'static str, message: String) -> TraceError {
+    TraceError::InvalidJob {
         id: job.id,
         column,
         message,
-    };
-    // Readers trim fields and treat empty as absent, so names must be non-empty and unpadded.
-    let name_ok = |s: &str| !s.is_empty() && s.trim() == s;
+    }
+}
+
+/// Readers trim fields and treat empty as absent, so names must be non-empty and unpadded.
+fn name_ok(s: &str) -> bool {
+    !s.is_empty() && s.trim() == s
+}
+
+/// Class, namespace and priority class.
+fn check_names(job: &TraceJob) -> Result<(), TraceError> {
     if !name_ok(&job.class) {
         return Err(bad(
+            job,
             "class",
             format!("{:?} is empty or has surrounding spaces", job.class),
         ));
@@ -32,29 +47,41 @@ fn check_writable(job: &TraceJob) -> Result<(), TraceError> {
             && !name_ok(s)
         {
             return Err(bad(
+                job,
                 column,
                 format!("{s:?} is empty or has surrounding spaces"),
             ));
         }
     }
+    Ok(())
+}
+
+/// A MIG profile name and counts of at least 1; a milli share in 1..=1000.
+fn check_request(job: &TraceJob) -> Result<(), TraceError> {
     match &job.request {
         Some(RequestSpec::Mig { profile, count }) => {
             if !name_ok(profile) {
                 return Err(bad(
+                    job,
                     "mig_profile",
                     format!("{profile:?} is empty or has surrounding spaces"),
                 ));
             }
             if *count == 0 {
-                return Err(bad("gpus", "a MIG request needs a count >= 1".to_string()));
+                return Err(bad(
+                    job,
+                    "gpus",
+                    "a MIG request needs a count >= 1".to_string(),
+                ));
             }
         }
         Some(RequestSpec::Milli { milli, count }) => {
             if !(1..=1000).contains(milli) {
-                return Err(bad("gpu_milli", format!("{milli} is not in 1..=1000")));
+                return Err(bad(job, "gpu_milli", format!("{milli} is not in 1..=1000")));
             }
             if *count == 0 {
                 return Err(bad(
+                    job,
                     "gpus",
                     "a milli request needs a count >= 1".to_string(),
                 ));
@@ -62,24 +89,35 @@ fn check_writable(job: &TraceJob) -> Result<(), TraceError> {
         }
         Some(RequestSpec::Gpu { .. }) | Some(RequestSpec::SharedGpu { .. }) | None => {}
     }
+    Ok(())
+}
+
+/// Memory, `u`, `d` and the run time.
+fn check_numbers(job: &TraceJob) -> Result<(), TraceError> {
     if let Some(m) = job.mem_gib
         && !(m.is_finite() && m >= 0.0)
     {
-        return Err(bad("mem_gib", format!("{m} is not a number >= 0")));
+        return Err(bad(job, "mem_gib", format!("{m} is not a number >= 0")));
     }
     for (column, value) in [("u", job.u), ("d", job.d)] {
         if let Some(x) = value
             && !(x > 0.0 && x <= 1.0)
         {
-            return Err(bad(column, format!("{x} is not in (0, 1]")));
+            return Err(bad(job, column, format!("{x} is not in (0, 1]")));
         }
     }
     if job.duration == 0 {
-        return Err(bad("duration", "0 ms is not > 0".to_string()));
+        return Err(bad(job, "duration", "0 ms is not > 0".to_string()));
     }
+    Ok(())
+}
+
+/// GPU model names (joined with `|` in one column) and the load profile's steps.
+fn check_models_and_load(job: &TraceJob) -> Result<(), TraceError> {
     for m in &job.gpu_models {
         if !name_ok(m) || m.contains('|') {
             return Err(bad(
+                job,
                 "gpu_models",
                 format!("{m:?} is empty, has surrounding spaces or contains `|`"),
             ));
@@ -88,12 +126,14 @@ fn check_writable(job: &TraceJob) -> Result<(), TraceError> {
     for (i, step) in job.load.iter().enumerate() {
         if !(step.u > 0.0 && step.u <= 1.0) {
             return Err(bad(
+                job,
                 "load",
                 format!("step {}: u {} is not in (0, 1]", i + 1, step.u),
             ));
         }
         if i > 0 && step.at <= job.load[i - 1].at {
             return Err(bad(
+                job,
                 "load",
                 format!("step {}: offsets must increase", i + 1),
             ));

@@ -1,0 +1,138 @@
+//! check_pool by hand: what each pool kind accepts, and which reason wins when several apply
+//! (labels, then taints, then the device request).
+
+use super::*;
+use crate::catalog::Catalog;
+use crate::domain::{ReplicaAllocation, Taint, TaintEffect};
+
+/// A pool of A100-80GB nodes (80 GiB per GPU) with `per_node` GPUs.
+fn pool(kind: PoolKind, per_node: u32, taints: Vec<Taint>) -> Pool {
+    let model = Catalog::builtin().get("A100-80GB").unwrap().clone();
+    Pool {
+        name: "p".into(),
+        model,
+        price: 1.0,
+        labels: BTreeMap::new(),
+        spec_labels: BTreeMap::new(),
+        taints,
+        kind,
+        first_node: 0,
+        node_count: 1,
+        gpus_per_node: per_node,
+        first_gpu: 0,
+        free: Vec::new(),
+        down: vec![0],
+        present: 1,
+        leaving: vec![false],
+    }
+}
+
+fn time_sliced(replicas: u32, rename_by_default: bool) -> PoolKind {
+    PoolKind::TimeSlicing {
+        replicas,
+        allocation: ReplicaAllocation::Distributed,
+        rename_by_default,
+        fail_requests_greater_than_one: false,
+    }
+}
+
+fn check(pool: &Pool, request: RequestSpec, mem_gib: f64) -> Result<Need, String> {
+    let none = BTreeMap::new();
+    check_pool(
+        pool,
+        &PodSpec {
+            request: &request,
+            mem_gib,
+            node_selector: &none,
+            node_affinity: &[],
+            tolerations: &[],
+        },
+    )
+}
+
+#[test]
+fn exclusive_pool_takes_whole_gpus_up_to_a_node() {
+    let p = pool(PoolKind::Exclusive, 8, Vec::new());
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: 8 }, 80.0),
+        Ok(Need::Whole { gpus: 8 })
+    );
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: 9 }, 1.0),
+        Err("pool p: requests 9 GPUs but nodes have 8".into())
+    );
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: 1 }, 80.5),
+        Err("pool p: needs 80.5 GiB but a A100-80GB has 80 GiB".into())
+    );
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: 0 }, 1.0),
+        Err("requests no GPU (CPU-only pods are not modeled)".into())
+    );
+}
+
+#[test]
+fn time_sliced_pool_counts_replicas_and_checks_the_resource_name() {
+    // 4 replicas x 2 GPUs = 8 replicas per node.
+    let p = pool(time_sliced(4, false), 2, Vec::new());
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: 8 }, 10.0),
+        Ok(Need::Replicas { n: 8 })
+    );
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: 9 }, 10.0),
+        Err("pool p: requests 9 replicas but nodes have 8".into())
+    );
+    assert_eq!(
+        check(&p, RequestSpec::SharedGpu { count: 1 }, 10.0),
+        Err("pool p: advertises nvidia.com/gpu, not nvidia.com/gpu.shared".into())
+    );
+    let renamed = pool(time_sliced(4, true), 2, Vec::new());
+    assert_eq!(
+        check(&renamed, RequestSpec::SharedGpu { count: 1 }, 10.0),
+        Ok(Need::Replicas { n: 1 })
+    );
+    assert_eq!(
+        check(&renamed, RequestSpec::Gpu { count: 1 }, 10.0),
+        Err(
+            "pool p: advertises nvidia.com/gpu.shared (rename_by_default), not nvidia.com/gpu"
+                .into()
+        )
+    );
+}
+
+#[test]
+fn an_untolerated_taint_is_reported_before_the_device_request() {
+    let taint = Taint {
+        key: "gpu".into(),
+        value: Some("a100".into()),
+        effect: TaintEffect::NoSchedule,
+    };
+    let p = pool(PoolKind::Exclusive, 8, vec![taint]);
+    // Also too many GPUs: the taint wins.
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: 9 }, 1.0),
+        Err("pool p: taint gpu=a100:NoSchedule not tolerated".into())
+    );
+}
+
+#[test]
+fn shared_and_mig_requests_name_what_the_pool_is() {
+    let p = pool(PoolKind::Exclusive, 8, Vec::new());
+    assert_eq!(
+        check(&p, RequestSpec::SharedGpu { count: 1 }, 1.0),
+        Err(
+            "pool p: requests nvidia.com/gpu.shared but the pool is exclusive (only time-sliced \
+             pools with rename_by_default advertise it)"
+                .into()
+        )
+    );
+    let mig = RequestSpec::Mig {
+        profile: "1g.10gb".into(),
+        count: 1,
+    };
+    assert_eq!(
+        check(&p, mig, 1.0),
+        Err("pool p: requests nvidia.com/mig-1g.10gb but the pool is exclusive".into())
+    );
+}
