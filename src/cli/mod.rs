@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `run.rs` | `slicesim run` (`replicate.rs`: the `--seeds` table) |
 //! | `validate.rs` | `slicesim validate` |
+//! | `sweep.rs` | `slicesim sweep` (exit 2 on a bad file or point, 1 on a failed run) |
 //! | `set.rs` | `--set PATH=VALUE` of `run` and `validate`, and how their problems are printed |
 //! | `mig.rs` | `slicesim mig layouts` |
 //! | `catalog.rs` | `slicesim catalog` |
@@ -22,6 +23,7 @@ mod mig;
 mod replicate;
 mod run;
 mod set;
+mod sweep;
 mod trace;
 mod validate;
 
@@ -66,6 +68,9 @@ enum Cmd {
     },
     /// Hardware-in-the-loop: apply a pool's layout through NVML, measure, compare, calibrate.
     Hil(hil::HilArgs),
+    /// Run every point x seed of a sweep file in parallel and write sweep.csv,
+    /// sweep_summary.csv (mean and 95 % CI, dominance) and sweep.json (docs/SWEEP.md).
+    Sweep(sweep::SweepArgs),
     /// Trace commands: import, stats, fit, generate, pools.
     Trace {
         #[command(subcommand)]
@@ -79,6 +84,8 @@ pub fn main() -> ExitCode {
     let result = match cli.cmd {
         // The harness has exit codes of its own (docs/HIL.md).
         Cmd::Hil(args) => return hil::run(args),
+        // Input errors exit 2, failed runs 1 (docs/SWEEP.md).
+        Cmd::Sweep(args) => return sweep::run(args),
         Cmd::Run(args) => run::run(args),
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Validate(args) => validate::run(args),

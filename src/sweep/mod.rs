@@ -1,9 +1,46 @@
 //! Many runs of one scenario: scenario overrides (`--set PATH=VALUE`), replications over seeds
-//! with confidence intervals, and later the sweep file's grids, parallel runs, shards and size
-//! searches built on them. Library only: returns data and writes report files.
+//! with confidence intervals, and sweeps: the sweep file (`file`), its points (`points`), the
+//! plan with every point's scenario checked (`plan`), parallel runs (`run`), the output folder
+//! (`output`, `dominance`), shards and their merge (`shard`). Library only: returns data and
+//! writes report files.
 
+pub mod dominance;
+pub mod file;
+pub mod output;
 pub mod overrides;
+pub mod plan;
+pub mod points;
 pub mod replicate;
+pub mod run;
 pub mod seeds;
+pub mod stage;
 
 pub use overrides::{Applied, Override, apply_overrides, apply_to_loaded};
+pub use plan::{InputError, Plan, Prepared, prepare, prepare_text};
+
+use std::path::Path;
+
+/// How to run a sweep.
+#[derive(Clone, Debug, Default)]
+pub struct SweepOptions {
+    /// Threads; `None` = all cores.
+    pub jobs: Option<usize>,
+    /// Also write every run's usual files under `OUT/runs/<id>/seed-<n>/`.
+    pub keep_runs: bool,
+}
+
+/// Runs every point and seed of `prep` and writes the sweep's files into `out` (all of them,
+/// or none on error).
+pub fn sweep(
+    prep: &Prepared,
+    opts: &SweepOptions,
+    out: &Path,
+    progress: run::Progress,
+) -> Result<output::Outcome, String> {
+    let stage = stage::Staging::new(out, "sweep.json")?;
+    let keep = opts.keep_runs.then(|| stage.path());
+    let runs = run::run_all(prep, &run::all_runs(prep), opts.jobs, keep, progress)?;
+    let outcome = output::write(stage.path(), &prep.plan, &runs)?;
+    stage.commit()?;
+    Ok(outcome)
+}
