@@ -7,7 +7,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use slicesim::sweep::file::Goal;
 use slicesim::sweep::output::Outcome;
-use slicesim::sweep::{SweepOptions, prepare, sweep};
+use slicesim::sweep::{SweepError, SweepOptions, prepare, sweep};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,7 +66,7 @@ pub fn run(a: SweepArgs) -> ExitCode {
     bar.finish_and_clear();
     let outcome = match result {
         Ok(o) => o,
-        Err(e) => return fail(1, &e),
+        Err(e) => return fail_with(&e),
     };
     for p in &outcome.unmatched {
         eprintln!("warning: objective `{p}` matches no figure of the sweep");
@@ -87,6 +87,15 @@ pub fn run(a: SweepArgs) -> ExitCode {
         t0.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS
+}
+
+/// Exit 2 for bad input, 1 for a failure.
+pub fn fail_with(e: &SweepError) -> ExitCode {
+    let code = match e {
+        SweepError::Input(_) => 2,
+        SweepError::Failed(_) => 1,
+    };
+    fail(code, e.message())
 }
 
 pub fn fail(code: u8, msg: &str) -> ExitCode {

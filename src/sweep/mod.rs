@@ -29,6 +29,22 @@ pub struct SweepOptions {
     pub keep_runs: bool,
 }
 
+/// Why a sweep, shard or merge stopped: bad input (exit 2: nothing ran) or a failure while
+/// running or writing (exit 1). Nothing is written either way.
+#[derive(Debug, PartialEq)]
+pub enum SweepError {
+    Input(String),
+    Failed(String),
+}
+
+impl SweepError {
+    pub fn message(&self) -> &str {
+        match self {
+            SweepError::Input(m) | SweepError::Failed(m) => m,
+        }
+    }
+}
+
 /// Runs every point and seed of `prep` and writes the sweep's files into `out` (all of them,
 /// or none on error).
 pub fn sweep(
@@ -36,11 +52,12 @@ pub fn sweep(
     opts: &SweepOptions,
     out: &Path,
     progress: run::Progress,
-) -> Result<output::Outcome, String> {
-    let stage = stage::Staging::new(out, "sweep.json")?;
+) -> Result<output::Outcome, SweepError> {
+    let stage = stage::Staging::new(out, "sweep.json").map_err(SweepError::Input)?;
     let keep = opts.keep_runs.then(|| stage.path());
-    let runs = run::run_all(prep, &run::all_runs(prep), opts.jobs, keep, progress)?;
-    let outcome = output::write(stage.path(), &prep.plan, &runs)?;
-    stage.commit()?;
+    let runs = run::run_all(prep, &run::all_runs(prep), opts.jobs, keep, progress)
+        .map_err(SweepError::Failed)?;
+    let outcome = output::write(stage.path(), &prep.plan, &runs).map_err(SweepError::Failed)?;
+    stage.commit().map_err(SweepError::Failed)?;
     Ok(outcome)
 }

@@ -72,8 +72,8 @@ pub struct ProvenanceInfo {
     pub tool: String,
     pub version: String,
     pub git_describe: String,
-    /// SHA-256 over the points (their ids, assignments and scenario hashes), the seeds, the
-    /// objectives and the tool version: equal hashes, the same sweep.
+    /// SHA-256 over the axes, the points (ids, assignments, overrides, scenario hashes), the
+    /// seeds, the objectives and the tool version: equal hashes, the same sweep.
     pub sweep_sha256: String,
 }
 
@@ -192,7 +192,16 @@ fn point_scenario(
         })
         .collect();
     if !errors.is_empty() {
-        return Err(errors.join("; "));
+        let sets: Vec<String> = applied[set.len()..]
+            .iter()
+            .map(|a| a.normalized())
+            .collect();
+        let sets = if sets.is_empty() {
+            String::new()
+        } else {
+            format!(" (the point sets {})", sets.join(", "))
+        };
+        return Err(format!("{}{sets}", errors.join("; ")));
     }
     let hash = scenario_sha256(&loaded, None)?;
     let pp = PlannedPoint {
@@ -240,7 +249,7 @@ fn sweep_sha256(plan: &Plan, version: &str, git: &str) -> String {
         axes: &'a [AxisInfo],
         seeds: &'a [u64],
         objectives: &'a [(String, Goal)],
-        points: Vec<(&'a str, &'a [(String, String)], &'a str)>,
+        points: &'a [PlannedPoint],
     }
     let h = Hashed {
         format: FORMAT,
@@ -249,17 +258,7 @@ fn sweep_sha256(plan: &Plan, version: &str, git: &str) -> String {
         axes: &plan.axes,
         seeds: &plan.seeds,
         objectives: &plan.objectives,
-        points: plan
-            .points
-            .iter()
-            .map(|p| {
-                (
-                    p.id.as_str(),
-                    p.assignments.as_slice(),
-                    p.scenario_sha256.as_str(),
-                )
-            })
-            .collect(),
+        points: &plan.points,
     };
     let json = serde_json::to_vec(&h).expect("plain data serializes");
     Sha256::digest(&json)

@@ -1,0 +1,417 @@
+//! `slicesim sweep` through the binary: outputs byte-identical whatever `--jobs` is, a point's
+//! figures equal a separate `run --set ... --seed n` of it, a point's summary.json equals the
+//! one `run --seeds` writes for it, bad points abort with exit 2 and nothing written.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn slicesim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_slicesim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("slicesim runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The built-in scenario for one simulated day: 2 H100 node counts x 2 inference sharings,
+/// seeds 1 and 2 (8 runs).
+const SWEEP: &str = "base: builtin
+set: [horizon=1d]
+axes:
+  - path: pools.h100-timeslice.nodes
+    name: h100
+    values: [1, 3]
+  - name: inference
+    named:
+      mig: []
+      ts3:
+        - 'pools.a100-mig-inference.sharing={kind: time_slicing, replicas: 3}'
+        - 'classes.production-inference.request={kind: gpu, count: 1}'
+        - 'classes.critical-agents.request={kind: gpu, count: 1}'
+seeds: 1..2
+";
+
+fn write_sweep(dir: &Path, text: &str) -> PathBuf {
+    let p = dir.join("sweep.yaml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn sweep(file: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend(extra);
+    slicesim(&args)
+}
+
+/// Every file under `dir`, relative path -> bytes.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let head = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    (head, rows)
+}
+
+#[test]
+fn outputs_are_byte_identical_whatever_jobs_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_sweep(tmp.path(), SWEEP);
+    let mut all = Vec::new();
+    for jobs in ["1", "2", "3"] {
+        let out = tmp.path().join(format!("out-{jobs}"));
+        let o = sweep(&file, &out, &["--jobs", jobs]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        all.push(files(&out));
+    }
+    let names: Vec<&String> = all[0].keys().collect();
+    // 4 points: sweep.csv, sweep_summary.csv, sweep.json and 4 summaries.
+    assert_eq!(names.len(), 7, "{names:?}");
+    assert!(all[0].contains_key("points/p003/summary.json"));
+    assert_eq!(all[0], all[1], "--jobs 1 and --jobs 2 differ");
+    assert_eq!(all[0], all[2], "--jobs 1 and --jobs 3 differ");
+    // Nothing else was left beside the output folders (no staging folder).
+    let left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-") || n.contains(".old-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_point_equals_a_separate_run_of_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_sweep(tmp.path(), SWEEP);
+    let out = tmp.path().join("out");
+    let o = sweep(&file, &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (head, rows) = csv_rows(&out.join("sweep.csv"));
+    assert_eq!(
+        &head[..7],
+        [
+            "point",
+            "h100",
+            "inference",
+            "seed",
+            "scenario_sha256",
+            "version",
+            "git_describe"
+        ]
+    );
+    // Grid order, last axis fastest, then seeds: p002 = h100 3, mig; its seed-2 row is the 6th.
+    let row = &rows[5];
+    assert_eq!(&row[..4], ["p002", "3", "mig", "2"]);
+    let run_out = tmp.path().join("run");
+    let r = slicesim(&[
+        "run",
+        "--quiet",
+        "--out",
+        run_out.to_str().unwrap(),
+        "--seed",
+        "2",
+        "--set",
+        "horizon=1d",
+        "--set",
+        "pools.h100-timeslice.nodes=3",
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(run_out.join("summary.json")).unwrap())
+            .unwrap();
+    let col = |name: &str| {
+        let i = head
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"));
+        row[i].parse::<f64>().unwrap()
+    };
+    let item = |list: &str, name: &str| {
+        summary[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    // serde_json reads a float to within one unit in the last place (no float_roundtrip).
+    let same = |a: f64, b: &Value| {
+        let b = b.as_f64().unwrap();
+        assert!(
+            (a - b).abs() <= 2.0 * f64::EPSILON * a.abs().max(1.0),
+            "{a} vs {b}"
+        );
+    };
+    same(col("cost.total_usd"), &summary["cost"]["total_usd"]);
+    same(col("jobs.completed"), &summary["jobs"]["completed"]);
+    same(
+        col("pools.h100-timeslice.busy"),
+        &item("pools", "h100-timeslice")["busy"],
+    );
+    same(
+        col("classes.training.wait.p95_s"),
+        &item("classes", "training")["wait"]["p95_s"],
+    );
+    // 3 nodes x 8 GPUs.
+    assert_eq!(col("pools.h100-timeslice.gpus"), 24.0);
+    let i = head.iter().position(|h| h == "scenario_sha256").unwrap();
+    assert_eq!(
+        row[i],
+        summary["provenance"]["scenario_sha256"].as_str().unwrap()
+    );
+    // Every figure, exactly: the same point as one replication (CSV numbers read back exactly).
+    let rep = tmp.path().join("rep");
+    let r = slicesim(&[
+        "run",
+        "--quiet",
+        "--out",
+        rep.to_str().unwrap(),
+        "--seeds",
+        "2",
+        "--set",
+        "horizon=1d",
+        "--set",
+        "pools.h100-timeslice.nodes=3",
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let (_, long) = csv_rows(&rep.join("replications_long.csv"));
+    let mut checked = 0;
+    for (i, name) in head.iter().enumerate().skip(7) {
+        match long.iter().find(|l| l[0] == *name) {
+            Some(l) => {
+                let theirs: f64 = l[2].parse().unwrap();
+                assert_eq!(row[i].parse::<f64>().unwrap(), theirs, "{name}");
+                checked += 1;
+            }
+            // A figure only other points have: an empty cell here.
+            None => assert_eq!(row[i], "", "{name}"),
+        }
+    }
+    assert_eq!(checked, long.len(), "every figure of the run is a column");
+}
+
+#[test]
+fn a_point_summary_is_what_run_seeds_writes_for_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_sweep(tmp.path(), SWEEP);
+    let out = tmp.path().join("out");
+    let o = sweep(&file, &out, &["--keep-runs"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // p003 = h100 3, ts3.
+    let rep = tmp.path().join("rep");
+    let r = slicesim(&[
+        "run",
+        "--quiet",
+        "--seeds",
+        "1..2",
+        "--out",
+        rep.to_str().unwrap(),
+        "--set",
+        "horizon=1d",
+        "--set",
+        "pools.h100-timeslice.nodes=3",
+        "--set",
+        "pools.a100-mig-inference.sharing={kind: time_slicing, replicas: 3}",
+        "--set",
+        "classes.production-inference.request={kind: gpu, count: 1}",
+        "--set",
+        "classes.critical-agents.request={kind: gpu, count: 1}",
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let mine = std::fs::read_to_string(out.join("points/p003/summary.json")).unwrap();
+    let theirs = std::fs::read_to_string(rep.join("summary.json")).unwrap();
+    assert_eq!(mine, theirs);
+    // --keep-runs: each run's own files, as `run` writes them.
+    let kept = std::fs::read_to_string(out.join("runs/p003/seed-2/summary.json")).unwrap();
+    let single = std::fs::read_to_string(rep.join("seed-2/summary.json")).unwrap();
+    assert_eq!(kept, single);
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(m["format"], "slicesim-sweep/1");
+    assert_eq!(m["points"][3]["id"], "p003");
+    assert_eq!(m["points"][3]["assignments"]["inference"], "ts3");
+    assert_eq!(m["points"][3]["assignments"]["h100"], "3");
+    assert_eq!(m["seeds"], serde_json::json!([1, 2]));
+    assert_eq!(m["set"], serde_json::json!(["horizon=1d"]));
+}
+
+#[test]
+fn a_bad_point_exits_2_naming_it_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 0 nodes is fine for the pool, but the point p001 (nodes=-1) does not read as a count.
+    let text = SWEEP.replace("values: [1, 3]", "values: [1, -1]");
+    let file = write_sweep(tmp.path(), &text);
+    let out = tmp.path().join("out");
+    let o = sweep(&file, &out, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("point p002 (h100=-1, inference=mig)"), "{e}");
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "only the sweep file"
+    );
+    // A class that cannot be scheduled at one point: named with the override that did it.
+    let text = SWEEP.replace(
+        "      mig: []\n",
+        "      mig: []\n      bad: ['classes.production-inference.request={kind: gpu, count: 1}']\n",
+    );
+    let file = write_sweep(tmp.path(), &text);
+    let o = sweep(&file, &out, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("point p001 (h100=1, inference=bad)"), "{e}");
+    assert!(
+        e.contains("class production-inference can never be scheduled"),
+        "{e}"
+    );
+    assert!(
+        e.contains(
+            "(the point sets pools.h100-timeslice.nodes=1, \
+             classes.production-inference.request={kind: gpu, count: 1})"
+        ),
+        "{e}"
+    );
+    assert!(!out.exists());
+    // An unknown field in the file.
+    let file = write_sweep(tmp.path(), &format!("{SWEEP}sedes: 3\n"));
+    let o = sweep(&file, &out, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("sedes"), "{}", stderr(&o));
+    // A bad --set names itself.
+    let file = write_sweep(tmp.path(), SWEEP);
+    let o = sweep(&file, &out, &["--set", "pools.nope.nodes=3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+#[test]
+fn set_on_the_command_line_applies_to_every_point_before_the_axes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_sweep(tmp.path(), SWEEP);
+    let out = tmp.path().join("out");
+    // nodes=2 would be overridden by the axis; the A100 time-sliced pool's 4 nodes become 1.
+    let o = sweep(
+        &file,
+        &out,
+        &[
+            "--set",
+            "pools.h100-timeslice.nodes=2",
+            "--set",
+            "pools.a100-timeslice.nodes=1",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (head, rows) = csv_rows(&out.join("sweep.csv"));
+    let col = |row: &Vec<String>, name: &str| {
+        let i = head.iter().position(|h| h == name).unwrap();
+        row[i].parse::<f64>().unwrap()
+    };
+    for row in &rows {
+        // 1 node x 8 GPUs everywhere; the H100 pool follows the axis (1 or 3 nodes x 8).
+        assert_eq!(col(row, "pools.a100-timeslice.gpus"), 8.0);
+        let h100: f64 = row[1].parse().unwrap();
+        assert_eq!(col(row, "pools.h100-timeslice.gpus"), h100 * 8.0);
+    }
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(
+        m["set"],
+        serde_json::json!([
+            "horizon=1d",
+            "pools.h100-timeslice.nodes=2",
+            "pools.a100-timeslice.nodes=1"
+        ])
+    );
+}
+
+#[test]
+fn a_failed_run_exits_1_and_leaves_the_earlier_output_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = "name: tiny
+horizon: 1000s
+pools:
+  - {name: p, gpu: A100-80GB, nodes: 1, gpus_per_node: 1, sharing: {kind: exclusive}}
+classes:
+  - {name: c, kind: batch, namespace: default, request: {kind: gpu, count: 1}, u: 1, d: 1, mem_gib: 10}
+workload: {kind: trace, path: trace.csv}
+";
+    std::fs::write(tmp.path().join("tiny.yaml"), scenario).unwrap();
+    let good = "id,submit,class,duration\n0,0,c,100\n1,0,c,100\n";
+    std::fs::write(tmp.path().join("trace.csv"), good).unwrap();
+    let file = write_sweep(
+        tmp.path(),
+        "base: tiny.yaml\naxes: [{path: pools.p.nodes, values: [1, 2]}]\nseeds: 1..2\n",
+    );
+    let out = tmp.path().join("out");
+    let o = sweep(&file, &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = files(&out);
+    // Two jobs of 100 s on one GPU: the second waits 100 s; on two GPUs neither waits.
+    let (head, rows) = csv_rows(&out.join("sweep.csv"));
+    let p95 = head
+        .iter()
+        .position(|h| h == "classes.c.wait.p95_s")
+        .unwrap();
+    assert_eq!((rows[0][p95].as_str(), rows[2][p95].as_str()), ("100", "0"));
+    // Now the trace's third row is bad: every run fails while reading it.
+    let bad = format!("{good}2,soon,c,100\n");
+    std::fs::write(tmp.path().join("trace.csv"), bad).unwrap();
+    let o = sweep(&file, &out, &["--jobs", "2"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("point p000 (pools.p.nodes=1) seed 1"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(files(&out), before, "the earlier output is untouched");
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
+    // A folder that is not a sweep's is never replaced.
+    let other = tmp.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "mine").unwrap();
+    let o = sweep(&file, &other, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("holds no sweep.json"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(other.join("notes.txt")).unwrap(),
+        "mine"
+    );
+}
