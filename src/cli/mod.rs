@@ -7,6 +7,7 @@
 //! | `run.rs` | `slicesim run` (`replicate.rs`: the `--seeds` table) |
 //! | `validate.rs` | `slicesim validate` |
 //! | `sweep.rs` | `slicesim sweep` (exit 2 on a bad file or point, 1 on a failed run) |
+//! | `merge.rs` | `slicesim merge` (shards of a sweep back into one folder) |
 //! | `set.rs` | `--set PATH=VALUE` of `run` and `validate`, and how their problems are printed |
 //! | `mig.rs` | `slicesim mig layouts` |
 //! | `catalog.rs` | `slicesim catalog` |
@@ -19,6 +20,7 @@ mod catalog;
 mod experiment;
 mod hil;
 mod import;
+mod merge;
 mod mig;
 mod replicate;
 mod run;
@@ -71,6 +73,8 @@ enum Cmd {
     /// Run every point x seed of a sweep file in parallel and write sweep.csv,
     /// sweep_summary.csv (mean and 95 % CI, dominance) and sweep.json (docs/SWEEP.md).
     Sweep(sweep::SweepArgs),
+    /// Merge the shard folders of a sweep (`sweep --shard I/N`) into the sweep's output folder.
+    Merge(merge::MergeArgs),
     /// Trace commands: import, stats, fit, generate, pools.
     Trace {
         #[command(subcommand)]
@@ -86,6 +90,7 @@ pub fn main() -> ExitCode {
         Cmd::Hil(args) => return hil::run(args),
         // Input errors exit 2, failed runs 1 (docs/SWEEP.md).
         Cmd::Sweep(args) => return sweep::run(args),
+        Cmd::Merge(args) => return merge::run(args),
         Cmd::Run(args) => run::run(args),
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Validate(args) => validate::run(args),

@@ -7,6 +7,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use slicesim::sweep::file::Goal;
 use slicesim::sweep::output::Outcome;
+use slicesim::sweep::shard::{ShardSpec, run_shard};
 use slicesim::sweep::{SweepError, SweepOptions, prepare, sweep};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -23,6 +24,11 @@ point, `axes:` (path + values | range | named alternatives), `mode: grid|list`, 
 `objectives:`. Writes OUT/sweep.csv (one row per point and seed), OUT/sweep_summary.csv (mean
 and 95 % CI per point and figure, and dominance), OUT/sweep.json and
 OUT/points/<id>/summary.json; OUT/runs/<id>/seed-<n>/ with --keep-runs.
+Shards (one machine each; 0-based), then merge (byte for byte the unsharded output):
+  slicesim sweep FILE --shard 0/3 --out shards/0     (also 1/3, 2/3)
+  slicesim sweep FILE --shard-count 3 --out shards/$JOB_COMPLETION_INDEX   (Kubernetes)
+  slicesim sweep FILE --shard auto --out shards/$SLURM_ARRAY_TASK_ID       (Slurm array)
+  slicesim merge shards/* --out DIR
 Exit codes: 0 done, 1 a run failed, 2 a bad sweep file, point or option (nothing written).";
 
 #[derive(clap::Args)]
@@ -42,6 +48,14 @@ pub struct SweepArgs {
     /// No progress bar and no table; only the output folder is printed.
     #[arg(long)]
     quiet: bool,
+    /// Run one shard only, I/N with I from 0 to N-1, into a shard folder for `slicesim merge`;
+    /// `auto` takes it from JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm).
+    #[arg(long, value_name = "I/N|auto")]
+    shard: Option<String>,
+    /// The number of shards, with the index from the environment (implies --shard auto);
+    /// default SLICESIM_SHARD_COUNT or SLURM_ARRAY_TASK_COUNT.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    shard_count: Option<u32>,
     #[command(flatten)]
     set: SetArgs,
 }
@@ -57,6 +71,13 @@ pub fn run(a: SweepArgs) -> ExitCode {
         jobs: a.jobs.map(usize::from),
         keep_runs: a.keep_runs,
     };
+    let shard = match shard_spec(&a) {
+        Ok(s) => s,
+        Err(e) => return fail(2, &e),
+    };
+    if let Some(spec) = shard {
+        return one_shard(&prep, spec, &opts, &out, a.quiet);
+    }
     let bar = progress_bar(a.quiet);
     let t0 = Instant::now();
     let result = sweep(&prep, &opts, &out, &|done, total| {
@@ -87,6 +108,56 @@ pub fn run(a: SweepArgs) -> ExitCode {
         t0.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS
+}
+
+/// The shard to run, if any: `--shard I/N`, or from the environment (`--shard auto`,
+/// `--shard-count N`).
+fn shard_spec(a: &SweepArgs) -> Result<Option<ShardSpec>, String> {
+    let count = a.shard_count.map(|n| n as usize);
+    match a.shard.as_deref() {
+        None if count.is_none() => Ok(None),
+        Some(text) if text != "auto" => {
+            let s = ShardSpec::parse(text).map_err(|e| format!("--shard {e}"))?;
+            match count {
+                Some(n) if n != s.count => Err(format!(
+                    "--shard {text} and --shard-count {n} disagree on the shard count"
+                )),
+                _ => Ok(Some(s)),
+            }
+        }
+        _ => ShardSpec::from_env(count, &|k| std::env::var(k).ok()).map(Some),
+    }
+}
+
+fn one_shard(
+    prep: &slicesim::sweep::Prepared,
+    spec: ShardSpec,
+    opts: &SweepOptions,
+    out: &std::path::Path,
+    quiet: bool,
+) -> ExitCode {
+    let bar = progress_bar(quiet);
+    let t0 = Instant::now();
+    let result = run_shard(prep, spec, opts, out, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    match result {
+        Ok(n) => {
+            println!(
+                "wrote {}/shard.json: shard {}/{} ({n} of {} runs); merge every shard with \
+                 slicesim merge SHARD_DIR... --out DIR",
+                out.display(),
+                spec.index,
+                spec.count,
+                prep.plan.points.len() * prep.plan.seeds.len()
+            );
+            eprintln!("{n} runs in {:.3} s", t0.elapsed().as_secs_f64());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail_with(&e),
+    }
 }
 
 /// Exit 2 for bad input, 1 for a failure.

@@ -6,6 +6,7 @@
 
 pub mod dominance;
 pub mod file;
+pub mod merge;
 pub mod output;
 pub mod overrides;
 pub mod plan;
@@ -13,6 +14,7 @@ pub mod points;
 pub mod replicate;
 pub mod run;
 pub mod seeds;
+pub mod shard;
 pub mod stage;
 
 pub use overrides::{Applied, Override, apply_overrides, apply_to_loaded};
