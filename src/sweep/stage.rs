@@ -1,5 +1,6 @@
-//! An output folder written whole or not at all: files go to a sibling `OUT.tmp-<pid>` folder
-//! that replaces `OUT` on commit and is removed if the work fails.
+//! An output folder written whole or not at all: files go to a hidden sibling `.OUT.tmp-<pid>`
+//! folder that replaces `OUT` on commit and is removed if the work fails. Hidden, so that a
+//! shell glob such as `shards/*` never picks up what a killed shard left behind.
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +30,7 @@ impl Staging {
             .file_name()
             .ok_or_else(|| format!("{}: not a folder name", out.display()))?;
         let tmp = out.with_file_name(format!(
-            "{}.tmp-{}",
+            ".{}.tmp-{}",
             name.to_string_lossy(),
             std::process::id()
         ));
