@@ -9,7 +9,9 @@ use std::time::Duration;
 
 fn sweeps(c: &mut Criterion) {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench-sweep.yaml");
-    let prep = prepare(&file, &[]).map_err(|e| e.0).expect("the bench sweep is valid");
+    let prep = prepare(&file, &[])
+        .map_err(|e| e.0)
+        .expect("the bench sweep is valid");
     assert_eq!(prep.plan.points.len() * prep.plan.seeds.len(), 300);
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("sweep");

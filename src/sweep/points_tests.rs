@@ -234,3 +234,32 @@ axes:
     let e = expand("base: builtin\naxes: [{name: x, named: {a: [nothing]}}]\n").unwrap_err();
     assert!(e.contains("axes[0] (x): `a`:"), "{e}");
 }
+
+proptest::proptest! {
+    /// Reading and expanding any sweep-like file returns a value or an error, never a panic.
+    #[test]
+    fn expansion_never_panics(
+        lines in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "base: builtin", "mode: list", "mode: grid", "axes:", "points:",
+                "  - {path: a, values: [1, 2]}", "  - {path: b, range: {from: 1, to: 3}}",
+                "  - {path: c, range: {from: 3, to: 1}}", "  - {path: d, range: {from: 1m, to: 1h, step: 7m}}",
+                "  - {path: e, range: {from: 0.5, to: x}}", "  - {path: f, range: {from: 1, to: 2, step: 0}}",
+                "  - {name: g, named: {a: [], b: ['x=1']}}", "  - {name: h, named: {a: 1}}",
+                "  - {path: a}", "  - {a: 1, g: b}", "  - {a: 2, b: 3, g: a}", "  - {}",
+                "  - {path: '[', values: [1]}", "  - {path: 'a.\"b', values: [1]}",
+                "seeds: 1..2", "  - {path: i, range: {from: -5, to: 5, step: 2.5}}",
+                "  - {path: j, range: {from: 1e300, to: 1e308, step: 1e300}}",
+                "  - {path: k, range: {from: 0, to: 18446744073709551615}}",
+            ]),
+            0..10,
+        )
+    ) {
+        let text = lines.join("\n");
+        if let Ok(f) = parse(&text, "f.yaml") {
+            if let Ok(a) = axes(&f) {
+                let _ = points(&f, &a);
+            }
+        }
+    }
+}
