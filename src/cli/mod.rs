@@ -5,6 +5,8 @@
 //! | file | command |
 //! |---|---|
 //! | `run.rs` | `slicesim run` (`replicate.rs`: the `--seeds` table) |
+//! | `compare.rs` | `slicesim compare` (`compare_render.rs`: table, Markdown, CSV) |
+//! | `figures.rs` | key figures, units and number formats shared by `run --seeds` and `compare` |
 //! | `validate.rs` | `slicesim validate` |
 //! | `set.rs` | `--set PATH=VALUE` of `run` and `validate`, and how their problems are printed |
 //! | `mig.rs` | `slicesim mig layouts` |
@@ -15,7 +17,10 @@
 //! | `hil/` | `slicesim hil ...` |
 
 mod catalog;
+mod compare;
+mod compare_render;
 mod experiment;
+mod figures;
 mod hil;
 mod import;
 mod mig;
@@ -49,6 +54,10 @@ enum Cmd {
     /// Check a scenario file and print every problem with its location (exit 1 if invalid).
     #[command(after_help = set::EXAMPLES)]
     Validate(validate::ValidateArgs),
+    /// Compare runs, replications or sweeps side by side: each figure's difference from the
+    /// first folder, with Welch's t-test where both sides are replications.
+    #[command(after_help = compare::EXAMPLES)]
+    Compare(compare::CompareArgs),
     /// MIG geometry commands.
     Mig {
         #[command(subcommand)]
@@ -79,6 +88,8 @@ pub fn main() -> ExitCode {
     let result = match cli.cmd {
         // The harness has exit codes of its own (docs/HIL.md).
         Cmd::Hil(args) => return hil::run(args),
+        // Unreadable or foreign folders exit with 2 (docs/OUTPUTS.md, "Compare").
+        Cmd::Compare(args) => return compare::run(args),
         Cmd::Run(args) => run::run(args),
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Validate(args) => validate::run(args),

@@ -2,6 +2,7 @@
 //! with confidence intervals, and later the sweep file's grids, parallel runs, shards and size
 //! searches built on them. Library only: returns data and writes report files.
 
+pub mod compare;
 pub mod overrides;
 pub mod replicate;
 pub mod seeds;
