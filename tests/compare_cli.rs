@@ -201,6 +201,17 @@ fn two_replications_have_a_p_value() {
     // A run against a replication: the p column says "no test".
     let mixed = ok(&["compare", &d.get("a"), &b, "--only", "cost.total_usd"]);
     assert!(mixed.contains("no test"), "{mixed}");
+    // The run's priorities (by value in its summary) take the replication's PriorityClass
+    // names: production-inference (1000) is one row with both sides.
+    let rows = csv_rows(&ok(&["compare", &d.get("a"), &b, "--format", "csv"]));
+    let f = |path, col| field(&rows, "", path, col);
+    let path = "priorities.production-inference.jobs.completed";
+    assert!(!f(path, "A_mean").is_empty() && !f(path, "B_mean").is_empty());
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r["path"].starts_with("priorities.1000."))
+    );
 }
 
 /// A sweep folder by the contract: `sweep.json` and each point's replication summary.

@@ -15,6 +15,7 @@ mod tests;
 pub use read::{SWEEP_FORMAT, read_output};
 
 use crate::metrics::welch::{self, ALPHA, Sample};
+use crate::report::PriorityNames;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -57,6 +58,8 @@ pub struct Point {
     pub scenario: String,
     pub seeds: Vec<u64>,
     pub figures: Vec<(String, Measure)>,
+    /// PriorityClass names by value, where known (a replication with its seed folders).
+    pub priorities: PriorityNames,
 }
 
 /// One output folder as read.
@@ -139,6 +142,8 @@ pub fn compare(outputs: &[Output], keep: &dyn Fn(&str) -> bool) -> Result<Compar
         ));
     }
     let sides = outputs.iter().map(side).collect();
+    let named = name_priorities(outputs);
+    let outputs = named.as_slice();
     let mut rows = Vec::new();
     for id in point_ids(outputs) {
         let points: Vec<Option<&Point>> = outputs
@@ -152,6 +157,44 @@ pub fn compare(outputs: &[Output], keep: &dyn Fn(&str) -> bool) -> Result<Compar
         alpha: ALPHA,
         rows,
     })
+}
+
+/// A single run names its priorities by value (its summary has no PriorityClass names):
+/// rename them as the replications in the comparison name the same values, so that the rows
+/// match. A value two folders name differently keeps its number.
+fn name_priorities(outputs: &[Output]) -> Vec<Output> {
+    let mut names = PriorityNames::new();
+    let mut clash = Vec::new();
+    for (v, name) in outputs
+        .iter()
+        .flat_map(|o| &o.points)
+        .flat_map(|p| &p.priorities)
+    {
+        if names.get(v).is_some_and(|n| n != name) {
+            clash.push(*v);
+        }
+        names.entry(*v).or_insert_with(|| name.clone());
+    }
+    names.retain(|v, _| !clash.contains(v));
+    let rename = |path: &String| -> Option<String> {
+        let rest = path.strip_prefix("priorities.")?;
+        let (value, field) = rest.split_once('.')?;
+        let name = names.get(&value.parse::<i32>().ok()?)?;
+        Some(format!("priorities.{name}.{field}"))
+    };
+    let mut outputs = outputs.to_vec();
+    for p in outputs
+        .iter_mut()
+        .filter(|o| o.kind == Kind::Run)
+        .flat_map(|o| &mut o.points)
+    {
+        for (path, _) in &mut p.figures {
+            if let Some(named) = rename(path) {
+                *path = named;
+            }
+        }
+    }
+    outputs
 }
 
 fn side(o: &Output) -> Side {

@@ -76,6 +76,10 @@ fn read_summary(path: &Path, value: &Value) -> Result<Point, String> {
     if value.get("figures").is_some() {
         let rep: Replication = serde_json::from_value(value.clone())
             .map_err(|e| format!("{shown}: not a replication summary: {e}"))?;
+        let priorities = path
+            .parent()
+            .map(|dir| seed_priority_names(dir, &rep))
+            .unwrap_or_default();
         let figures = rep
             .figures
             .into_iter()
@@ -89,7 +93,9 @@ fn read_summary(path: &Path, value: &Value) -> Result<Point, String> {
                 (f.path, m)
             })
             .collect();
-        return Ok(point(rep.scenario, rep.provenance.seeds, figures));
+        let mut p = point(rep.scenario, rep.provenance.seeds, figures);
+        p.priorities = priorities;
+        return Ok(p);
     }
     if !value.get("pools").is_some_and(Value::is_array) {
         return Err(format!(
@@ -116,6 +122,49 @@ fn point(scenario: String, seeds: Vec<u64>, figures: Vec<(String, Measure)>) -> 
         scenario,
         seeds,
         figures,
+        priorities: PriorityNames::new(),
+    }
+}
+
+/// Value -> PriorityClass name of a replication, from its first seed's own summary
+/// (`seed-<n>/summary.json`, whose `priorities` list by value in the order the figures name
+/// them). Empty when that file is absent or does not line up.
+fn seed_priority_names(dir: &Path, rep: &Replication) -> PriorityNames {
+    let Some(seed) = rep.provenance.seeds.first() else {
+        return PriorityNames::new();
+    };
+    let path = dir.join(format!("seed-{seed}")).join("summary.json");
+    let Some(summary) = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+    else {
+        return PriorityNames::new();
+    };
+    let values: Option<Vec<i32>> = summary["priorities"].as_array().map(|items| {
+        items
+            .iter()
+            .filter_map(|p| p["priority"].as_i64().and_then(|v| i32::try_from(v).ok()))
+            .collect()
+    });
+    // Every priority item has `evictions`: one such figure per item, in the summary's order.
+    let names: Vec<&str> = rep
+        .figures
+        .iter()
+        .filter(|f| f.values.contains_key(seed))
+        .filter_map(|f| {
+            f.path
+                .strip_prefix("priorities.")?
+                .strip_suffix(".evictions")
+        })
+        .collect();
+    match values {
+        Some(values) if values.len() == names.len() => values
+            .into_iter()
+            .zip(names)
+            .filter(|(v, name)| v.to_string() != *name)
+            .map(|(v, name)| (v, name.to_string()))
+            .collect(),
+        _ => PriorityNames::new(),
     }
 }
 

@@ -24,6 +24,7 @@ fn output(kind: Kind, points: Vec<(Option<&str>, Figures)>) -> Output {
                 scenario: "s".into(),
                 seeds: vec![1, 2],
                 figures: figs.into_iter().map(|(p, m)| (p.to_string(), m)).collect(),
+                priorities: PriorityNames::new(),
             })
             .collect(),
     }
@@ -220,4 +221,40 @@ proptest! {
         write(t.path(), if sweep { "sweep.json" } else { "summary.json" }, &text);
         let _ = read_output(t.path());
     }
+}
+
+fn figs<'a>(paths: &[&'a str]) -> Figures<'a> {
+    paths.iter().map(|p| (*p, Measure::single(1.0))).collect()
+}
+
+#[test]
+fn a_run_takes_the_priority_names_of_the_replications() {
+    let run = output(
+        Kind::Run,
+        vec![(
+            None,
+            figs(&["priorities.1000.wait.p95_s", "priorities.10.evictions"]),
+        )],
+    );
+    let mut rep = output(
+        Kind::Replication,
+        vec![(None, figs(&["priorities.hi.wait.p95_s"]))],
+    );
+    rep.points[0].priorities = [(1000, "hi".to_string()), (10, "lo".to_string())].into();
+    // A second replication calls 10 otherwise: 10 keeps its number.
+    let mut other = rep.clone();
+    other.points[0].priorities = [(10, "low".to_string())].into();
+    let c = compare(&[run, rep, other], ALL).unwrap();
+    let rows: Vec<(&str, bool)> = c
+        .rows
+        .iter()
+        .map(|r| (r.path.as_str(), r.cells[1].is_some()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("priorities.hi.wait.p95_s", true),
+            ("priorities.10.evictions", false)
+        ]
+    );
 }
