@@ -15,6 +15,7 @@ fn letter(i: usize) -> String {
 fn describe(s: &Side) -> String {
     let kind = match s.kind {
         Kind::Run => "run".to_string(),
+        Kind::Replication if s.seeds.len() == 1 => "replication, 1 seed".to_string(),
         Kind::Replication => format!("replication, {} seeds", s.seeds.len()),
         Kind::Sweep => format!("sweep, {} points", s.points),
     };
@@ -25,16 +26,26 @@ fn describe(s: &Side) -> String {
     format!("({kind}; scenario {}; {seeds})", s.scenario)
 }
 
-/// Signed difference in the figure's unit; fractions in percentage points.
+/// `x` rounded to one decimal, without a negative zero.
+fn tenths(x: f64) -> f64 {
+    let r = (x * 10.0).round() / 10.0;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+/// Signed difference in the figure's unit; fractions in percentage points. A difference that
+/// rounds to zero has no sign.
 fn signed(d: f64, unit: Unit) -> String {
     if unit == Unit::Fraction {
-        return format!("{:+.1}pp", d * 100.0);
+        return format!("{:+.1}pp", tenths(d * 100.0));
     }
     let s = show_in(d.abs(), unit, d.abs());
-    match d.partial_cmp(&0.0) {
-        Some(std::cmp::Ordering::Greater) => format!("+{s}"),
-        Some(std::cmp::Ordering::Less) => format!("-{s}"),
-        _ => show(0.0, unit),
+    if s == show_in(0.0, unit, d.abs()) {
+        return s;
+    }
+    if d > 0.0 {
+        format!("+{s}")
+    } else {
+        format!("-{s}")
     }
 }
 
@@ -57,7 +68,7 @@ fn value(c: &Option<Cell>, unit: Unit) -> String {
 fn diff(c: &Option<Cell>, unit: Unit) -> String {
     match c.as_ref().and_then(|c| c.diff.map(|d| (d, c.rel_diff))) {
         None => "—".into(),
-        Some((d, Some(r))) => format!("{} ({:+.1}%)", signed(d, unit), r * 100.0),
+        Some((d, Some(r))) => format!("{} ({:+.1}%)", signed(d, unit), tenths(r * 100.0)),
         Some((d, None)) => signed(d, unit),
     }
 }
