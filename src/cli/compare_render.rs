@@ -323,3 +323,33 @@ pub fn render_csv(cmp: &Comparison) -> Result<String, String> {
     let bytes = w.into_inner().map_err(|e| format!("csv: {e}"))?;
     String::from_utf8(bytes).map_err(|e| format!("csv: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn differences_show_sign_unit_and_no_negative_zero() {
+        // 0.137 of a fraction is 13.7 percentage points; -1e-12 rounds to zero: no sign.
+        assert_eq!(signed(0.137, Unit::Fraction), "+13.7pp");
+        assert_eq!(signed(-1e-12, Unit::Fraction), "+0.0pp");
+        assert_eq!(signed(-1e-12, Unit::Usd), "$0");
+        assert_eq!(signed(-9246.72, Unit::Usd), "-$9247");
+        // 5910 s is under 2 h: minutes, 5910 / 60 = 98.5.
+        assert_eq!(signed(5910.0, Unit::Seconds), "+98.5m");
+        assert_eq!(tenths(-0.04), 0.0);
+        assert_eq!(
+            (letter(0), letter(25), letter(26)),
+            ("A".into(), "Z".into(), "#27".into())
+        );
+    }
+
+    #[test]
+    fn markdown_escapes_pipes() {
+        let md = markdown(
+            &["figure".into(), "A".into()],
+            &[vec!["a|b".into(), "1".into()]],
+        );
+        assert_eq!(md, "\n| figure | A |\n|---|---:|\n| a\\|b | 1 |\n");
+    }
+}

@@ -156,3 +156,49 @@ pub fn seed_list(seeds: &[u64]) -> String {
             .join(","),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_from_paths_and_key_figures_in_order() {
+        assert_eq!(Unit::of_path("pools.a.wait.p95_s"), Unit::Seconds);
+        assert_eq!(Unit::of_path("cost.total_usd"), Unit::Usd);
+        assert_eq!(Unit::of_path("pools.a.busy"), Unit::Fraction);
+        assert_eq!(Unit::of_path("jobs.completed"), Unit::Number);
+        // Four decimals below 10, two below 1000, one above; trailing zeros dropped.
+        assert_eq!(show(3.14159, Unit::Number), "3.1416");
+        assert_eq!(show(709.0, Unit::Number), "709");
+        assert_eq!(show(16157.35, Unit::Number), "16157.4");
+        // A pool named with a dot is found from the end of its paths.
+        let paths = [
+            "classes.c.queue_depth",
+            "classes.c.wait.p95_s",
+            "cost.total_usd",
+            "pools.p.1.busy",
+            "pools.p.1.gpus",
+        ];
+        let labels = |set| -> Vec<String> {
+            key_figures(&paths, set)
+                .into_iter()
+                .map(|k| k.label)
+                .collect()
+        };
+        assert_eq!(
+            labels(KeySet::Compare),
+            [
+                "pool p.1 GPUs",
+                "pool p.1 busy",
+                "class c wait p95",
+                "cost total"
+            ]
+        );
+        assert_eq!(
+            labels(KeySet::Replication),
+            ["pool p.1 busy", "class c wait p95", "cost total"]
+        );
+        assert_eq!(seed_list(&[1, 2, 3]), "1..3");
+        assert_eq!(seed_list(&[1, 4]), "1,4");
+    }
+}
