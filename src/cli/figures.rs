@@ -168,7 +168,7 @@ mod tests {
         assert_eq!(Unit::of_path("pools.a.busy"), Unit::Fraction);
         assert_eq!(Unit::of_path("jobs.completed"), Unit::Number);
         // Four decimals below 10, two below 1000, one above; trailing zeros dropped.
-        assert_eq!(show(3.14159, Unit::Number), "3.1416");
+        assert_eq!(show(3.14178, Unit::Number), "3.1418");
         assert_eq!(show(709.0, Unit::Number), "709");
         assert_eq!(show(16157.35, Unit::Number), "16157.4");
         // A pool named with a dot is found from the end of its paths.
