@@ -25,7 +25,8 @@ struct Manifest {
 
 #[derive(Deserialize)]
 struct ManifestPoint {
-    id: String,
+    /// A string; a number is taken as its decimal text.
+    id: Value,
 }
 
 /// Reads the output folder `dir` (see the module documentation).
@@ -180,30 +181,31 @@ fn read_sweep(dir: &Path, manifest: &Path) -> Result<Output, String> {
     }
     let mut points = Vec::with_capacity(m.points.len());
     for p in m.points {
-        let plain = !p.id.is_empty() && p.id != "." && p.id != ".." && !p.id.contains(['/', '\\']);
+        let id = match p.id {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            other => return Err(format!("{shown}: point id {other} is not a string")),
+        };
+        let plain = !id.is_empty() && id != "." && id != ".." && !id.contains(['/', '\\']);
         if !plain {
-            return Err(format!("{shown}: point id `{}` is not a folder name", p.id));
+            return Err(format!("{shown}: point id `{id}` is not a folder name"));
         }
-        if points
-            .iter()
-            .any(|q: &Point| q.id.as_deref() == Some(&p.id))
-        {
-            return Err(format!("{shown}: point id `{}` appears twice", p.id));
+        if points.iter().any(|q: &Point| q.id.as_deref() == Some(&id)) {
+            return Err(format!("{shown}: point id `{id}` appears twice"));
         }
-        let path = dir.join("points").join(&p.id).join("summary.json");
+        let path = dir.join("points").join(&id).join("summary.json");
         if !path.is_file() {
-            return Err(format!("{}: missing (point `{}`)", path.display(), p.id));
+            return Err(format!("{}: missing (point `{id}`)", path.display()));
         }
         let value = read_json(&path)?;
         if value.get("figures").is_none() {
             return Err(format!(
-                "{}: not a replication summary (point `{}`)",
-                path.display(),
-                p.id
+                "{}: not a replication summary (point `{id}`)",
+                path.display()
             ));
         }
         let mut point = read_summary(&path, &value)?;
-        point.id = Some(p.id);
+        point.id = Some(id);
         points.push(point);
     }
     Ok(Output {

@@ -186,6 +186,17 @@ fn foreign_and_broken_folders_are_clear_errors() {
     let missing = r#"{"format": "slicesim-sweep/1", "points": [{"id": "p0"}]}"#;
     write(t.path(), "sw3/sweep.json", missing);
     assert!(err("sw3").contains("missing (point `p0`)"));
+    let twice = r#"{"format": "slicesim-sweep/1", "points": [{"id": 3}, {"id": "3"}]}"#;
+    write(t.path(), "sw4/sweep.json", twice);
+    write(t.path(), "sw4/points/3/summary.json", bad_rep);
+    assert!(
+        err("sw4").contains("not a replication summary"),
+        "{}",
+        err("sw4")
+    );
+    let listed = r#"{"format": "slicesim-sweep/1", "points": [{"id": [1]}]}"#;
+    write(t.path(), "sw5/sweep.json", listed);
+    assert!(err("sw5").contains("point id [1] is not a string"));
 }
 
 #[test]
