@@ -189,11 +189,12 @@ fn foreign_and_broken_folders_are_clear_errors() {
     let twice = r#"{"format": "slicesim-sweep/1", "points": [{"id": 3}, {"id": "3"}]}"#;
     write(t.path(), "sw4/sweep.json", twice);
     write(t.path(), "sw4/points/3/summary.json", bad_rep);
-    assert!(
-        err("sw4").contains("not a replication summary"),
-        "{}",
-        err("sw4")
-    );
+    assert!(err("sw4").contains("not a replication summary"));
+    let empty_rep = r#"{"provenance": {"tool": "slicesim", "version": "0", "git_describe": "x",
+        "scenario_sha256": "0", "seeds": [1]}, "scenario": "s", "replications": 1,
+        "confidence": 0.95, "half_width_target": 0.05, "figures": []}"#;
+    write(t.path(), "sw4/points/3/summary.json", empty_rep);
+    assert!(err("sw4").contains("point id `3` appears twice"));
     let listed = r#"{"format": "slicesim-sweep/1", "points": [{"id": [1]}]}"#;
     write(t.path(), "sw5/sweep.json", listed);
     assert!(err("sw5").contains("point id [1] is not a string"));
