@@ -5,6 +5,8 @@
 //! | file | command |
 //! |---|---|
 //! | `run.rs` | `slicesim run` (`replicate.rs`: the `--seeds` table) |
+//! | `compare.rs` | `slicesim compare` (`compare_render.rs`: table, Markdown, CSV) |
+//! | `figures.rs` | key figures, units and number formats shared by `run --seeds` and `compare` |
 //! | `validate.rs` | `slicesim validate` |
 //! | `sweep.rs` | `slicesim sweep` (exit 2 on a bad file or point, 1 on a failed run) |
 //! | `merge.rs` | `slicesim merge` (shards of a sweep back into one folder) |
@@ -17,7 +19,10 @@
 //! | `hil/` | `slicesim hil ...` |
 
 mod catalog;
+mod compare;
+mod compare_render;
 mod experiment;
+mod figures;
 mod hil;
 mod import;
 mod merge;
@@ -53,6 +58,10 @@ enum Cmd {
     /// Check a scenario file and print every problem with its location (exit 1 if invalid).
     #[command(after_help = set::EXAMPLES)]
     Validate(validate::ValidateArgs),
+    /// Compare runs, replications or sweeps side by side: each figure's difference from the
+    /// first folder, with Welch's t-test where both sides are replications.
+    #[command(after_help = compare::EXAMPLES)]
+    Compare(compare::CompareArgs),
     /// MIG geometry commands.
     Mig {
         #[command(subcommand)]
@@ -91,6 +100,8 @@ pub fn main() -> ExitCode {
         // Input errors exit 2, failed runs 1 (docs/SWEEP.md).
         Cmd::Sweep(args) => return sweep::run(args),
         Cmd::Merge(args) => return merge::run(args),
+        // Unreadable or foreign folders exit with 2 (docs/OUTPUTS.md, "Compare").
+        Cmd::Compare(args) => return compare::run(args),
         Cmd::Run(args) => run::run(args),
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Validate(args) => validate::run(args),

@@ -1,9 +1,10 @@
 //! Many runs of one scenario: scenario overrides (`--set PATH=VALUE`), replications over seeds
-//! with confidence intervals, and sweeps: the sweep file (`file`), its points (`points`), the
-//! plan with every point's scenario checked (`plan`), parallel runs (`run`), the output folder
-//! (`output`, `dominance`), shards and their merge (`shard`). Library only: returns data and
-//! writes report files.
+//! with confidence intervals, output folders compared side by side (`compare`), and sweeps: the
+//! sweep file (`file`), its points (`points`), the plan with every point's scenario checked
+//! (`plan`), parallel runs (`run`), the output folder (`output`, `dominance`), shards and their
+//! merge (`shard`, `merge`). Library only: returns data and writes report files.
 
+pub mod compare;
 pub mod dominance;
 pub mod file;
 pub mod merge;
