@@ -256,10 +256,10 @@ proptest::proptest! {
         )
     ) {
         let text = lines.join("\n");
-        if let Ok(f) = parse(&text, "f.yaml") {
-            if let Ok(a) = axes(&f) {
-                let _ = points(&f, &a);
-            }
+        if let Ok(f) = parse(&text, "f.yaml")
+            && let Ok(a) = axes(&f)
+        {
+            let _ = points(&f, &a);
         }
     }
 }
