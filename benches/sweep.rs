@@ -1,4 +1,4 @@
-//! A 100-point x 3-seed sweep of the built-in week (scenarios/bench-sweep.yaml: H100 nodes
+//! A 100-point x 3-seed sweep of the built-in week (scenarios/sweeps/bench-sweep.yaml: H100 nodes
 //! 1..10 x training fallback 10m..100m), outputs written, at 1 and 2 threads.
 //! `cargo bench --bench sweep -- --sample-size 10`.
 
@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 fn sweeps(c: &mut Criterion) {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench-sweep.yaml");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/bench-sweep.yaml");
     let prep = prepare(&file, &[])
         .map_err(|e| e.0)
         .expect("the bench sweep is valid");

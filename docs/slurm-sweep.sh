@@ -2,7 +2,7 @@
 # A sweep over a Slurm cluster (docs/SWEEP.md, "Shards"): an array job runs one shard per task
 # into a shared folder, then a job that depends on the whole array merges the shards.
 #
-#   docs/slurm-sweep.sh scenarios/seed-sweep.yaml 8 /shared/sweeps/seed
+#   docs/slurm-sweep.sh scenarios/sweeps/seed-sweep.yaml 8 /shared/sweeps/seed
 #
 # writes /shared/sweeps/seed/shards/<task>/ and then /shared/sweeps/seed/result/. The merge
 # runs only if every task succeeded (afterok); if a task fails, Slurm never starts it: rerun the

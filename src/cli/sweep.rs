@@ -16,9 +16,9 @@ use std::time::Instant;
 
 pub const EXAMPLES: &str = "\
 Examples:
-  slicesim sweep scenarios/seed-sweep.yaml --out /tmp/sweep
-  slicesim sweep scenarios/seed-sweep.yaml --jobs 2 --keep-runs --out /tmp/sweep
-  slicesim sweep scenarios/seed-sweep.yaml --set classes.training.fallback_after=1h
+  slicesim sweep scenarios/sweeps/seed-sweep.yaml --out /tmp/sweep
+  slicesim sweep scenarios/sweeps/seed-sweep.yaml --jobs 2 --keep-runs --out /tmp/sweep
+  slicesim sweep scenarios/sweeps/seed-sweep.yaml --set classes.training.fallback_after=1h
 The sweep file (docs/SWEEP.md): `base:` a scenario (or `builtin`), `set:` overrides for every
 point, `axes:` (path + values | range | named alternatives), `mode: grid|list`, `seeds: 1..5`,
 `objectives:`. Writes OUT/sweep.csv (one row per point and seed), OUT/sweep_summary.csv (mean

@@ -266,3 +266,7 @@ fn sweep_sha256(plan: &Plan, version: &str, git: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;
