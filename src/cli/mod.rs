@@ -7,6 +7,7 @@
 //! | `run.rs` | `slicesim run` (`replicate.rs`: the `--seeds` table) |
 //! | `validate.rs` | `slicesim validate` |
 //! | `set.rs` | `--set PATH=VALUE` of `run` and `validate`, and how their problems are printed |
+//! | `check.rs` | `slicesim check`, the CI gate (exit 0 / 1 / 2) |
 //! | `mig.rs` | `slicesim mig layouts` |
 //! | `catalog.rs` | `slicesim catalog` |
 //! | `import.rs` | `slicesim import` |
@@ -15,6 +16,7 @@
 //! | `hil/` | `slicesim hil ...` |
 
 mod catalog;
+mod check;
 mod experiment;
 mod hil;
 mod import;
@@ -49,6 +51,9 @@ enum Cmd {
     /// Check a scenario file and print every problem with its location (exit 1 if invalid).
     #[command(after_help = set::EXAMPLES)]
     Validate(validate::ValidateArgs),
+    /// Run a scenario and check expectations on its figures (the CI gate; docs/CI.md):
+    /// exit 0 all pass, 1 an expectation failed, 2 usage or input error.
+    Check(check::CheckArgs),
     /// MIG geometry commands.
     Mig {
         #[command(subcommand)]
@@ -79,6 +84,8 @@ pub fn main() -> ExitCode {
     let result = match cli.cmd {
         // The harness has exit codes of its own (docs/HIL.md).
         Cmd::Hil(args) => return hil::run(args),
+        // Exit 1 means an expectation failed, 2 a usage or input error (docs/CI.md).
+        Cmd::Check(args) => return check::run(args),
         Cmd::Run(args) => run::run(args),
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Validate(args) => validate::run(args),

@@ -1,0 +1,11 @@
+//! `slicesim check`, the CI gate (docs/CI.md): expectations on a run's figures, read from a
+//! YAML file ([`expect`]), evaluated against the run and a baseline ([`eval`]), reported as
+//! JUnit XML ([`junit`]) and Markdown ([`markdown`]). Data in, text out: nothing here prints.
+
+pub mod eval;
+pub mod expect;
+pub mod junit;
+pub mod markdown;
+
+pub use eval::{Figure, Outcome, evaluate, load_baseline};
+pub use expect::{Expectation, Op, parse_expectation, parse_file};
