@@ -271,3 +271,27 @@ fn bad_input_exits_2() {
         Some(2)
     );
 }
+
+#[test]
+fn the_projects_own_gate_holds_and_catches_a_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let gate = [
+        "check",
+        "--expect",
+        "reports/baselines/seed-strategy/expect.yaml",
+        "--baseline",
+        "reports/baselines/seed-strategy",
+        "--out",
+        s(&out),
+    ];
+    let o = slicesim(&gate);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A fifth a100-timeslice node adds 8 GPUs x 3.43 $/h x 168 h = 4609.92 $ to a total of
+    // about 50 763 $ (+9 %), far past the gate's 0.1 %.
+    let mut dearer = gate.to_vec();
+    dearer.extend(["--set", "pools.a100-timeslice.nodes=5"]);
+    let o = slicesim(&dearer);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("total cost (not higher)"), "{}", text(&o));
+}

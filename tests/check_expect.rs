@@ -116,6 +116,8 @@ fn file_errors_name_file_and_line() {
 fn figures() -> Vec<Figure> {
     vec![
         fig("pools.a100.busy", 0.7),
+        fig("pools.a100.cost_usd", 400.0),
+        fig("pools.a100.idle_cost_usd", 40.0),
         fig("classes.training.wait.p95_s", 150.0),
         fig("classes.inference.wait.p95_s", 200.0),
         fig("classes.inference.wait.p50_s", 20.0),
@@ -166,6 +168,11 @@ fn aliases_resolve_to_figure_paths() {
         ["classes.training.wait.p95_s"]
     );
     assert_eq!(paths("pools.*.busy"), ["pools.a100.busy"]);
+    assert_eq!(paths("pools.a100.cost"), ["pools.a100.cost_usd"]);
+    assert_eq!(paths("pools.*.idle_cost"), ["pools.a100.idle_cost_usd"]);
+    // A `*` takes at least one character: `pools.*busy` matches, `pools.a100.*.busy` does not.
+    assert_eq!(paths("pools.*busy"), ["pools.a100.busy"]);
+    assert!(resolve("pools.a100.*.busy", &figs).is_err());
     let err = resolve("pools.a100.bussy", &figs).unwrap_err();
     assert!(err.contains("close names: pools.a100.busy"), "{err}");
     let err = resolve("cost.total_eur", &figs).unwrap_err();

@@ -43,6 +43,11 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("cost.allocated", "cost.allocated_usd"),
     ("cost.idle", "cost.idle_usd"),
     ("completed", "jobs.completed"),
+    ("failed", "jobs.failed"),
+    ("pending", "jobs.pending"),
+    ("cost", "cost_usd"),
+    ("idle_cost", "idle_cost_usd"),
+    ("allocated_cost", "allocated_cost_usd"),
 ];
 
 /// The path with its aliases written out (a path that is a figure itself is kept as is).
