@@ -8,7 +8,7 @@
 //!
 //! | layer | modules | what they own |
 //! |---|---|---|
-//! | gate | [`check`] | `slicesim check`: expectations on a run's figures against bounds and a baseline; JUnit and Markdown |
+//! | gate | [`check`] | `slicesim check`: expectations on a run's figures against bounds and a baseline; JUnit and Markdown; `slicesim size`: the smallest axis value meeting conditions |
 //! | many runs | [`sweep`] | scenario overrides (`--set PATH=VALUE`), replications over seeds with confidence intervals; later grids, shards |
 //! | facade | [`run`] | one run end to end: world, job stream, simulation, report files |
 //! | output | [`report`] | summary, CSV/JSON writers, terminal table (text out, no printing) |

@@ -63,8 +63,8 @@ const RULES: &[(&str, &[&str])] = &[
     (
         "check",
         &[
-            "run", "report", "sim", "world", "scenario", "workload", "trace", "sched", "cluster",
-            "perf", "catalog", "domain", "units", "metrics", "engine",
+            "sweep", "run", "report", "sim", "world", "scenario", "workload", "trace", "sched",
+            "cluster", "perf", "catalog", "domain", "units", "metrics", "engine",
         ],
     ),
     (

@@ -210,7 +210,7 @@ fn update_baseline(out: &Path, dir: &Path) -> Result<(), String> {
 }
 
 /// Writes `text` to a temporary file beside `path`, then renames it over `path`.
-fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
     let err = |e: std::io::Error| format!("{}: {e}", path.display());
     let name = path
         .file_name()
