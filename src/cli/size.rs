@@ -216,6 +216,7 @@ fn render(s: &Search, q: &Question) -> String {
                 None => format!("; {v} is the bottom of the range"),
             };
             out.push_str(&format!("answer: {} = {v}{below}. {tally}\n", q.axis));
+            out.push_str(&cost_line(s, *v));
         }
         Verdict::NotMetAtHi => {
             out.push_str(&format!("not met even at HI = {}. {tally}\n", s.hi));
@@ -231,4 +232,56 @@ fn render(s: &Search, q: &Question) -> String {
         }
     }
     out
+}
+
+/// Total cost at the answer and one below it (when probed): what the answer costs.
+fn cost_line(s: &Search, v: i64) -> String {
+    let cost = |p: Option<&Probe>| {
+        p.and_then(|p| p.figures.iter().find(|f| f.path == "cost.total_usd"))
+            .map(|f| match f.half_width {
+                Some(h) => format!("${:.0} ± {h:.0}", f.value),
+                None => format!("${:.0}", f.value),
+            })
+    };
+    match (cost(s.at(v)), cost(s.at(v - 1))) {
+        (Some(a), Some(b)) => format!("cost.total_usd: {a} at {v}, {b} at {}\n", v - 1),
+        (Some(a), None) => format!("cost.total_usd: {a} at {v}\n"),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+    use proptest::prelude::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("1..8"), Ok((1, 8)));
+        assert_eq!(parse_range("1..=8"), Ok((1, 8)));
+        assert_eq!(parse_range(" 4 .. 4 "), Ok((4, 4)));
+        assert!(
+            parse_range("8..1")
+                .unwrap_err()
+                .contains("LO must not exceed HI")
+        );
+        assert!(parse_range("1-8").unwrap_err().contains("LO..HI"));
+        assert!(
+            parse_range("1..x")
+                .unwrap_err()
+                .contains("`x` is not an integer")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,20}") {
+            let _ = parse_range(&s);
+        }
+
+        #[test]
+        fn round_trips(lo in -1000i64..1000, len in 0i64..1000) {
+            prop_assert_eq!(parse_range(&format!("{lo}..{}", lo + len)), Ok((lo, lo + len)));
+        }
+    }
 }
