@@ -184,3 +184,65 @@ fn usage_errors_exit_2() {
         );
     }
 }
+
+/// The `figures` entry `path` of a replicated summary.json.
+fn stats<'a>(summary: &'a Value, path: &str) -> &'a Value {
+    summary["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap()
+}
+
+#[test]
+fn with_seeds_the_upper_end_of_the_interval_decides() {
+    // Two simulated days, seeds 1..3: the smallest H100 node count whose training p95 wait has
+    // a 95 % interval entirely under 10 min.
+    let dir = tempfile::tempdir().unwrap();
+    let common = ["--seeds", "1..3", "--set", "horizon=2d"];
+    let mut args = vec![
+        "size",
+        "--axis",
+        "pools.h100-timeslice.nodes",
+        "--range",
+        "1..8",
+        "--until",
+        "classes.training.wait_p95 <= 10m",
+        "--format",
+        "json",
+    ];
+    args.extend(common);
+    let o = slicesim(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let answer = doc["answer"].as_i64().unwrap();
+    assert!(answer > 1, "{answer}");
+    let probes = doc["probes"].as_array().unwrap().len() as u64;
+    assert_eq!(doc["runs"].as_u64(), Some(3 * probes), "3 seeds per probe");
+    // Separate replicated runs: `ci95_high` (mean + half-width) is <= 600 s at the answer and
+    // above it one node below.
+    let ci_high = |nodes: i64| {
+        let out = dir.path().join(format!("n{nodes}"));
+        let set = format!("pools.h100-timeslice.nodes={nodes}");
+        let mut run = vec![
+            "run",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+            "--set",
+            &set,
+        ];
+        run.extend(common);
+        let o = slicesim(&run);
+        assert!(o.status.success(), "{}", text(&o));
+        let s: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        stats(&s, "classes.training.wait.p95_s")["ci95_high"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(ci_high(answer) <= 600.0, "at {answer}");
+    assert!(ci_high(answer - 1) > 600.0, "at {}", answer - 1);
+}
