@@ -101,6 +101,9 @@ fn file_errors_name_file_and_line() {
     assert_eq!((ok[0].line, ok[1].line), (2, 4));
     assert_eq!(ok[1].name.as_deref(), Some("second"));
     assert_eq!(ok[1].bound.eval(0.0), 7200.0);
+    // The same expression twice: each keeps its own line.
+    let twice = parse_file("- a.b <= 1\n- a.b <= 1\n- c <= 2\n", "f").unwrap();
+    assert_eq!(twice.iter().map(|e| e.line).collect::<Vec<_>>(), [1, 2, 3]);
     assert!(
         parse_file("[]", "f")
             .unwrap_err()

@@ -126,16 +126,25 @@ pub fn parse_file(text: &str, source: &str) -> Result<Vec<Expectation>, String> 
     if items.is_empty() {
         return Err(format!("{source}: no expectation given"));
     }
-    let mut from_line = 0;
+    let (mut from_line, mut previous) = (0, String::new());
     let mut out = Vec::new();
     for item in items {
         let (name, expr) = match item {
             Item::Text(e) => (None, e),
             Item::Named { name, expect } => (Some(name), expect),
         };
-        let line = line_of(text, expr.trim(), from_line);
+        // The same expression twice in a row: the second is on a later line.
+        let trimmed = expr.trim().to_string();
+        let start = from_line + usize::from(trimmed == previous && from_line > 0);
+        let line = line_of(text, &trimmed, start);
         from_line = line.max(from_line);
-        let mut e = parse_expectation(&expr).map_err(|e| format!("{source}:{line}: {e}"))?;
+        previous = trimmed;
+        let at = if line > 0 {
+            format!("{source}:{line}")
+        } else {
+            source.to_string()
+        };
+        let mut e = parse_expectation(&expr).map_err(|e| format!("{at}: {e}"))?;
         e.name = name;
         e.line = line;
         out.push(e);
