@@ -295,3 +295,32 @@ fn the_projects_own_gate_holds_and_catches_a_change() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("total cost (not higher)"), "{}", text(&o));
 }
+
+#[test]
+fn update_baseline_leaves_the_old_one_when_the_expectations_are_bad() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base");
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::write(base.join("summary.json"), "{\"old\": 1}\n").unwrap();
+    let expect = dir.path().join("expect.yaml");
+    std::fs::write(&expect, "- cost.total <= baseline\n- no.such.figure <= 1\n").unwrap();
+    let out = dir.path().join("out");
+    let o = slicesim(&[
+        "check",
+        "--expect",
+        s(&expect),
+        "--baseline",
+        s(&base),
+        "--update-baseline",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("no figure `no.such.figure`"),
+        "{}",
+        text(&o)
+    );
+    let kept = std::fs::read_to_string(base.join("summary.json")).unwrap();
+    assert_eq!(kept, "{\"old\": 1}\n");
+}

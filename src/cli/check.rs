@@ -142,14 +142,21 @@ fn check(a: &CheckArgs) -> Result<Vec<Outcome>, String> {
         }
     };
     let title = format!("{title}{}", super::set::with(&applied));
+    // With --update-baseline the run is its own baseline, and it is copied only once the
+    // expectations evaluated (an input error leaves the old baseline in place).
+    let base_dir = if a.update_baseline {
+        Some(out.as_path())
+    } else {
+        a.baseline.as_deref()
+    };
+    let outcomes = evaluate_with(&expectations, &figs, base_dir, &names)
+        .map_err(|e| format!("{}: {e}", a.expect.display()))?;
     if a.update_baseline {
         update_baseline(
             &out,
             a.baseline.as_deref().expect("clap requires --baseline"),
         )?;
     }
-    let outcomes = evaluate_with(&expectations, &figs, a.baseline.as_deref(), &names)
-        .map_err(|e| format!("{}: {e}", a.expect.display()))?;
     print!("{}", render(&outcomes, &title));
     if let Some(p) = &a.junit {
         write_atomic(p, &junit(&outcomes, &title)?)?;
