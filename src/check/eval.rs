@@ -3,7 +3,7 @@
 //! its mean over the seeds and its 95 % half-width goes along for the report.
 
 use super::expect::{Expectation, Op};
-use crate::report::{PriorityNames, figures_of_json};
+use crate::report::{PriorityNames, figures_of_value};
 use serde_json::Value;
 use std::path::Path;
 
@@ -196,7 +196,7 @@ pub fn baseline_figures(value: &Value, priorities: &PriorityNames) -> Vec<(Strin
                 Some((path.to_string(), f.get("mean")?.as_f64()?))
             })
             .collect(),
-        None => figures_of_json(value, priorities),
+        None => figures_of_value(value, priorities),
     }
 }
 

@@ -5,6 +5,8 @@
 //! | file | command |
 //! |---|---|
 //! | `run.rs` | `slicesim run` (`replicate.rs`: the `--seeds` table) |
+//! | `compare.rs` | `slicesim compare` (`compare_render.rs`: table, Markdown, CSV) |
+//! | `figures.rs` | key figures, units and number formats shared by `run --seeds` and `compare` |
 //! | `validate.rs` | `slicesim validate` |
 //! | `set.rs` | `--set PATH=VALUE` of `run` and `validate`, and how their problems are printed |
 //! | `check.rs` | `slicesim check`, the CI gate (exit 0 / 1 / 2) |
@@ -18,7 +20,10 @@
 
 mod catalog;
 mod check;
+mod compare;
+mod compare_render;
 mod experiment;
+mod figures;
 mod hil;
 mod import;
 mod mig;
@@ -59,6 +64,10 @@ enum Cmd {
     /// Find the smallest value of a scenario field (nodes, a quota, replicas) that meets every
     /// condition, by bisection (docs/SIZE.md): exit 0 found, 1 not met or not monotone, 2 error.
     Size(size::SizeArgs),
+    /// Compare runs, replications or sweeps side by side: each figure's difference from the
+    /// first folder, with Welch's t-test where both sides are replications.
+    #[command(after_help = compare::EXAMPLES)]
+    Compare(compare::CompareArgs),
     /// MIG geometry commands.
     Mig {
         #[command(subcommand)]
@@ -92,6 +101,8 @@ pub fn main() -> ExitCode {
         // Exit 1 means an expectation failed, 2 a usage or input error (docs/CI.md).
         Cmd::Check(args) => return check::run(args),
         Cmd::Size(args) => return size::run(args),
+        // Unreadable or foreign folders exit with 2 (docs/OUTPUTS.md, "Compare").
+        Cmd::Compare(args) => return compare::run(args),
         Cmd::Run(args) => run::run(args),
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Validate(args) => validate::run(args),
