@@ -173,9 +173,16 @@ fn aliases_resolve_to_figure_paths() {
     assert_eq!(paths("pools.*.busy"), ["pools.a100.busy"]);
     assert_eq!(paths("pools.a100.cost"), ["pools.a100.cost_usd"]);
     assert_eq!(paths("pools.*.idle_cost"), ["pools.a100.idle_cost_usd"]);
-    // A `*` takes at least one character: `pools.*busy` matches, `pools.a100.*.busy` does not.
+    // Glob patterns: `pools.*busy` matches, `pools.a100.*.busy` does not (no field between),
+    // `?` is one character, a bad pattern is an error.
     assert_eq!(paths("pools.*busy"), ["pools.a100.busy"]);
     assert!(resolve("pools.a100.*.busy", &figs).is_err());
+    assert_eq!(paths("pools.a10?.busy"), ["pools.a100.busy"]);
+    assert!(
+        resolve("pools.[a.busy", &figs)
+            .unwrap_err()
+            .contains("pools.[a.busy")
+    );
     let err = resolve("pools.a100.bussy", &figs).unwrap_err();
     assert!(err.contains("close names: pools.a100.busy"), "{err}");
     let err = resolve("cost.total_eur", &figs).unwrap_err();

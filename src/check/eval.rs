@@ -1,9 +1,10 @@
-//! Evaluates expectations against a run's figures (and a baseline's): each `*` pattern expands
-//! to every matching figure, each checked on its own. With replications a figure's value is
-//! its mean over the seeds and its 95 % half-width goes along for the report.
+//! Evaluates expectations against a run's figures (and a baseline's): each glob pattern (`*`)
+//! expands to every matching figure, each checked on its own. With replications a figure's
+//! value is its mean over the seeds and its 95 % half-width goes along for the report.
 
 use super::expect::{Expectation, Op};
 use crate::report::{PriorityNames, figures_of_value};
+use glob::Pattern;
 use serde_json::Value;
 use std::path::Path;
 
@@ -63,31 +64,12 @@ fn unalias(path: &str) -> String {
     path.to_string()
 }
 
-/// Whether `path` matches `pattern`, where each `*` stands for one or more characters.
-fn matches(pattern: &str, path: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == path;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !path.starts_with(first) || !path.ends_with(last) || path.len() < first.len() + last.len() {
-        return false;
-    }
-    let mut rest = &path[first.len()..path.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
-        // Each star takes at least one character.
-        match rest.get(1..).and_then(|r| r.find(mid)) {
-            Some(i) => rest = &rest[1 + i + mid.len()..],
-            None => return false,
-        }
-    }
-    !rest.is_empty()
-}
-
 /// The figure paths `pattern` names, in the run's order: itself, else with aliases written out.
 pub fn resolve<'a>(pattern: &str, figures: &'a [Figure]) -> Result<Vec<&'a Figure>, String> {
     for p in [pattern.to_string(), unalias(pattern)] {
-        let hits: Vec<&Figure> = figures.iter().filter(|f| matches(&p, &f.path)).collect();
+        // A glob pattern, as `compare --only` takes (`*` any run of characters, `?` one).
+        let glob = Pattern::new(&p).map_err(|e| format!("`{pattern}`: {e}"))?;
+        let hits: Vec<&Figure> = figures.iter().filter(|f| glob.matches(&f.path)).collect();
         if !hits.is_empty() {
             return Ok(hits);
         }
@@ -142,7 +124,7 @@ pub fn evaluate(
             )));
         }
         let hits = resolve(&e.path, figures).map_err(at)?;
-        let expanded = e.path.contains('*');
+        let expanded = e.path.contains(['*', '?', '[']);
         for f in hits {
             let base = match baseline.filter(|_| uses) {
                 Some(b) => Some(

@@ -1,9 +1,10 @@
 //! The expectation file of `slicesim check` (docs/CI.md): a YAML list of expressions such as
 //! `pools.a100-timeslice.busy >= 60%` or `classes.*.wait_p95 <= 1.1 * baseline + 60s`, each
 //! optionally with a name. An expression is `PATH OP BOUND`: a figure path (see
-//! [`crate::report::figures`]; `*` stands for any list item), one of `<=`, `<`, `>=`, `>`,
-//! `==`, and an arithmetic bound over numbers, durations (`90s`, `30m`, `1h`, `2d` -> seconds),
-//! percentages (`60%` -> 0.6) and `baseline` (the same figure in the baseline run).
+//! [`crate::report::figures`]; a glob pattern such as `classes.*.wait_p95` names every match),
+//! one of `<=`, `<`, `>=`, `>`, `==`, and an arithmetic bound over numbers, durations (`90s`,
+//! `30m`, `1h`, `2d` -> seconds), percentages (`60%` -> 0.6) and `baseline` (the same figure in
+//! the baseline run).
 
 use serde::Deserialize;
 
