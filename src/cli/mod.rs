@@ -58,16 +58,16 @@ enum Cmd {
     /// Check a scenario file and print every problem with its location (exit 1 if invalid).
     #[command(after_help = set::EXAMPLES)]
     Validate(validate::ValidateArgs),
+    /// Compare runs, replications or sweeps side by side: each figure's difference from the
+    /// first folder, with Welch's t-test where both sides are replications.
+    #[command(after_help = compare::EXAMPLES)]
+    Compare(compare::CompareArgs),
     /// Run a scenario and check expectations on its figures (the CI gate; docs/CI.md):
     /// exit 0 all pass, 1 an expectation failed, 2 usage or input error.
     Check(check::CheckArgs),
     /// Find the smallest value of a scenario field (nodes, a quota, replicas) that meets every
     /// condition, by bisection (docs/SIZE.md): exit 0 found, 1 not met or not monotone, 2 error.
     Size(size::SizeArgs),
-    /// Compare runs, replications or sweeps side by side: each figure's difference from the
-    /// first folder, with Welch's t-test where both sides are replications.
-    #[command(after_help = compare::EXAMPLES)]
-    Compare(compare::CompareArgs),
     /// MIG geometry commands.
     Mig {
         #[command(subcommand)]
@@ -98,11 +98,11 @@ pub fn main() -> ExitCode {
     let result = match cli.cmd {
         // The harness has exit codes of its own (docs/HIL.md).
         Cmd::Hil(args) => return hil::run(args),
+        // Unreadable or foreign folders exit with 2 (docs/OUTPUTS.md, "Compare").
+        Cmd::Compare(args) => return compare::run(args),
         // Exit 1 means an expectation failed, 2 a usage or input error (docs/CI.md).
         Cmd::Check(args) => return check::run(args),
         Cmd::Size(args) => return size::run(args),
-        // Unreadable or foreign folders exit with 2 (docs/OUTPUTS.md, "Compare").
-        Cmd::Compare(args) => return compare::run(args),
         Cmd::Run(args) => run::run(args),
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Validate(args) => validate::run(args),
