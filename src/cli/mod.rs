@@ -11,6 +11,8 @@
 //! | `sweep.rs` | `slicesim sweep` (exit 2 on a bad file or point, 1 on a failed run) |
 //! | `merge.rs` | `slicesim merge` (shards of a sweep back into one folder) |
 //! | `set.rs` | `--set PATH=VALUE` of `run` and `validate`, and how their problems are printed |
+//! | `check.rs` | `slicesim check`, the CI gate (exit 0 / 1 / 2) |
+//! | `size.rs` | `slicesim size`, the SLO search (exit 0 / 1 / 2) |
 //! | `mig.rs` | `slicesim mig layouts` |
 //! | `catalog.rs` | `slicesim catalog` |
 //! | `import.rs` | `slicesim import` |
@@ -19,6 +21,7 @@
 //! | `hil/` | `slicesim hil ...` |
 
 mod catalog;
+mod check;
 mod compare;
 mod compare_render;
 mod experiment;
@@ -30,6 +33,7 @@ mod mig;
 mod replicate;
 mod run;
 mod set;
+mod size;
 mod sweep;
 mod trace;
 mod validate;
@@ -62,6 +66,12 @@ enum Cmd {
     /// first folder, with Welch's t-test where both sides are replications.
     #[command(after_help = compare::EXAMPLES)]
     Compare(compare::CompareArgs),
+    /// Run a scenario and check expectations on its figures (the CI gate; docs/CI.md):
+    /// exit 0 all pass, 1 an expectation failed, 2 usage or input error.
+    Check(check::CheckArgs),
+    /// Find the smallest value of a scenario field (nodes, a quota, replicas) that meets every
+    /// condition, by bisection (docs/SIZE.md): exit 0 found, 1 not met or not monotone, 2 error.
+    Size(size::SizeArgs),
     /// MIG geometry commands.
     Mig {
         #[command(subcommand)]
@@ -102,6 +112,9 @@ pub fn main() -> ExitCode {
         Cmd::Merge(args) => return merge::run(args),
         // Unreadable or foreign folders exit with 2 (docs/OUTPUTS.md, "Compare").
         Cmd::Compare(args) => return compare::run(args),
+        // Exit 1 means an expectation failed, 2 a usage or input error (docs/CI.md).
+        Cmd::Check(args) => return check::run(args),
+        Cmd::Size(args) => return size::run(args),
         Cmd::Run(args) => run::run(args),
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Validate(args) => validate::run(args),
