@@ -20,6 +20,18 @@ pub type PriorityNames = BTreeMap<i32, String>;
 /// Fields that are settings or identities, not results.
 const SKIP_TOP: &[&str] = &["provenance", "seed"];
 
+/// Whether `path` is an entry of one of the summary's count maps (`unschedulable.<reason>`,
+/// `classes.<name>.unschedulable.<reason>`, `classes.<name>.ran_in.<pool>`,
+/// `namespaces.<name>.peak_used.<resource>`). Such maps only
+/// list what happened, so a run without the entry counted zero of it: replications must average
+/// it as 0 for that seed, not leave the seed out.
+pub fn is_count_entry(path: &str) -> bool {
+    path.starts_with("unschedulable.")
+        || (path.starts_with("classes.")
+            && (path.contains(".unschedulable.") || path.contains(".ran_in.")))
+        || (path.starts_with("namespaces.") && path.contains(".peak_used."))
+}
+
 /// The PriorityClass name of each value held by exactly one class; values shared by several
 /// classes (or by none) keep their number.
 pub fn priority_names(world: &World) -> PriorityNames {

@@ -6,7 +6,9 @@
 //! Results are ordered by seed and do not depend on the number of threads.
 
 use crate::metrics::replication::{CONFIDENCE, Estimate, replications_needed};
-use crate::report::{OutputDir, Provenance, figures, priority_names, scenario_sha256};
+use crate::report::{
+    OutputDir, Provenance, figures, is_count_entry, priority_names, scenario_sha256,
+};
 use crate::run::{RunOptions, RunOutput, run_staged};
 use crate::scenario::Loaded;
 use rayon::prelude::*;
@@ -42,7 +44,8 @@ pub struct FigureStats {
     pub half_width: Option<f64>,
     /// Replications for a half-width of `half_width_target` × |mean| with this `sd`.
     pub replications_needed: Option<u64>,
-    /// Seed -> value (seeds where the figure is absent are left out).
+    /// Seed -> value. Seeds where the figure is absent are left out (`n` counts the rest),
+    /// except count-map entries, which are 0 there.
     pub values: BTreeMap<u64, f64>,
 }
 
@@ -69,6 +72,14 @@ pub fn aggregate(runs: &[(u64, Vec<(String, f64)>)], half_width_target: f64) -> 
                 BTreeMap::new()
             });
             per_seed.insert(*seed, *v);
+        }
+    }
+    // A count-map entry missing from a seed counted zero there (report::figures::is_count_entry).
+    for (path, per_seed) in values.iter_mut() {
+        if is_count_entry(path) {
+            for (seed, _) in runs {
+                per_seed.entry(*seed).or_insert(0.0);
+            }
         }
     }
     order
@@ -221,4 +232,44 @@ struct LongRow<'a> {
     path: &'a str,
     seed: u64,
     value: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::aggregate;
+
+    fn fig(path: &str, v: f64) -> (String, f64) {
+        (path.to_string(), v)
+    }
+
+    #[test]
+    fn count_entries_missing_from_a_seed_count_zero_and_percentiles_are_left_out() {
+        let runs = vec![
+            (
+                1,
+                vec![
+                    fig("unschedulable.no fit", 4.0),
+                    fig("classes.a.wait.p95_s", 10.0),
+                ],
+            ),
+            (2, vec![fig("classes.a.wait.p95_s", 20.0)]),
+            (3, vec![fig("classes.a.ran_in.x", 2.0)]),
+        ];
+        let stats = aggregate(&runs, 0.05);
+        let get = |p: &str| stats.iter().find(|s| s.path == p).unwrap();
+        // (4 + 0 + 0) / 3 over all three seeds.
+        let u = get("unschedulable.no fit");
+        assert_eq!(u.n, 3);
+        assert!((u.mean - 4.0 / 3.0).abs() < 1e-12);
+        assert_eq!(u.values.get(&2), Some(&0.0));
+        // (0 + 0 + 2) / 3.
+        let r = get("classes.a.ran_in.x");
+        assert_eq!(r.n, 3);
+        assert!((r.mean - 2.0 / 3.0).abs() < 1e-12);
+        // A percentile without a sample in seed 3 is absent there: (10 + 20) / 2 over n = 2.
+        let w = get("classes.a.wait.p95_s");
+        assert_eq!(w.n, 2);
+        assert_eq!(w.mean, 15.0);
+        assert!(!w.values.contains_key(&3));
+    }
 }
