@@ -415,3 +415,33 @@ workload: {kind: trace, path: trace.csv}
         "mine"
     );
 }
+
+#[test]
+fn seeds_on_the_command_line_replace_the_files_seeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The same sweep with seeds 3..4 written in the file, and with the file's 1..2 replaced
+    // by --seeds 3..4: the same runs, so the same rows.
+    let in_file = write_sweep(tmp.path(), &SWEEP.replace("seeds: 1..2", "seeds: 3..4"));
+    let a = tmp.path().join("a");
+    let o = sweep(&in_file, &a, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let other = tmp.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let flag_file = write_sweep(&other, SWEEP);
+    let b = tmp.path().join("b");
+    let o = sweep(&flag_file, &b, &["--seeds", "3..4"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (head, rows_a) = csv_rows(&a.join("sweep.csv"));
+    let (_, rows_b) = csv_rows(&b.join("sweep.csv"));
+    let seed = head.iter().position(|h| h == "seed").unwrap();
+    // 4 points x seeds 3 and 4.
+    assert_eq!(rows_b.len(), 8);
+    assert!(rows_b.iter().all(|r| r[seed] == "3" || r[seed] == "4"));
+    assert_eq!(rows_a, rows_b);
+    // A bad list is an input error that writes nothing.
+    let c = tmp.path().join("c");
+    let o = sweep(&flag_file, &c, &["--seeds", "4..1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--seeds"), "{}", stderr(&o));
+    assert!(!c.exists());
+}

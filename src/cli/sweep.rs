@@ -7,6 +7,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use slicesim::sweep::file::Goal;
 use slicesim::sweep::output::Outcome;
+use slicesim::sweep::seeds::parse_seeds;
 use slicesim::sweep::shard::{ShardSpec, run_shard};
 use slicesim::sweep::{SweepError, SweepOptions, prepare, sweep};
 use std::io::IsTerminal;
@@ -19,6 +20,7 @@ Examples:
   slicesim sweep scenarios/sweeps/seed-sweep.yaml --out /tmp/sweep
   slicesim sweep scenarios/sweeps/seed-sweep.yaml --jobs 2 --keep-runs --out /tmp/sweep
   slicesim sweep scenarios/sweeps/seed-sweep.yaml --set classes.training.fallback_after=1h
+  slicesim sweep scenarios/sweeps/seed-sweep.yaml --seeds 1..10 --out /tmp/sweep10
 The sweep file (docs/SWEEP.md): `base:` a scenario (or `builtin`), `set:` overrides for every
 point, `axes:` (path + values | range | named alternatives), `mode: grid|list`, `seeds: 1..5`,
 `objectives:`. Writes OUT/sweep.csv (one row per point and seed), OUT/sweep_summary.csv (mean
@@ -56,6 +58,9 @@ pub struct SweepArgs {
     /// default SLICESIM_SHARD_COUNT or SLURM_ARRAY_TASK_COUNT.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     shard_count: Option<u32>,
+    /// Seeds of every point instead of the sweep file's `seeds:` (1..10, 1,4,7).
+    #[arg(long, value_name = "LIST")]
+    seeds: Option<String>,
     #[command(flatten)]
     set: SetArgs,
 }
@@ -65,6 +70,13 @@ pub fn run(a: SweepArgs) -> ExitCode {
     let prep = match prepare(&a.file, &a.set.set) {
         Ok(p) => p,
         Err(e) => return fail(2, &e.0),
+    };
+    let prep = match &a.seeds {
+        None => prep,
+        Some(text) => match parse_seeds(text) {
+            Ok(seeds) => prep.with_seeds(seeds),
+            Err(e) => return fail(2, &format!("--seeds: {e}")),
+        },
     };
     let out = a.out.clone().unwrap_or_else(|| default_out(&a.file));
     let opts = SweepOptions {

@@ -171,6 +171,18 @@ pub fn prepare_text(
     Ok(Prepared { plan, scenarios })
 }
 
+impl Prepared {
+    /// The same sweep with `seeds` instead of the file's (`sweep --seeds`); the sweep's hash
+    /// covers the seeds, so shards run with different seeds never merge.
+    pub fn with_seeds(mut self, seeds: Vec<u64>) -> Self {
+        self.plan.seeds = seeds;
+        let info = &self.plan.provenance;
+        let hash = sweep_sha256(&self.plan, &info.version, &info.git_describe);
+        self.plan.provenance.sweep_sha256 = hash;
+        self
+    }
+}
+
 /// The point's scenario: base + `set` + the point's values, checked.
 fn point_scenario(
     base: &Loaded,
