@@ -2,8 +2,9 @@
 //! on a terminal; prints the points no other point dominates. Exit 0 done, 1 a run failed,
 //! 2 a bad file, point or option (nothing written).
 
+use super::figures::{Unit, show};
 use super::set::SetArgs;
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use slicesim::sweep::file::Goal;
 use slicesim::sweep::output::Outcome;
@@ -218,11 +219,13 @@ fn goal_text(g: Goal) -> &'static str {
 pub fn render(o: &Outcome) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
+    // Wraps to the terminal's width when there is one.
+    t.set_content_arrangement(ContentArrangement::Dynamic);
     let mut head = vec!["point".to_string(), "values".to_string()];
     head.extend(
         o.objectives
             .iter()
-            .map(|x| format!("{} ({})", x.figure, goal_text(x.goal))),
+            .map(|x| format!("{}\n({})", x.figure, goal_text(x.goal))),
     );
     t.set_header(head);
     let front: Vec<_> = o
@@ -231,11 +234,13 @@ pub fn render(o: &Outcome) -> String {
         .filter(|p| p.dominated_by.is_empty())
         .collect();
     for p in &front {
-        let mut row = vec![p.id.clone(), p.label.clone()];
+        // One assignment per line, figures in their units: the table stays narrow.
+        let mut row = vec![p.id.clone(), p.label.replace(", ", "\n")];
         row.extend(
             p.means
                 .iter()
-                .map(|m| m.map_or_else(|| "-".into(), |x| format!("{x:.4}"))),
+                .zip(&o.objectives)
+                .map(|(m, x)| m.map_or_else(|| "-".into(), |v| show(v, Unit::of_path(&x.figure)))),
         );
         t.add_row(row);
     }
