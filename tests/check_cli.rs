@@ -6,23 +6,9 @@ use quick_xml::events::Event;
 use quick_xml::{Reader, XmlVersion};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn slicesim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_slicesim"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("slicesim runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod common;
+use common::cli::{slicesim, text};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -5,19 +5,10 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn slicesim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_slicesim"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("slicesim runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::cli::{slicesim, stderr};
 
 /// The built-in scenario for one simulated day: 2 H100 node counts x 2 inference sharings,
 /// seeds 1 and 2 (8 runs).

@@ -3,6 +3,8 @@
 //! job records.
 #![allow(dead_code)]
 
+pub mod cli;
+
 use slicesim::metrics::{JobRecord, JobState};
 use slicesim::report::Summary;
 use slicesim::run::{RunOptions, run_in_memory};
