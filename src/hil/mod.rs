@@ -11,6 +11,7 @@
 //! | [`nvml`] | loading NVML once per process, device lookup, catalog model of a GPU |
 //! | [`raw`] | MIG calls the safe API lacks (instances, placements) through `nvml.lib()` |
 //! | [`fakelib`] | building and loading the fake NVML library |
+//! | [`guard`] | read-only mode: every NVML write refused |
 //! | [`inventory`] | what a GPU reports, checked against the built-in catalog |
 //! | [`plan`], [`apply`] | operations from the current state to a target, executing them with rollback |
 //! | [`state`] | the state file saved before any change; atomic writes |
@@ -25,6 +26,7 @@ pub mod compare;
 pub mod cuda_probe;
 pub mod experiment;
 pub mod fakelib;
+pub mod guard;
 pub mod inventory;
 pub mod lock;
 pub mod measure;
@@ -121,3 +123,5 @@ impl Progress for Vec<String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_safety;

@@ -44,8 +44,8 @@ pub struct GpuTarget {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
-    /// Change MIG mode; `reset` = it needs a GPU reset to take effect (it only cancels a pending
-    /// change otherwise).
+    /// Change MIG mode; `reset` = it switches the mode (the driver may reset the GPU to activate
+    /// it); otherwise it cancels someone else's pending change (still a MIG-settings write).
     SetMigMode {
         enable: bool,
         reset: bool,
@@ -86,11 +86,18 @@ pub struct GpuPlan {
 }
 
 impl GpuPlan {
-    /// True when an operation changes MIG mode in a way that needs a reset.
+    /// True when an operation writes MIG mode (switching it, or cancelling a pending change):
+    /// both need `--allow-mode-change`.
     pub fn changes_mode(&self) -> bool {
+        self.ops.iter().any(|o| matches!(o, Op::SetMigMode { .. }))
+    }
+
+    /// True when the GPU has a MIG mode change pending that someone else made (pending differs
+    /// from current) and the plan would cancel it.
+    pub fn cancels_pending(&self) -> bool {
         self.ops
             .iter()
-            .any(|o| matches!(o, Op::SetMigMode { reset: true, .. }))
+            .any(|o| matches!(o, Op::SetMigMode { reset: false, .. }))
     }
 }
 
@@ -170,10 +177,12 @@ pub fn layout_target(
     })
 }
 
-/// The target that puts a saved snapshot back.
+/// The target that puts a saved snapshot back: its CURRENT MIG mode and instances. A mode that
+/// was only pending when the state was saved is not re-created (setting it may make the driver
+/// activate it at once); [`saved_pending_note`] says so.
 pub fn saved_target(saved: &GpuSnapshot, profiles: &[GiProfile]) -> GpuTarget {
     GpuTarget {
-        mig: saved.mig_pending,
+        mig: saved.mig_current,
         instances: saved
             .instances
             .iter()
@@ -195,6 +204,25 @@ pub fn saved_target(saved: &GpuSnapshot, profiles: &[GiProfile]) -> GpuTarget {
             .collect(),
         source: "the saved state".into(),
     }
+}
+
+/// The note for a saved state whose MIG mode was pending a change, if it was.
+pub fn saved_pending_note(saved: &GpuSnapshot) -> Option<String> {
+    (saved.mig_pending != saved.mig_current).then(|| {
+        format!(
+            "the saved state of GPU {} had MIG mode {} with a change to {} pending (not yet \
+             active); restore puts back the current mode {} and does not re-create the pending \
+             change",
+            saved.index,
+            on_off(saved.mig_current),
+            on_off(saved.mig_pending),
+            on_off(saved.mig_current)
+        )
+    })
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
 }
 
 /// True when GPU instance `gi` already is what `t` asks for (profile, placement and compute
@@ -289,8 +317,9 @@ fn mode_change(
             reset: true,
         });
         notes.push(
-            "turning MIG mode on needs a GPU reset (or a reboot) before instances can be \
-             created: after it, run this again"
+            "turning MIG mode on: the driver may reset the GPU to activate it (on bare metal, at \
+             once when nothing uses the GPU); otherwise it stays pending until a reset or reboot. \
+             apply stops after the mode change: run it again to create the instances"
                 .into(),
         );
         return false;
@@ -301,7 +330,11 @@ fn mode_change(
             enable: false,
             reset: true,
         });
-        notes.push("turning MIG mode off needs a GPU reset (or a reboot) to take effect".into());
+        notes.push(
+            "turning MIG mode off: the driver may reset the GPU to activate it (on bare metal, at \
+             once when nothing uses the GPU); otherwise it stays pending until a reset or reboot"
+                .into(),
+        );
         false
     } else {
         notes.push(format!(
@@ -313,10 +346,13 @@ fn mode_change(
 }
 
 /// Keeps instances that already match a target instance (each matched once), destroys the
-/// others, then creates the missing ones with their compute instances.
+/// others, then creates the missing ones with their compute instances. A GPU instance whose
+/// profile and placement match but whose compute instances differ is kept: only its compute
+/// instances are destroyed and created (compute-instance granularity: fewer risky operations
+/// than re-creating the GPU instance).
 fn layout_ops(gpu: &GpuSnapshot, target: &GpuTarget, ops: &mut Vec<Op>) {
     let mut keep = vec![false; gpu.instances.len()];
-    let mut missing = Vec::new();
+    let mut unmatched = Vec::new();
     for t in &target.instances {
         match gpu
             .instances
@@ -325,10 +361,29 @@ fn layout_ops(gpu: &GpuSnapshot, target: &GpuTarget, ops: &mut Vec<Op>) {
             .position(|(i, gi)| !keep[i] && satisfies(gi, t))
         {
             Some(i) => keep[i] = true,
+            None => unmatched.push(t),
+        }
+    }
+    let mut missing = Vec::new();
+    let mut fix_cis = Vec::new();
+    for t in unmatched {
+        match gpu
+            .instances
+            .iter()
+            .enumerate()
+            .position(|(i, gi)| !keep[i] && gi.profile_id == t.profile_id && gi.start == t.start)
+        {
+            Some(i) => {
+                keep[i] = true;
+                fix_cis.push((&gpu.instances[i], t));
+            }
             None => missing.push(t),
         }
     }
     destroy_unkept(gpu, &keep, ops);
+    for (gi, t) in fix_cis {
+        ci_ops(gi, t, ops);
+    }
     for t in missing {
         ops.push(Op::CreateGi {
             profile_id: t.profile_id,
@@ -341,6 +396,39 @@ fn layout_ops(gpu: &GpuSnapshot, target: &GpuTarget, ops: &mut Vec<Op>) {
                 ci: ci.clone(),
             });
         }
+    }
+}
+
+/// Compute-instance operations that turn kept GPU instance `gi` into `t`: destroy the compute
+/// instances `t` does not have, create the ones it lacks.
+fn ci_ops(gi: &GiState, t: &TargetGi, ops: &mut Vec<Op>) {
+    let same = |h: &super::raw::CiState, w: &TargetCi| {
+        h.start == w.start && h.size == w.size && w.profile_id.is_none_or(|id| id == h.profile_id)
+    };
+    let mut used = vec![false; gi.cis.len()];
+    let mut create = Vec::new();
+    for w in &t.cis {
+        match gi
+            .cis
+            .iter()
+            .enumerate()
+            .position(|(i, h)| !used[i] && same(h, w))
+        {
+            Some(i) => used[i] = true,
+            None => create.push(w),
+        }
+    }
+    for (h, _) in gi.cis.iter().zip(&used).filter(|(_, u)| !**u) {
+        ops.push(Op::DestroyCi {
+            gi: gi.id,
+            ci: h.id,
+        });
+    }
+    for w in create {
+        ops.push(Op::CreateCi {
+            gi_start: t.start,
+            ci: w.clone(),
+        });
     }
 }
 
@@ -358,9 +446,9 @@ pub fn describe(op: &Op, gpu: &GpuSnapshot, profiles: &[GiProfile]) -> String {
             "set MIG mode {}{}",
             if *enable { "on" } else { "off" },
             if *reset {
-                " (takes effect after a GPU reset)"
+                " (the driver may reset the GPU to activate it)"
             } else {
-                " (cancels the pending change)"
+                " (cancels someone else's pending change)"
             }
         ),
         Op::DestroyCi { gi, ci } => format!("destroy compute instance {ci} of GPU instance {gi}"),

@@ -212,6 +212,7 @@ pub fn start(kind: &ProbeKind, p: &ProbeParams) -> Result<Running> {
         // Its own process group: the harness decides when probes stop (Ctrl-C reaches only the
         // harness), and a kill reaches the probe's children too.
         .process_group(0);
+    die_with_parent(&mut cmd);
     let mut child = cmd
         .spawn()
         .map_err(|e| HilError::error(format!("cannot start probe {}: {e}", kind.id())))?;
@@ -224,6 +225,36 @@ pub fn start(kind: &ProbeKind, p: &ProbeParams) -> Result<Running> {
         stderr,
     })
 }
+
+/// Makes the probe die (SIGKILL) when the harness dies, even by SIGKILL, so no orphan probe keeps
+/// loading the GPU (`PR_SET_PDEATHSIG`; it survives the `exec` of the probe, and `sh -c` execs a
+/// simple command). A harness that died between fork and prctl is caught by the parent check.
+#[cfg(target_os = "linux")]
+fn die_with_parent(cmd: &mut Command) {
+    let parent = std::process::id();
+    // SAFETY: prctl, getppid and _exit are async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::getppid() as u32 != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_cmd: &mut Command) {}
 
 /// Kills a probe and everything it started (its process group).
 fn kill_group(child: &mut Child) {

@@ -27,6 +27,11 @@ pub struct HilArgs {
     /// Lock file that keeps two harness runs apart [default: $TMPDIR/slicesim-hil.lock].
     #[arg(long, global = true, value_name = "PATH")]
     pub lock: Option<PathBuf>,
+    /// Never write to a GPU (also `SLICESIM_HIL_READ_ONLY=1`): `apply --yes` and `restore --yes`
+    /// are refused before NVML is loaded, and every NVML write call is refused inside the
+    /// harness too. Reading, measuring, comparing and dry runs work as usual.
+    #[arg(long, global = true)]
+    pub read_only: bool,
     #[command(subcommand)]
     pub cmd: HilCmd,
 }
@@ -133,7 +138,10 @@ pub struct Change {
     /// Really change the GPU (without it: dry run).
     #[arg(long)]
     pub yes: bool,
-    /// Allow turning MIG mode on or off (needs a GPU reset afterwards).
+    /// Allow writing MIG mode: turning it on or off, or cancelling someone else's pending
+    /// change. The driver may RESET THE GPU to make a mode change take effect (on bare metal it
+    /// does so at once when nothing uses the GPU): only for GPUs you may reset. apply stops after
+    /// a mode change; a rollback never writes MIG mode.
     #[arg(long)]
     pub allow_mode_change: bool,
     /// Reconfigure although other processes hold the GPU.
@@ -169,7 +177,10 @@ pub struct ProbeArgs {
 }
 
 pub fn run(args: HilArgs) -> ExitCode {
-    match dispatch(args) {
+    if args.read_only {
+        slicesim::hil::guard::set_read_only();
+    }
+    match refuse_writes(&args).and_then(|()| dispatch(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -226,6 +237,23 @@ fn load_scenario(path: Option<&Path>) -> Result<Loaded> {
 
 fn command_line() -> String {
     std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+}
+
+/// In read-only mode, refuses the commands that can only write before anything loads NVML.
+fn refuse_writes(args: &HilArgs) -> Result<()> {
+    if !slicesim::hil::guard::read_only() {
+        return Ok(());
+    }
+    let cmd = match &args.cmd {
+        HilCmd::Apply { change, .. } if change.yes => "apply --yes",
+        HilCmd::Restore { change, .. } if change.yes => "restore --yes",
+        _ => return Ok(()),
+    };
+    Err(HilError::refused(format!(
+        "read-only mode (--read-only or {}=1): `{cmd}` would change the GPU; refused before \
+         loading NVML (without --yes it only prints the plan)",
+        slicesim::hil::guard::ENV
+    )))
 }
 
 fn dispatch(args: HilArgs) -> Result<()> {

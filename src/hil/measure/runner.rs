@@ -76,11 +76,19 @@ impl Runner<'_> {
                             md.uuid, md.gi_id
                         ))
                     })?;
-                let sms = self
-                    .profiles
-                    .iter()
-                    .find(|p| p.id == gi.profile_id)
-                    .map_or(0, |p| p.sms);
+                // The compute instance's own SMs: a GPU instance may hold several compute
+                // instances, each with a part of its SMs.
+                let ci_sms = match gi.cis.iter().find(|c| c.id == md.ci_id) {
+                    Some(ci) => raw::ci_profile_sms(self.nvml, &dev, gi.id, ci.profile_id)
+                        .map_err(|e| nv(format!("GPU {index}: compute-instance profiles"), e))?,
+                    None => None,
+                };
+                let sms = ci_sms.unwrap_or_else(|| {
+                    self.profiles
+                        .iter()
+                        .find(|p| p.id == gi.profile_id)
+                        .map_or(0, |p| p.sms)
+                });
                 let mut p = self.base(u, d, n, i as u32, kernel_ms);
                 p.device = md.uuid.clone();
                 p.sm_fraction = f64::from(sms) / f64::from(self.sms.max(1));
