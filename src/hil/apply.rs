@@ -263,13 +263,19 @@ pub fn pool_plans(
     for i in indices(nvml, gpu)? {
         let (now, profiles) = snapshot(nvml, i)?;
         match layout_target(scenario, pool, &now, &profiles) {
+            Err(e) if e.exit == Exit::Refused && gpu.is_none() => skipped.push(e.message),
+            _ if !now.unreadable.is_empty() => {
+                return Err(HilError::error(format!(
+                    "GPU {i}: cannot read {}: a plan needs the full state (run as root)",
+                    now.unreadable.join("; ")
+                )));
+            }
             Ok(_) => {
                 // A GPU to change: read it again strictly (every error is an error).
                 let (now, profiles) = snapshot_strict(nvml, i, &[])?;
                 let target = layout_target(scenario, pool, &now, &profiles)?;
                 plans.push(diff(&now, &profiles, target));
             }
-            Err(e) if e.exit == Exit::Refused && gpu.is_none() => skipped.push(e.message),
             Err(e) => return Err(e),
         }
     }

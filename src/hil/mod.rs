@@ -12,6 +12,7 @@
 //! | [`raw`] | MIG calls the safe API lacks (instances, placements) through `nvml.lib()` |
 //! | [`fakelib`] | building and loading the fake NVML library |
 //! | [`guard`] | read-only mode: every NVML write refused |
+//! | [`host`] | other GPU clients: Kubernetes node, device-file holders |
 //! | [`inventory`] | what a GPU reports, checked against the built-in catalog |
 //! | [`plan`], [`apply`] | operations from the current state to a target, executing them with rollback |
 //! | [`state`] | the state file saved before any change; atomic writes |
@@ -27,6 +28,7 @@ pub mod cuda_probe;
 pub mod experiment;
 pub mod fakelib;
 pub mod guard;
+pub mod host;
 pub mod inventory;
 pub mod lock;
 pub mod measure;

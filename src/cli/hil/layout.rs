@@ -50,6 +50,7 @@ pub fn apply(args: &HilArgs, target: &PoolTarget, change: &Change, state: &Path)
         dry_run(&plans, change, "reconfigure it");
         return Ok(());
     }
+    slicesim::hil::host::check(&slicesim::hil::host::root(), change.force, &mut Print)?;
     install_ctrlc();
     let _lock = take_lock(args, &command_line())?;
     let plans = plans(nvml, target)?;
@@ -123,6 +124,7 @@ pub fn restore(args: &HilArgs, path: &Path, change: &Change) -> Result<()> {
         dry_run(&plans, change, "restore it");
         return Ok(());
     }
+    slicesim::hil::host::check(&slicesim::hil::host::root(), change.force, &mut Print)?;
     // Ctrl-C must not cut a restore short: the handler only sets a flag restore ignores.
     install_ctrlc();
     let _lock = take_lock(args, &command_line())?;

@@ -144,7 +144,8 @@ pub struct Change {
     /// a mode change; a rollback never writes MIG mode.
     #[arg(long)]
     pub allow_mode_change: bool,
-    /// Reconfigure although other processes hold the GPU.
+    /// Reconfigure although other processes hold the GPU, or on what looks like a Kubernetes
+    /// node (kubelet directory, KUBERNETES_SERVICE_HOST).
     #[arg(long)]
     pub force: bool,
 }
