@@ -128,7 +128,7 @@ typedef struct fake_gpu {
     int used;
     const model_t *model;
     profile_t prof[NPROF]; /* the model's table with overrides applied */
-    unsigned mig, pending, immediate, compute_mode, mps_pid;
+    unsigned mig, pending, immediate, compute_mode, mps_pid, persistence, power_limit_mw;
     char uuid[80];
     unsigned util, memutil, power_mw, smclk, memclk;
     unsigned long long used_mib;
@@ -252,6 +252,8 @@ static fake_gpu *new_gpu(const model_t *m) {
     snprintf(g->uuid, sizeof g->uuid, "GPU-fa4e0000-0000-4000-8000-%012x", 0x5117ce00 + NGPUS);
     g->immediate = 1; /* bare metal: the driver resets an idle GPU itself */
     g->power_mw = 62000;
+    g->persistence = 1;
+    g->power_limit_mw = 700000;
     g->smclk = 1410;
     g->memclk = 1593;
     NGPUS++;
@@ -335,9 +337,11 @@ static int save_state(void) {
     for (int i = 0; i < NGPUS; i++) {
         fake_gpu *g = &GPUS[i];
         fprintf(f, "gpu %d model=%s mig=%u pending=%u immediate=%u uuid=%s util=%u memutil=%u "
-                   "power_mw=%u smclk=%u memclk=%u used_mib=%llu compute_mode=%u mps_pid=%u\n",
+                   "power_mw=%u smclk=%u memclk=%u used_mib=%llu compute_mode=%u mps_pid=%u "
+                   "persistence=%u power_limit_mw=%u\n",
                 i, g->model->key, g->mig, g->pending, g->immediate, g->uuid, g->util, g->memutil,
-                g->power_mw, g->smclk, g->memclk, g->used_mib, g->compute_mode, g->mps_pid);
+                g->power_mw, g->smclk, g->memclk, g->used_mib, g->compute_mode, g->mps_pid,
+                g->persistence, g->power_limit_mw);
         for (int s = 0; s < MAX_GI; s++) {
             fake_gi *gi = &g->gi[s];
             if (!gi->used) continue;
@@ -385,6 +389,8 @@ static void load_line(char *line) {
         g->immediate = uval(line, "immediate", 1);
         g->compute_mode = uval(line, "compute_mode", 0);
         g->mps_pid = uval(line, "mps_pid", 0);
+        g->persistence = uval(line, "persistence", 1);
+        g->power_limit_mw = uval(line, "power_limit_mw", g->power_limit_mw);
         if (val(line, "uuid", b, sizeof b)) set_str(g->uuid, sizeof g->uuid, b);
         g->util = uval(line, "util", 0);
         g->memutil = uval(line, "memutil", 0);
@@ -790,14 +796,32 @@ EXPORT int nvmlDeviceGetComputeRunningProcesses_v3(void *device, unsigned *count
     LEAVE(OK);
 }
 
-/* Compute mode (0 DEFAULT, 2 EXCLUSIVE_PROCESS, 3 PROHIBITED) and the MPS server, from the
- * gpu line's `compute_mode=` and `mps_pid=` (a running MPS server shows as one MPS process). */
+/* Compute mode (0 DEFAULT, 1 EXCLUSIVE_THREAD, 2 PROHIBITED, 3 EXCLUSIVE_PROCESS) and the MPS
+ * server, from the gpu line's `compute_mode=` and `mps_pid=` (a running MPS server shows as one
+ * MPS process). */
 EXPORT int nvmlDeviceGetComputeMode(void *device, unsigned *mode) {
     ENTER();
     fake_gpu *g = as_gpu(device);
     if (!g || !mode) LEAVE(E_INVALID_ARGUMENT);
     *mode = g->compute_mode;
     LEAVE(OK);
+}
+EXPORT int nvmlDeviceGetPersistenceMode(void *device, unsigned *mode) {
+    ENTER();
+    fake_gpu *g = as_gpu(device);
+    if (!g || !mode) LEAVE(E_INVALID_ARGUMENT);
+    *mode = g->persistence;
+    LEAVE(OK);
+}
+EXPORT int nvmlDeviceGetPowerManagementLimit(void *device, unsigned *mw) {
+    ENTER();
+    fake_gpu *g = as_gpu(device);
+    if (!g || !mw) LEAVE(E_INVALID_ARGUMENT);
+    *mw = g->power_limit_mw;
+    LEAVE(OK);
+}
+EXPORT int nvmlDeviceGetApplicationsClock(void *device, unsigned type, unsigned *mhz) {
+    return nvmlDeviceGetClockInfo(device, type, mhz);
 }
 EXPORT int nvmlDeviceGetMPSComputeRunningProcesses_v3(void *device, unsigned *count, process_t *out) {
     FAULT(F_PROCESSES);

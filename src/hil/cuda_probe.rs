@@ -3,6 +3,12 @@
 //! API (cudarc, loading `libcuda` and `libnvrtc` dynamically: it builds anywhere, and answers
 //! "CUDA not available" with exit code 3 on a host without them).
 //!
+//! The kernel ships as hand-written PTX (ISA 7.0, `sm_52`), loaded with `cuModuleLoadData`: the
+//! driver JIT-compiles it for any GPU it supports, and no CUDA toolkit (NVRTC) is needed. NVRTC
+//! is only a fallback when the driver refuses the embedded PTX; NVRTC emits the PTX version of
+//! its own toolkit, which a driver older than that toolkit cannot load, so it is not the default.
+//! The throughput line says which was used (`ptx=embedded|nvrtc`).
+//!
 //! One iteration launches `round(d x gpu_sms x 2)` blocks of 1024 threads, each spinning through
 //! `iters` dependent multiply-adds: on the whole GPU every block is resident at once (two per SM),
 //! so the kernel fills a fraction `d` of the SMs; in a MIG instance with fewer SMs it runs in about
@@ -54,15 +60,62 @@ fn no_cuda(why: &str) -> HilError {
     HilError::new(Exit::NoDevice, format!("CUDA not available: {why}"))
 }
 
-/// Runs the probe and returns its throughput line.
+/// Runs the probe and returns its throughput line and where its PTX came from (`embedded` or
+/// `nvrtc`).
 #[cfg(not(feature = "cuda"))]
-pub fn run(args: &BuiltinProbe) -> Result<ProbeLine> {
+pub fn run(args: &BuiltinProbe) -> Result<(ProbeLine, &'static str)> {
     args.check()?;
     Err(no_cuda(
         "slicesim was built without the `cuda` feature; use --probe-cmd",
     ))
 }
 
+/// The kernel as PTX: the CUDA C of [`KERNEL`] written out by hand (two dependent `fma.rn.f32`
+/// chains per thread, `iters` times, then one store), ISA 7.0 so that drivers from R450 load it.
+pub const PTX: &str = r#"
+.version 7.0
+.target sm_52
+.address_size 64
+
+.visible .entry slicesim_spin(
+    .param .u64 slicesim_spin_out,
+    .param .u32 slicesim_spin_iters
+)
+{
+    .reg .pred %p<2>;
+    .reg .b32 %r<8>;
+    .reg .f32 %f<4>;
+    .reg .b64 %rd<4>;
+
+    ld.param.u64 %rd1, [slicesim_spin_out];
+    ld.param.u32 %r1, [slicesim_spin_iters];
+    mov.u32 %r2, %tid.x;
+    cvt.rn.f32.u32 %f1, %r2;
+    mul.rn.f32 %f1, %f1, 0f3A83126F;
+    mov.f32 %f2, 0f3F800000;
+    mov.u32 %r3, 0;
+    setp.eq.u32 %p1, %r1, 0;
+    @%p1 bra DONE;
+LOOP:
+    fma.rn.f32 %f1, %f1, 0f3F7FFFEF, 0f358637BD;
+    fma.rn.f32 %f2, %f2, 0f3F800008, 0fB58637BD;
+    add.u32 %r3, %r3, 1;
+    setp.lt.u32 %p1, %r3, %r1;
+    @%p1 bra LOOP;
+DONE:
+    mov.u32 %r4, %ctaid.x;
+    mov.u32 %r5, %ntid.x;
+    mad.lo.u32 %r6, %r4, %r5, %r2;
+    cvta.to.global.u64 %rd2, %rd1;
+    mul.wide.u32 %rd3, %r6, 4;
+    add.s64 %rd2, %rd2, %rd3;
+    add.f32 %f3, %f1, %f2;
+    st.global.f32 [%rd2], %f3;
+    ret;
+}
+"#;
+
+/// The CUDA C source of the kernel (what NVRTC compiles when the driver refuses [`PTX`]).
 #[cfg(feature = "cuda")]
 const KERNEL: &str = r#"
 extern "C" __global__ void slicesim_spin(float *out, unsigned int iters) {
@@ -76,24 +129,14 @@ extern "C" __global__ void slicesim_spin(float *out, unsigned int iters) {
 }
 "#;
 
-/// Runs the probe and returns its throughput line.
+/// Runs the probe and returns its throughput line and where its PTX came from (`embedded` or
+/// `nvrtc`).
 #[cfg(feature = "cuda")]
-pub fn run(args: &BuiltinProbe) -> Result<ProbeLine> {
+pub fn run(args: &BuiltinProbe) -> Result<(ProbeLine, &'static str)> {
     args.check()?;
-    // SAFETY: only tries to dlopen the libraries.
-    let (cuda, nvrtc) = unsafe {
-        (
-            cudarc::driver::sys::is_culib_present(),
-            cudarc::nvrtc::sys::is_culib_present(),
-        )
-    };
-    if !cuda {
+    // SAFETY: only tries to dlopen the library.
+    if !unsafe { cudarc::driver::sys::is_culib_present() } {
         return Err(no_cuda("libcuda (the NVIDIA driver) was not found"));
-    }
-    if !nvrtc {
-        return Err(no_cuda(
-            "libnvrtc (NVRTC, from the CUDA toolkit) was not found",
-        ));
     }
     // cudarc panics on some missing symbols; turn that into an error too.
     std::panic::catch_unwind(|| cuda_run(args))
@@ -101,7 +144,7 @@ pub fn run(args: &BuiltinProbe) -> Result<ProbeLine> {
 }
 
 #[cfg(feature = "cuda")]
-fn cuda_run(args: &BuiltinProbe) -> Result<ProbeLine> {
+fn cuda_run(args: &BuiltinProbe) -> Result<(ProbeLine, &'static str)> {
     use cudarc::driver::{CudaContext, LaunchConfig, PushKernelArg, sys::CUdevice_attribute};
     use std::time::{Duration, Instant};
     let err = |what: &str, e: &dyn std::fmt::Debug| HilError::error(format!("CUDA: {what}: {e:?}"));
@@ -112,8 +155,7 @@ fn cuda_run(args: &BuiltinProbe) -> Result<ProbeLine> {
     let gpu_sms = args.gpu_sms.unwrap_or(sms);
     let blocks = ((args.d * f64::from(gpu_sms) * 2.0).round() as u32).max(1);
     let threads = 1024u32;
-    let ptx = cudarc::nvrtc::compile_ptx(KERNEL).map_err(|e| err("NVRTC compile", &e))?;
-    let module = ctx.load_module(ptx).map_err(|e| err("load module", &e))?;
+    let (module, ptx_from) = load_kernel(&ctx)?;
     let f = module
         .load_function("slicesim_spin")
         .map_err(|e| err("load function", &e))?;
@@ -167,13 +209,40 @@ fn cuda_run(args: &BuiltinProbe) -> Result<ProbeLine> {
     let window = Instant::now()
         .saturating_duration_since(warm_end)
         .as_secs_f64();
-    Ok(ProbeLine {
+    let line = ProbeLine {
         throughput: measured.len() as f64 / window.max(1e-9),
         unit: "kernels/s".into(),
         kernel_ms: Some(median_ms(&measured)),
         duty: Some(busy.as_secs_f64() / window.max(1e-9)),
         synthetic: false,
-    })
+    };
+    Ok((line, ptx_from))
+}
+
+/// The kernel's module: the embedded PTX, else (driver refused it) NVRTC's when NVRTC is there.
+#[cfg(feature = "cuda")]
+fn load_kernel(
+    ctx: &std::sync::Arc<cudarc::driver::CudaContext>,
+) -> Result<(std::sync::Arc<cudarc::driver::CudaModule>, &'static str)> {
+    let embedded = match ctx.load_module(cudarc::nvrtc::Ptx::from_src(PTX)) {
+        Ok(m) => return Ok((m, "embedded")),
+        Err(e) => format!("{e:?}"),
+    };
+    // SAFETY: only tries to dlopen the library.
+    if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+        return Err(HilError::error(format!(
+            "CUDA: the driver refused the embedded PTX ({embedded}) and there is no NVRTC to \
+             compile the kernel instead"
+        )));
+    }
+    let ptx = cudarc::nvrtc::compile_ptx(KERNEL)
+        .map_err(|e| HilError::error(format!("CUDA: NVRTC compile: {e:?}")))?;
+    let m = ctx.load_module(ptx).map_err(|e| {
+        HilError::error(format!(
+            "CUDA: load module: embedded PTX refused ({embedded}); NVRTC's too: {e:?}"
+        ))
+    })?;
+    Ok((m, "nvrtc"))
 }
 
 #[cfg(feature = "cuda")]
@@ -191,6 +260,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn embedded_ptx_is_old_enough_and_matches_the_launch() {
+        // ISA <= 7.0 (CUDA 11.0, drivers from R450), a target every supported GPU JIT-compiles
+        // from, the entry point the probe loads, and its two parameters (float*, unsigned int).
+        let version: f64 = PTX
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(".version "))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(version <= 7.0, "{version}");
+        assert!(PTX.contains(".target sm_52"));
+        assert!(PTX.contains(".visible .entry slicesim_spin("));
+        assert_eq!(PTX.matches(".param ").count(), 2);
+        assert!(PTX.contains(".param .u64 slicesim_spin_out"));
+        assert!(PTX.contains(".param .u32 slicesim_spin_iters"));
+        // Every label branched to is defined once.
+        for label in ["LOOP", "DONE"] {
+            assert_eq!(PTX.matches(&format!("\n{label}:")).count(), 1, "{label}");
+        }
+    }
+
+    #[test]
     fn probe_without_cuda_fails_cleanly_or_runs() {
         // On a host without the CUDA driver (CI) this is the clean "CUDA not available" error
         // with exit code 3; on a GPU host it runs briefly and reports a throughput.
@@ -204,7 +296,7 @@ mod tests {
             iters: 1 << 10,
         };
         match run(&args) {
-            Ok(line) => assert!(line.throughput > 0.0),
+            Ok((line, _)) => assert!(line.throughput > 0.0),
             Err(e) => {
                 assert_eq!(e.exit, Exit::NoDevice, "{e}");
                 assert!(e.message.starts_with("CUDA not available"), "{e}");

@@ -13,6 +13,7 @@
 //! | [`fakelib`] | building and loading the fake NVML library |
 //! | [`guard`] | read-only mode: every NVML write refused |
 //! | [`host`] | other GPU clients: Kubernetes node, device-file holders |
+//! | [`environment`] | compute mode, MPS, clocks; the guard's before/after state |
 //! | [`inventory`] | what a GPU reports, checked against the built-in catalog |
 //! | [`plan`], [`apply`] | operations from the current state to a target, executing them with rollback |
 //! | [`state`] | the state file saved before any change; atomic writes |
@@ -25,6 +26,7 @@ pub mod apply;
 pub mod calibrate;
 pub mod compare;
 pub mod cuda_probe;
+pub mod environment;
 pub mod experiment;
 pub mod fakelib;
 pub mod guard;

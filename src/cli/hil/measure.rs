@@ -101,7 +101,7 @@ pub fn calibrate(files: &[PathBuf], out: &Path, sc: Option<&Path>, tolerance: f6
 }
 
 pub fn probe(p: &ProbeArgs) -> Result<()> {
-    let line = cuda_probe::run(&BuiltinProbe {
+    let (line, ptx) = cuda_probe::run(&BuiltinProbe {
         u: p.u,
         d: p.d,
         seconds: p.seconds,
@@ -110,7 +110,8 @@ pub fn probe(p: &ProbeArgs) -> Result<()> {
         gpu_sms: p.gpu_sms,
         iters: p.iters,
     })?;
-    println!("{}", line.render());
+    // `ptx=` says whether the embedded PTX or NVRTC's was loaded (extra keys are allowed).
+    println!("{} ptx={ptx}", line.render());
     Ok(())
 }
 

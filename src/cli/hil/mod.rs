@@ -2,6 +2,7 @@
 //! that change GPUs are in `layout.rs`, those that measure and use measurements in `measure.rs`,
 //! the text of inventories and plans in `text.rs`.
 
+mod guard;
 mod layout;
 mod measure;
 mod text;
@@ -108,6 +109,26 @@ pub enum HilCmd {
         /// Tolerance for the before/after report.
         #[arg(long, default_value_t = 0.05)]
         tolerance: f64,
+    },
+    /// Read-only checks for a lab GPU: is whole-GPU time-slicing possible (MIG off and not
+    /// pending, compute mode DEFAULT, no MPS, no processes), and has anything changed since an
+    /// earlier `--json` state. Example, around a run:
+    ///
+    ///   slicesim hil guard --timeslice-ready --json before.json
+    ///   slicesim hil guard --same-as before.json --json after.json
+    Guard {
+        /// The GPU (NVML index).
+        #[arg(long, default_value_t = 0)]
+        gpu: u32,
+        /// Refuse (exit 4) unless whole-GPU time-slicing can be measured.
+        #[arg(long)]
+        timeslice_ready: bool,
+        /// Fail (exit 1) if the GPU differs from this earlier `--json` state.
+        #[arg(long, value_name = "FILE")]
+        same_as: Option<PathBuf>,
+        /// Write the state read (MIG, instances, processes, compute mode, MPS, clocks) as JSON.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
     },
     /// The built-in GPU probe (CUDA through cudarc): prints one throughput line.
     Probe(ProbeArgs),
@@ -288,6 +309,18 @@ fn dispatch(args: HilArgs) -> Result<()> {
             scenario: sc,
             tolerance,
         } => measure::calibrate(files, out, sc.as_deref(), *tolerance),
+        HilCmd::Guard {
+            gpu,
+            timeslice_ready,
+            same_as,
+            json,
+        } => guard::guard(
+            &args,
+            *gpu,
+            *timeslice_ready,
+            same_as.as_deref(),
+            json.as_deref(),
+        ),
         HilCmd::Probe(p) => measure::probe(p),
         HilCmd::FakeNvml { out, gpus } => measure::fake_nvml(out, gpus),
     }
