@@ -307,7 +307,8 @@ fn mode_change(
         if gpu.mig_pending {
             notes.push(format!(
                 "MIG mode is already pending on for GPU {}: reset the GPU (e.g. `nvidia-smi -r -i {}`, \
-                 as root, with no processes on it) and run this again to create the instances",
+                 as root, with no processes on it; in a pass-through VM: reboot the VM) and run this \
+                 again to create the instances",
                 gpu.index, gpu.index
             ));
             return true;
@@ -338,7 +339,8 @@ fn mode_change(
         false
     } else {
         notes.push(format!(
-            "MIG mode is already pending off for GPU {}: reset the GPU to finish",
+            "MIG mode is already pending off for GPU {}: reset the GPU to finish (in a \
+             pass-through VM: reboot the VM)",
             gpu.index
         ));
         true
