@@ -8,7 +8,8 @@
 //!
 //! | layer | modules | what they own |
 //! |---|---|---|
-//! | many runs | [`sweep`] | scenario overrides (`--set PATH=VALUE`), replications over seeds with confidence intervals; later grids, shards |
+//! | gate | [`check`] | `slicesim check`: expectations on a run's figures against bounds and a baseline; JUnit and Markdown; `slicesim size`: the smallest axis value meeting conditions |
+//! | many runs | [`sweep`] | scenario overrides (`--set PATH=VALUE`), replications over seeds with confidence intervals, `compare` of output folders; later grids, shards |
 //! | facade | [`run`] | one run end to end: world, job stream, simulation, report files |
 //! | output | [`report`] | summary, CSV/JSON writers, terminal table (text out, no printing) |
 //! | loop | [`sim`] | the event loop over one [`world::World`]: one `Event` enum, one dispatch |
@@ -30,6 +31,7 @@
 //! report rows (`report/writer.rs`, `report/summary.rs`).
 
 pub mod catalog;
+pub mod check;
 pub mod cluster;
 pub mod domain;
 pub mod engine;

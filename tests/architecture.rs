@@ -61,6 +61,13 @@ const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "check",
+        &[
+            "sweep", "run", "report", "sim", "world", "scenario", "workload", "trace", "sched",
+            "cluster", "perf", "catalog", "domain", "units", "metrics", "engine",
+        ],
+    ),
+    (
         "hil",
         &[
             "world", "scenario", "workload", "trace", "sched", "cluster", "perf", "catalog",

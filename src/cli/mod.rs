@@ -5,8 +5,12 @@
 //! | file | command |
 //! |---|---|
 //! | `run.rs` | `slicesim run` (`replicate.rs`: the `--seeds` table) |
+//! | `compare.rs` | `slicesim compare` (`compare_render.rs`: table, Markdown, CSV) |
+//! | `figures.rs` | key figures, units and number formats shared by `run --seeds` and `compare` |
 //! | `validate.rs` | `slicesim validate` |
 //! | `set.rs` | `--set PATH=VALUE` of `run` and `validate`, and how their problems are printed |
+//! | `check.rs` | `slicesim check`, the CI gate (exit 0 / 1 / 2) |
+//! | `size.rs` | `slicesim size`, the SLO search (exit 0 / 1 / 2) |
 //! | `mig.rs` | `slicesim mig layouts` |
 //! | `catalog.rs` | `slicesim catalog` |
 //! | `import.rs` | `slicesim import` |
@@ -15,13 +19,18 @@
 //! | `hil/` | `slicesim hil ...` |
 
 mod catalog;
+mod check;
+mod compare;
+mod compare_render;
 mod experiment;
+mod figures;
 mod hil;
 mod import;
 mod mig;
 mod replicate;
 mod run;
 mod set;
+mod size;
 mod trace;
 mod validate;
 
@@ -49,6 +58,16 @@ enum Cmd {
     /// Check a scenario file and print every problem with its location (exit 1 if invalid).
     #[command(after_help = set::EXAMPLES)]
     Validate(validate::ValidateArgs),
+    /// Compare runs, replications or sweeps side by side: each figure's difference from the
+    /// first folder, with Welch's t-test where both sides are replications.
+    #[command(after_help = compare::EXAMPLES)]
+    Compare(compare::CompareArgs),
+    /// Run a scenario and check expectations on its figures (the CI gate; docs/CI.md):
+    /// exit 0 all pass, 1 an expectation failed, 2 usage or input error.
+    Check(check::CheckArgs),
+    /// Find the smallest value of a scenario field (nodes, a quota, replicas) that meets every
+    /// condition, by bisection (docs/SIZE.md): exit 0 found, 1 not met or not monotone, 2 error.
+    Size(size::SizeArgs),
     /// MIG geometry commands.
     Mig {
         #[command(subcommand)]
@@ -79,6 +98,11 @@ pub fn main() -> ExitCode {
     let result = match cli.cmd {
         // The harness has exit codes of its own (docs/HIL.md).
         Cmd::Hil(args) => return hil::run(args),
+        // Unreadable or foreign folders exit with 2 (docs/OUTPUTS.md, "Compare").
+        Cmd::Compare(args) => return compare::run(args),
+        // Exit 1 means an expectation failed, 2 a usage or input error (docs/CI.md).
+        Cmd::Check(args) => return check::run(args),
+        Cmd::Size(args) => return size::run(args),
         Cmd::Run(args) => run::run(args),
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Validate(args) => validate::run(args),

@@ -3,6 +3,7 @@
 pub mod records;
 pub mod replication;
 pub mod stats;
+pub mod welch;
 
 pub use records::{JobRecord, JobState};
 pub use stats::{ClassSample, ClassStats, GroupStats, PoolStats, Sample, WaitSamples, percentile};

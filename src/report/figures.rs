@@ -37,11 +37,18 @@ pub fn priority_names(world: &World) -> PriorityNames {
 /// The figures of `summary`, in a stable order (see the module documentation).
 pub fn figures(summary: &Summary, priorities: &PriorityNames) -> Vec<(String, f64)> {
     let value = serde_json::to_value(summary).expect("a summary always serializes to JSON");
+    figures_of_value(&value, priorities)
+}
+
+/// The figures of a run's `summary.json` as read back (the same flattening as [`figures`]).
+/// Without the scenario's PriorityClasses, pass an empty `priorities`: priority items are then
+/// named by their value (`priorities.1000.wait.p95_s`).
+pub fn figures_of_value(value: &Value, priorities: &PriorityNames) -> Vec<(String, f64)> {
     let mut out = Vec::new();
     if let Value::Object(top) = value {
         for (key, v) in top {
             if !SKIP_TOP.contains(&key.as_str()) {
-                flatten(&key, &v, priorities, &mut out);
+                flatten(key, v, priorities, &mut out);
             }
         }
     }

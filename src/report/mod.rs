@@ -8,7 +8,7 @@ pub mod summary;
 pub mod table;
 pub mod writer;
 
-pub use figures::{PriorityNames, figures, priority_names};
+pub use figures::{PriorityNames, figures, figures_of_value, priority_names};
 pub use provenance::{Provenance, scenario_sha256};
 pub use summary::{Summary, summarize};
 pub use writer::{OutputDir, write_tables};

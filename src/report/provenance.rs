@@ -5,10 +5,10 @@
 use crate::domain::PolicyName;
 use crate::scenario::Loaded;
 use crate::scenario::schema::{Scenario, WorkloadSpec};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
     pub tool: String,
     /// The crate version (`slicesim --version`).

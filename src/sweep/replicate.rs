@@ -10,7 +10,7 @@ use crate::report::{OutputDir, Provenance, figures, priority_names, scenario_sha
 use crate::run::{RunOptions, RunOutput, run_staged};
 use crate::scenario::Loaded;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -31,7 +31,7 @@ pub struct ReplicateOptions {
 }
 
 /// One figure over the replications.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FigureStats {
     pub path: String,
     pub n: usize,
@@ -47,7 +47,7 @@ pub struct FigureStats {
 }
 
 /// The replicated summary (`OUT/summary.json`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Replication {
     pub provenance: Provenance,
     pub scenario: String,
