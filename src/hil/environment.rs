@@ -233,6 +233,35 @@ mod tests {
         (dir, s)
     }
 
+    proptest::proptest! {
+        #[test]
+        fn loading_any_file_is_an_error_or_a_state_never_a_panic(text in ".{0,200}") {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("g.json");
+            std::fs::write(&p, &text).unwrap();
+            if let Err(e) = load(&p) {
+                proptest::prop_assert!(e.message.contains("g.json"), "{}", e);
+            }
+        }
+    }
+
+    #[test]
+    fn a_guard_state_round_trips_and_a_wrong_format_is_refused() {
+        let (d, s) = state("");
+        let p = d.path().join("before.json");
+        std::fs::write(&p, serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(load(&p).unwrap(), s);
+        let mut other = s.clone();
+        other.format = "slicesim-hil-guard/9".into();
+        std::fs::write(&p, serde_json::to_string(&other).unwrap()).unwrap();
+        assert!(
+            load(&p)
+                .unwrap_err()
+                .message
+                .contains("expected `slicesim-hil-guard/1`")
+        );
+    }
+
     #[test]
     fn an_idle_mig_off_gpu_is_ready_and_each_problem_is_named() {
         let (_d, ok) = state("");

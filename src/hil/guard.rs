@@ -55,6 +55,15 @@ pub fn refused_text() -> String {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn any_value_is_on_unless_it_says_off(v in ".{0,12}") {
+            let off = ["", "0", "false", "no", "off"]
+                .contains(&v.trim().to_ascii_lowercase().as_str());
+            proptest::prop_assert_eq!(env_value_on(&v), !off);
+        }
+    }
+
     #[test]
     fn env_values() {
         for on in ["1", "true", "yes", "YES", " 1 ", "on", "typo"] {

@@ -9,7 +9,7 @@
 //! | file | concern |
 //! |---|---|
 //! | [`nvml`] | loading NVML once per process, device lookup, catalog model of a GPU |
-//! | [`raw`] | MIG calls the safe API lacks (instances, placements) through `nvml.lib()` |
+//! | [`raw`] | MIG calls the safe API lacks (instances, placements) through `nvml.lib()`; every GPU write in `raw/write.rs`, behind the read-only guard |
 //! | [`fakelib`] | building and loading the fake NVML library |
 //! | [`guard`] | read-only mode: every NVML write refused |
 //! | [`host`] | other GPU clients: Kubernetes node, device-file holders |
