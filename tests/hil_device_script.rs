@@ -32,6 +32,7 @@ fn script(node: &Node, script: &str, args: &[&str], probe: &str) -> (i32, String
         .env("SLICESIM_NVML_LIB", &node.lib)
         .env("FAKE_NVML_FORBID_WRITES", "1")
         .env("FAKE_PROBE_SLEEP", "0")
+        .env("FAKE_PROBE_UNITS", "absolute")
         .env("SLICESIM_PROBE_CMD", probe)
         .env("SLICESIM_HIL_HOST_ROOT", node.dir.path())
         .env("OUT", node.path("check-out"))
@@ -76,9 +77,71 @@ fn the_h200_script_runs_read_only_and_leaves_the_gpu_as_it_was() {
     ] {
         assert!(out.join(f).exists(), "{f} missing: {text}");
     }
-    // 25 points: 6 + 3 + 3 + 4 + 3 + 3 + 3 (one per concurrency level).
+    // 25 points: time-slicing 6 + 3 + 3 + 3 + 2 + 4 (one per concurrency level, n = 1 added),
+    // speed 2 (fma, stream), memory 2.
     let m = slicesim::hil::measurements::load(&out.join("h200.json")).unwrap();
     assert_eq!(m.points.len(), 25);
+    let kinds = |k: &str| m.points.iter().filter(|p| p.kind == k).count();
+    assert_eq!(
+        (kinds("time_slicing"), kinds("speed"), kinds("memory")),
+        (21, 2, 2)
+    );
+    // Every time-slicing and speed point had one common window for all its probes: start
+    // >= 2 s after launch, counting after the 2 s warm-up, for the 6 s duration.
+    for p in m.points.iter().filter(|p| p.kind != "memory") {
+        let w = p.window.expect("a common window");
+        assert_eq!(w.count_from_ms - w.start_ms, 2_000);
+        assert_eq!(w.stop_ms - w.count_from_ms, 6_000);
+    }
+    // The series parameters are recorded in the points.
+    assert!(m.points.iter().any(|p| p.kernel_ms_target == Some(2.0)));
+    assert!(
+        m.points
+            .iter()
+            .any(|p| p.kernel_ms_target == Some(20.0) && p.idle.name() == "exp" && p.n == 2)
+    );
+    assert!(m.environment.as_ref().unwrap().compute_mode.as_deref() == Some("DEFAULT"));
+    // compare --reference datasheet: fma and stream against the A100-80GB's datasheet; the
+    // emulated probe does 0.9 x datasheet x speed: fma 0.9 x 2.5 = 2.25, stream 0.9 x 2.35 =
+    // 2.115, each against the catalog's speed ratio.
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    let speed: Vec<(String, f64)> = c["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "reference_speed")
+        .map(|r| {
+            (
+                r["profile"].as_str().unwrap().to_string(),
+                r["measured"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(speed.len(), 2, "{speed:?}");
+    assert_eq!(speed[0].0, "fma vs A100-80GB (datasheet)");
+    assert!((speed[0].1 - 2.25).abs() < 1e-9, "{speed:?}");
+    assert_eq!(speed[1].0, "stream vs A100-80GB (datasheet)");
+    assert!((speed[1].1 - 2.115).abs() < 1e-6, "{speed:?}");
+    // Memory: fake H200 143771 MiB, 512 MiB per emulated context. 3 x 51200: the third does not
+    // fit (2 x 51712 + 512 + 51200 = 155136); the model agrees (153600 > 144384 catalog MiB).
+    // 4 x 35635: the fourth does not fit (3 x 36147 + 512 + 35635 = 144588 > 143771); the model
+    // says all fit (142540 <= 144384).
+    let mem = c["memory"].as_array().unwrap();
+    assert_eq!(mem.len(), 2);
+    assert_eq!(mem[0]["predicted_oom"], serde_json::json!([2]));
+    assert_eq!(mem[0]["observed_oom"], serde_json::json!([2]));
+    assert_eq!(mem[0]["pass"], true);
+    assert_eq!(mem[1]["predicted_oom"], serde_json::json!([]));
+    assert_eq!(mem[1]["observed_oom"], serde_json::json!([3]));
+    assert_eq!(mem[1]["pass"], false);
+    let compare = std::fs::read_to_string(out.join("compare.txt")).unwrap();
+    assert!(compare.contains("memory n=4 x 35635 MiB"), "{compare}");
+    // calibrate fits o(n) from the u = 1 points only.
+    let cal = std::fs::read_to_string(out.join("calibrate.txt")).unwrap();
+    assert!(cal.contains("overhead_per_context"), "{cal}");
+    let yaml = std::fs::read_to_string(out.join("calibration.yaml")).unwrap();
+    assert!(yaml.contains("not used for o(n)"), "{yaml}");
     assert!(text.contains("the GPU is as before"), "{text}");
     // An existing output folder is never reused.
     let (code, text) = script(&node, "hil/device-h200.sh", &[&path_str(&out)], PROBE);

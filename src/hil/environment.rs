@@ -90,27 +90,36 @@ pub fn timeslice_problems(s: &GuardState) -> Vec<String> {
             on_off(g.mig_pending)
         ));
     }
-    match s.environment.compute_mode.as_deref() {
-        Some("DEFAULT") => {}
-        Some(m) => out.push(format!("compute mode is {m}, not DEFAULT")),
-        None => out.push("compute mode unreadable".into()),
-    }
-    match &s.environment.mps_pids {
-        Some(p) if p.is_empty() => {}
-        Some(p) => out.push(format!("an MPS server runs on the GPU (pids {p:?})")),
-        None => out.push("MPS processes unreadable".into()),
-    }
-    if let Some(dir) = &s.environment.mps_pipe_dir {
-        out.push(format!(
-            "an MPS pipe directory exists ({dir}): is an MPS server running?"
-        ));
-    }
+    out.extend(sharing_problems(&s.environment));
     if !g.processes.is_empty() {
         let pids: Vec<String> = g.processes.iter().map(|p| p.pid.to_string()).collect();
         out.push(format!("processes hold the GPU: pids {}", pids.join(", ")));
     }
     if !g.unreadable.is_empty() {
         out.push(format!("partial read: {}", g.unreadable.join("; ")));
+    }
+    out
+}
+
+/// Why several processes on this GPU would not be time-sliced the default way: compute mode
+/// other than DEFAULT (EXCLUSIVE_PROCESS makes the second context fail), or an MPS server (the
+/// processes would share through MPS). Unreadable counts as a problem. Empty: none.
+pub fn sharing_problems(e: &Environment) -> Vec<String> {
+    let mut out = Vec::new();
+    match e.compute_mode.as_deref() {
+        Some("DEFAULT") => {}
+        Some(m) => out.push(format!("compute mode is {m}, not DEFAULT")),
+        None => out.push("compute mode unreadable".into()),
+    }
+    match &e.mps_pids {
+        Some(p) if p.is_empty() => {}
+        Some(p) => out.push(format!("an MPS server runs on the GPU (pids {p:?})")),
+        None => out.push("MPS processes unreadable".into()),
+    }
+    if let Some(dir) = &e.mps_pipe_dir {
+        out.push(format!(
+            "an MPS pipe directory exists ({dir}): is an MPS server running?"
+        ));
     }
     out
 }

@@ -1,7 +1,9 @@
 //! `measure`: runs an experiment's probe points on one GPU while sampling it through NVML, and
 //! writes the measurement file after every point.
 
-use super::experiment::Experiment;
+use super::environment;
+use super::experiment::{Experiment, Series};
+use super::host;
 use super::inventory::{GpuSnapshot, snapshot, unknown_model};
 use super::measurements::{self, GpuDescription, Measurements, Point};
 use super::nvml::{System, system};
@@ -11,7 +13,7 @@ use super::state::now;
 use super::{Exit, HilError, Progress, Result};
 use crate::catalog::{Catalog, GpuModel};
 use nvml_wrapper::Nvml;
-use runner::{PointAt, Runner};
+use runner::{Alone, PointAt, Runner};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -45,11 +47,24 @@ pub fn measure(
         .ok_or_else(|| unknown_model(&gpu))?
         .clone();
     check_foreign(&gpu, opts.force, "measure on it", progress)?;
+    // Several probes on one GPU are only time-sliced in compute mode DEFAULT without MPS.
+    let env = environment::read(nvml, exp.gpu, &host::root())?;
+    if exp.series.iter().any(|s| !matches!(s, Series::Mig { .. })) {
+        let problems = environment::sharing_problems(&env);
+        if !problems.is_empty() {
+            return Err(HilError::refused(format!(
+                "GPU {}: whole-GPU points would not measure time-slicing: {}",
+                exp.gpu,
+                problems.join("; ")
+            )));
+        }
+    }
     let probe = match opts.probe_cmd.clone().or(exp.probe_cmd.clone()) {
         Some(command) => ProbeKind::Command { command },
         None => ProbeKind::Builtin,
     };
     let mut m = new_measurements(exp, sys, &gpu, &model, &probe);
+    m.environment = Some(env);
     measurements::save(&opts.out, &m)?;
     let run = Runner {
         nvml,
@@ -59,8 +74,8 @@ pub fn measure(
         profiles: &profiles,
         sms: model.sms,
     };
-    // Kernel time alone per (u, d), from the one-probe points, for later points and series.
-    let mut alone: Vec<((f64, f64), f64)> = Vec::new();
+    // Kernel time alone per (u, d, target), from the one-probe points, for later points.
+    let mut alone: Alone = Vec::new();
     for repeat in 0..exp.repeats {
         for (si, series) in exp.series.iter().enumerate() {
             for (k, params) in run.series_points(si, series, &alone)? {
@@ -109,6 +124,7 @@ fn new_measurements(
             mig_current: gpu.mig_current,
         },
         probe: probe.clone(),
+        environment: None,
         experiment: exp.clone(),
         points: Vec::new(),
     };
@@ -185,10 +201,21 @@ fn set_provenance(m: &mut Measurements) {
 /// One line per point.
 pub fn render_point(p: &Point) -> String {
     let mut s = String::new();
-    let what = if p.kind == "mig" {
-        format!("mig  u={} d={} ({} instances)", p.u, p.d, p.n)
+    let variant = p.variant();
+    let variant = if variant.is_empty() {
+        variant
     } else {
-        format!("time-slicing u={} d={} n={}", p.u, p.d, p.n)
+        format!(" ({variant})")
+    };
+    let what = match p.kind.as_str() {
+        "mig" => format!("mig  u={} d={} ({} instances)", p.u, p.d, p.n),
+        "speed" => format!("speed {} alone", p.work.name()),
+        "memory" => format!(
+            "memory n={} x {} MiB",
+            p.n,
+            p.probes.first().and_then(|x| x.mem_mib).unwrap_or(0)
+        ),
+        _ => format!("time-slicing u={} d={} n={}{variant}", p.u, p.d, p.n),
     };
     let _ = write!(s, "{what}:");
     for pr in &p.probes {
@@ -198,6 +225,17 @@ pub fn render_point(p: &Point) -> String {
             .map(|m| format!("[{m}] "))
             .unwrap_or_default();
         match (&pr.line, &pr.error) {
+            (Some(l), _) if l.alloc_ok.is_some() => {
+                let ok = if l.alloc_ok == Some(true) {
+                    "ok"
+                } else {
+                    "OOM"
+                };
+                let _ = write!(s, " {tag}{ok}");
+            }
+            (Some(l), _) if l.throughput >= 1e6 => {
+                let _ = write!(s, " {tag}{:.4e} {}", l.throughput, l.unit);
+            }
             (Some(l), _) => {
                 let _ = write!(s, " {tag}{:.3} {}", l.throughput, l.unit);
             }
@@ -209,6 +247,9 @@ pub fn render_point(p: &Point) -> String {
     }
     if let Some(u) = p.samples.gpu_util_pct_mean {
         let _ = write!(s, "; GPU util {u:.0} %");
+    }
+    if let Some(m) = p.samples.mem_used_mib_max {
+        let _ = write!(s, ", {m} MiB used at most");
     }
     if let Some(w) = p.samples.power_w_mean {
         let _ = write!(s, ", {w:.0} W");

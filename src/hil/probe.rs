@@ -5,13 +5,19 @@
 //!
 //! ```text
 //! SLICESIM_PROBE throughput=<number> [unit=<word>] [kernel_ms=<number>] [duty=<number>] [synthetic=1]
+//!                [kps=<kernels/s>] [sms=<SMs>] [iters=<n>] [start_ms=<unix ms>] [stop_ms=<unix ms>]
+//!                [mem_mib=<MiB>] [alloc_ok=0|1] [alloc_ms=<ms>]
 //! ```
 //!
 //! The harness reads the last such line. `throughput` is work per second in any unit that stays
-//! the same across runs of the same probe (the model is checked on ratios of throughputs).
+//! the same across runs of the same probe (the model is checked on ratios of throughputs; the
+//! built-in probe reports `flop/s` or `byte/s`, absolute units a datasheet can be compared with).
 //! `kernel_ms` is the median kernel time, `duty` the fraction of wall time in kernels, and
 //! `synthetic=1` marks a probe that emulates rather than measures (such results are labelled
-//! synthetic everywhere).
+//! synthetic everywhere). `kps` is kernels per second, `sms` the SMs the probe saw, `iters` the
+//! loop count it used (calibrated when a kernel length was asked for), `start_ms`/`stop_ms` the
+//! window it counted in. A memory probe reports what it asked for (`mem_mib`), whether the
+//! allocation succeeded (`alloc_ok`), and when it finished or failed (`alloc_ms` after start).
 
 use super::safety::interrupted;
 use super::{HilError, Result};
@@ -33,9 +39,49 @@ pub struct ProbeLine {
     pub kernel_ms: Option<f64>,
     pub duty: Option<f64>,
     pub synthetic: bool,
+    /// Kernels per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kps: Option<f64>,
+    /// SMs of the device the probe ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<u32>,
+    /// Loop count per thread per kernel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iters: Option<u32>,
+    /// The window the probe counted kernels in (unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_ms: Option<u64>,
+    /// Memory probe: MiB asked for, whether the allocation succeeded, and when (ms after start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_mib: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alloc_ok: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alloc_ms: Option<f64>,
 }
 
 impl ProbeLine {
+    /// A line with only a throughput and its unit.
+    pub fn new(throughput: f64, unit: &str) -> ProbeLine {
+        ProbeLine {
+            throughput,
+            unit: unit.into(),
+            kernel_ms: None,
+            duty: None,
+            synthetic: false,
+            kps: None,
+            sms: None,
+            iters: None,
+            start_ms: None,
+            stop_ms: None,
+            mem_mib: None,
+            alloc_ok: None,
+            alloc_ms: None,
+        }
+    }
+
     pub fn render(&self) -> String {
         let mut s = format!(
             "{LINE_PREFIX} throughput={:.6} unit={}",
@@ -50,6 +96,24 @@ impl ProbeLine {
         if self.synthetic {
             s.push_str(" synthetic=1");
         }
+        if let Some(k) = self.kps {
+            s.push_str(&format!(" kps={k:.4}"));
+        }
+        for (key, v) in [
+            ("sms", self.sms.map(u64::from)),
+            ("iters", self.iters.map(u64::from)),
+            ("start_ms", self.start_ms),
+            ("stop_ms", self.stop_ms),
+            ("mem_mib", self.mem_mib),
+            ("alloc_ok", self.alloc_ok.map(u64::from)),
+        ] {
+            if let Some(v) = v {
+                s.push_str(&format!(" {key}={v}"));
+            }
+        }
+        if let Some(a) = self.alloc_ms {
+            s.push_str(&format!(" alloc_ms={a:.1}"));
+        }
         s
     }
 }
@@ -62,13 +126,7 @@ pub fn parse_output(stdout: &str) -> std::result::Result<ProbeLine, String> {
         .map(str::trim)
         .find(|l| l.split_whitespace().next() == Some(LINE_PREFIX))
         .ok_or_else(|| format!("no `{LINE_PREFIX} throughput=...` line in the probe's output"))?;
-    let mut out = ProbeLine {
-        throughput: f64::NAN,
-        unit: "units/s".into(),
-        kernel_ms: None,
-        duty: None,
-        synthetic: false,
-    };
+    let mut out = ProbeLine::new(f64::NAN, "units/s");
     for field in line.split_whitespace().skip(1) {
         let (k, v) = field
             .split_once('=')
@@ -79,12 +137,29 @@ pub fn parse_output(stdout: &str) -> std::result::Result<ProbeLine, String> {
                 .filter(|x| x.is_finite() && *x >= 0.0)
                 .ok_or_else(|| format!("{k}={v} in `{line}` is not a non-negative number"))
         };
+        let int = || {
+            v.parse::<u64>()
+                .map_err(|_| format!("{k}={v} in `{line}` is not a whole number"))
+        };
+        let small = || {
+            int().and_then(|x| {
+                u32::try_from(x).map_err(|_| format!("{k}={v} in `{line}` is too large"))
+            })
+        };
         match k {
             "throughput" => out.throughput = num()?,
             "unit" => out.unit = v.to_string(),
             "kernel_ms" => out.kernel_ms = Some(num()?),
             "duty" => out.duty = Some(num()?),
             "synthetic" => out.synthetic = v == "1" || v == "true",
+            "kps" => out.kps = Some(num()?),
+            "sms" => out.sms = Some(small()?),
+            "iters" => out.iters = Some(small()?),
+            "start_ms" => out.start_ms = Some(int()?),
+            "stop_ms" => out.stop_ms = Some(int()?),
+            "mem_mib" => out.mem_mib = Some(int()?),
+            "alloc_ok" => out.alloc_ok = Some(v == "1" || v == "true"),
+            "alloc_ms" => out.alloc_ms = Some(num()?),
             _ => {} // unknown keys are allowed, for forward compatibility
         }
     }
@@ -93,6 +168,61 @@ pub fn parse_output(stdout: &str) -> std::result::Result<ProbeLine, String> {
     }
     Ok(out)
 }
+
+/// What the probe's kernel does: dependent multiply-adds (compute-bound, FLOP/s) or a
+/// device-to-device copy (memory-bound, bytes/s).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Work {
+    #[default]
+    Fma,
+    Stream,
+}
+
+impl Work {
+    pub fn name(self) -> &'static str {
+        match self {
+            Work::Fma => "fma",
+            Work::Stream => "stream",
+        }
+    }
+    /// The unit of the built-in probe's throughput for this work.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Work::Fma => "flop/s",
+            Work::Stream => "byte/s",
+        }
+    }
+    pub fn is_fma(&self) -> bool {
+        *self == Work::Fma
+    }
+}
+
+/// How the probe idles between kernels when `u < 1`: always the same time, or an exponential
+/// time with that mean (random phases between probes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Idle {
+    #[default]
+    Fixed,
+    Exp,
+}
+
+impl Idle {
+    pub fn name(self) -> &'static str {
+        match self {
+            Idle::Fixed => "fixed",
+            Idle::Exp => "exp",
+        }
+    }
+    pub fn is_fixed(&self) -> bool {
+        *self == Idle::Fixed
+    }
+}
+
+/// Version of the built-in probe's kernels and line; part of its id, so that throughputs of
+/// different kernels are never compared. 2: FLOP/s and bytes/s, start barrier, stream kind.
+pub const BUILTIN_VERSION: u32 = 2;
 
 /// Which probe to run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -108,7 +238,7 @@ impl ProbeKind {
     /// Identifies the probe, so only throughputs of the same probe are compared.
     pub fn id(&self) -> String {
         match self {
-            ProbeKind::Builtin => "builtin".into(),
+            ProbeKind::Builtin => format!("builtin/{BUILTIN_VERSION}"),
             ProbeKind::Command { command } => format!("command: {command}"),
         }
     }
@@ -136,6 +266,21 @@ pub struct ProbeParams {
     pub mig_profile: Option<String>,
     /// Kernel time alone on the whole GPU (fixes the probe's idle time), if known.
     pub kernel_ms: Option<f64>,
+    /// Kernel length to calibrate the loop count to (alone), ms.
+    pub kernel_ms_target: Option<f64>,
+    /// Loop count to use (from the one-probe point's calibration).
+    pub iters: Option<u32>,
+    pub idle: Idle,
+    pub work: Work,
+    /// Common window (unix ms): every probe waits for `start_at`, warms up, and counts the
+    /// kernels that complete in `[start_at + warmup, stop_at]`.
+    pub start_at_ms: Option<u64>,
+    pub stop_at_ms: Option<u64>,
+    /// Memory probe: allocate this many MiB, hold them `hold` seconds, report.
+    pub mem_mib: Option<u64>,
+    pub hold: Option<f64>,
+    /// Memory of the whole GPU as NVML reports it.
+    pub gpu_memory_mib: u64,
 }
 
 /// A running probe.
@@ -163,6 +308,11 @@ fn drain(mut r: impl std::io::Read + Send + 'static) -> JoinHandle<String> {
     })
 }
 
+/// An optional value as an environment variable: empty when absent.
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
 /// Starts one probe.
 pub fn start(kind: &ProbeKind, p: &ProbeParams) -> Result<Running> {
     let mut cmd = match kind {
@@ -178,6 +328,24 @@ pub fn start(kind: &ProbeKind, p: &ProbeParams) -> Result<Running> {
                 .arg(format!("--gpu-sms={}", p.gpu_sms));
             if let Some(k) = p.kernel_ms {
                 c.arg(format!("--kernel-ms={k}"));
+            }
+            if let Some(k) = p.kernel_ms_target {
+                c.arg(format!("--kernel-ms-target={k}"));
+            }
+            if let Some(i) = p.iters {
+                c.arg(format!("--iters={i}"));
+            }
+            c.arg(format!("--kind={}", p.work.name()))
+                .arg(format!("--idle={}", p.idle.name()));
+            if let (Some(a), Some(b)) = (p.start_at_ms, p.stop_at_ms) {
+                c.arg(format!("--start-at={a}"))
+                    .arg(format!("--stop-at={b}"));
+            }
+            if let Some(m) = p.mem_mib {
+                c.arg(format!("--mem-mib={m}"));
+            }
+            if let Some(h) = p.hold {
+                c.arg(format!("--hold={h}"));
             }
             c
         }
@@ -202,9 +370,18 @@ pub fn start(kind: &ProbeKind, p: &ProbeParams) -> Result<Running> {
             "SLICESIM_PROBE_MIG_PROFILE",
             p.mig_profile.as_deref().unwrap_or(""),
         )
+        .env("SLICESIM_PROBE_KERNEL_MS", opt(p.kernel_ms))
+        .env("SLICESIM_PROBE_KERNEL_MS_TARGET", opt(p.kernel_ms_target))
+        .env("SLICESIM_PROBE_ITERS", opt(p.iters))
+        .env("SLICESIM_PROBE_KIND", p.work.name())
+        .env("SLICESIM_PROBE_IDLE", p.idle.name())
+        .env("SLICESIM_PROBE_START_AT", opt(p.start_at_ms))
+        .env("SLICESIM_PROBE_STOP_AT", opt(p.stop_at_ms))
+        .env("SLICESIM_PROBE_MEM_MIB", opt(p.mem_mib))
+        .env("SLICESIM_PROBE_HOLD", opt(p.hold))
         .env(
-            "SLICESIM_PROBE_KERNEL_MS",
-            p.kernel_ms.map(|k| k.to_string()).unwrap_or_default(),
+            "SLICESIM_PROBE_GPU_MEMORY_MIB",
+            p.gpu_memory_mib.to_string(),
         )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -274,6 +451,9 @@ pub struct ProbeOutcome {
     pub device: String,
     pub mig_profile: Option<String>,
     pub sm_fraction: f64,
+    /// Memory probe: MiB asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_mib: Option<u64>,
     pub line: Option<ProbeLine>,
     /// Why there is no line (exit status, timeout, Ctrl-C, unparsable output).
     pub error: Option<String>,
@@ -345,6 +525,7 @@ pub fn finish(probes: Vec<Running>, deadline: Instant) -> Vec<ProbeOutcome> {
                 device: r.params.device.clone(),
                 mig_profile: r.params.mig_profile.clone(),
                 sm_fraction: r.params.sm_fraction,
+                mem_mib: r.params.mem_mib,
                 line,
                 error,
             }

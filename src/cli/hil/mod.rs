@@ -96,6 +96,10 @@ pub enum HilCmd {
         /// Also write the comparison as JSON.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// What speed points are measured against: `datasheet` (the reference model's published
+        /// FP32 FLOP/s and bytes/s) or a measurement FILE from the reference GPU (same probe).
+        #[arg(long, value_name = "datasheet|FILE")]
+        reference: Option<String>,
     },
     /// Fit overhead, MIG efficiency and per-model speed; write a file scenarios can include.
     Calibrate {
@@ -193,9 +197,41 @@ pub struct ProbeArgs {
     /// SMs of the whole GPU with MIG off; default: the device's SM count.
     #[arg(long)]
     pub gpu_sms: Option<u32>,
-    /// Multiply-adds per thread per kernel.
+    /// Loop count per thread per kernel (two multiply-adds each).
     #[arg(long, default_value_t = 1 << 20)]
     pub iters: u32,
+    /// Calibrate --iters in the warm-up so that a kernel alone takes about this long (ms).
+    #[arg(long)]
+    pub kernel_ms_target: Option<f64>,
+    /// fma: compute-bound kernel, FLOP/s; stream: device-to-device copy, bytes/s.
+    #[arg(long, value_enum, default_value_t = ProbeWork::Fma)]
+    pub kind: ProbeWork,
+    /// Idle time between kernels when u < 1: fixed, or exponential with the same mean.
+    #[arg(long, value_enum, default_value_t = ProbeIdle::Fixed)]
+    pub idle: ProbeIdle,
+    /// Common window (unix ms): wait for --start-at, warm up, count kernels completing before
+    /// --stop-at, keep running uncounted for 0.5 s more.
+    #[arg(long, requires = "stop_at")]
+    pub start_at: Option<u64>,
+    #[arg(long, requires = "start_at")]
+    pub stop_at: Option<u64>,
+    /// Memory probe: allocate this many MiB, hold them --hold seconds, report alloc_ok=1|0.
+    #[arg(long)]
+    pub mem_mib: Option<u64>,
+    #[arg(long, default_value_t = 2.0)]
+    pub hold: f64,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeWork {
+    Fma,
+    Stream,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeIdle {
+    Fixed,
+    Exp,
 }
 
 pub fn run(args: HilArgs) -> ExitCode {
@@ -302,7 +338,14 @@ fn dispatch(args: HilArgs) -> Result<()> {
             scenario: sc,
             tolerance,
             json,
-        } => measure::compare(files, sc.as_deref(), *tolerance, json.as_deref()),
+            reference,
+        } => measure::compare(
+            files,
+            sc.as_deref(),
+            *tolerance,
+            json.as_deref(),
+            reference.as_deref(),
+        ),
         HilCmd::Calibrate {
             measurements: files,
             out,
