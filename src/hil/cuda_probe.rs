@@ -113,7 +113,11 @@ impl BuiltinProbe {
                 ));
             }
         }
-        if self.kernel_ms_target.is_some_and(|k| k.is_nan() || k <= 0.0) || self.iters == 0 {
+        if self
+            .kernel_ms_target
+            .is_some_and(|k| k.is_nan() || k <= 0.0)
+            || self.iters == 0
+        {
             return Err(HilError::error(
                 "--kernel-ms-target and --iters must be > 0",
             ));

@@ -86,6 +86,9 @@ pub fn measure(
                 };
                 let point = run.measure_point(at, series, params, &mut alone)?;
                 progress.step(&render_point(&point));
+                if let Some(w) = sm_mismatch(&point, model.sms) {
+                    progress.warn(&w);
+                }
                 record(&mut m, point, opts)?;
             }
         }
@@ -198,6 +201,23 @@ fn set_provenance(m: &mut Measurements) {
     };
 }
 
+/// A warning when a whole-GPU probe saw another SM count than the catalog model has (the FLOP/s
+/// work per kernel and the model's speeds assume the catalog's).
+pub fn sm_mismatch(p: &Point, catalog_sms: u32) -> Option<String> {
+    if p.kind == "mig" {
+        return None;
+    }
+    let seen = p
+        .probes
+        .iter()
+        .filter_map(|x| x.line.as_ref()?.sms)
+        .find(|&s| s != catalog_sms)?;
+    Some(format!(
+        "warning: the probe saw {seen} SMs, the catalog model has {catalog_sms}: the GPU is not \
+         the catalog's model, or clocks/partitioning differ"
+    ))
+}
+
 /// One line per point.
 pub fn render_point(p: &Point) -> String {
     let mut s = String::new();
@@ -250,6 +270,11 @@ pub fn render_point(p: &Point) -> String {
     }
     if let Some(m) = p.samples.mem_used_mib_max {
         let _ = write!(s, ", {m} MiB used at most");
+    }
+    if let Some(g) = &p.gpm
+        && let Some(u) = g.sm_util_pct
+    {
+        let _ = write!(s, ", GPM SM util {u:.1} %");
     }
     if let Some(w) = p.samples.power_w_mean {
         let _ = write!(s, ", {w:.0} W");

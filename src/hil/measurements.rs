@@ -7,7 +7,7 @@ use super::environment::Environment;
 use super::experiment::Experiment;
 use super::nvml::System;
 use super::probe::{Idle, ProbeKind, ProbeOutcome, Work};
-use super::sampler::{GpuReading, SampleSummary};
+use super::sampler::{GpmReading, GpuReading, SampleSummary};
 use super::{HilError, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -82,6 +82,9 @@ pub struct Point {
     /// Memory series: probes started this far apart, ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stagger_ms: Option<u64>,
+    /// GPM SM utilization and occupancy over the counting window (Hopper and newer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpm: Option<GpmReading>,
     pub probes: Vec<ProbeOutcome>,
     pub samples: SampleSummary,
     pub sample_series: Vec<GpuReading>,

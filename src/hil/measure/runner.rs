@@ -114,7 +114,11 @@ impl Runner<'_> {
         params: Vec<ProbeParams>,
         window: Option<Window>,
         stagger: Option<Duration>,
-    ) -> Result<(Vec<ProbeOutcome>, Vec<sampler::GpuReading>)> {
+    ) -> Result<(
+        Vec<ProbeOutcome>,
+        Vec<sampler::GpuReading>,
+        Option<sampler::GpmReading>,
+    )> {
         let stop = AtomicBool::new(false);
         let mut seconds =
             self.exp.duration.ms() as f64 / 1000.0 + self.exp.warmup.ms() as f64 / 1000.0;
@@ -127,9 +131,18 @@ impl Runner<'_> {
         }
         let deadline =
             Instant::now() + Duration::from_secs_f64(seconds + 30.0f64.max(seconds / 2.0));
+        let now = (Instant::now(), unix_ms());
+        let at = |ms: u64| now.0 + Duration::from_millis(ms.saturating_sub(now.1));
         std::thread::scope(|scope| {
             let sampling =
                 scope.spawn(|| sampler::run(self.nvml, self.gpu.index, self.exp.sample_hz, &stop));
+            let stop_ref = &stop;
+            let gpm = window.map(|w| {
+                let (from, to) = (at(w.count_from_ms), at(w.stop_ms));
+                scope.spawn(move || {
+                    sampler::gpm_window(self.nvml, self.gpu.index, from, to, stop_ref)
+                })
+            });
             let mut running = Vec::new();
             let mut failed = None;
             for (i, p) in params.iter().enumerate() {
@@ -154,9 +167,10 @@ impl Runner<'_> {
             let outcomes = probe::finish(running, deadline);
             stop.store(true, Ordering::SeqCst);
             let samples = sampling.join().unwrap_or_default();
+            let gpm = gpm.and_then(|h| h.join().ok().flatten());
             match failed {
                 Some(e) => Err(e),
-                None => Ok((outcomes, samples)),
+                None => Ok((outcomes, samples, gpm)),
             }
         })
     }
@@ -305,7 +319,7 @@ impl Runner<'_> {
                 (Some(w), None)
             }
         };
-        let (probes, samples) = self.point(params, window, stagger)?;
+        let (probes, samples, gpm) = self.point(params, window, stagger)?;
         if k == 1
             && matches!(series, Series::TimeSlicing { .. })
             && !alone.iter().any(|(kk, _)| *kk == key)
@@ -328,6 +342,7 @@ impl Runner<'_> {
             iters: first.as_ref().and_then(|p| p.iters),
             window,
             stagger_ms: stagger.map(|s| s.as_millis() as u64),
+            gpm,
             probes,
             samples: sampler::summarize(&samples),
             sample_series: samples,
