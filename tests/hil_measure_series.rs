@@ -203,3 +203,32 @@ fn kernel_variants_compare_only_with_their_own_baseline() {
     );
     assert_eq!(out.code, 0, "{}", out.all());
 }
+
+#[test]
+fn a_probe_that_sees_other_sms_than_the_catalog_is_flagged() {
+    // The catalog H200-141GB has 132 SMs; a probe reporting 114 (an H100 PCIe, say) is warned
+    // about, and its line keeps the figure.
+    let node = Node::new(&[FakeGpu::new("H200-141GB", false)], &[]);
+    let exp = experiment(&node, "s", "  - {kind: speed, probe_kind: [fma]}\n");
+    let out_file = node.path("m.json");
+    let out = node.run(
+        &[
+            "measure",
+            &path_str(&exp),
+            "--probe-cmd",
+            "echo SLICESIM_PROBE throughput=1 unit=flop/s sms=114",
+            "-o",
+            &path_str(&out_file),
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("the probe saw 114 SMs, the catalog model has 132"),
+        "{}",
+        out.stderr
+    );
+    let m = measurements::load(&out_file).unwrap();
+    assert_eq!(m.points[0].probes[0].line.as_ref().unwrap().sms, Some(114));
+}
