@@ -402,10 +402,15 @@ pub fn verdict(c: &Comparison) -> Result<()> {
         return Err(HilError::new(
             Exit::OutOfTolerance,
             format!(
-                "{} of {} point(s) outside the tolerance of {:.1} % or with other OOMs than the model's",
+                "{} of {} point(s) outside the tolerance of {:.1} %{}",
                 c.failed(),
                 c.rows.len() + c.memory.len(),
-                c.tolerance * 100.0
+                c.tolerance * 100.0,
+                if c.memory.is_empty() {
+                    ""
+                } else {
+                    " or with other OOMs than the model's"
+                }
             ),
         ));
     }
@@ -439,15 +444,20 @@ pub fn render(c: &Comparison) -> String {
              harness, not the model against real hardware\n",
         );
     }
+    let w = c
+        .rows
+        .iter()
+        .map(|r| what(&r.obs).chars().count())
+        .fold(26, usize::max);
     let _ = writeln!(
         s,
-        "{:<14} {:<42} {:>5} {:>5} {:>9} {:>9} {:>8}  result",
+        "{:<14} {:<w$} {:>5} {:>5} {:>9} {:>9} {:>8}  result",
         "GPU", "point", "u", "d", "measured", "model", "error"
     );
     for r in &c.rows {
         let _ = writeln!(
             s,
-            "{:<14} {:<42} {:>5} {:>5} {:>9.4} {:>9.4} {:>7.2}%  {}",
+            "{:<14} {:<w$} {:>5} {:>5} {:>9.4} {:>9.4} {:>7.2}%  {}",
             r.obs.gpu_model,
             what(&r.obs),
             r.obs.u,
