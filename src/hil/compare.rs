@@ -123,7 +123,13 @@ impl Baselines {
                 let Some(t) = p.mean_throughput() else {
                     continue;
                 };
-                let k = key(&m.gpu.catalog_model, &m.probe.id(), p.u, p.d, &p.variant());
+                let k = key(
+                    &m.gpu.catalog_model,
+                    &probe_unit(m, p),
+                    p.u,
+                    p.d,
+                    &p.variant(),
+                );
                 match b.iter_mut().find(|(kk, _)| *kk == k) {
                     Some((_, (sum, n))) => {
                         *sum += t;
@@ -145,6 +151,18 @@ impl Baselines {
     }
 }
 
+/// The probe's id and the unit of a point's throughput: only points that agree on both are
+/// ratios of each other (a file of the version-1 built-in probe in kernels/s never meets one in
+/// FLOP/s).
+fn probe_unit(m: &Measurements, p: &Point) -> String {
+    let unit = p
+        .probes
+        .iter()
+        .find_map(|x| x.line.as_ref().map(|l| l.unit.as_str()))
+        .unwrap_or("");
+    format!("{} [{unit}]", m.probe.id())
+}
+
 /// The measured ratios in `files` (name, contents), for reference model `reference`.
 pub fn observations(
     files: &[(String, Measurements)],
@@ -155,13 +173,12 @@ pub fn observations(
     let mut skipped = Vec::new();
     for (name, m) in files {
         let model = &m.gpu.catalog_model;
-        let probe = m.probe.id();
         for p in m
             .points
             .iter()
             .filter(|p| p.kind == "time_slicing" || p.kind == "mig")
         {
-            let Some(alone) = base.get(model, &probe, p.u, p.d, &p.variant()) else {
+            let Some(alone) = base.get(model, &probe_unit(m, p), p.u, p.d, &p.variant()) else {
                 skipped.push(format!(
                     "{name}: {} u={} d={}{}: no one-probe whole-GPU baseline for {model} with this \
                      probe and kernel",
