@@ -232,3 +232,35 @@ fn a_probe_that_sees_other_sms_than_the_catalog_is_flagged() {
     let m = measurements::load(&out_file).unwrap();
     assert_eq!(m.points[0].probes[0].line.as_ref().unwrap().sms, Some(114));
 }
+
+#[test]
+fn a_probe_ready_only_after_counting_began_is_flagged() {
+    // ready_ms far in the future is after any window's counting start; ready_ms = 1 is before.
+    let node = Node::new(&[FakeGpu::new("H200-141GB", false)], &[]);
+    let exp = experiment(
+        &node,
+        "l",
+        "  - {kind: time_slicing, u: 1, d: 1, concurrency: [2]}\n",
+    );
+    let probe = "if [ \"$SLICESIM_PROBE_INDEX\" = 1 ]; then r=99999999999999; else r=1; fi; \
+                 echo SLICESIM_PROBE throughput=1 ready_ms=$r";
+    let out_file = node.path("m.json");
+    let out = node.run(
+        &[
+            "measure",
+            &path_str(&exp),
+            "--probe-cmd",
+            probe,
+            "-o",
+            &path_str(&out_file),
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr.contains("warning: probe(s) #2 by "),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("#1 by"), "{}", out.stderr);
+}

@@ -270,7 +270,7 @@ fn cuda_run(args: &BuiltinProbe) -> Result<(ProbeLine, &'static str)> {
         stream.synchronize().map_err(|e| err("synchronize", &e))?;
         Ok(t0.elapsed())
     };
-    // The window: common (barrier) or from now.
+    // The window: common (barrier) or from now. The probe is ready to launch now.
     let now_unix = unix_ms();
     let now = Instant::now();
     let at = |ms: u64| {
@@ -350,6 +350,7 @@ fn cuda_run(args: &BuiltinProbe) -> Result<(ProbeLine, &'static str)> {
         iters: (args.work == Work::Fma).then_some(iters),
         start_ms: Some(unix_of(count_from)),
         stop_ms: Some(unix_of(stop)),
+        ready_ms: Some(now_unix),
         ..ProbeLine::new(kps * work_per_kernel, args.work.unit())
     };
     Ok((line, ptx_from))

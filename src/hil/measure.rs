@@ -86,7 +86,10 @@ pub fn measure(
                 };
                 let point = run.measure_point(at, series, params, &mut alone)?;
                 progress.step(&render_point(&point));
-                if let Some(w) = sm_mismatch(&point, model.sms) {
+                for w in sm_mismatch(&point, model.sms)
+                    .into_iter()
+                    .chain(late_probes(&point))
+                {
                     progress.warn(&w);
                 }
                 record(&mut m, point, opts)?;
@@ -216,6 +219,26 @@ pub fn sm_mismatch(p: &Point, catalog_sms: u32) -> Option<String> {
         "warning: the probe saw {seen} SMs, the catalog model has {catalog_sms}: the GPU is not \
          the catalog's model, or clocks/partitioning differ"
     ))
+}
+
+/// A warning when a probe was ready to launch only after the point's counting window began (its
+/// CUDA start-up took longer than the time the window leaves for it): its throughput is too low.
+pub fn late_probes(p: &Point) -> Option<String> {
+    let w = p.window?;
+    let late: Vec<String> = p
+        .probes
+        .iter()
+        .filter_map(|x| {
+            let r = x.line.as_ref()?.ready_ms?;
+            (r > w.count_from_ms).then(|| format!("#{} by {} ms", x.index + 1, r - w.count_from_ms))
+        })
+        .collect();
+    (!late.is_empty()).then(|| {
+        format!(
+            "warning: probe(s) {} were ready only after counting began: lengthen warmup",
+            late.join(", ")
+        )
+    })
 }
 
 /// One line per point.

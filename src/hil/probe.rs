@@ -6,6 +6,7 @@
 //! ```text
 //! SLICESIM_PROBE throughput=<number> [unit=<word>] [kernel_ms=<number>] [duty=<number>] [synthetic=1]
 //!                [kps=<kernels/s>] [sms=<SMs>] [iters=<n>] [start_ms=<unix ms>] [stop_ms=<unix ms>]
+//!                [ready_ms=<unix ms>]
 //!                [mem_mib=<MiB>] [alloc_ok=0|1] [alloc_ms=<ms>]
 //! ```
 //!
@@ -16,7 +17,7 @@
 //! `synthetic=1` marks a probe that emulates rather than measures (such results are labelled
 //! synthetic everywhere). `kps` is kernels per second, `sms` the SMs the probe saw, `iters` the
 //! loop count it used (calibrated when a kernel length was asked for), `start_ms`/`stop_ms` the
-//! window it counted in. A memory probe reports what it asked for (`mem_mib`), whether the
+//! window it counted in, `ready_ms` when it was ready to launch. A memory probe reports what it asked for (`mem_mib`), whether the
 //! allocation succeeded (`alloc_ok`), and when it finished or failed (`alloc_ms` after start).
 
 use super::safety::interrupted;
@@ -53,6 +54,10 @@ pub struct ProbeLine {
     pub start_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_ms: Option<u64>,
+    /// When the probe was ready to launch (CUDA context and module loaded), unix ms: after the
+    /// window's start it missed part of the warm-up, after its counting start part of the count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_ms: Option<u64>,
     /// Memory probe: MiB asked for, whether the allocation succeeded, and when (ms after start).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mem_mib: Option<u64>,
@@ -76,6 +81,7 @@ impl ProbeLine {
             iters: None,
             start_ms: None,
             stop_ms: None,
+            ready_ms: None,
             mem_mib: None,
             alloc_ok: None,
             alloc_ms: None,
@@ -104,6 +110,7 @@ impl ProbeLine {
             ("iters", self.iters.map(u64::from)),
             ("start_ms", self.start_ms),
             ("stop_ms", self.stop_ms),
+            ("ready_ms", self.ready_ms),
             ("mem_mib", self.mem_mib),
             ("alloc_ok", self.alloc_ok.map(u64::from)),
         ] {
@@ -157,6 +164,7 @@ pub fn parse_output(stdout: &str) -> std::result::Result<ProbeLine, String> {
             "iters" => out.iters = Some(small()?),
             "start_ms" => out.start_ms = Some(int()?),
             "stop_ms" => out.stop_ms = Some(int()?),
+            "ready_ms" => out.ready_ms = Some(int()?),
             "mem_mib" => out.mem_mib = Some(int()?),
             "alloc_ok" => out.alloc_ok = Some(v == "1" || v == "true"),
             "alloc_ms" => out.alloc_ms = Some(num()?),

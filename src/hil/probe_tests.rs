@@ -20,6 +20,7 @@ fn throughput_line_round_trips_and_last_line_wins() {
         iters: Some(65536),
         start_ms: Some(1_700_000_000_000),
         stop_ms: Some(1_700_000_006_000),
+        ready_ms: Some(1_699_999_999_000),
         mem_mib: Some(35635),
         alloc_ok: Some(false),
         alloc_ms: Some(12.5),
