@@ -30,7 +30,8 @@
 //! probe of a point measures over the same window with all the others running.
 //!
 //! Memory (B6): `--mem-mib M` allocates M MiB, sets it to zero, holds it `--hold` seconds and
-//! reports `alloc_ok=1|0` and `alloc_ms` (exit 0 either way: an out-of-memory is a result).
+//! reports `alloc_ok=1|0`, `alloc_ms` and when the allocation began (`ready_ms`, so the order of
+//! the probes' allocations can be checked) (exit 0 either way: an out-of-memory is a result).
 
 use super::probe::{Idle, ProbeLine, Work};
 use super::{Exit, HilError, Result};
@@ -374,6 +375,7 @@ fn memory_run(
     use cudarc::driver::sys::CUresult;
     use std::time::{Duration, Instant};
     let t0 = Instant::now();
+    let ready_ms = unix_ms();
     let bytes = usize::try_from(mib << 20)
         .map_err(|_| HilError::error(format!("--mem-mib {mib} is too large")))?;
     let got = stream
@@ -391,6 +393,7 @@ fn memory_run(
         mem_mib: Some(mib),
         alloc_ok: Some(ok),
         alloc_ms: Some(alloc_ms),
+        ready_ms: Some(ready_ms),
         ..ProbeLine::new(0.0, "none")
     })
 }

@@ -64,6 +64,19 @@ pub fn rows(
                 continue;
             };
             let mem_mib: Vec<u64> = p.probes.iter().map(|x| x.mem_mib.unwrap_or(0)).collect();
+            // Probes allocate in start order; a start-up slow enough to swap two is named.
+            let began: Vec<u64> = p
+                .probes
+                .iter()
+                .filter_map(|x| x.line.as_ref()?.ready_ms)
+                .collect();
+            if began.windows(2).any(|w| w[1] < w[0]) {
+                skipped.push(format!(
+                    "{name}: memory n={}: the probes did not allocate in start order (see their \
+                     ready_ms); the OOM sets below assume they did",
+                    p.n
+                ));
+            }
             let mut observed = Vec::new();
             let mut failed = Vec::new();
             let mut allocated = 0u64;
