@@ -128,4 +128,16 @@ mod tests {
         assert_eq!(predicted_oom(&[100, 50, 10], 120.0), vec![1, 2]);
         assert_eq!(predicted_oom(&[], 1.0), Vec::<u32>::new());
     }
+
+    proptest::proptest! {
+        /// With equal requests the model's victims are exactly the probes past the capacity:
+        /// `i` dies when `(i + 1) m > capacity`.
+        #[test]
+        fn equal_requests_die_from_the_first_that_does_not_fit(
+            n in 0usize..12, m in 1u64..100_000, cap in 0.0f64..1_000_000.0
+        ) {
+            let want: Vec<u32> = (0..n as u32).filter(|&i| (u64::from(i) + 1) as f64 * m as f64 > cap).collect();
+            proptest::prop_assert_eq!(predicted_oom(&vec![m; n], cap), want);
+        }
+    }
 }
