@@ -173,7 +173,12 @@ fn apply_places_the_solver_layout_and_restore_puts_the_old_one_back() {
 
 #[test]
 fn mig_mode_change_needs_the_flag_and_a_reset() {
+    // A GPU in a pass-through VM: the driver cannot reset it, the change stays pending.
     let node = a100(false, &[]);
+    let state = node
+        .state()
+        .replace("mig=0 pending=0", "mig=0 pending=0 immediate=0");
+    std::fs::write(node.path("fake-nvml-state"), state).unwrap();
     let out = run_apply(&node, &["--yes"], &[]);
     assert_eq!(out.code, 4, "{}", out.all());
     assert!(out.stderr.contains("--allow-mode-change"), "{}", out.stderr);
@@ -210,51 +215,65 @@ fn mig_mode_change_needs_the_flag_and_a_reset() {
 }
 
 #[test]
-fn a_mode_change_that_takes_effect_at_once_continues_with_the_instances() {
-    // Some drivers reset the GPU themselves when nothing uses it (`immediate=1` in the fake).
+fn a_mode_change_activated_at_once_stops_and_the_next_apply_creates_the_instances() {
+    // Bare metal (the fake's default): the driver resets the idle GPU itself. apply stops after
+    // the mode change (M5); the instances come from a second apply in a fresh process.
     let node = a100(false, &[]);
-    let state = node
-        .state()
-        .replace("mig=0 pending=0", "mig=0 pending=0 immediate=1");
-    std::fs::write(node.path("fake-nvml-state"), state).unwrap();
     let out = run_apply(&node, &["--yes", "--allow-mode-change"], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(
-        out.stdout
-            .contains("set MIG mode on (takes effect after a GPU reset): MIG mode is on"),
+        out.stdout.contains(
+            "set MIG mode on (the driver may reset the GPU to activate it): MIG mode is on (the \
+             driver activated it at once, resetting the GPU)"
+        ),
         "{}",
         out.stdout
     );
+    assert!(out.stdout.contains("apply stops here"), "{}", out.stdout);
+    assert_eq!(layout0(&node), "mig=1 pending=1");
+    let out = run_apply(&node, &["--yes"], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(layout0(&node), SEED_LAYOUT);
-    // A failure after the mode change rolls back all the way, MIG mode included.
+    // A failure after the mode change never writes MIG mode back (M1): the 4th GetMigMode (the
+    // verification) fails; the rollback finds MIG on where it was off and stops with exit 6.
     let node = a100(false, &[]);
-    let state = node
-        .state()
-        .replace("mig=0 pending=0", "mig=0 pending=0 immediate=1");
-    std::fs::write(node.path("fake-nvml-state"), state).unwrap();
     let out = run_apply(
         &node,
         &["--yes", "--allow-mode-change"],
-        &[("FAKE_NVML_FAULTS", "create_gi@3=IN_USE")],
+        &[("FAKE_NVML_FAULTS", "get_mig_mode@4=UNKNOWN")],
     );
-    assert_eq!(out.code, 5, "{}", out.all());
-    assert_eq!(layout0(&node), "mig=0 pending=0");
+    assert_eq!(out.code, 6, "{}", out.all());
+    assert!(
+        out.stderr.contains("never writes MIG mode"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("set MIG mode off"), "{}", out.stdout);
+    assert_eq!(layout0(&node), "mig=1 pending=1");
 }
 
 #[test]
 fn injected_faults_roll_back_to_the_saved_layout() {
+    // IN_USE is retried 3 times (M12): it must answer 4 times in a row to fail the operation.
+    let in_use = |call: &str, from: u32| -> String {
+        (from..from + 4)
+            .map(|n| format!("{call}@{n}=IN_USE"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     for fault in [
-        "create_gi@2=IN_USE",
-        "create_gi@1=RESET_REQUIRED",
-        "create_ci@1=UNKNOWN",
-        "create_ci@3=INSUFFICIENT_RESOURCES",
-        "destroy_gi@1=IN_USE",
-        "destroy_ci@1=IN_USE",
+        in_use("create_gi", 2),
+        "create_gi@1=RESET_REQUIRED".into(),
+        "create_ci@1=UNKNOWN".into(),
+        "create_ci@3=INSUFFICIENT_RESOURCES".into(),
+        in_use("destroy_gi", 1),
+        in_use("destroy_ci", 1),
     ] {
+        let fault = fault.as_str();
         let node = a100(true, &SEVEN_G);
         let out = run_apply(&node, &["--yes"], &[("FAKE_NVML_FAULTS", fault)]);
         assert_eq!(out.code, 5, "{fault}: {}", out.all());
-        let name = fault.split('=').nth(1).unwrap();
+        let name = fault.split(['=', ',']).nth(1).unwrap();
         assert!(out.stderr.contains(name), "{fault}: {}", out.stderr);
         assert!(
             out.stderr.contains("back in the saved state (verified)"),

@@ -197,3 +197,37 @@ fn recorded_measurements_are_reproduced_by_the_fake_library() {
     assert_eq!(tp(&fresh), tp(&rec));
     assert_eq!(fresh.experiment, rec.experiment);
 }
+
+#[test]
+fn points_in_other_units_are_never_ratios_of_each_other() {
+    // The recorded A100 time-slicing file has u = 1 points at n = 1, 2, 4 (units/s). With the
+    // n = 1 baseline relabelled flop/s (as a newer probe would print), the n = 2 and n = 4
+    // points have no baseline in their unit and are skipped instead of compared.
+    use slicesim::hil::compare::compare;
+    let path = repo().join("hil/measurements/fake-a100-80gb-timeslice.json");
+    let m = measurements::load(&path).unwrap();
+    let sc = slicesim::scenario::builtin().scenario;
+    let before = compare(&[("a".into(), m.clone())], &sc, 0.05);
+    let mut other = m;
+    let (u, d) = (other.points[0].u, other.points[0].d);
+    for p in other
+        .points
+        .iter_mut()
+        .filter(|p| p.n == 1 && p.u == u && p.d == d)
+    {
+        for pr in &mut p.probes {
+            pr.line.as_mut().unwrap().unit = "flop/s".into();
+        }
+    }
+    let after = compare(&[("a".into(), other)], &sc, 0.05);
+    let gone = before.rows.len() - after.rows.len();
+    assert!(gone >= 2, "{} -> {}", before.rows.len(), after.rows.len());
+    assert!(
+        after
+            .skipped
+            .iter()
+            .any(|s| s.contains("no one-probe whole-GPU baseline")),
+        "{:?}",
+        after.skipped
+    );
+}

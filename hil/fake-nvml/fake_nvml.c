@@ -98,12 +98,17 @@ static const model_t MODELS[] = {
     {"H200-141GB", "NVIDIA H200", 143771, 132,
      {{G19, 16, 16384, "1g.18gb"}, {G20, 16, 16384, "1g.18gb+me"}, {G15, 26, 33024, "1g.35gb"},
       {G14, 32, 33024, "2g.35gb"}, {G9, 60, 71168, "3g.71gb"}, {G5, 64, 71168, "4g.71gb"},
-      {G0, 132, 142336, "7g.141gb"}}},
+      {G0, 132, 143104, "7g.141gb"}}},
 };
 #define NMODELS (sizeof MODELS / sizeof MODELS[0])
 
 /* Compute-instance profile index -> compute slices (0 = not offered). */
-static const unsigned CI_SLICES[8] = {1, 2, 3, 4, 7, 0, 0, 0};
+static const unsigned CI_SLICES[9] = {1, 2, 3, 4, 7, 0, 0, 0, 0};
+/* Profile index bounds of NVML API 13 (nvml.h: NVML_GPU_INSTANCE_PROFILE_COUNT 0x12,
+ * NVML_COMPUTE_INSTANCE_PROFILE_COUNT 9): an index at or past them answers INVALID_ARGUMENT, an
+ * index below them that this GPU does not offer answers NOT_SUPPORTED. */
+#define GI_PROFILE_COUNT 0x12
+#define CI_PROFILE_COUNT 9
 
 /* ---- state ---- */
 #define MAX_GPUS 8
@@ -123,7 +128,7 @@ typedef struct fake_gpu {
     int used;
     const model_t *model;
     profile_t prof[NPROF]; /* the model's table with overrides applied */
-    unsigned mig, pending, immediate;
+    unsigned mig, pending, immediate, compute_mode, mps_pid, persistence, power_limit_mw;
     char uuid[80];
     unsigned util, memutil, power_mw, smclk, memclk;
     unsigned long long used_mib;
@@ -245,7 +250,10 @@ static fake_gpu *new_gpu(const model_t *m) {
     g->model = m;
     memcpy(g->prof, m->prof, sizeof g->prof);
     snprintf(g->uuid, sizeof g->uuid, "GPU-fa4e0000-0000-4000-8000-%012x", 0x5117ce00 + NGPUS);
+    g->immediate = 1; /* bare metal: the driver resets an idle GPU itself */
     g->power_mw = 62000;
+    g->persistence = 1;
+    g->power_limit_mw = 700000;
     g->smclk = 1410;
     g->memclk = 1593;
     NGPUS++;
@@ -288,6 +296,7 @@ static void apply_override(const char *line) {
         profile_t *p = &GPUS[gpu].prof[i];
         if (p->id != id) continue;
         p->sms = uval(line, "sms", p->sms);
+        p->index = uval(line, "index", p->index);
         p->max = uval(line, "max", p->max);
         p->mem_slices = uval(line, "size", p->mem_slices);
         if (val(line, "mem_mib", b, sizeof b)) p->mem_mib = strtoull(b, NULL, 10);
@@ -328,9 +337,11 @@ static int save_state(void) {
     for (int i = 0; i < NGPUS; i++) {
         fake_gpu *g = &GPUS[i];
         fprintf(f, "gpu %d model=%s mig=%u pending=%u immediate=%u uuid=%s util=%u memutil=%u "
-                   "power_mw=%u smclk=%u memclk=%u used_mib=%llu\n",
+                   "power_mw=%u smclk=%u memclk=%u used_mib=%llu compute_mode=%u mps_pid=%u "
+                   "persistence=%u power_limit_mw=%u\n",
                 i, g->model->key, g->mig, g->pending, g->immediate, g->uuid, g->util, g->memutil,
-                g->power_mw, g->smclk, g->memclk, g->used_mib);
+                g->power_mw, g->smclk, g->memclk, g->used_mib, g->compute_mode, g->mps_pid,
+                g->persistence, g->power_limit_mw);
         for (int s = 0; s < MAX_GI; s++) {
             fake_gi *gi = &g->gi[s];
             if (!gi->used) continue;
@@ -375,7 +386,11 @@ static void load_line(char *line) {
         if (!g) return;
         g->mig = uval(line, "mig", 0);
         g->pending = uval(line, "pending", g->mig);
-        g->immediate = uval(line, "immediate", 0);
+        g->immediate = uval(line, "immediate", 1);
+        g->compute_mode = uval(line, "compute_mode", 0);
+        g->mps_pid = uval(line, "mps_pid", 0);
+        g->persistence = uval(line, "persistence", 1);
+        g->power_limit_mw = uval(line, "power_limit_mw", g->power_limit_mw);
         if (val(line, "uuid", b, sizeof b)) set_str(g->uuid, sizeof g->uuid, b);
         g->util = uval(line, "util", 0);
         g->memutil = uval(line, "memutil", 0);
@@ -399,7 +414,7 @@ static void load_line(char *line) {
         } else if (line[0] == 'c') {
             fake_gi *gi = gi_by_id(g, uval(line, "gi", NO_ID));
             unsigned prof = uval(line, "profile", 0);
-            for (int c = 0; gi && prof < 8 && c < MAX_CI; c++) {
+            for (int c = 0; gi && prof < CI_PROFILE_COUNT && c < MAX_CI; c++) {
                 if (gi->ci[c].used) continue;
                 gi->ci[c] = (fake_ci){1, uval(line, "id", 0), prof, uval(line, "start", 0),
                                       CI_SLICES[prof]};
@@ -430,7 +445,9 @@ static int load_state(void) {
     NGPUS = 0;
     NKEEP = 0;
     NFAULTS = 0;
+    unsigned inits = CALLS[F_INIT]; /* init calls count across re-initialisations */
     memset(CALLS, 0, sizeof CALLS);
+    CALLS[F_INIT] = inits;
     memset(MIGH, 0, sizeof MIGH);
     state_path();
     FILE *f = fopen(STATE_PATH, "r");
@@ -520,14 +537,54 @@ static fake_ci *as_ci(void *h, fake_gpu **gpu, fake_gi **gi) {
         if (f_) return f_;                                                                     \
     } while (0)
 
+/* ---- write guard and privileges ---- */
+static int env_on(const char *name) {
+    const char *v = getenv(name);
+    return v && strcmp(v, "1") == 0;
+}
+
+/* Every entry point that changes a GPU calls this first. With FAKE_NVML_FORBID_WRITES=1 the
+ * attempt is reported on stderr, appended to `<state file>.write-attempts` (so a test can count
+ * attempts across processes) and refused with NO_PERMISSION. Without root (FAKE_NVML_NOT_ROOT=1)
+ * every write answers NO_PERMISSION, as the driver does without the mig/config capability. */
+static int write_attempt(const char *call) {
+    if (env_on("FAKE_NVML_FORBID_WRITES")) {
+        char log[4200];
+        fprintf(stderr, "FAKE-NVML WRITE ATTEMPT %s\n", call);
+        snprintf(log, sizeof log, "%s.write-attempts", STATE_PATH[0] ? STATE_PATH : "fake-nvml-state");
+        FILE *f = fopen(log, "a");
+        if (f) {
+            fprintf(f, "%s pid=%d\n", call, (int)getpid());
+            fclose(f);
+        }
+        return E_NO_PERMISSION;
+    }
+    return env_on("FAKE_NVML_NOT_ROOT") ? E_NO_PERMISSION : OK;
+}
+#define WRITE(call)                                                                            \
+    do {                                                                                       \
+        int w_ = write_attempt(call);                                                          \
+        if (w_) return w_;                                                                     \
+    } while (0)
+/* Calls that need root (or the mig/monitor capability) on a real driver. */
+#define PRIVILEGED()                                                                           \
+    do {                                                                                       \
+        if (env_on("FAKE_NVML_NOT_ROOT")) return E_NO_PERMISSION;                              \
+    } while (0)
+
 /* ---- init ---- */
+/* The state (and with it the `fault` lines and $FAKE_NVML_FAULTS) is loaded before the `init`
+ * fault is checked, so `init=...` faults do fire. */
 EXPORT int nvmlInit_v2(void) {
-    FAULT(F_INIT);
     pthread_mutex_lock(&LOCK);
     int rc = REFS == 0 ? load_state() : OK;
-    if (rc == OK) REFS++;
     pthread_mutex_unlock(&LOCK);
-    return rc;
+    if (rc != OK) return rc;
+    FAULT(F_INIT);
+    pthread_mutex_lock(&LOCK);
+    REFS++;
+    pthread_mutex_unlock(&LOCK);
+    return OK;
 }
 EXPORT int nvmlInitWithFlags(unsigned flags) {
     (void)flags;
@@ -682,6 +739,7 @@ EXPORT int nvmlDeviceGetUtilizationRates(void *device, utilization_t *u) {
     fake_gpu *g = as_gpu(device);
     if (as_mig(device)) LEAVE(E_NOT_SUPPORTED); /* not attributed per MIG instance */
     if (!g || !u) LEAVE(E_INVALID_ARGUMENT);
+    if (g->mig) LEAVE(E_NOT_SUPPORTED); /* real drivers report N/A on a MIG-enabled parent */
     u->gpu = g->util;
     u->memory = g->memutil;
     LEAVE(OK);
@@ -738,6 +796,78 @@ EXPORT int nvmlDeviceGetComputeRunningProcesses_v3(void *device, unsigned *count
     LEAVE(OK);
 }
 
+/* Compute mode (0 DEFAULT, 1 EXCLUSIVE_THREAD, 2 PROHIBITED, 3 EXCLUSIVE_PROCESS) and the MPS
+ * server, from the gpu line's `compute_mode=` and `mps_pid=` (a running MPS server shows as one
+ * MPS process). */
+EXPORT int nvmlDeviceGetComputeMode(void *device, unsigned *mode) {
+    ENTER();
+    fake_gpu *g = as_gpu(device);
+    if (!g || !mode) LEAVE(E_INVALID_ARGUMENT);
+    *mode = g->compute_mode;
+    LEAVE(OK);
+}
+EXPORT int nvmlDeviceGetPersistenceMode(void *device, unsigned *mode) {
+    ENTER();
+    fake_gpu *g = as_gpu(device);
+    if (!g || !mode) LEAVE(E_INVALID_ARGUMENT);
+    *mode = g->persistence;
+    LEAVE(OK);
+}
+EXPORT int nvmlDeviceGetPowerManagementLimit(void *device, unsigned *mw) {
+    ENTER();
+    fake_gpu *g = as_gpu(device);
+    if (!g || !mw) LEAVE(E_INVALID_ARGUMENT);
+    *mw = g->power_limit_mw;
+    LEAVE(OK);
+}
+EXPORT int nvmlDeviceGetApplicationsClock(void *device, unsigned type, unsigned *mhz) {
+    return nvmlDeviceGetClockInfo(device, type, mhz);
+}
+EXPORT int nvmlDeviceGetMPSComputeRunningProcesses_v3(void *device, unsigned *count, process_t *out) {
+    FAULT(F_PROCESSES);
+    ENTER();
+    fake_gpu *g = as_gpu(device);
+    if (!g || !count) LEAVE(E_INVALID_ARGUMENT);
+    unsigned n = g->mps_pid ? 1 : 0;
+    if (!out || *count < n) {
+        *count = n;
+        LEAVE(n ? E_INSUFFICIENT_SIZE : OK);
+    }
+    if (n) out[0] = (process_t){g->mps_pid, 0, NO_ID, NO_ID};
+    *count = n;
+    LEAVE(OK);
+}
+
+/* Other NVML writes the harness never makes: exported only so that an attempt is seen (and
+ * refused) rather than missed as an absent symbol. */
+#define WRITE_STUB(name)                                                                       \
+    EXPORT int name(void *handle, ...) {                                                       \
+        (void)handle;                                                                          \
+        WRITE(#name);                                                                          \
+        return E_NOT_SUPPORTED;                                                                \
+    }
+WRITE_STUB(nvmlDeviceSetComputeMode)
+WRITE_STUB(nvmlDeviceSetPersistenceMode)
+WRITE_STUB(nvmlDeviceSetEccMode)
+WRITE_STUB(nvmlDeviceClearEccErrorCounts)
+WRITE_STUB(nvmlDeviceSetApplicationsClocks)
+WRITE_STUB(nvmlDeviceResetApplicationsClocks)
+WRITE_STUB(nvmlDeviceSetGpuLockedClocks)
+WRITE_STUB(nvmlDeviceResetGpuLockedClocks)
+WRITE_STUB(nvmlDeviceSetMemoryLockedClocks)
+WRITE_STUB(nvmlDeviceResetMemoryLockedClocks)
+WRITE_STUB(nvmlDeviceSetPowerManagementLimit)
+WRITE_STUB(nvmlDeviceSetGpuOperationMode)
+WRITE_STUB(nvmlDeviceSetAutoBoostedClocksEnabled)
+WRITE_STUB(nvmlDeviceSetAccountingMode)
+WRITE_STUB(nvmlDeviceClearAccountingPids)
+WRITE_STUB(nvmlDeviceSetDriverModel)
+WRITE_STUB(nvmlDeviceSetAPIRestriction)
+WRITE_STUB(nvmlDeviceSetVirtualizationMode)
+WRITE_STUB(nvmlDeviceModifyDrainState)
+WRITE_STUB(nvmlDeviceRemoveGpu_v2)
+WRITE_STUB(nvmlDeviceDiscoverGpus)
+
 /* ---- MIG mode ---- */
 EXPORT int nvmlDeviceGetMigMode(void *device, unsigned *current, unsigned *pending) {
     FAULT(F_GET_MIG_MODE);
@@ -748,18 +878,22 @@ EXPORT int nvmlDeviceGetMigMode(void *device, unsigned *current, unsigned *pendi
     *pending = g->pending;
     LEAVE(OK);
 }
+/* As nvml.h describes it: the pending mode is set and the call succeeds; `activation` says
+ * whether the driver could activate it (it resets an idle GPU itself on bare metal, immediate=1),
+ * RESET_REQUIRED (pass-through, immediate=0) or IN_USE (processes hold the GPU). */
 EXPORT int nvmlDeviceSetMigMode(void *device, unsigned mode, int *activation) {
+    WRITE("nvmlDeviceSetMigMode");
     FAULT(F_SET_MIG_MODE);
     ENTER();
     fake_gpu *g = as_gpu(device);
     if (!g || !activation || mode > 1) LEAVE(E_INVALID_ARGUMENT);
-    if (g->nproc > 0) LEAVE(E_IN_USE);
     for (int s = 0; s < MAX_GI; s++)
         if (g->gi[s].used && mode == 0) LEAVE(E_IN_USE);
     g->pending = mode;
     *activation = OK;
     if (g->mig != mode) {
-        if (g->immediate) reset_gpu(g);
+        if (g->nproc > 0) *activation = E_IN_USE;
+        else if (g->immediate) reset_gpu(g);
         else *activation = E_RESET_REQUIRED;
     }
     LEAVE(save_state());
@@ -770,7 +904,7 @@ EXPORT int nvmlDeviceGetGpuInstanceProfileInfo(void *device, unsigned index, gi_
     FAULT(F_PROFILE_INFO);
     ENTER();
     fake_gpu *g = as_gpu(device);
-    if (!g || !info) LEAVE(E_INVALID_ARGUMENT);
+    if (!g || !info || index >= GI_PROFILE_COUNT) LEAVE(E_INVALID_ARGUMENT);
     if (!g->mig) LEAVE(E_NOT_SUPPORTED);
     for (int i = 0; i < NPROF; i++) {
         const profile_t *p = &g->prof[i];
@@ -814,10 +948,11 @@ EXPORT int nvmlDeviceGetGpuInstanceProfileInfoV(void *device, unsigned index, gi
 EXPORT int nvmlDeviceGetGpuInstancePossiblePlacements_v2(void *device, unsigned profileId,
                                                           placement_t *out, unsigned *count) {
     FAULT(F_PLACEMENTS);
+    PRIVILEGED();
     ENTER();
     fake_gpu *g = as_gpu(device);
     if (!g || !count) LEAVE(E_INVALID_ARGUMENT);
-    if (!g->mig) LEAVE(E_NOT_SUPPORTED);
+    /* nvml.h: "regardless of whether MIG is enabled or not" */
     const profile_t *p = profile_by_id(g, profileId);
     if (!p) LEAVE(E_INVALID_ARGUMENT);
     unsigned n = (unsigned)__builtin_popcount(p->starts_mask);
@@ -868,6 +1003,7 @@ static int create_gi(fake_gpu *g, unsigned profileId, placement_t pl, void **out
 }
 EXPORT int nvmlDeviceCreateGpuInstanceWithPlacement(void *device, unsigned profileId,
                                                     const placement_t *pl, void **gi) {
+    WRITE("nvmlDeviceCreateGpuInstanceWithPlacement");
     FAULT(F_CREATE_GI);
     ENTER();
     fake_gpu *g = as_gpu(device);
@@ -877,6 +1013,7 @@ EXPORT int nvmlDeviceCreateGpuInstanceWithPlacement(void *device, unsigned profi
 }
 /* Without a placement the driver picks the lowest free allowed start (first come). */
 EXPORT int nvmlDeviceCreateGpuInstance(void *device, unsigned profileId, void **gi) {
+    WRITE("nvmlDeviceCreateGpuInstance");
     FAULT(F_CREATE_GI);
     ENTER();
     fake_gpu *g = as_gpu(device);
@@ -891,6 +1028,7 @@ EXPORT int nvmlDeviceCreateGpuInstance(void *device, unsigned profileId, void **
     LEAVE(E_INSUFFICIENT_RESOURCES);
 }
 EXPORT int nvmlGpuInstanceDestroy(void *handle) {
+    WRITE("nvmlGpuInstanceDestroy");
     FAULT(F_DESTROY_GI);
     ENTER();
     fake_gpu *g;
@@ -905,6 +1043,7 @@ EXPORT int nvmlGpuInstanceDestroy(void *handle) {
 }
 EXPORT int nvmlDeviceGetGpuInstances(void *device, unsigned profileId, void **out, unsigned *count) {
     FAULT(F_GET_GIS);
+    PRIVILEGED();
     ENTER();
     fake_gpu *g = as_gpu(device);
     unsigned n = 0;
@@ -917,6 +1056,7 @@ EXPORT int nvmlDeviceGetGpuInstances(void *device, unsigned profileId, void **ou
     LEAVE(OK);
 }
 EXPORT int nvmlDeviceGetGpuInstanceById(void *device, unsigned id, void **out) {
+    PRIVILEGED();
     ENTER();
     fake_gpu *g = as_gpu(device);
     if (!g || !out) LEAVE(E_INVALID_ARGUMENT);
@@ -941,7 +1081,7 @@ EXPORT int nvmlGpuInstanceGetComputeInstanceProfileInfo(void *handle, unsigned i
     ENTER();
     fake_gpu *g;
     fake_gi *gi = as_gi(handle, &g);
-    if (!gi || !info || eng != 0 || index >= 8) LEAVE(E_INVALID_ARGUMENT);
+    if (!gi || !info || eng != 0 || index >= CI_PROFILE_COUNT) LEAVE(E_INVALID_ARGUMENT);
     const profile_t *p = profile_by_id(g, gi->profile);
     unsigned slices = CI_SLICES[index];
     if (!slices || slices > p->slices) LEAVE(E_NOT_SUPPORTED);
@@ -956,7 +1096,7 @@ static int create_ci(fake_gi *gi, const profile_t *gp, unsigned prof, int start,
     unsigned size, mask = 0;
     int slot = -1;
     unsigned id = 0;
-    if (prof >= 8 || !(size = CI_SLICES[prof]) || size > gp->slices) return E_INVALID_ARGUMENT;
+    if (prof >= CI_PROFILE_COUNT || !(size = CI_SLICES[prof]) || size > gp->slices) return E_INVALID_ARGUMENT;
     for (int c = 0; c < MAX_CI; c++) {
         if (gi->ci[c].used) mask |= ((1u << gi->ci[c].size) - 1) << gi->ci[c].start;
         else if (slot < 0) slot = c;
@@ -982,6 +1122,7 @@ static int create_ci(fake_gi *gi, const profile_t *gp, unsigned prof, int start,
     return save_state();
 }
 EXPORT int nvmlGpuInstanceCreateComputeInstance(void *handle, unsigned prof, void **ci) {
+    WRITE("nvmlGpuInstanceCreateComputeInstance");
     FAULT(F_CREATE_CI);
     ENTER();
     fake_gpu *g;
@@ -991,15 +1132,17 @@ EXPORT int nvmlGpuInstanceCreateComputeInstance(void *handle, unsigned prof, voi
 }
 EXPORT int nvmlGpuInstanceCreateComputeInstanceWithPlacement(void *handle, unsigned prof,
                                                              const placement_t *pl, void **ci) {
+    WRITE("nvmlGpuInstanceCreateComputeInstanceWithPlacement");
     FAULT(F_CREATE_CI);
     ENTER();
     fake_gpu *g;
     fake_gi *gi = as_gi(handle, &g);
     if (!gi || !ci || !pl) LEAVE(E_INVALID_ARGUMENT);
-    if (prof < 8 && pl->size != CI_SLICES[prof]) LEAVE(E_INVALID_ARGUMENT);
+    if (prof < CI_PROFILE_COUNT && pl->size != CI_SLICES[prof]) LEAVE(E_INVALID_ARGUMENT);
     LEAVE(create_ci(gi, profile_by_id(g, gi->profile), prof, (int)pl->start, ci));
 }
 EXPORT int nvmlComputeInstanceDestroy(void *handle) {
+    WRITE("nvmlComputeInstanceDestroy");
     FAULT(F_DESTROY_CI);
     ENTER();
     fake_gpu *g;

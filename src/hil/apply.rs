@@ -3,35 +3,52 @@
 //! to the caller's [`Progress`] as it happens and listed again in the final message, so the user
 //! knows exactly what was done.
 
-use super::inventory::{GpuSnapshot, snapshot};
-use super::nvml::{describe as nvml_describe, device, indices, system};
-use super::plan::{GpuPlan, GpuTarget, Op, diff, layout_target, saved_target};
-use super::raw;
-use super::safety::{check_foreign, interrupted};
-use super::state::{self, StateFile};
+use super::inventory::{GpuSnapshot, snapshot, snapshot_strict};
+use super::nvml::{indices, nv, system};
+use super::plan::{GpuPlan, Op, diff, layout_target, saved_pending_note, saved_target};
+use super::safety::check_foreign;
+use super::state::{self, Saved, StateFile};
 use super::{Exit, HilError, Progress, Result};
 use crate::scenario::Scenario;
+use execute::{Expect, execute, expected_profiles, on_off, verify};
 use nvml_wrapper::Nvml;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+mod execute;
+
+pub use execute::{RETRY_DELAYS, Retry};
 
 /// What the user allowed on the command line.
 #[derive(Clone, Debug, Default)]
 pub struct ApplyOptions {
     /// Actually change the GPU (otherwise the caller only prints the plan).
     pub yes: bool,
-    /// Allow operations that toggle MIG mode (they need a GPU reset).
+    /// Allow writing MIG mode: switching it (the driver may reset the GPU to activate it) or
+    /// cancelling someone else's pending change.
     pub allow_mode_change: bool,
     /// Go ahead although foreign processes hold the GPU.
     pub force: bool,
-    /// Where the prior state is saved (`apply`) or read (`restore`).
+    /// Where the original prior state is saved (`apply`, never overwritten) or read (`restore`).
     pub state_path: PathBuf,
     /// The command line, recorded in the state file.
     pub command: String,
+    /// Retries of operations NVML answers IN_USE.
+    pub retry: Retry,
 }
 
-/// Refuses plans that cannot or may not run: reset pending, mode change not allowed, foreign
-/// processes.
+/// What `apply --yes` did.
+#[derive(Clone, Debug, Default)]
+pub struct Applied {
+    /// Every operation done, in order.
+    pub journal: Vec<String>,
+    /// Where the prior state went (None when there was nothing to do).
+    pub saved: Option<Saved>,
+    /// GPUs whose MIG mode was written: apply stopped there; instances need another run.
+    pub mode_changed: Vec<u32>,
+}
+
+/// Refuses plans that cannot or may not run: reset pending, MIG mode writes not allowed
+/// (switching it, or cancelling someone else's pending change), foreign processes.
 pub fn preflight(
     plans: &[GpuPlan],
     opts: &ApplyOptions,
@@ -39,18 +56,28 @@ pub fn preflight(
     progress: &mut dyn Progress,
 ) -> Result<()> {
     for p in plans {
+        let i = p.gpu.index;
         if p.reset_pending {
             return Err(HilError::refused(format!(
-                "GPU {}: {}",
-                p.gpu.index,
+                "GPU {i}: {}",
                 p.notes.join("; ")
+            )));
+        }
+        if p.cancels_pending() && !opts.allow_mode_change {
+            return Err(HilError::refused(format!(
+                "GPU {i}: MIG mode is {} with a change to {} pending: someone else's change, not \
+                 yet active. Refusing to touch MIG settings; pass --allow-mode-change to cancel it \
+                 (the driver may reset the GPU)",
+                on_off(p.gpu.mig_current),
+                on_off(p.gpu.mig_pending)
             )));
         }
         if p.changes_mode() && !opts.allow_mode_change {
             return Err(HilError::refused(format!(
-                "GPU {}: the plan changes MIG mode, which needs a GPU reset (root, no processes on \
-                 the GPU); pass --allow-mode-change to do it",
-                p.gpu.index
+                "GPU {i}: the plan turns MIG mode {}: the driver may RESET the GPU to activate it \
+                 (at once on bare metal when nothing uses it; root and no processes needed); pass \
+                 --allow-mode-change to allow that",
+                on_off(p.target.mig)
             )));
         }
         if !p.ops.is_empty() {
@@ -60,217 +87,126 @@ pub fn preflight(
     Ok(())
 }
 
-/// Runs one plan's operations, appending what was done to `journal`. Stops at the first failure
-/// (or at Ctrl-C when `interruptible`).
-fn execute(
-    nvml: &Nvml,
-    plan: &GpuPlan,
-    journal: &mut Vec<String>,
-    interruptible: bool,
-    progress: &mut dyn Progress,
-) -> std::result::Result<(), String> {
-    let index = plan.gpu.index;
-    let dev = device(nvml, index).map_err(|e| e.message)?;
-    // GPU instance id by memory start, for the compute instances created inside them.
-    let mut gi_at: BTreeMap<u32, u32> =
-        plan.gpu.instances.iter().map(|g| (g.start, g.id)).collect();
-    for op in &plan.ops {
-        if interruptible && interrupted() {
-            return Err("interrupted (Ctrl-C)".into());
-        }
-        let what = super::plan::describe(op, &plan.gpu, &plan.profiles);
-        let fail = |e: nvml_wrapper::error::NvmlError| {
-            format!("GPU {index}: {what}: {}", nvml_describe(&e))
-        };
-        let mut done = format!("GPU {index}: {what}");
-        match op {
-            Op::SetMigMode { enable, .. } => {
-                let status = dev.set_mig_mode(*enable).map_err(fail)?;
-                let mode = dev.mig_mode().map_err(fail)?;
-                if (mode.current == 1) == *enable {
-                    done.push_str(&format!(": MIG mode is {}", on_off(*enable)));
-                } else {
-                    done.push_str(&format!(
-                        ": pending ({}); reset the GPU (e.g. `nvidia-smi -r -i {index}`, as root, \
-                         with no processes on it) to make it take effect, then run apply again",
-                        activation(status)
-                    ));
-                }
-            }
-            Op::DestroyCi { gi, ci } => raw::destroy_ci(nvml, &dev, *gi, *ci).map_err(fail)?,
-            Op::DestroyGi { gi, .. } => {
-                raw::destroy_gi(nvml, &dev, *gi).map_err(fail)?;
-                gi_at.retain(|_, id| id != gi);
-            }
-            Op::CreateGi {
-                profile_id,
-                start,
-                size,
-            } => {
-                let id = raw::create_gi(nvml, &dev, *profile_id, *start, *size).map_err(fail)?;
-                gi_at.insert(*start, id);
-                done.push_str(&format!(": GPU instance {id}"));
-            }
-            Op::CreateCi { gi_start, ci } => {
-                let gi = *gi_at
-                    .get(gi_start)
-                    .ok_or_else(|| format!("GPU {index}: {what}: no GPU instance there"))?;
-                let pid = match ci.profile_id {
-                    Some(p) => p,
-                    None => raw::ci_profile_for(nvml, &dev, gi, ci.size)
-                        .map_err(fail)?
-                        .ok_or_else(|| {
-                            format!(
-                                "GPU {index}: {what}: GPU instance {gi} offers no compute-instance \
-                                 profile with {} slices",
-                                ci.size
-                            )
-                        })?,
-                };
-                let id = raw::create_ci(nvml, &dev, gi, pid, ci.start, ci.size).map_err(fail)?;
-                done.push_str(&format!(": compute instance {id} of GPU instance {gi}"));
-            }
-        }
-        progress.step(&format!("  done: {done}"));
-        journal.push(done);
-    }
-    Ok(())
-}
-
-/// Checks that the GPU is in `target` (pending mode, and instances when the mode is current).
-fn verify(nvml: &Nvml, index: u32, target: &GpuTarget) -> std::result::Result<GpuSnapshot, String> {
-    let (now, profiles) = snapshot(nvml, index).map_err(|e| e.message)?;
-    if now.mig_pending != target.mig {
-        return Err(format!(
-            "GPU {index}: MIG mode is pending {} but should be {}",
-            on_off(now.mig_pending),
-            on_off(target.mig)
-        ));
-    }
-    if now.mig_current == target.mig {
-        let left = diff(&now, &profiles, target.clone());
-        if left.ops.iter().any(|o| !matches!(o, Op::SetMigMode { .. })) {
-            return Err(format!(
-                "GPU {index}: after the changes the instances still differ from the target ({} \
-                 operation(s) left)",
-                left.ops.len()
-            ));
-        }
-    }
-    Ok(now)
-}
-
-/// NVML's activation status of a MIG mode change, in words.
-fn activation(status: u32) -> String {
-    match status {
-        0 => "activated".into(),
-        16 => "RESET_REQUIRED".into(),
-        19 => "IN_USE: the GPU could not be reset automatically".into(),
-        other => format!("activation status {other}"),
-    }
-}
-
-fn on_off(b: bool) -> &'static str {
-    if b { "on" } else { "off" }
-}
-
-/// Puts each GPU of `saved` back (used by rollback and `restore`). Returns what was done.
-fn put_back(
-    nvml: &Nvml,
-    saved: &[GpuSnapshot],
-    journal: &mut Vec<String>,
-    progress: &mut dyn Progress,
-) -> std::result::Result<(), String> {
-    for s in saved {
-        let (now, profiles) = snapshot(nvml, s.index).map_err(|e| e.message)?;
-        let plan = diff(&now, &profiles, saved_target(s, &profiles));
-        execute(nvml, &plan, journal, false, progress)?;
-        verify(nvml, s.index, &plan.target)?;
-    }
-    Ok(())
-}
-
-/// `apply --yes`: saves the prior state, runs the plans, verifies, and rolls back on failure.
+/// `apply --yes`: saves the prior state (never over an earlier one), runs the plans, verifies,
+/// and rolls back on failure. A plan that writes MIG mode ends that GPU's run: the instances are
+/// created by the next `apply`, in a fresh process (NVML handles may change with the mode).
 pub fn apply(
     nvml: &Nvml,
     plans: &[GpuPlan],
     opts: &ApplyOptions,
     progress: &mut dyn Progress,
-) -> Result<Vec<String>> {
+) -> Result<Applied> {
     preflight(plans, opts, "reconfigure it", progress)?;
     if plans.iter().all(|p| p.ops.is_empty()) {
-        // Nothing to undo: keep the state file of the change that got the GPU here.
-        return Ok(Vec::new());
+        // Nothing to undo: no state file.
+        return Ok(Applied::default());
     }
     let saved: Vec<GpuSnapshot> = plans.iter().map(|p| p.gpu.clone()).collect();
-    let file = StateFile::new(opts.command.clone(), system(nvml)?, saved.clone());
-    state::save(&opts.state_path, &file)?;
+    let file = StateFile::new(opts.command.clone(), system(nvml)?, saved);
+    let where_ = state::save_prior(&opts.state_path, &file)?;
     progress.step(&format!(
-        "saved the prior state to {}",
-        opts.state_path.display()
+        "saved the prior state to {}{}",
+        where_.this_run.display(),
+        if where_.original_kept {
+            format!(
+                " ({} keeps the original state of an earlier apply)",
+                where_.original.display()
+            )
+        } else {
+            format!(" and {}", where_.original.display())
+        }
     ));
-    let mut journal = Vec::new();
+    let mut applied = Applied {
+        saved: Some(where_.clone()),
+        ..Applied::default()
+    };
     let mut failure = None;
     for p in plans {
-        if let Err(e) = execute(nvml, p, &mut journal, true, progress) {
+        if let Err(e) = execute(nvml, p, &mut applied.journal, true, &opts.retry, progress) {
             failure = Some(e);
             break;
         }
-        if let Err(e) = continue_after_mode_change(nvml, p, &mut journal, progress) {
-            failure = Some(e);
-            break;
-        }
-        if let Err(e) = verify(nvml, p.gpu.index, &p.target) {
+        if let Err(e) = verify(
+            nvml,
+            p.gpu.index,
+            &p.target,
+            Expect::after(p),
+            &expected_profiles(p),
+        ) {
             failure = Some(format!("verification failed: {e}"));
             break;
         }
+        if p.changes_mode() && !p.cancels_pending() {
+            applied.mode_changed.push(p.gpu.index);
+        }
     }
     let Some(failure) = failure else {
-        return Ok(journal);
+        return Ok(applied);
     };
     Err(roll_back(
         nvml,
-        &saved,
-        &journal,
+        plans,
+        &applied.journal,
         &failure,
-        &opts.state_path,
+        &where_.this_run,
+        &opts.retry,
         progress,
     ))
 }
 
-/// When a MIG mode change took effect at once (no reset needed), the instances of the target
-/// can be created in the same run: plan again from the new state and carry on.
-fn continue_after_mode_change(
+/// Puts one GPU back to the snapshot its plan started from, after a failure. It never writes MIG
+/// mode: if the mode differs from the saved one, it stops and says so.
+fn put_back_auto(
     nvml: &Nvml,
     plan: &GpuPlan,
     journal: &mut Vec<String>,
+    retry: &Retry,
     progress: &mut dyn Progress,
 ) -> std::result::Result<(), String> {
-    if !plan.changes_mode() || plan.target.instances.is_empty() {
-        return Ok(());
+    let s = &plan.gpu;
+    let expect: Vec<u32> = if s.mig_current {
+        plan.profiles.iter().map(|p| p.id).collect()
+    } else {
+        Vec::new()
+    };
+    let (now, profiles) = snapshot_strict(nvml, s.index, &expect).map_err(|e| e.message)?;
+    if (now.mig_current, now.mig_pending) != (s.mig_current, s.mig_pending) {
+        return Err(format!(
+            "GPU {}: MIG mode is now {} (pending {}) but was {} (pending {}); an automatic \
+             rollback never writes MIG mode, because the driver may reset the GPU to do it. \
+             Check the GPU before anything else",
+            s.index,
+            on_off(now.mig_current),
+            on_off(now.mig_pending),
+            on_off(s.mig_current),
+            on_off(s.mig_pending)
+        ));
     }
-    let (now, profiles) = snapshot(nvml, plan.gpu.index).map_err(|e| e.message)?;
-    if now.mig_current != plan.target.mig {
-        return Ok(()); // pending: the user resets the GPU and runs apply again
-    }
-    let next = diff(&now, &profiles, plan.target.clone());
-    execute(nvml, &next, journal, true, progress)
+    let mut back = diff(&now, &profiles, saved_target(s, &profiles));
+    // A pending change that was there before is someone else's: leave it.
+    back.ops.retain(|o| !matches!(o, Op::SetMigMode { .. }));
+    execute(nvml, &back, journal, false, retry, progress)?;
+    verify(nvml, s.index, &back.target, Expect::saved(s), &expect).map(|_| ())
 }
 
-/// Rolls every GPU back to `saved` after `failure` and builds the error that says what happened.
+/// Rolls every GPU back to its saved snapshot after `failure` and builds the error that says
+/// what happened.
 fn roll_back(
     nvml: &Nvml,
-    saved: &[GpuSnapshot],
+    plans: &[GpuPlan],
     done: &[String],
     failure: &str,
     state_path: &Path,
+    retry: &Retry,
     progress: &mut dyn Progress,
 ) -> HilError {
     progress.step(&format!(
         "failed: {failure}; rolling back to the saved state"
     ));
     let mut undo = Vec::new();
-    let result = put_back(nvml, saved, &mut undo, progress);
+    let result = plans
+        .iter()
+        .try_for_each(|p| put_back_auto(nvml, p, &mut undo, retry, progress));
     let list = |v: &[String]| {
         if v.is_empty() {
             "nothing".to_string()
@@ -297,7 +233,8 @@ fn roll_back(
             Exit::RollbackFailed,
             format!(
                 "{failure}. Done before that: {}. Rollback FAILED: {e} (rollback did: {}). The GPU may \
-                 be half-configured: fix the cause, then run `slicesim hil restore --state {} --yes`.",
+                 be half-configured: fix the cause, then run `slicesim hil restore --state {} --yes` \
+                 (with --allow-mode-change if MIG mode must go back).",
                 list(done),
                 list(&undo),
                 state_path.display()
@@ -326,64 +263,92 @@ pub fn pool_plans(
     for i in indices(nvml, gpu)? {
         let (now, profiles) = snapshot(nvml, i)?;
         match layout_target(scenario, pool, &now, &profiles) {
-            Ok(target) => plans.push(diff(&now, &profiles, target)),
             Err(e) if e.exit == Exit::Refused && gpu.is_none() => skipped.push(e.message),
+            _ if !now.unreadable.is_empty() => {
+                return Err(HilError::error(format!(
+                    "GPU {i}: cannot read {}: a plan needs the full state (run as root)",
+                    now.unreadable.join("; ")
+                )));
+            }
+            Ok(_) => {
+                // A GPU to change: read it again strictly (every error is an error).
+                let (now, profiles) = snapshot_strict(nvml, i, &[])?;
+                let target = layout_target(scenario, pool, &now, &profiles)?;
+                plans.push(diff(&now, &profiles, target));
+            }
             Err(e) => return Err(e),
         }
     }
     Ok(PoolPlans { plans, skipped })
 }
 
-/// The plans that put the GPUs of a state file back (matched by UUID).
+/// The plans that put the GPUs of a state file back (matched by UUID; read strictly). A saved
+/// pending MIG mode is reported in the plan's notes, never re-created.
 pub fn restore_plans(nvml: &Nvml, file: &StateFile) -> Result<Vec<GpuPlan>> {
-    let count = nvml
-        .device_count()
-        .map_err(|e| super::nvml::nv("device count", e))?;
-    let mut now = Vec::new();
+    let count = nvml.device_count().map_err(|e| nv("device count", e))?;
+    let mut uuids = Vec::new();
     for i in 0..count {
-        now.push(snapshot(nvml, i)?);
+        let dev = nvml
+            .device_by_index(i)
+            .map_err(|e| nv(format!("GPU {i}"), e))?;
+        uuids.push(dev.uuid().map_err(|e| nv(format!("GPU {i}: UUID"), e))?);
     }
     let mut plans = Vec::new();
     for s in &file.gpus {
-        let (gpu, profiles) = now.iter().find(|(g, _)| g.uuid == s.uuid).ok_or_else(|| {
+        let index = uuids.iter().position(|u| *u == s.uuid).ok_or_else(|| {
             HilError::error(format!(
                 "GPU {} ({}) of the state file is not on this host",
                 s.index, s.uuid
             ))
-        })?;
+        })? as u32;
+        let (gpu, profiles) = snapshot_strict(nvml, index, &[])?;
         let mut saved = s.clone();
-        saved.index = gpu.index;
-        plans.push(diff(gpu, profiles, saved_target(&saved, profiles)));
+        saved.index = index;
+        let mut plan = diff(&gpu, &profiles, saved_target(&saved, &profiles));
+        plan.notes.extend(saved_pending_note(&saved));
+        plans.push(plan);
     }
     Ok(plans)
 }
 
-/// `restore --yes`: runs the restore plans and verifies.
+/// `restore --yes`: runs the restore plans and verifies. A plan that switches MIG mode stops
+/// there for that GPU (run restore again to re-create the instances).
 pub fn restore(
     nvml: &Nvml,
     plans: &[GpuPlan],
     opts: &ApplyOptions,
     progress: &mut dyn Progress,
-) -> Result<Vec<String>> {
+) -> Result<Applied> {
     preflight(plans, opts, "restore it", progress)?;
-    let mut journal = Vec::new();
+    let mut applied = Applied::default();
     for p in plans {
-        let r = execute(nvml, p, &mut journal, false, progress)
-            .and_then(|()| verify(nvml, p.gpu.index, &p.target).map(|_| ()));
+        let r =
+            execute(nvml, p, &mut applied.journal, false, &opts.retry, progress).and_then(|()| {
+                verify(
+                    nvml,
+                    p.gpu.index,
+                    &p.target,
+                    Expect::after(p),
+                    &expected_profiles(p),
+                )
+            });
         if let Err(e) = r {
             return Err(HilError::new(
                 Exit::RollbackFailed,
                 format!(
                     "restore failed: {e}. Done before that: {}. The GPU may be half-configured: fix \
                      the cause and run restore again.",
-                    if journal.is_empty() {
+                    if applied.journal.is_empty() {
                         "nothing".into()
                     } else {
-                        journal.join("; ")
+                        applied.journal.join("; ")
                     }
                 ),
             ));
         }
+        if p.changes_mode() && !p.cancels_pending() {
+            applied.mode_changed.push(p.gpu.index);
+        }
     }
-    Ok(journal)
+    Ok(applied)
 }

@@ -10,16 +10,29 @@
 //! - speed: the one-probe throughput on model M over that on the scenario's reference model,
 //!   against `gpu_speed(M) / gpu_speed(reference)`.
 //!
-//! The error of a point is `(measured - predicted) / predicted`; a point passes when its absolute
-//! error is at most the tolerance.
+//! - speed against a reference (`--reference datasheet|FILE`, [`reference`]): a speed point's
+//!   absolute throughput over the reference GPU's, against the same speed ratio;
+//! - memory ([`memory`]): which probes of a memory point failed to allocate, against the
+//!   simulator's OOM rule, and the memory each context costs.
+//!
+//! Points are only ratios of points with the same kernel variant (kind, kernel length target,
+//! idle distribution). The error of a point is `(measured - predicted) / predicted`; a point
+//! passes when its absolute error is at most the tolerance, a memory row when both OOM sets are
+//! the same.
 
 use super::measurements::{Measurements, Point};
 use super::{Exit, HilError, Result};
 use crate::perf::{PerfParams, SharedContext, shared_gpu};
 use crate::scenario::Scenario;
 use crate::world::{DEFAULT_REFERENCE_GPU, reference_name, scenario_catalog};
+pub use memory::MemoryRow;
+pub use reference::Reference;
 use serde::Serialize;
-use std::fmt::Write as _;
+
+pub mod memory;
+pub mod reference;
+mod render;
+pub use render::render;
 
 /// One measured ratio, before any prediction.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -37,6 +50,12 @@ pub struct Observation {
     pub measured: f64,
     /// File the point came from.
     pub source: String,
+    /// Kernel variant of a time-slicing point (kernel length target, idle); empty: default.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub variant: String,
+    /// The reference model of a `reference_speed` observation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 /// A compared point.
@@ -53,6 +72,9 @@ pub struct Row {
 pub struct Comparison {
     pub tolerance: f64,
     pub rows: Vec<Row>,
+    /// Memory points against the OOM rule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub memory: Vec<MemoryRow>,
     /// Points that could not be compared, and why.
     pub skipped: Vec<String>,
     pub synthetic: bool,
@@ -61,6 +83,7 @@ pub struct Comparison {
 impl Comparison {
     pub fn failed(&self) -> usize {
         self.rows.iter().filter(|r| !r.pass).count()
+            + self.memory.iter().filter(|r| !r.pass).count()
     }
     pub fn mean_abs_error(&self) -> f64 {
         if self.rows.is_empty() {
@@ -73,18 +96,19 @@ impl Comparison {
     }
 }
 
-/// (model, probe id, u bits, d bits).
-type Key = (String, String, u64, u64);
+/// (model, probe id, u bits, d bits, kernel variant).
+type Key = (String, String, u64, u64, String);
 
 /// Mean one-probe throughput on the whole GPU per (model, probe, u, d): key, (sum, count).
 struct Baselines(Vec<(Key, (f64, usize))>);
 
-fn key(model: &str, probe: &str, u: f64, d: f64) -> Key {
+fn key(model: &str, probe: &str, u: f64, d: f64, variant: &str) -> Key {
     (
         model.to_string(),
         probe.to_string(),
         u.to_bits(),
         d.to_bits(),
+        variant.to_string(),
     )
 }
 
@@ -100,7 +124,13 @@ impl Baselines {
                 let Some(t) = p.mean_throughput() else {
                     continue;
                 };
-                let k = key(&m.gpu.catalog_model, &m.probe.id(), p.u, p.d);
+                let k = key(
+                    &m.gpu.catalog_model,
+                    &probe_unit(m, p),
+                    p.u,
+                    p.d,
+                    &p.variant(),
+                );
                 match b.iter_mut().find(|(kk, _)| *kk == k) {
                     Some((_, (sum, n))) => {
                         *sum += t;
@@ -112,14 +142,26 @@ impl Baselines {
         }
         Baselines(b)
     }
-    fn get(&self, model: &str, probe: &str, u: f64, d: f64) -> Option<f64> {
-        let k = key(model, probe, u, d);
+    fn get(&self, model: &str, probe: &str, u: f64, d: f64, variant: &str) -> Option<f64> {
+        let k = key(model, probe, u, d, variant);
         self.0
             .iter()
             .find(|(kk, _)| *kk == k)
             .map(|(_, (s, n))| s / *n as f64)
             .filter(|t| *t > 0.0)
     }
+}
+
+/// The probe's id and the unit of a point's throughput: only points that agree on both are
+/// ratios of each other (a file of the version-1 built-in probe in kernels/s never meets one in
+/// FLOP/s).
+fn probe_unit(m: &Measurements, p: &Point) -> String {
+    let unit = p
+        .probes
+        .iter()
+        .find_map(|x| x.line.as_ref().map(|l| l.unit.as_str()))
+        .unwrap_or("");
+    format!("{} [{unit}]", m.probe.id())
 }
 
 /// The measured ratios in `files` (name, contents), for reference model `reference`.
@@ -132,12 +174,23 @@ pub fn observations(
     let mut skipped = Vec::new();
     for (name, m) in files {
         let model = &m.gpu.catalog_model;
-        let probe = m.probe.id();
-        for p in &m.points {
-            let Some(alone) = base.get(model, &probe, p.u, p.d) else {
+        for p in m
+            .points
+            .iter()
+            .filter(|p| p.kind == "time_slicing" || p.kind == "mig")
+        {
+            let Some(alone) = base.get(model, &probe_unit(m, p), p.u, p.d, &p.variant()) else {
                 skipped.push(format!(
-                    "{name}: {} u={} d={}: no one-probe whole-GPU baseline for {model} with this probe",
-                    p.kind, p.u, p.d
+                    "{name}: {} u={} d={}{}: no one-probe whole-GPU baseline for {model} with this \
+                     probe and kernel",
+                    p.kind,
+                    p.u,
+                    p.d,
+                    if p.variant().is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", p.variant())
+                    }
                 ));
                 continue;
             };
@@ -170,6 +223,8 @@ fn point_observations(
                 sm_fraction: None,
                 measured: t / alone,
                 source: name.to_string(),
+                variant: p.variant(),
+                reference: None,
             }),
             None => skipped.push(format!(
                 "{name}: time-slicing u={} d={} n={}: a probe failed",
@@ -189,6 +244,8 @@ fn point_observations(
                         sm_fraction: Some(pr.sm_fraction),
                         measured: l.throughput / alone,
                         source: name.to_string(),
+                        variant: p.variant(),
+                        reference: None,
                     }),
                     None => skipped.push(format!(
                         "{name}: mig u={} d={} on {}: probe failed",
@@ -204,14 +261,14 @@ fn point_observations(
 /// Cross-model speed: every (model != reference, probe, u, d) baseline with a reference
 /// baseline for the same probe, u and d.
 fn speed_observations(base: &Baselines, reference: &str, obs: &mut Vec<Observation>) {
-    for ((model, probe, u, d), _) in &base.0 {
+    for ((model, probe, u, d, variant), _) in &base.0 {
         if model.eq_ignore_ascii_case(reference) {
             continue;
         }
         let (u, d) = (f64::from_bits(*u), f64::from_bits(*d));
         if let (Some(t), Some(r)) = (
-            base.get(model, probe, u, d),
-            base.get(reference, probe, u, d),
+            base.get(model, probe, u, d, variant),
+            base.get(reference, probe, u, d, variant),
         ) {
             obs.push(Observation {
                 kind: "speed",
@@ -223,6 +280,8 @@ fn speed_observations(base: &Baselines, reference: &str, obs: &mut Vec<Observati
                 sm_fraction: None,
                 measured: t / r,
                 source: probe.clone(),
+                variant: variant.clone(),
+                reference: None,
             });
         }
     }
@@ -233,6 +292,8 @@ pub struct Model {
     pub perf: PerfParams,
     /// Whole-GPU speed per model name (scenario `gpu_speed`, else catalog).
     speeds: Vec<(String, f64)>,
+    /// Catalog memory per model name, GiB.
+    memory_gib: Vec<(String, f64)>,
     pub reference: String,
 }
 
@@ -245,12 +306,18 @@ impl Model {
             .iter()
             .map(|m| (m.name.clone(), sc.model.gpu_speed_of(m)))
             .collect();
+        let memory_gib = catalog
+            .models()
+            .iter()
+            .map(|m| (m.name.clone(), m.memory_gib))
+            .collect();
         let reference = catalog
             .get(reference_name(sc))
             .map_or(DEFAULT_REFERENCE_GPU.to_string(), |m| m.name.clone());
         Model {
             perf: sc.model.perf(),
             speeds,
+            memory_gib,
             reference,
         }
     }
@@ -278,15 +345,43 @@ impl Model {
             }
             "mig" => Some(self.perf.mig_speed(1.0, o.u, o.d, o.sm_fraction?)),
             "speed" => Some(self.speed(&o.gpu_model)? / self.speed(&self.reference)?),
+            "reference_speed" => Some(
+                self.speed(&o.gpu_model)?
+                    / self.speed(o.reference.as_deref().unwrap_or(&self.reference))?,
+            ),
             _ => None,
         }
     }
 }
 
-/// Compares every observation in `files` with the model of `sc`.
+/// Compares every observation in `files` with the model of `sc` (speed points without a
+/// reference are skipped).
 pub fn compare(files: &[(String, Measurements)], sc: &Scenario, tolerance: f64) -> Comparison {
+    compare_with(files, sc, tolerance, &Reference::None)
+}
+
+/// Compares every observation in `files` with the model of `sc`, speed points against
+/// `reference`.
+pub fn compare_with(
+    files: &[(String, Measurements)],
+    sc: &Scenario,
+    tolerance: f64,
+    reference: &Reference,
+) -> Comparison {
     let model = Model::from_scenario(sc);
-    let (obs, mut skipped) = observations(files, &model.reference);
+    let (mut obs, mut skipped) = observations(files, &model.reference);
+    let (ref_obs, ref_skipped) = reference::observations(files, reference, &model.reference);
+    obs.extend(ref_obs);
+    skipped.extend(ref_skipped);
+    let capacity = |m: &str| {
+        model
+            .memory_gib
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(m))
+            .map(|(_, g)| *g)
+    };
+    let (memory, mem_skipped) = memory::rows(files, &capacity);
+    skipped.extend(mem_skipped);
     let mut rows = Vec::new();
     for o in obs {
         match model.predict(&o) {
@@ -308,6 +403,7 @@ pub fn compare(files: &[(String, Measurements)], sc: &Scenario, tolerance: f64) 
     Comparison {
         tolerance,
         rows,
+        memory,
         skipped,
         synthetic: files.iter().any(|(_, m)| m.synthetic),
     }
@@ -315,7 +411,7 @@ pub fn compare(files: &[(String, Measurements)], sc: &Scenario, tolerance: f64) 
 
 /// The exit status of a comparison: out of tolerance, or nothing to compare.
 pub fn verdict(c: &Comparison) -> Result<()> {
-    if c.rows.is_empty() {
+    if c.rows.is_empty() && c.memory.is_empty() {
         return Err(HilError::error(
             "nothing to compare: no point has a one-probe baseline with the same probe, u and d",
         ));
@@ -324,67 +420,17 @@ pub fn verdict(c: &Comparison) -> Result<()> {
         return Err(HilError::new(
             Exit::OutOfTolerance,
             format!(
-                "{} of {} point(s) outside the tolerance of {:.1} %",
+                "{} of {} point(s) outside the tolerance of {:.1} %{}",
                 c.failed(),
-                c.rows.len(),
-                c.tolerance * 100.0
+                c.rows.len() + c.memory.len(),
+                c.tolerance * 100.0,
+                if c.memory.is_empty() {
+                    ""
+                } else {
+                    " or with other OOMs than the model's"
+                }
             ),
         ));
     }
     Ok(())
-}
-
-fn what(o: &Observation) -> String {
-    match o.kind {
-        "time_slicing" => format!("time-slicing n={}", o.n.unwrap_or(0)),
-        "mig" => format!(
-            "mig {} f={:.3}",
-            o.profile.as_deref().unwrap_or("?"),
-            o.sm_fraction.unwrap_or(0.0)
-        ),
-        _ => "speed vs reference".into(),
-    }
-}
-
-/// The comparison as a table.
-pub fn render(c: &Comparison) -> String {
-    let mut s = String::new();
-    if c.synthetic {
-        s.push_str(
-            "NOTE: SYNTHETIC measurements (fake NVML library or emulated probe): this checks the \
-             harness, not the model against real hardware\n",
-        );
-    }
-    let _ = writeln!(
-        s,
-        "{:<14} {:<26} {:>5} {:>5} {:>9} {:>9} {:>8}  result",
-        "GPU", "point", "u", "d", "measured", "model", "error"
-    );
-    for r in &c.rows {
-        let _ = writeln!(
-            s,
-            "{:<14} {:<26} {:>5} {:>5} {:>9.4} {:>9.4} {:>7.2}%  {}",
-            r.obs.gpu_model,
-            what(&r.obs),
-            r.obs.u,
-            r.obs.d,
-            r.obs.measured,
-            r.predicted,
-            r.error * 100.0,
-            if r.pass { "ok" } else { "FAIL" }
-        );
-    }
-    for k in &c.skipped {
-        let _ = writeln!(s, "skipped: {k}");
-    }
-    let _ = writeln!(
-        s,
-        "{} point(s), {} outside ±{:.1} %; mean |error| {:.2} %, max |error| {:.2} %",
-        c.rows.len(),
-        c.failed(),
-        c.tolerance * 100.0,
-        c.mean_abs_error() * 100.0,
-        c.max_abs_error() * 100.0
-    );
-    s
 }

@@ -5,7 +5,7 @@
 use super::nvml::{System, catalog_model, device, nv, system};
 use super::raw::{self, GiProfile, GiState, MigDevice};
 use super::{HilError, Result};
-use crate::catalog::{Catalog, GpuModel, MigProfile};
+use crate::catalog::Catalog;
 use nvml_wrapper::Nvml;
 use nvml_wrapper::enums::device::UsedGpuMemory;
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,10 @@ pub struct GpuSnapshot {
     /// GPU instances with their compute instances (empty with MIG off).
     pub instances: Vec<GiState>,
     pub processes: Vec<Process>,
+    /// What could not be read without root (placements, GPU instances): the snapshot is
+    /// partial, good for an inventory, never for a change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
 }
 
 /// Everything inventory reports about one GPU.
@@ -70,8 +74,41 @@ impl std::fmt::Display for Mismatch {
     }
 }
 
-/// Reads one GPU's state and its MIG profiles (empty with MIG off).
+/// How a snapshot treats what it cannot read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading<'a> {
+    /// Inventory, plan, measure: NOT_SUPPORTED from GetMigMode means a GPU without MIG;
+    /// NO_PERMISSION on the root-only reads (placements, GPU instances) leaves them out and lists
+    /// them in [`GpuSnapshot::unreadable`].
+    Lenient,
+    /// Before and after a change (apply, verify, rollback, restore): every error is an error,
+    /// never "absent". The profiles in `expect` (seen before) must be reported again, and the
+    /// driver's MIG device count must equal the compute instances listed.
+    Strict { expect_profiles: &'a [u32] },
+}
+
+/// Reads one GPU's state and its MIG profiles (empty with MIG off), leniently.
 pub fn snapshot(nvml: &Nvml, index: u32) -> Result<(GpuSnapshot, Vec<GiProfile>)> {
+    snapshot_with(nvml, index, Reading::Lenient)
+}
+
+/// Reads one GPU's state strictly (see [`Reading::Strict`]).
+pub fn snapshot_strict(
+    nvml: &Nvml,
+    index: u32,
+    expect_profiles: &[u32],
+) -> Result<(GpuSnapshot, Vec<GiProfile>)> {
+    snapshot_with(nvml, index, Reading::Strict { expect_profiles })
+}
+
+/// Reads one GPU's state and its MIG profiles.
+pub fn snapshot_with(
+    nvml: &Nvml,
+    index: u32,
+    reading: Reading<'_>,
+) -> Result<(GpuSnapshot, Vec<GiProfile>)> {
+    use nvml_wrapper::error::NvmlError;
+    let lenient = reading == Reading::Lenient;
     let dev = device(nvml, index)?;
     let at = |what: &str| format!("GPU {index}: {what}");
     let name = dev.name().map_err(|e| nv(at("name"), e))?;
@@ -79,20 +116,29 @@ pub fn snapshot(nvml: &Nvml, index: u32) -> Result<(GpuSnapshot, Vec<GiProfile>)
     let memory_total_mib = dev.memory_info().map_err(|e| nv(at("memory"), e))?.total >> 20;
     let (mig_current, mig_pending) = match dev.mig_mode() {
         Ok(m) => (m.current == 1, m.pending == 1),
-        Err(nvml_wrapper::error::NvmlError::NotSupported) => (false, false),
+        Err(NvmlError::NotSupported) if lenient => (false, false),
         Err(e) => return Err(nv(at("MIG mode"), e)),
     };
-    let profiles = if mig_current {
-        raw::gi_profiles(nvml, &dev).map_err(|e| nv(at("MIG profiles"), e))?
-    } else {
-        Vec::new()
-    };
-    let ids: Vec<u32> = profiles.iter().map(|p| p.id).collect();
-    let instances = if mig_current {
-        raw::list(nvml, &dev, &ids).map_err(|e| nv(at("GPU instances"), e))?
-    } else {
-        Vec::new()
-    };
+    let mut unreadable = Vec::new();
+    let mut profiles = Vec::new();
+    let mut instances = Vec::new();
+    if mig_current {
+        let (p, missing) =
+            raw::gi_profiles(nvml, &dev, lenient).map_err(|e| nv(at("MIG profiles"), e))?;
+        profiles = p;
+        unreadable.extend(missing);
+        let ids: Vec<u32> = profiles.iter().map(|p| p.id).collect();
+        match raw::list(nvml, &dev, &ids) {
+            Ok(list) => instances = list,
+            Err(NvmlError::NoPermission) if lenient => {
+                unreadable.push("GPU instances (NO_PERMISSION: not root)".into());
+            }
+            Err(e) => return Err(nv(at("GPU instances"), e)),
+        }
+        if let Reading::Strict { expect_profiles } = reading {
+            strict_checks(nvml, &dev, index, expect_profiles, &ids, &instances)?;
+        }
+    }
     let processes = dev
         .running_compute_processes()
         .map_err(|e| nv(at("running processes"), e))?
@@ -118,8 +164,57 @@ pub fn snapshot(nvml: &Nvml, index: u32) -> Result<(GpuSnapshot, Vec<GiProfile>)
         mig_pending,
         instances,
         processes,
+        unreadable,
     };
     Ok((snap, profiles))
+}
+
+/// A strict snapshot's cross-checks: profiles seen before are seen again, and the driver has as
+/// many MIG devices as compute instances were listed (an instance of a profile NVML did not
+/// report would otherwise be invisible).
+fn strict_checks(
+    nvml: &Nvml,
+    dev: &nvml_wrapper::Device,
+    index: u32,
+    expect: &[u32],
+    ids: &[u32],
+    instances: &[GiState],
+) -> Result<()> {
+    let missing: Vec<String> = expect
+        .iter()
+        .filter(|id| !ids.contains(id))
+        .map(u32::to_string)
+        .collect();
+    if !missing.is_empty() {
+        return Err(HilError::error(format!(
+            "GPU {index}: MIG profile id(s) {} answered before and not now: cannot tell which \
+             instances exist",
+            missing.join(", ")
+        )));
+    }
+    let seen = raw::gi_ids(nvml, dev).map_err(|e| nv(format!("GPU {index}: GPU instances"), e))?;
+    let hidden: Vec<String> = seen
+        .iter()
+        .filter(|id| !instances.iter().any(|g| g.id == **id))
+        .map(u32::to_string)
+        .collect();
+    if !hidden.is_empty() {
+        return Err(HilError::error(format!(
+            "GPU {index}: GPU instance(s) {} exist but were not listed under any profile NVML \
+             reported: the state cannot be verified",
+            hidden.join(", ")
+        )));
+    }
+    let listed: usize = instances.iter().map(|g| g.cis.len()).sum();
+    let devices =
+        raw::mig_device_count(dev).map_err(|e| nv(format!("GPU {index}: MIG devices"), e))?;
+    if devices as usize != listed {
+        return Err(HilError::error(format!(
+            "GPU {index}: the driver has {devices} MIG device(s) but {listed} compute instance(s) \
+             were listed: some instances are invisible, so the state cannot be verified"
+        )));
+    }
+    Ok(())
 }
 
 /// The full inventory of the GPUs `indices`.
@@ -156,135 +251,8 @@ pub fn inventory(nvml: &Nvml, indices: &[u32]) -> Result<Inventory> {
     })
 }
 
-/// Relative difference above which memory figures count as a mismatch (drivers differ by a
-/// few tenths of a percent to a few percent).
-const MEMORY_TOLERANCE: f64 = 0.02;
-
-/// Differences between NVML's figures and the catalog model. With no profiles (MIG off) only
-/// the GPU's memory is checked.
-pub fn check(model: &GpuModel, memory_mib: u64, profiles: &[GiProfile]) -> Vec<Mismatch> {
-    let mut out = Vec::new();
-    let gib = memory_mib as f64 / 1024.0;
-    if (gib - model.memory_gib).abs() > model.memory_gib * MEMORY_TOLERANCE {
-        out.push(Mismatch {
-            what: "GPU".into(),
-            field: "memory".into(),
-            nvml: format!("{gib:.2} GiB"),
-            catalog: format!("{:.2} GiB", model.memory_gib),
-        });
-    }
-    if profiles.is_empty() {
-        return out;
-    }
-    for cp in &model.mig_profiles {
-        let what = format!("{} (id {})", cp.name, cp.id);
-        let Some(np) = profiles.iter().find(|p| p.id == cp.id) else {
-            out.push(Mismatch {
-                what,
-                field: "profile".into(),
-                nvml: "absent".into(),
-                catalog: "present".into(),
-            });
-            continue;
-        };
-        compare_profile(cp, np, &what, &mut out);
-    }
-    for np in profiles {
-        if !model.mig_profiles.iter().any(|cp| cp.id == np.id) {
-            out.push(Mismatch {
-                what: format!("{} (id {})", np.name.as_deref().unwrap_or("?"), np.id),
-                field: "profile".into(),
-                nvml: "present".into(),
-                catalog: "absent".into(),
-            });
-        }
-    }
-    out
-}
-
-fn compare_profile(cp: &MigProfile, np: &GiProfile, what: &str, out: &mut Vec<Mismatch>) {
-    let mut push = |field: &str, nvml: String, catalog: String| {
-        out.push(Mismatch {
-            what: what.to_string(),
-            field: field.into(),
-            nvml,
-            catalog,
-        })
-    };
-    if let Some(name) = &np.name
-        && name != &cp.name
-    {
-        push("name", name.clone(), cp.name.clone());
-    }
-    if np.compute_slices != u32::from(cp.compute_slices) {
-        push(
-            "compute slices",
-            np.compute_slices.to_string(),
-            cp.compute_slices.to_string(),
-        );
-    }
-    if np.max_count != u32::from(cp.max_count) {
-        push(
-            "max count",
-            np.max_count.to_string(),
-            cp.max_count.to_string(),
-        );
-    }
-    if np.sms != cp.sms {
-        push("SMs", np.sms.to_string(), cp.sms.to_string());
-    }
-    let gib = np.memory_mib as f64 / 1024.0;
-    if (gib - cp.mem_gib).abs() > cp.mem_gib * MEMORY_TOLERANCE {
-        push(
-            "memory",
-            format!("{gib:.2} GiB"),
-            format!("{:.2} GiB", cp.mem_gib),
-        );
-    }
-    let mut starts: Vec<u32> = np.placements.iter().map(|p| p.0).collect();
-    starts.sort_unstable();
-    let cat_starts: Vec<u32> = cp.starts.iter().map(|&s| u32::from(s)).collect();
-    if starts != cat_starts {
-        push("placement starts", join(&starts), join(&cat_starts));
-    }
-    if let Some(&(_, size)) = np
-        .placements
-        .iter()
-        .find(|p| p.1 != u32::from(cp.mem_slices))
-    {
-        push(
-            "placement size",
-            size.to_string(),
-            cp.mem_slices.to_string(),
-        );
-    }
-}
-
-fn join(v: &[u32]) -> String {
-    v.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
-}
-
-/// The catalog model with the geometry NVML reports (starts, sizes, counts, SMs, memory), so the
-/// layout solver places instances where this GPU actually allows them.
-pub fn effective_model(model: &GpuModel, profiles: &[GiProfile]) -> GpuModel {
-    let mut m = model.clone();
-    for cp in &mut m.mig_profiles {
-        let Some(np) = profiles.iter().find(|p| p.id == cp.id) else {
-            continue;
-        };
-        let mut starts: Vec<u8> = np.placements.iter().map(|p| p.0 as u8).collect();
-        starts.sort_unstable();
-        if let Some(&(_, size)) = np.placements.first() {
-            cp.mem_slices = size as u8;
-        }
-        cp.starts = starts;
-        cp.max_count = np.max_count as u8;
-        cp.compute_slices = np.compute_slices as u8;
-        cp.sms = np.sms;
-        cp.mem_gib = np.memory_mib as f64 / 1024.0;
-    }
-    m
-}
+mod check;
+pub use check::{check, effective_model};
 
 /// Profile name of an instance: the catalog's, else NVML's, else `id N`.
 pub fn profile_name(gpu: &GpuSnapshot, profiles: &[GiProfile], id: u32) -> String {

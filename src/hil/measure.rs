@@ -1,7 +1,9 @@
 //! `measure`: runs an experiment's probe points on one GPU while sampling it through NVML, and
 //! writes the measurement file after every point.
 
-use super::experiment::Experiment;
+use super::environment;
+use super::experiment::{Experiment, Series};
+use super::host;
 use super::inventory::{GpuSnapshot, snapshot, unknown_model};
 use super::measurements::{self, GpuDescription, Measurements, Point};
 use super::nvml::{System, system};
@@ -11,7 +13,7 @@ use super::state::now;
 use super::{Exit, HilError, Progress, Result};
 use crate::catalog::{Catalog, GpuModel};
 use nvml_wrapper::Nvml;
-use runner::{PointAt, Runner};
+use runner::{Alone, PointAt, Runner};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -45,11 +47,24 @@ pub fn measure(
         .ok_or_else(|| unknown_model(&gpu))?
         .clone();
     check_foreign(&gpu, opts.force, "measure on it", progress)?;
+    // Several probes on one GPU are only time-sliced in compute mode DEFAULT without MPS.
+    let env = environment::read(nvml, exp.gpu, &host::root())?;
+    if exp.series.iter().any(|s| !matches!(s, Series::Mig { .. })) {
+        let problems = environment::sharing_problems(&env);
+        if !problems.is_empty() {
+            return Err(HilError::refused(format!(
+                "GPU {}: whole-GPU points would not measure time-slicing: {}",
+                exp.gpu,
+                problems.join("; ")
+            )));
+        }
+    }
     let probe = match opts.probe_cmd.clone().or(exp.probe_cmd.clone()) {
         Some(command) => ProbeKind::Command { command },
         None => ProbeKind::Builtin,
     };
     let mut m = new_measurements(exp, sys, &gpu, &model, &probe);
+    m.environment = Some(env);
     measurements::save(&opts.out, &m)?;
     let run = Runner {
         nvml,
@@ -59,8 +74,8 @@ pub fn measure(
         profiles: &profiles,
         sms: model.sms,
     };
-    // Kernel time alone per (u, d), from the one-probe points, for later points and series.
-    let mut alone: Vec<((f64, f64), f64)> = Vec::new();
+    // Kernel time alone per (u, d, target), from the one-probe points, for later points.
+    let mut alone: Alone = Vec::new();
     for repeat in 0..exp.repeats {
         for (si, series) in exp.series.iter().enumerate() {
             for (k, params) in run.series_points(si, series, &alone)? {
@@ -71,6 +86,12 @@ pub fn measure(
                 };
                 let point = run.measure_point(at, series, params, &mut alone)?;
                 progress.step(&render_point(&point));
+                for w in sm_mismatch(&point, model.sms)
+                    .into_iter()
+                    .chain(late_probes(&point))
+                {
+                    progress.warn(&w);
+                }
                 record(&mut m, point, opts)?;
             }
         }
@@ -109,6 +130,7 @@ fn new_measurements(
             mig_current: gpu.mig_current,
         },
         probe: probe.clone(),
+        environment: None,
         experiment: exp.clone(),
         points: Vec::new(),
     };
@@ -182,13 +204,61 @@ fn set_provenance(m: &mut Measurements) {
     };
 }
 
+/// A warning when a whole-GPU probe saw another SM count than the catalog model has (the FLOP/s
+/// work per kernel and the model's speeds assume the catalog's).
+pub fn sm_mismatch(p: &Point, catalog_sms: u32) -> Option<String> {
+    if p.kind == "mig" {
+        return None;
+    }
+    let seen = p
+        .probes
+        .iter()
+        .filter_map(|x| x.line.as_ref()?.sms)
+        .find(|&s| s != catalog_sms)?;
+    Some(format!(
+        "warning: the probe saw {seen} SMs, the catalog model has {catalog_sms}: the GPU is not \
+         the catalog's model, or clocks/partitioning differ"
+    ))
+}
+
+/// A warning when a probe was ready to launch only after the point's counting window began (its
+/// CUDA start-up took longer than the time the window leaves for it): its throughput is too low.
+pub fn late_probes(p: &Point) -> Option<String> {
+    let w = p.window?;
+    let late: Vec<String> = p
+        .probes
+        .iter()
+        .filter_map(|x| {
+            let r = x.line.as_ref()?.ready_ms?;
+            (r > w.count_from_ms).then(|| format!("#{} by {} ms", x.index + 1, r - w.count_from_ms))
+        })
+        .collect();
+    (!late.is_empty()).then(|| {
+        format!(
+            "warning: probe(s) {} were ready only after counting began: lengthen warmup",
+            late.join(", ")
+        )
+    })
+}
+
 /// One line per point.
 pub fn render_point(p: &Point) -> String {
     let mut s = String::new();
-    let what = if p.kind == "mig" {
-        format!("mig  u={} d={} ({} instances)", p.u, p.d, p.n)
+    let variant = p.variant();
+    let variant = if variant.is_empty() {
+        variant
     } else {
-        format!("time-slicing u={} d={} n={}", p.u, p.d, p.n)
+        format!(" ({variant})")
+    };
+    let what = match p.kind.as_str() {
+        "mig" => format!("mig  u={} d={} ({} instances)", p.u, p.d, p.n),
+        "speed" => format!("speed {} alone", p.work.name()),
+        "memory" => format!(
+            "memory n={} x {} MiB",
+            p.n,
+            p.probes.first().and_then(|x| x.mem_mib).unwrap_or(0)
+        ),
+        _ => format!("time-slicing u={} d={} n={}{variant}", p.u, p.d, p.n),
     };
     let _ = write!(s, "{what}:");
     for pr in &p.probes {
@@ -198,6 +268,17 @@ pub fn render_point(p: &Point) -> String {
             .map(|m| format!("[{m}] "))
             .unwrap_or_default();
         match (&pr.line, &pr.error) {
+            (Some(l), _) if l.alloc_ok.is_some() => {
+                let ok = if l.alloc_ok == Some(true) {
+                    "ok"
+                } else {
+                    "OOM"
+                };
+                let _ = write!(s, " {tag}{ok}");
+            }
+            (Some(l), _) if l.throughput >= 1e6 => {
+                let _ = write!(s, " {tag}{:.4e} {}", l.throughput, l.unit);
+            }
             (Some(l), _) => {
                 let _ = write!(s, " {tag}{:.3} {}", l.throughput, l.unit);
             }
@@ -209,6 +290,14 @@ pub fn render_point(p: &Point) -> String {
     }
     if let Some(u) = p.samples.gpu_util_pct_mean {
         let _ = write!(s, "; GPU util {u:.0} %");
+    }
+    if let Some(m) = p.samples.mem_used_mib_max {
+        let _ = write!(s, ", {m} MiB used at most");
+    }
+    if let Some(g) = &p.gpm
+        && let Some(u) = g.sm_util_pct
+    {
+        let _ = write!(s, ", GPM SM util {u:.1} %");
     }
     if let Some(w) = p.samples.power_w_mean {
         let _ = write!(s, ", {w:.0} W");

@@ -9,8 +9,11 @@
 //! | file | concern |
 //! |---|---|
 //! | [`nvml`] | loading NVML once per process, device lookup, catalog model of a GPU |
-//! | [`raw`] | MIG calls the safe API lacks (instances, placements) through `nvml.lib()` |
+//! | [`raw`] | MIG calls the safe API lacks (instances, placements) through `nvml.lib()`; every GPU write in `raw/write.rs`, behind the read-only guard |
 //! | [`fakelib`] | building and loading the fake NVML library |
+//! | [`guard`] | read-only mode: every NVML write refused |
+//! | [`host`] | other GPU clients: Kubernetes node, device-file holders |
+//! | [`environment`] | compute mode, MPS, clocks; the guard's before/after state |
 //! | [`inventory`] | what a GPU reports, checked against the built-in catalog |
 //! | [`plan`], [`apply`] | operations from the current state to a target, executing them with rollback |
 //! | [`state`] | the state file saved before any change; atomic writes |
@@ -23,8 +26,11 @@ pub mod apply;
 pub mod calibrate;
 pub mod compare;
 pub mod cuda_probe;
+pub mod environment;
 pub mod experiment;
 pub mod fakelib;
+pub mod guard;
+pub mod host;
 pub mod inventory;
 pub mod lock;
 pub mod measure;
@@ -121,3 +127,5 @@ impl Progress for Vec<String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_safety;

@@ -111,6 +111,9 @@ pub fn describe(e: &NvmlError) -> String {
         ),
         NvmlError::UnexpectedVariant(25) => ("ARGUMENT_VERSION_MISMATCH", String::new()),
         NvmlError::UnexpectedVariant(29) => ("INVALID_STATE", "is MIG mode on?".into()),
+        NvmlError::UnexpectedVariant(super::guard::REFUSED_CODE) => {
+            return super::guard::refused_text();
+        }
         other => return other.to_string(),
     };
     if hint.is_empty() {
@@ -179,7 +182,11 @@ pub fn indices(nvml: &Nvml, only: Option<u32>) -> Result<Vec<u32>> {
 pub fn catalog_model_name(product: &str, memory_mib: u64) -> Option<&'static str> {
     let p = product.to_ascii_uppercase();
     let gib = memory_mib as f64 / 1024.0;
-    if p.contains("H200") {
+    if p.contains("GH200") {
+        // Grace Hopper (GH200 480GB, GH200 144G HBM3e): other memory sizes and MIG tables than
+        // the H200; no catalog model, so the harness refuses it.
+        None
+    } else if p.contains("H200") {
         Some("H200-141GB")
     } else if p.contains("H100") {
         if p.contains("NVL") {
@@ -240,6 +247,9 @@ mod tests {
             Some("H200-141GB")
         );
         assert_eq!(catalog_model_name("Tesla T4", 15360), None);
+        // GH200 contains "H200" but is another product (M15): matched first, and refused.
+        assert_eq!(catalog_model_name("NVIDIA GH200 480GB", 97871), None);
+        assert_eq!(catalog_model_name("NVIDIA GH200 144G HBM3e", 146800), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! explicit placements.
 
 use super::inventory::{GpuSnapshot, effective_model, profile_name};
-use super::raw::{GiProfile, GiState};
+use super::raw::GiProfile;
 use super::{HilError, Result};
 use crate::catalog::{Catalog, solve};
 use crate::domain::Sharing;
@@ -44,8 +44,8 @@ pub struct GpuTarget {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
-    /// Change MIG mode; `reset` = it needs a GPU reset to take effect (it only cancels a pending
-    /// change otherwise).
+    /// Change MIG mode; `reset` = it switches the mode (the driver may reset the GPU to activate
+    /// it); otherwise it cancels someone else's pending change (still a MIG-settings write).
     SetMigMode {
         enable: bool,
         reset: bool,
@@ -86,11 +86,18 @@ pub struct GpuPlan {
 }
 
 impl GpuPlan {
-    /// True when an operation changes MIG mode in a way that needs a reset.
+    /// True when an operation writes MIG mode (switching it, or cancelling a pending change):
+    /// both need `--allow-mode-change`.
     pub fn changes_mode(&self) -> bool {
+        self.ops.iter().any(|o| matches!(o, Op::SetMigMode { .. }))
+    }
+
+    /// True when the GPU has a MIG mode change pending that someone else made (pending differs
+    /// from current) and the plan would cancel it.
+    pub fn cancels_pending(&self) -> bool {
         self.ops
             .iter()
-            .any(|o| matches!(o, Op::SetMigMode { reset: true, .. }))
+            .any(|o| matches!(o, Op::SetMigMode { reset: false, .. }))
     }
 }
 
@@ -170,10 +177,12 @@ pub fn layout_target(
     })
 }
 
-/// The target that puts a saved snapshot back.
+/// The target that puts a saved snapshot back: its CURRENT MIG mode and instances. A mode that
+/// was only pending when the state was saved is not re-created (setting it may make the driver
+/// activate it at once); [`saved_pending_note`] says so.
 pub fn saved_target(saved: &GpuSnapshot, profiles: &[GiProfile]) -> GpuTarget {
     GpuTarget {
-        mig: saved.mig_pending,
+        mig: saved.mig_current,
         instances: saved
             .instances
             .iter()
@@ -197,19 +206,23 @@ pub fn saved_target(saved: &GpuSnapshot, profiles: &[GiProfile]) -> GpuTarget {
     }
 }
 
-/// True when GPU instance `gi` already is what `t` asks for (profile, placement and compute
-/// instances).
-fn satisfies(gi: &GiState, t: &TargetGi) -> bool {
-    if gi.profile_id != t.profile_id || gi.start != t.start || gi.cis.len() != t.cis.len() {
-        return false;
-    }
-    let mut have: Vec<_> = gi.cis.iter().collect();
-    have.sort_by_key(|c| c.start);
-    let mut want: Vec<_> = t.cis.iter().collect();
-    want.sort_by_key(|c| c.start);
-    have.iter().zip(&want).all(|(h, w)| {
-        h.start == w.start && h.size == w.size && w.profile_id.is_none_or(|id| id == h.profile_id)
+/// The note for a saved state whose MIG mode was pending a change, if it was.
+pub fn saved_pending_note(saved: &GpuSnapshot) -> Option<String> {
+    (saved.mig_pending != saved.mig_current).then(|| {
+        format!(
+            "the saved state of GPU {} had MIG mode {} with a change to {} pending (not yet \
+             active); restore puts back the current mode {} and does not re-create the pending \
+             change",
+            saved.index,
+            on_off(saved.mig_current),
+            on_off(saved.mig_pending),
+            on_off(saved.mig_current)
+        )
     })
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
 }
 
 /// The operations from `gpu`'s state to `target`.
@@ -246,152 +259,7 @@ pub fn diff(gpu: &GpuSnapshot, profiles: &[GiProfile], target: GpuTarget) -> Gpu
     }
 }
 
-/// Destroys every instance not marked in `keep`, compute instances first.
-fn destroy_unkept(gpu: &GpuSnapshot, keep: &[bool], ops: &mut Vec<Op>) {
-    for (gi, &k) in gpu.instances.iter().zip(keep) {
-        if k {
-            continue;
-        }
-        for ci in &gi.cis {
-            ops.push(Op::DestroyCi {
-                gi: gi.id,
-                ci: ci.id,
-            });
-        }
-        ops.push(Op::DestroyGi {
-            gi: gi.id,
-            profile_id: gi.profile_id,
-            start: gi.start,
-            size: gi.size,
-        });
-    }
-}
-
-/// Switching MIG mode to `enable`: nothing else can happen before the GPU resets, so the plan
-/// stops here. Returns whether only a reset is left to do.
-fn mode_change(
-    gpu: &GpuSnapshot,
-    enable: bool,
-    ops: &mut Vec<Op>,
-    notes: &mut Vec<String>,
-) -> bool {
-    if enable {
-        if gpu.mig_pending {
-            notes.push(format!(
-                "MIG mode is already pending on for GPU {}: reset the GPU (e.g. `nvidia-smi -r -i {}`, \
-                 as root, with no processes on it) and run this again to create the instances",
-                gpu.index, gpu.index
-            ));
-            return true;
-        }
-        ops.push(Op::SetMigMode {
-            enable: true,
-            reset: true,
-        });
-        notes.push(
-            "turning MIG mode on needs a GPU reset (or a reboot) before instances can be \
-             created: after it, run this again"
-                .into(),
-        );
-        return false;
-    }
-    destroy_unkept(gpu, &vec![false; gpu.instances.len()], ops);
-    if gpu.mig_pending {
-        ops.push(Op::SetMigMode {
-            enable: false,
-            reset: true,
-        });
-        notes.push("turning MIG mode off needs a GPU reset (or a reboot) to take effect".into());
-        false
-    } else {
-        notes.push(format!(
-            "MIG mode is already pending off for GPU {}: reset the GPU to finish",
-            gpu.index
-        ));
-        true
-    }
-}
-
-/// Keeps instances that already match a target instance (each matched once), destroys the
-/// others, then creates the missing ones with their compute instances.
-fn layout_ops(gpu: &GpuSnapshot, target: &GpuTarget, ops: &mut Vec<Op>) {
-    let mut keep = vec![false; gpu.instances.len()];
-    let mut missing = Vec::new();
-    for t in &target.instances {
-        match gpu
-            .instances
-            .iter()
-            .enumerate()
-            .position(|(i, gi)| !keep[i] && satisfies(gi, t))
-        {
-            Some(i) => keep[i] = true,
-            None => missing.push(t),
-        }
-    }
-    destroy_unkept(gpu, &keep, ops);
-    for t in missing {
-        ops.push(Op::CreateGi {
-            profile_id: t.profile_id,
-            start: t.start,
-            size: t.size,
-        });
-        for ci in &t.cis {
-            ops.push(Op::CreateCi {
-                gi_start: t.start,
-                ci: ci.clone(),
-            });
-        }
-    }
-}
-
-/// One operation in words.
-pub fn describe(op: &Op, gpu: &GpuSnapshot, profiles: &[GiProfile]) -> String {
-    let slices = |start: u32, size: u32| {
-        if size <= 1 {
-            format!("memory slice {start}")
-        } else {
-            format!("memory slices {start}-{}", start + size - 1)
-        }
-    };
-    match op {
-        Op::SetMigMode { enable, reset } => format!(
-            "set MIG mode {}{}",
-            if *enable { "on" } else { "off" },
-            if *reset {
-                " (takes effect after a GPU reset)"
-            } else {
-                " (cancels the pending change)"
-            }
-        ),
-        Op::DestroyCi { gi, ci } => format!("destroy compute instance {ci} of GPU instance {gi}"),
-        Op::DestroyGi {
-            gi,
-            profile_id,
-            start,
-            size,
-        } => format!(
-            "destroy GPU instance {gi} ({} at {})",
-            profile_name(gpu, profiles, *profile_id),
-            slices(*start, *size)
-        ),
-        Op::CreateGi {
-            profile_id,
-            start,
-            size,
-        } => format!(
-            "create GPU instance {} at {} (placement start {start}, size {size})",
-            profile_name(gpu, profiles, *profile_id),
-            slices(*start, *size)
-        ),
-        Op::CreateCi { gi_start, ci } => format!(
-            "create compute instance {} in the GPU instance at memory slice {gi_start} \
-             (compute slices {}-{})",
-            match ci.profile_id {
-                Some(id) => format!("profile {id}"),
-                None => "spanning it".into(),
-            },
-            ci.start,
-            ci.start + ci.size.max(1) - 1
-        ),
-    }
-}
+mod describe;
+mod ops;
+pub use describe::describe;
+use ops::{layout_ops, mode_change};

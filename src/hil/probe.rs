@@ -5,13 +5,20 @@
 //!
 //! ```text
 //! SLICESIM_PROBE throughput=<number> [unit=<word>] [kernel_ms=<number>] [duty=<number>] [synthetic=1]
+//!                [kps=<kernels/s>] [sms=<SMs>] [iters=<n>] [start_ms=<unix ms>] [stop_ms=<unix ms>]
+//!                [ready_ms=<unix ms>]
+//!                [mem_mib=<MiB>] [alloc_ok=0|1] [alloc_ms=<ms>]
 //! ```
 //!
 //! The harness reads the last such line. `throughput` is work per second in any unit that stays
-//! the same across runs of the same probe (the model is checked on ratios of throughputs).
+//! the same across runs of the same probe (the model is checked on ratios of throughputs; the
+//! built-in probe reports `flop/s` or `byte/s`, absolute units a datasheet can be compared with).
 //! `kernel_ms` is the median kernel time, `duty` the fraction of wall time in kernels, and
 //! `synthetic=1` marks a probe that emulates rather than measures (such results are labelled
-//! synthetic everywhere).
+//! synthetic everywhere). `kps` is kernels per second, `sms` the SMs the probe saw, `iters` the
+//! loop count it used (calibrated when a kernel length was asked for), `start_ms`/`stop_ms` the
+//! window it counted in, `ready_ms` when it was ready to launch. A memory probe reports what it asked for (`mem_mib`), whether the
+//! allocation succeeded (`alloc_ok`), and when it finished or failed (`alloc_ms` after start).
 
 use super::safety::interrupted;
 use super::{HilError, Result};
@@ -22,77 +29,63 @@ use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Prefix of the throughput line.
-pub const LINE_PREFIX: &str = "SLICESIM_PROBE";
+mod line;
+pub use line::{LINE_PREFIX, ProbeLine, parse_output};
 
-/// A parsed throughput line.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ProbeLine {
-    pub throughput: f64,
-    pub unit: String,
-    pub kernel_ms: Option<f64>,
-    pub duty: Option<f64>,
-    pub synthetic: bool,
+/// What the probe's kernel does: dependent multiply-adds (compute-bound, FLOP/s) or a
+/// device-to-device copy (memory-bound, bytes/s).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Work {
+    #[default]
+    Fma,
+    Stream,
 }
 
-impl ProbeLine {
-    pub fn render(&self) -> String {
-        let mut s = format!(
-            "{LINE_PREFIX} throughput={:.6} unit={}",
-            self.throughput, self.unit
-        );
-        if let Some(k) = self.kernel_ms {
-            s.push_str(&format!(" kernel_ms={k:.4}"));
+impl Work {
+    pub fn name(self) -> &'static str {
+        match self {
+            Work::Fma => "fma",
+            Work::Stream => "stream",
         }
-        if let Some(d) = self.duty {
-            s.push_str(&format!(" duty={d:.4}"));
+    }
+    /// The unit of the built-in probe's throughput for this work.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Work::Fma => "flop/s",
+            Work::Stream => "byte/s",
         }
-        if self.synthetic {
-            s.push_str(" synthetic=1");
-        }
-        s
+    }
+    pub fn is_fma(&self) -> bool {
+        *self == Work::Fma
     }
 }
 
-/// The last throughput line in a probe's output, or why there is none.
-pub fn parse_output(stdout: &str) -> std::result::Result<ProbeLine, String> {
-    let line = stdout
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.split_whitespace().next() == Some(LINE_PREFIX))
-        .ok_or_else(|| format!("no `{LINE_PREFIX} throughput=...` line in the probe's output"))?;
-    let mut out = ProbeLine {
-        throughput: f64::NAN,
-        unit: "units/s".into(),
-        kernel_ms: None,
-        duty: None,
-        synthetic: false,
-    };
-    for field in line.split_whitespace().skip(1) {
-        let (k, v) = field
-            .split_once('=')
-            .ok_or_else(|| format!("`{field}` in `{line}` is not key=value"))?;
-        let num = || {
-            v.parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite() && *x >= 0.0)
-                .ok_or_else(|| format!("{k}={v} in `{line}` is not a non-negative number"))
-        };
-        match k {
-            "throughput" => out.throughput = num()?,
-            "unit" => out.unit = v.to_string(),
-            "kernel_ms" => out.kernel_ms = Some(num()?),
-            "duty" => out.duty = Some(num()?),
-            "synthetic" => out.synthetic = v == "1" || v == "true",
-            _ => {} // unknown keys are allowed, for forward compatibility
+/// How the probe idles between kernels when `u < 1`: always the same time, or an exponential
+/// time with that mean (random phases between probes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Idle {
+    #[default]
+    Fixed,
+    Exp,
+}
+
+impl Idle {
+    pub fn name(self) -> &'static str {
+        match self {
+            Idle::Fixed => "fixed",
+            Idle::Exp => "exp",
         }
     }
-    if out.throughput.is_nan() {
-        return Err(format!("`{line}` has no throughput="));
+    pub fn is_fixed(&self) -> bool {
+        *self == Idle::Fixed
     }
-    Ok(out)
 }
+
+/// Version of the built-in probe's kernels and line; part of its id, so that throughputs of
+/// different kernels are never compared. 2: FLOP/s and bytes/s, start barrier, stream kind.
+pub const BUILTIN_VERSION: u32 = 2;
 
 /// Which probe to run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -108,7 +101,7 @@ impl ProbeKind {
     /// Identifies the probe, so only throughputs of the same probe are compared.
     pub fn id(&self) -> String {
         match self {
-            ProbeKind::Builtin => "builtin".into(),
+            ProbeKind::Builtin => format!("builtin/{BUILTIN_VERSION}"),
             ProbeKind::Command { command } => format!("command: {command}"),
         }
     }
@@ -136,6 +129,21 @@ pub struct ProbeParams {
     pub mig_profile: Option<String>,
     /// Kernel time alone on the whole GPU (fixes the probe's idle time), if known.
     pub kernel_ms: Option<f64>,
+    /// Kernel length to calibrate the loop count to (alone), ms.
+    pub kernel_ms_target: Option<f64>,
+    /// Loop count to use (from the one-probe point's calibration).
+    pub iters: Option<u32>,
+    pub idle: Idle,
+    pub work: Work,
+    /// Common window (unix ms): every probe waits for `start_at`, warms up, and counts the
+    /// kernels that complete in `[start_at + warmup, stop_at]`.
+    pub start_at_ms: Option<u64>,
+    pub stop_at_ms: Option<u64>,
+    /// Memory probe: allocate this many MiB, hold them `hold` seconds, report.
+    pub mem_mib: Option<u64>,
+    pub hold: Option<f64>,
+    /// Memory of the whole GPU as NVML reports it.
+    pub gpu_memory_mib: u64,
 }
 
 /// A running probe.
@@ -163,6 +171,11 @@ fn drain(mut r: impl std::io::Read + Send + 'static) -> JoinHandle<String> {
     })
 }
 
+/// An optional value as an environment variable: empty when absent.
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
 /// Starts one probe.
 pub fn start(kind: &ProbeKind, p: &ProbeParams) -> Result<Running> {
     let mut cmd = match kind {
@@ -178,6 +191,24 @@ pub fn start(kind: &ProbeKind, p: &ProbeParams) -> Result<Running> {
                 .arg(format!("--gpu-sms={}", p.gpu_sms));
             if let Some(k) = p.kernel_ms {
                 c.arg(format!("--kernel-ms={k}"));
+            }
+            if let Some(k) = p.kernel_ms_target {
+                c.arg(format!("--kernel-ms-target={k}"));
+            }
+            if let Some(i) = p.iters {
+                c.arg(format!("--iters={i}"));
+            }
+            c.arg(format!("--kind={}", p.work.name()))
+                .arg(format!("--idle={}", p.idle.name()));
+            if let (Some(a), Some(b)) = (p.start_at_ms, p.stop_at_ms) {
+                c.arg(format!("--start-at={a}"))
+                    .arg(format!("--stop-at={b}"));
+            }
+            if let Some(m) = p.mem_mib {
+                c.arg(format!("--mem-mib={m}"));
+            }
+            if let Some(h) = p.hold {
+                c.arg(format!("--hold={h}"));
             }
             c
         }
@@ -202,9 +233,18 @@ pub fn start(kind: &ProbeKind, p: &ProbeParams) -> Result<Running> {
             "SLICESIM_PROBE_MIG_PROFILE",
             p.mig_profile.as_deref().unwrap_or(""),
         )
+        .env("SLICESIM_PROBE_KERNEL_MS", opt(p.kernel_ms))
+        .env("SLICESIM_PROBE_KERNEL_MS_TARGET", opt(p.kernel_ms_target))
+        .env("SLICESIM_PROBE_ITERS", opt(p.iters))
+        .env("SLICESIM_PROBE_KIND", p.work.name())
+        .env("SLICESIM_PROBE_IDLE", p.idle.name())
+        .env("SLICESIM_PROBE_START_AT", opt(p.start_at_ms))
+        .env("SLICESIM_PROBE_STOP_AT", opt(p.stop_at_ms))
+        .env("SLICESIM_PROBE_MEM_MIB", opt(p.mem_mib))
+        .env("SLICESIM_PROBE_HOLD", opt(p.hold))
         .env(
-            "SLICESIM_PROBE_KERNEL_MS",
-            p.kernel_ms.map(|k| k.to_string()).unwrap_or_default(),
+            "SLICESIM_PROBE_GPU_MEMORY_MIB",
+            p.gpu_memory_mib.to_string(),
         )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -212,6 +252,7 @@ pub fn start(kind: &ProbeKind, p: &ProbeParams) -> Result<Running> {
         // Its own process group: the harness decides when probes stop (Ctrl-C reaches only the
         // harness), and a kill reaches the probe's children too.
         .process_group(0);
+    die_with_parent(&mut cmd);
     let mut child = cmd
         .spawn()
         .map_err(|e| HilError::error(format!("cannot start probe {}: {e}", kind.id())))?;
@@ -224,6 +265,36 @@ pub fn start(kind: &ProbeKind, p: &ProbeParams) -> Result<Running> {
         stderr,
     })
 }
+
+/// Makes the probe die (SIGKILL) when the harness dies, even by SIGKILL, so no orphan probe keeps
+/// loading the GPU (`PR_SET_PDEATHSIG`; it survives the `exec` of the probe, and `sh -c` execs a
+/// simple command). A harness that died between fork and prctl is caught by the parent check.
+#[cfg(target_os = "linux")]
+fn die_with_parent(cmd: &mut Command) {
+    let parent = std::process::id();
+    // SAFETY: prctl, getppid and _exit are async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::getppid() as u32 != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_cmd: &mut Command) {}
 
 /// Kills a probe and everything it started (its process group).
 fn kill_group(child: &mut Child) {
@@ -243,6 +314,9 @@ pub struct ProbeOutcome {
     pub device: String,
     pub mig_profile: Option<String>,
     pub sm_fraction: f64,
+    /// Memory probe: MiB asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_mib: Option<u64>,
     pub line: Option<ProbeLine>,
     /// Why there is no line (exit status, timeout, Ctrl-C, unparsable output).
     pub error: Option<String>,
@@ -314,6 +388,7 @@ pub fn finish(probes: Vec<Running>, deadline: Instant) -> Vec<ProbeOutcome> {
                 device: r.params.device.clone(),
                 mig_profile: r.params.mig_profile.clone(),
                 sm_fraction: r.params.sm_fraction,
+                mem_mib: r.params.mem_mib,
                 line,
                 error,
             }

@@ -6,13 +6,17 @@
 //! `Device::possible_placements` of nvml-wrapper 0.13 returns an empty list on success (it
 //! never sets the vector's length). Symbols are fetched with `nvml_sym`, so a library that lacks
 //! one gives an error, not a panic.
+//!
+//! Profiles are enumerated from index 0 until NVML answers INVALID_ARGUMENT, as nvml.h
+//! prescribes (at most [`PROFILE_CAP`]), not up to the bindings' fixed COUNT, so profiles newer
+//! than the bindings are seen too. Every call here that changes a GPU checks read-only mode
+//! ([`super::guard`]) first.
 
 use nvml_wrapper::Device;
 use nvml_wrapper::Nvml;
 use nvml_wrapper::error::{NvmlError, nvml_sym, nvml_try};
 use nvml_wrapper_sys::bindings::{
-    NVML_COMPUTE_INSTANCE_PROFILE_COUNT, NVML_GPU_INSTANCE_PROFILE_COUNT, nvmlComputeInstance_t,
-    nvmlComputeInstanceInfo_t, nvmlComputeInstancePlacement_t, nvmlComputeInstanceProfileInfo_t,
+    nvmlComputeInstance_t, nvmlComputeInstanceInfo_t, nvmlComputeInstanceProfileInfo_t,
     nvmlDevice_t, nvmlGpuInstance_t, nvmlGpuInstanceInfo_t, nvmlGpuInstancePlacement_t,
     nvmlGpuInstanceProfileInfo_v2_t,
 };
@@ -22,6 +26,25 @@ use std::mem;
 use std::ptr;
 
 type R<T> = Result<T, NvmlError>;
+
+/// Highest profile index tried when NVML never answers INVALID_ARGUMENT.
+pub const PROFILE_CAP: u32 = 64;
+
+/// `(index, value)` for each profile index from 0 until `query` answers INVALID_ARGUMENT (or
+/// [`PROFILE_CAP`]); NOT_SUPPORTED means this GPU does not offer that index. Any other error is
+/// returned.
+pub fn enumerate<T>(mut query: impl FnMut(u32) -> R<T>) -> R<Vec<(u32, T)>> {
+    let mut out = Vec::new();
+    for index in 0..PROFILE_CAP {
+        match query(index) {
+            Ok(v) => out.push((index, v)),
+            Err(NvmlError::NotSupported) => continue,
+            Err(NvmlError::InvalidArg) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
 
 /// A GPU-instance profile as NVML reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -75,14 +98,21 @@ fn handle(dev: &Device) -> nvmlDevice_t {
     unsafe { dev.handle() }
 }
 
-/// Every GPU-instance profile the device offers, with placements. Empty with MIG off (NVML
-/// answers NOT_SUPPORTED there).
-pub fn gi_profiles(nvml: &Nvml, dev: &Device) -> R<Vec<GiProfile>> {
+/// Every GPU-instance profile the device offers, with placements, and what could not be read.
+/// Placements need root (or the mig/monitor capability): with `lenient`, NO_PERMISSION leaves
+/// them empty and says so in the second list; otherwise every error is returned.
+pub fn gi_profiles(nvml: &Nvml, dev: &Device, lenient: bool) -> R<(Vec<GiProfile>, Vec<String>)> {
     let mut out = Vec::new();
-    for index in 0..NVML_GPU_INSTANCE_PROFILE_COUNT {
-        let info = match dev.profile_info(index) {
-            Ok(i) => i,
-            Err(NvmlError::NotSupported | NvmlError::InvalidArg) => continue,
+    let mut unreadable = Vec::new();
+    for (index, info) in enumerate(|i| dev.profile_info(i))? {
+        let placements = match placements(nvml, dev, info.id) {
+            Ok(p) => p,
+            Err(NvmlError::NoPermission) if lenient => {
+                if unreadable.is_empty() {
+                    unreadable.push("profile placements (NO_PERMISSION: not root)".to_string());
+                }
+                Vec::new()
+            }
             Err(e) => return Err(e),
         };
         out.push(GiProfile {
@@ -93,10 +123,10 @@ pub fn gi_profiles(nvml: &Nvml, dev: &Device) -> R<Vec<GiProfile>> {
             max_count: info.instance_count,
             sms: info.multiprocessor_count,
             memory_mib: info.memory_size_mb,
-            placements: placements(nvml, dev, info.id)?,
+            placements,
         });
     }
-    Ok(out)
+    Ok((out, unreadable))
 }
 
 /// The profile name from `nvmlDeviceGetGpuInstanceProfileInfoV` ("MIG 1g.10gb" -> "1g.10gb");
@@ -164,34 +194,40 @@ fn gi_by_id(nvml: &Nvml, dev: &Device, id: u32) -> R<nvmlGpuInstance_t> {
     }
 }
 
-/// Compute-instance profiles of a GPU instance: (profile id, compute slices).
-fn ci_profiles(nvml: &Nvml, gi: nvmlGpuInstance_t) -> R<Vec<(u32, u32)>> {
+/// A compute-instance profile of a GPU instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CiProfile {
+    pub id: u32,
+    pub slices: u32,
+    pub sms: u32,
+}
+
+/// Compute-instance profiles of a GPU instance.
+fn ci_profiles(nvml: &Nvml, gi: nvmlGpuInstance_t) -> R<Vec<CiProfile>> {
     let sym = nvml_sym(
         nvml.lib()
             .nvmlGpuInstanceGetComputeInstanceProfileInfo
             .as_ref(),
     )?;
-    let mut out = Vec::new();
-    for index in 0..NVML_COMPUTE_INSTANCE_PROFILE_COUNT {
+    let found = enumerate(|index| {
         // SAFETY: plain out-struct; engine profile 0 is the shared one.
-        let r = unsafe {
+        unsafe {
             let mut info: nvmlComputeInstanceProfileInfo_t = mem::zeroed();
-            nvml_try(sym(gi, index, 0, &mut info)).map(|()| (info.id, info.sliceCount))
-        };
-        match r {
-            Ok(p) => out.push(p),
-            Err(NvmlError::NotSupported | NvmlError::InvalidArg) => continue,
-            Err(e) => return Err(e),
+            nvml_try(sym(gi, index, 0, &mut info)).map(|()| CiProfile {
+                id: info.id,
+                slices: info.sliceCount,
+                sms: info.multiprocessorCount,
+            })
         }
-    }
-    Ok(out)
+    })?;
+    Ok(found.into_iter().map(|(_, p)| p).collect())
 }
 
 fn cis_of(nvml: &Nvml, gi: nvmlGpuInstance_t) -> R<Vec<(nvmlComputeInstance_t, CiState)>> {
     let list = nvml_sym(nvml.lib().nvmlGpuInstanceGetComputeInstances.as_ref())?;
     let info_sym = nvml_sym(nvml.lib().nvmlComputeInstanceGetInfo_v2.as_ref())?;
     let mut out = Vec::new();
-    for (pid, _) in ci_profiles(nvml, gi)? {
+    for CiProfile { id: pid, .. } in ci_profiles(nvml, gi)? {
         // SAFETY: buffer larger than the at most 7 compute instances of a GPU instance.
         let handles = unsafe {
             let mut buf: Vec<nvmlComputeInstance_t> = vec![ptr::null_mut(); 16];
@@ -241,74 +277,56 @@ pub fn list(nvml: &Nvml, dev: &Device, profile_ids: &[u32]) -> R<Vec<GiState>> {
     Ok(out)
 }
 
-/// Creates a GPU instance of `profile_id` at memory slices `[start, start + size)`.
-pub fn create_gi(nvml: &Nvml, dev: &Device, profile_id: u32, start: u32, size: u32) -> R<u32> {
-    let sym = nvml_sym(nvml.lib().nvmlDeviceCreateGpuInstanceWithPlacement.as_ref())?;
-    let placement = nvmlGpuInstancePlacement_t { start, size };
-    // SAFETY: placement is read by NVML; the handle is written.
-    let gi = unsafe {
-        let mut gi: nvmlGpuInstance_t = ptr::null_mut();
-        nvml_try(sym(handle(dev), profile_id, &placement, &mut gi))?;
-        gi
-    };
-    Ok(gi_info(nvml, gi)?.id)
-}
-
-/// Destroys GPU instance `id` (its compute instances must be gone).
-pub fn destroy_gi(nvml: &Nvml, dev: &Device, id: u32) -> R<()> {
-    let gi = gi_by_id(nvml, dev, id)?;
-    let sym = nvml_sym(nvml.lib().nvmlGpuInstanceDestroy.as_ref())?;
-    // SAFETY: `gi` came from NVML for this device.
-    unsafe { nvml_try(sym(gi)) }
-}
-
 /// The compute-instance profile id with `slices` compute slices in GPU instance `gi_id`.
 pub fn ci_profile_for(nvml: &Nvml, dev: &Device, gi_id: u32, slices: u32) -> R<Option<u32>> {
     let gi = gi_by_id(nvml, dev, gi_id)?;
     Ok(ci_profiles(nvml, gi)?
         .into_iter()
-        .find(|&(_, s)| s == slices)
-        .map(|(id, _)| id))
+        .find(|p| p.slices == slices)
+        .map(|p| p.id))
 }
 
-/// Creates a compute instance of `profile_id` at compute slices `[start, start + size)` of GPU
-/// instance `gi_id`; returns its id.
-pub fn create_ci(
-    nvml: &Nvml,
-    dev: &Device,
-    gi_id: u32,
-    profile_id: u32,
-    start: u32,
-    size: u32,
-) -> R<u32> {
+/// SMs of compute-instance profile `ci_profile_id` in GPU instance `gi_id`.
+pub fn ci_profile_sms(nvml: &Nvml, dev: &Device, gi_id: u32, ci_profile_id: u32) -> R<Option<u32>> {
     let gi = gi_by_id(nvml, dev, gi_id)?;
-    let sym = nvml_sym(
-        nvml.lib()
-            .nvmlGpuInstanceCreateComputeInstanceWithPlacement
-            .as_ref(),
-    )?;
-    let info_sym = nvml_sym(nvml.lib().nvmlComputeInstanceGetInfo_v2.as_ref())?;
-    let placement = nvmlComputeInstancePlacement_t { start, size };
-    // SAFETY: as for create_gi.
-    unsafe {
-        let mut ci: nvmlComputeInstance_t = ptr::null_mut();
-        nvml_try(sym(gi, profile_id, &placement, &mut ci))?;
-        let mut info: nvmlComputeInstanceInfo_t = mem::zeroed();
-        nvml_try(info_sym(ci, &mut info))?;
-        Ok(info.id)
+    Ok(ci_profiles(nvml, gi)?
+        .into_iter()
+        .find(|p| p.id == ci_profile_id)
+        .map(|p| p.sms))
+}
+
+/// Ids of the GPU instances NVML answers for by id (0 to [`PROFILE_CAP`]), whatever their
+/// profile: NOT_FOUND or INVALID_ARGUMENT mean no instance with that id; any other error is
+/// returned. Verification checks them against the instances it listed by profile.
+pub fn gi_ids(nvml: &Nvml, dev: &Device) -> R<Vec<u32>> {
+    let mut out = Vec::new();
+    for id in 0..PROFILE_CAP {
+        match gi_by_id(nvml, dev, id) {
+            Ok(_) => out.push(id),
+            Err(NvmlError::NotFound | NvmlError::InvalidArg) => {}
+            Err(e) => return Err(e),
+        }
     }
+    Ok(out)
 }
 
-/// Destroys compute instance `ci_id` of GPU instance `gi_id`.
-pub fn destroy_ci(nvml: &Nvml, dev: &Device, gi_id: u32, ci_id: u32) -> R<()> {
-    let gi = gi_by_id(nvml, dev, gi_id)?;
-    let sym = nvml_sym(nvml.lib().nvmlComputeInstanceDestroy.as_ref())?;
-    let Some((ci, _)) = cis_of(nvml, gi)?.into_iter().find(|(_, c)| c.id == ci_id) else {
-        return Err(NvmlError::NotFound);
-    };
-    // SAFETY: `ci` came from NVML.
-    unsafe { nvml_try(sym(ci)) }
+/// How many MIG devices the driver has for this GPU: handles by index over the maximum count,
+/// NOT_FOUND meaning no device at that index; any other error is returned. Verification checks
+/// this against the compute instances it listed.
+pub fn mig_device_count(dev: &Device) -> R<u32> {
+    let mut n = 0;
+    for i in 0..dev.mig_device_count()?.min(PROFILE_CAP) {
+        match dev.mig_device_by_index(i) {
+            Ok(_) => n += 1,
+            Err(NvmlError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
+
+mod write;
+pub use write::{create_ci, create_gi, destroy_ci, destroy_gi, set_mig_mode};
 
 /// The MIG devices (one per compute instance) of a GPU, as CUDA enumerates them.
 pub fn mig_devices(nvml: &Nvml, dev: &Device) -> R<Vec<MigDevice>> {
@@ -337,4 +355,43 @@ pub fn mig_devices(nvml: &Nvml, dev: &Device) -> R<Vec<MigDevice>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enumeration_runs_until_invalid_argument_past_the_old_fixed_count() {
+        // A driver offering indices 0-4 and 0x11 (past nvml-wrapper-sys's COUNT of 17 = 0x11,
+        // so the old loop 0..17 never asked for it), NOT_SUPPORTED in between, and
+        // INVALID_ARGUMENT from 0x12 (nvml.h API 13's count).
+        let found = enumerate(|i| match i {
+            0..=4 | 0x11 => Ok(i * 10),
+            5..=0x10 => Err(NvmlError::NotSupported),
+            _ => Err(NvmlError::InvalidArg),
+        })
+        .unwrap();
+        let idx: Vec<u32> = found.iter().map(|p| p.0).collect();
+        assert_eq!(idx, vec![0, 1, 2, 3, 4, 0x11]);
+        assert_eq!(found[5].1, 170);
+        // Other errors are errors, never "absent".
+        let e = enumerate(|i| {
+            if i < 2 {
+                Ok(i)
+            } else {
+                Err(NvmlError::Unknown)
+            }
+        })
+        .unwrap_err();
+        assert!(matches!(e, NvmlError::Unknown));
+        // A driver that never says INVALID_ARGUMENT stops at the cap.
+        let mut calls = 0;
+        enumerate(|_| -> R<()> {
+            calls += 1;
+            Err(NvmlError::NotSupported)
+        })
+        .unwrap();
+        assert_eq!(calls, PROFILE_CAP);
+    }
 }

@@ -1,8 +1,12 @@
 //! Sampling a GPU through NVML at a set rate while probes run: utilization, memory, power and
 //! clocks. A reading NVML cannot give (e.g. utilization with MIG on) is left empty, not zero.
+//! On Hopper and newer GPUs, GPM metrics over a point's counting window (SM utilization and
+//! occupancy: a second, independent estimate of the time lost to switching; review B9).
 
 use nvml_wrapper::Nvml;
 use nvml_wrapper::enum_wrappers::device::Clock;
+use nvml_wrapper::enums::gpm::GpmMetricId;
+use nvml_wrapper::gpm::gpm_metrics_get;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -82,4 +86,56 @@ pub fn summarize(samples: &[GpuReading]) -> SampleSummary {
         power_w_mean: mean(samples.iter().filter_map(|s| s.power_w)),
         sm_clock_mhz_mean: mean(samples.iter().filter_map(|s| s.sm_clock_mhz.map(f64::from))),
     }
+}
+
+/// GPM metrics over a window (percent), where the GPU supports GPM.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GpmReading {
+    pub sm_util_pct: Option<f64>,
+    pub sm_occupancy_pct: Option<f64>,
+}
+
+/// GPM metrics of GPU `index` between `from` and `to` (waits for both); None when the GPU or the
+/// library has no GPM, or `stop` is set before `to`. Only queries: GPM samples are read, never
+/// configured.
+pub fn gpm_window(
+    nvml: &Nvml,
+    index: u32,
+    from: Instant,
+    to: Instant,
+    stop: &AtomicBool,
+) -> Option<GpmReading> {
+    let dev = nvml.device_by_index(index).ok()?;
+    if !dev.gpm_support().ok()? {
+        return None;
+    }
+    let wait = |until: Instant| {
+        while Instant::now() < until {
+            if stop.load(Ordering::SeqCst) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5).min(until - Instant::now()));
+        }
+        true
+    };
+    if !wait(from) {
+        return None;
+    }
+    let first = dev.gpm_sample().ok()?;
+    if !wait(to) {
+        return None;
+    }
+    let second = dev.gpm_sample().ok()?;
+    let got = gpm_metrics_get(
+        nvml,
+        &first,
+        &second,
+        &[GpmMetricId::SmUtil, GpmMetricId::SmOccupancy],
+    )
+    .ok()?;
+    let value = |i: usize| got.get(i).and_then(|r| r.as_ref().ok()).map(|r| r.value);
+    Some(GpmReading {
+        sm_util_pct: value(0),
+        sm_occupancy_pct: value(1),
+    })
 }

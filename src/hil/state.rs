@@ -7,12 +7,13 @@ use super::nvml::System;
 use super::{HilError, Result};
 use serde::{Deserialize, Serialize};
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const FORMAT: &str = "slicesim-hil-state/1";
-/// Where `apply` saves and `restore` reads the prior state unless `--state` says otherwise.
-pub const DEFAULT_PATH: &str = "hil-state/last-apply.json";
+/// Where `apply` saves the state before its first change (the original, never overwritten) and
+/// `restore` reads it unless `--state` says otherwise.
+pub const DEFAULT_PATH: &str = "hil-state/original.json";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StateFile {
@@ -44,6 +45,52 @@ impl StateFile {
 pub fn save(path: &Path, state: &StateFile) -> Result<()> {
     let json = serde_json::to_string_pretty(state).expect("state serializes");
     write_atomic(path, format!("{json}\n").as_bytes())
+}
+
+/// Where `apply` saved the state before its change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Saved {
+    /// This run's prior state (timestamped file next to `original`).
+    pub this_run: PathBuf,
+    /// The original state (the `--state` path).
+    pub original: PathBuf,
+    /// True when `original` already held an earlier state and was left as it was.
+    pub original_kept: bool,
+}
+
+/// Saves the state before a change without ever overwriting an earlier one: every save goes to a
+/// new timestamped file `STEM-YYYYMMDDTHHMMSSZ[-N].EXT` next to `path`, and `path` itself (the
+/// original, the state before the first harness change) is written only when it does not exist.
+pub fn save_prior(path: &Path, state: &StateFile) -> Result<Saved> {
+    let stamp: String = state
+        .created
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "state".into());
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let mut this_run = path.with_file_name(format!("{stem}-{stamp}{ext}"));
+    let mut n = 2;
+    while this_run.exists() {
+        this_run = path.with_file_name(format!("{stem}-{stamp}-{n}{ext}"));
+        n += 1;
+    }
+    save(&this_run, state)?;
+    let original_kept = path.exists();
+    if !original_kept {
+        save(path, state)?;
+    }
+    Ok(Saved {
+        this_run,
+        original: path.to_path_buf(),
+        original_kept,
+    })
 }
 
 pub fn load(path: &Path) -> Result<StateFile> {
@@ -128,6 +175,44 @@ mod tests {
         assert_eq!(utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(utc(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
+
+    fn file(created: &str) -> StateFile {
+        let system = crate::hil::nvml::System {
+            host: "h".into(),
+            driver_version: "d".into(),
+            nvml_version: "n".into(),
+            cuda_driver_version: None,
+            fake: true,
+        };
+        let mut f = StateFile::new("cmd".into(), system, Vec::new());
+        f.created = created.into();
+        f
+    }
+
+    #[test]
+    fn the_original_state_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let orig = dir.path().join("hil-state/original.json");
+        let first = save_prior(&orig, &file("2026-12-03T06:00:00Z")).unwrap();
+        assert!(!first.original_kept);
+        assert_eq!(
+            first.this_run,
+            dir.path().join("hil-state/original-20261203T060000Z.json")
+        );
+        // A second apply (same second, then later) keeps the original and adds files.
+        let mut second = file("2026-12-03T06:00:00Z");
+        second.command = "second".into();
+        let s2 = save_prior(&orig, &second).unwrap();
+        assert!(s2.original_kept);
+        assert_eq!(
+            s2.this_run,
+            dir.path()
+                .join("hil-state/original-20261203T060000Z-2.json")
+        );
+        assert_eq!(load(&orig).unwrap().command, "cmd");
+        assert_eq!(load(&s2.this_run).unwrap().command, "second");
+        assert_eq!(load(&first.this_run).unwrap().command, "cmd");
     }
 
     #[test]

@@ -99,12 +99,7 @@ fn seed_layout_is_planned_applied_verified_and_restored() {
     assert_eq!(placed, vec![(14, 0), (14, 2), (9, 4)]);
     let plan = diff(&gpu, &profiles, target);
     assert_eq!(plan.ops.len(), 6);
-    let opts = apply::ApplyOptions {
-        yes: true,
-        state_path: d.path().join("state.json"),
-        command: "test".into(),
-        ..Default::default()
-    };
+    let opts = opts(d.path());
     let mut progress = Vec::new();
     apply::apply(&nvml, std::slice::from_ref(&plan), &opts, &mut progress).unwrap();
     // Every operation is reported as it is done, after the saved state.
@@ -140,7 +135,7 @@ fn failed_create_rolls_back_to_the_saved_layout() {
         &[
             "gi 0 id=1 profile=0 start=0",
             "ci 0 gi=1 id=0 profile=4 start=0",
-            "fault create_gi@3=IN_USE",
+            "fault create_gi@3=UNKNOWN",
         ],
     );
     let (gpu, profiles) = snapshot(&nvml, 0).unwrap();
@@ -150,12 +145,7 @@ fn failed_create_rolls_back_to_the_saved_layout() {
         layout_target(&seed(), "a100-mig-inference", &gpu, &profiles).unwrap(),
     );
     assert!(matches!(plan.ops[0], Op::DestroyCi { gi: 1, ci: 0 }));
-    let opts = apply::ApplyOptions {
-        yes: true,
-        state_path: d.path().join("state.json"),
-        command: "test".into(),
-        ..Default::default()
-    };
+    let opts = opts(d.path());
     let mut progress = Vec::new();
     let e = apply::apply(&nvml, &[plan], &opts, &mut progress).unwrap_err();
     assert_eq!(e.exit, Exit::RolledBack, "{e}");
@@ -163,7 +153,7 @@ fn failed_create_rolls_back_to_the_saved_layout() {
         progress.iter().any(|l| l.starts_with("failed: ")),
         "{progress:?}"
     );
-    assert!(e.message.contains("IN_USE"), "{e}");
+    assert!(e.message.contains("UNKNOWN"), "{e}");
     let (now, _) = snapshot(&nvml, 0).unwrap();
     assert_eq!(now.instances.len(), 1);
     assert_eq!(
@@ -171,4 +161,18 @@ fn failed_create_rolls_back_to_the_saved_layout() {
         (0, 0)
     );
     assert_eq!(now.instances[0].cis.len(), 1);
+}
+
+/// Apply options for tests: IN_USE retried without waiting.
+pub(crate) fn opts(dir: &std::path::Path) -> apply::ApplyOptions {
+    apply::ApplyOptions {
+        yes: true,
+        state_path: dir.join("state.json"),
+        command: "test".into(),
+        retry: apply::Retry {
+            delays: vec![std::time::Duration::ZERO; 3],
+            sleep: |_| {},
+        },
+        ..Default::default()
+    }
 }

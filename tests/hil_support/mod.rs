@@ -59,10 +59,17 @@ impl Node {
             "FAKE_NVML_STATE",
             "FAKE_NVML_GPUS",
             "SLICESIM_NVML_LIB",
+            "FAKE_NVML_FORBID_WRITES",
+            "FAKE_NVML_NOT_ROOT",
+            "SLICESIM_HIL_READ_ONLY",
+            "KUBERNETES_SERVICE_HOST",
         ] {
             c.env_remove(v);
         }
         c.env("FAKE_PROBE_SLEEP", "0");
+        // IN_USE retries without waiting; no Kubernetes signs outside the node directory.
+        c.env("SLICESIM_HIL_RETRY_DELAY_MS", "0");
+        c.env("SLICESIM_HIL_HOST_ROOT", self.dir.path());
         for (k, v) in env {
             c.env(k, v);
         }

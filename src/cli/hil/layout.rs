@@ -6,7 +6,7 @@ use super::{
     Change, HilArgs, PoolTarget, Print, command_line, install_ctrlc, load_scenario, take_lock,
 };
 use nvml_wrapper::Nvml;
-use slicesim::hil::apply::{self, ApplyOptions};
+use slicesim::hil::apply::{self, Applied, ApplyOptions, Retry};
 use slicesim::hil::inventory::inventory as take_inventory;
 use slicesim::hil::nvml::indices;
 use slicesim::hil::plan::GpuPlan;
@@ -50,6 +50,7 @@ pub fn apply(args: &HilArgs, target: &PoolTarget, change: &Change, state: &Path)
         dry_run(&plans, change, "reconfigure it");
         return Ok(());
     }
+    slicesim::hil::host::check(&slicesim::hil::host::root(), change.force, &mut Print)?;
     install_ctrlc();
     let _lock = take_lock(args, &command_line())?;
     let plans = plans(nvml, target)?;
@@ -60,19 +61,57 @@ pub fn apply(args: &HilArgs, target: &PoolTarget, change: &Change, state: &Path)
         force: change.force,
         state_path: state.to_path_buf(),
         command: command_line(),
+        retry: retry(),
     };
     let done = apply::apply(nvml, &plans, &opts, &mut Print)?;
-    if done.is_empty() {
-        println!("nothing was changed; {} left as it was", state.display());
+    let Some(saved) = &done.saved else {
+        println!("nothing was changed; no state file written");
         return Ok(());
-    }
+    };
     println!(
         "applied: {} operation(s); prior state saved in {} (undo: slicesim hil restore --state {} --yes)",
-        done.len(),
-        state.display(),
-        state.display()
+        done.journal.len(),
+        saved.this_run.display(),
+        saved.this_run.display()
     );
+    if saved.original_kept {
+        println!(
+            "the state before the first apply stays in {} (slicesim hil restore --state {} --yes \
+             goes all the way back)",
+            saved.original.display(),
+            saved.original.display()
+        );
+    }
+    mode_changed(&done, "apply");
     Ok(())
+}
+
+/// After a MIG mode write the run stops for that GPU: say what to do next.
+fn mode_changed(done: &Applied, cmd: &str) {
+    if done.mode_changed.is_empty() {
+        return;
+    }
+    let gpus: Vec<String> = done.mode_changed.iter().map(u32::to_string).collect();
+    println!(
+        "MIG mode was written on GPU(s) {}: {cmd} stops here. Once the mode is active, run the same \
+         {cmd} command again (a fresh process) to create the instances.",
+        gpus.join(", ")
+    );
+}
+
+/// Retries of IN_USE answers: 1 s, 2 s, 4 s, or `$SLICESIM_HIL_RETRY_DELAY_MS` times 1, 2, 4.
+fn retry() -> Retry {
+    let mut r = Retry::default();
+    if let Some(ms) = std::env::var("SLICESIM_HIL_RETRY_DELAY_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        r.delays = [1, 2, 4]
+            .iter()
+            .map(|k| std::time::Duration::from_millis(ms * k))
+            .collect();
+    }
+    r
 }
 
 pub fn restore(args: &HilArgs, path: &Path, change: &Change) -> Result<()> {
@@ -85,6 +124,7 @@ pub fn restore(args: &HilArgs, path: &Path, change: &Change) -> Result<()> {
         dry_run(&plans, change, "restore it");
         return Ok(());
     }
+    slicesim::hil::host::check(&slicesim::hil::host::root(), change.force, &mut Print)?;
     // Ctrl-C must not cut a restore short: the handler only sets a flag restore ignores.
     install_ctrlc();
     let _lock = take_lock(args, &command_line())?;
@@ -96,9 +136,11 @@ pub fn restore(args: &HilArgs, path: &Path, change: &Change) -> Result<()> {
         force: change.force,
         state_path: path.to_path_buf(),
         command: command_line(),
+        retry: retry(),
     };
     let done = apply::restore(nvml, &plans, &opts, &mut Print)?;
-    println!("restored: {} operation(s)", done.len());
+    println!("restored: {} operation(s)", done.journal.len());
+    mode_changed(&done, "restore");
     Ok(())
 }
 

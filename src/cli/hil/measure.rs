@@ -2,13 +2,14 @@
 //! model makes of them.
 
 use super::{
-    HilArgs, Print, ProbeArgs, command_line, install_ctrlc, load_measurements, load_scenario,
-    take_lock,
+    HilArgs, Print, ProbeArgs, ProbeIdle, ProbeWork, command_line, install_ctrlc,
+    load_measurements, load_scenario, take_lock,
 };
 use slicesim::hil::calibrate::{calibrate as fit, render_yaml};
-use slicesim::hil::compare::{compare as compare_all, render as render_compare, verdict};
+use slicesim::hil::compare::{Reference, compare_with, render as render_compare, verdict};
 use slicesim::hil::cuda_probe::{self, BuiltinProbe};
 use slicesim::hil::measure::{self as harness, MeasureOptions};
+use slicesim::hil::probe::{Idle, Work};
 use slicesim::hil::state::{now, write_atomic};
 use slicesim::hil::{HilError, Result, experiment, fakelib};
 use std::path::{Path, PathBuf};
@@ -71,10 +72,19 @@ pub fn compare(
     sc: Option<&Path>,
     tolerance: f64,
     json: Option<&Path>,
+    reference: Option<&str>,
 ) -> Result<()> {
     let files = load_measurements(files)?;
     let loaded = load_scenario(sc)?;
-    let c = compare_all(&files, &loaded.scenario, tolerance);
+    let reference = match reference {
+        None => Reference::None,
+        Some("datasheet") => Reference::Datasheet,
+        Some(path) => Reference::File(
+            path.to_string(),
+            Box::new(slicesim::hil::measurements::load(Path::new(path))?),
+        ),
+    };
+    let c = compare_with(&files, &loaded.scenario, tolerance, &reference);
     print!("{}", render_compare(&c));
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&c).expect("comparison serializes");
@@ -101,7 +111,7 @@ pub fn calibrate(files: &[PathBuf], out: &Path, sc: Option<&Path>, tolerance: f6
 }
 
 pub fn probe(p: &ProbeArgs) -> Result<()> {
-    let line = cuda_probe::run(&BuiltinProbe {
+    let (line, ptx) = cuda_probe::run(&BuiltinProbe {
         u: p.u,
         d: p.d,
         seconds: p.seconds,
@@ -109,8 +119,22 @@ pub fn probe(p: &ProbeArgs) -> Result<()> {
         kernel_ms: p.kernel_ms,
         gpu_sms: p.gpu_sms,
         iters: p.iters,
+        kernel_ms_target: p.kernel_ms_target,
+        work: match p.kind {
+            ProbeWork::Fma => Work::Fma,
+            ProbeWork::Stream => Work::Stream,
+        },
+        idle: match p.idle {
+            ProbeIdle::Fixed => Idle::Fixed,
+            ProbeIdle::Exp => Idle::Exp,
+        },
+        start_at_ms: p.start_at,
+        stop_at_ms: p.stop_at,
+        mem_mib: p.mem_mib,
+        hold: p.hold,
     })?;
-    println!("{}", line.render());
+    // `ptx=` says whether the embedded PTX or NVRTC's was loaded (extra keys are allowed).
+    println!("{} ptx={ptx}", line.render());
     Ok(())
 }
 

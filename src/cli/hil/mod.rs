@@ -2,6 +2,7 @@
 //! that change GPUs are in `layout.rs`, those that measure and use measurements in `measure.rs`,
 //! the text of inventories and plans in `text.rs`.
 
+mod guard;
 mod layout;
 mod measure;
 mod text;
@@ -27,6 +28,11 @@ pub struct HilArgs {
     /// Lock file that keeps two harness runs apart [default: $TMPDIR/slicesim-hil.lock].
     #[arg(long, global = true, value_name = "PATH")]
     pub lock: Option<PathBuf>,
+    /// Never write to a GPU (also `SLICESIM_HIL_READ_ONLY=1`): `apply --yes` and `restore --yes`
+    /// are refused before NVML is loaded, and every NVML write call is refused inside the
+    /// harness too. Reading, measuring, comparing and dry runs work as usual.
+    #[arg(long, global = true)]
+    pub read_only: bool,
     #[command(subcommand)]
     pub cmd: HilCmd,
 }
@@ -90,6 +96,10 @@ pub enum HilCmd {
         /// Also write the comparison as JSON.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// What speed points are measured against: `datasheet` (the reference model's published
+        /// FP32 FLOP/s and bytes/s) or a measurement FILE from the reference GPU (same probe).
+        #[arg(long, value_name = "datasheet|FILE")]
+        reference: Option<String>,
     },
     /// Fit overhead, MIG efficiency and per-model speed; write a file scenarios can include.
     Calibrate {
@@ -103,6 +113,26 @@ pub enum HilCmd {
         /// Tolerance for the before/after report.
         #[arg(long, default_value_t = 0.05)]
         tolerance: f64,
+    },
+    /// Read-only checks for a lab GPU: is whole-GPU time-slicing possible (MIG off and not
+    /// pending, compute mode DEFAULT, no MPS, no processes), and has anything changed since an
+    /// earlier `--json` state. Example, around a run:
+    ///
+    ///   slicesim hil guard --timeslice-ready --json before.json
+    ///   slicesim hil guard --same-as before.json --json after.json
+    Guard {
+        /// The GPU (NVML index).
+        #[arg(long, default_value_t = 0)]
+        gpu: u32,
+        /// Refuse (exit 4) unless whole-GPU time-slicing can be measured.
+        #[arg(long)]
+        timeslice_ready: bool,
+        /// Fail (exit 1) if the GPU differs from this earlier `--json` state.
+        #[arg(long, value_name = "FILE")]
+        same_as: Option<PathBuf>,
+        /// Write the state read (MIG, instances, processes, compute mode, MPS, clocks) as JSON.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
     },
     /// The built-in GPU probe (CUDA through cudarc): prints one throughput line.
     Probe(ProbeArgs),
@@ -133,10 +163,14 @@ pub struct Change {
     /// Really change the GPU (without it: dry run).
     #[arg(long)]
     pub yes: bool,
-    /// Allow turning MIG mode on or off (needs a GPU reset afterwards).
+    /// Allow writing MIG mode: turning it on or off, or cancelling someone else's pending
+    /// change. The driver may RESET THE GPU to make a mode change take effect (on bare metal it
+    /// does so at once when nothing uses the GPU): only for GPUs you may reset. apply stops after
+    /// a mode change; a rollback never writes MIG mode.
     #[arg(long)]
     pub allow_mode_change: bool,
-    /// Reconfigure although other processes hold the GPU.
+    /// Reconfigure although other processes hold the GPU, or on what looks like a Kubernetes
+    /// node (kubelet directory, KUBERNETES_SERVICE_HOST).
     #[arg(long)]
     pub force: bool,
 }
@@ -163,13 +197,48 @@ pub struct ProbeArgs {
     /// SMs of the whole GPU with MIG off; default: the device's SM count.
     #[arg(long)]
     pub gpu_sms: Option<u32>,
-    /// Multiply-adds per thread per kernel.
+    /// Loop count per thread per kernel (two multiply-adds each).
     #[arg(long, default_value_t = 1 << 20)]
     pub iters: u32,
+    /// Calibrate --iters in the warm-up so that a kernel alone takes about this long (ms).
+    #[arg(long)]
+    pub kernel_ms_target: Option<f64>,
+    /// fma: compute-bound kernel, FLOP/s; stream: device-to-device copy, bytes/s.
+    #[arg(long, value_enum, default_value_t = ProbeWork::Fma)]
+    pub kind: ProbeWork,
+    /// Idle time between kernels when u < 1: fixed, or exponential with the same mean.
+    #[arg(long, value_enum, default_value_t = ProbeIdle::Fixed)]
+    pub idle: ProbeIdle,
+    /// Common window (unix ms): wait for --start-at, warm up, count kernels completing before
+    /// --stop-at, keep running uncounted for 0.5 s more.
+    #[arg(long, requires = "stop_at")]
+    pub start_at: Option<u64>,
+    #[arg(long, requires = "start_at")]
+    pub stop_at: Option<u64>,
+    /// Memory probe: allocate this many MiB, hold them --hold seconds, report alloc_ok=1|0.
+    #[arg(long)]
+    pub mem_mib: Option<u64>,
+    #[arg(long, default_value_t = 2.0)]
+    pub hold: f64,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeWork {
+    Fma,
+    Stream,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeIdle {
+    Fixed,
+    Exp,
 }
 
 pub fn run(args: HilArgs) -> ExitCode {
-    match dispatch(args) {
+    if args.read_only {
+        slicesim::hil::guard::set_read_only();
+    }
+    match refuse_writes(&args).and_then(|()| dispatch(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -228,6 +297,23 @@ fn command_line() -> String {
     std::env::args().skip(1).collect::<Vec<_>>().join(" ")
 }
 
+/// In read-only mode, refuses the commands that can only write before anything loads NVML.
+fn refuse_writes(args: &HilArgs) -> Result<()> {
+    if !slicesim::hil::guard::read_only() {
+        return Ok(());
+    }
+    let cmd = match &args.cmd {
+        HilCmd::Apply { change, .. } if change.yes => "apply --yes",
+        HilCmd::Restore { change, .. } if change.yes => "restore --yes",
+        _ => return Ok(()),
+    };
+    Err(HilError::refused(format!(
+        "read-only mode (--read-only or {}=1): `{cmd}` would change the GPU; refused before \
+         loading NVML (without --yes it only prints the plan)",
+        slicesim::hil::guard::ENV
+    )))
+}
+
 fn dispatch(args: HilArgs) -> Result<()> {
     match &args.cmd {
         HilCmd::Inventory { gpu, json } => layout::inventory(&args, *gpu, json.as_deref()),
@@ -252,13 +338,32 @@ fn dispatch(args: HilArgs) -> Result<()> {
             scenario: sc,
             tolerance,
             json,
-        } => measure::compare(files, sc.as_deref(), *tolerance, json.as_deref()),
+            reference,
+        } => measure::compare(
+            files,
+            sc.as_deref(),
+            *tolerance,
+            json.as_deref(),
+            reference.as_deref(),
+        ),
         HilCmd::Calibrate {
             measurements: files,
             out,
             scenario: sc,
             tolerance,
         } => measure::calibrate(files, out, sc.as_deref(), *tolerance),
+        HilCmd::Guard {
+            gpu,
+            timeslice_ready,
+            same_as,
+            json,
+        } => guard::guard(
+            &args,
+            *gpu,
+            *timeslice_ready,
+            same_as.as_deref(),
+            json.as_deref(),
+        ),
         HilCmd::Probe(p) => measure::probe(p),
         HilCmd::FakeNvml { out, gpus } => measure::fake_nvml(out, gpus),
     }

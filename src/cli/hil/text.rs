@@ -50,8 +50,19 @@ fn gpu_text(s: &mut String, g: &GpuInventory) {
         on_off(gpu.mig_current),
         on_off(gpu.mig_pending)
     );
+    if !gpu.unreadable.is_empty() {
+        let _ = writeln!(
+            s,
+            "  PARTIAL (not root): unreadable: {}; run as root (or with the MIG capabilities) for \
+             the full inventory",
+            gpu.unreadable.join("; ")
+        );
+    }
     if gpu.mig_current != gpu.mig_pending {
-        s.push_str("  MIG mode change pending: it takes effect after a GPU reset\n");
+        s.push_str(
+            "  MIG mode change pending: it takes effect after a GPU reset (apply leaves it alone \
+             unless --allow-mode-change)\n",
+        );
     }
     let inst = describe_instances(gpu, &g.profiles);
     if gpu.mig_current {
