@@ -18,6 +18,9 @@ pub struct RunOptions {
     pub policy: Option<PolicyName>,
     /// Check cluster invariants after every event (slow; for tests).
     pub check_invariants: bool,
+    /// Examine every node on every preemption attempt instead of remembering failed attempts
+    /// (slow; the reference the equivalence tests compare the default with).
+    pub uncached_preemption: bool,
 }
 
 /// Command-line replacements for a scenario's workload (applied by [`apply_workload_overrides`]
@@ -188,6 +191,7 @@ pub fn run_staged(
     let mut sink = |r: &JobRecord| jobs.write(r);
     let mut sim = Simulation::new(world.clone(), source, &mut sink);
     sim.check_invariants = opts.check_invariants;
+    sim.remember_failed_preemptions(!opts.uncached_preemption);
     let result = sim.run()?;
     jobs.finish()?;
     let summary = summarize(&world, &result, provenance);
@@ -211,6 +215,7 @@ pub fn run_in_memory(
     let provenance = Provenance::new(scenario_sha256(loaded, opts.policy)?, vec![world.seed]);
     let mut sim = Simulation::new(world.clone(), source, on_record);
     sim.check_invariants = opts.check_invariants;
+    sim.remember_failed_preemptions(!opts.uncached_preemption);
     let result = sim.run()?;
     Ok((summarize(&world, &result, provenance), result))
 }

@@ -142,9 +142,8 @@ fn the_example_directory_imports_into_a_scenario_that_validates_and_runs() {
         base_dir: PathBuf::from("."),
     };
     let opts = RunOptions {
-        seed: None,
-        policy: None,
         check_invariants: true,
+        ..Default::default()
     };
     let (summary, _) = run_in_memory(&loaded, &opts, &mut |_| Ok(())).expect("runs");
     assert_eq!(summary.pools.len(), 4);

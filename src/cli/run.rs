@@ -70,7 +70,7 @@ pub fn run(a: RunArgs) -> Result<(), String> {
     let opts = RunOptions {
         seed: a.seed,
         policy: a.policy,
-        check_invariants: false,
+        ..Default::default()
     };
     let workload = WorkloadOverrides {
         trace: a.trace,

@@ -214,6 +214,10 @@ pub struct GpuState {
 pub struct Cluster {
     pub pools: Vec<Pool>,
     pub gpus: Vec<GpuState>,
+    /// Bumped whenever nodes are drained, returned, added, removed or re-partitioned (what
+    /// may make a node schedulable or change what fits on it, apart from pods coming and
+    /// going): lets the simulator forget what it learned about the old layout.
+    pub layout_gen: u64,
 }
 
 impl Cluster {
@@ -276,6 +280,7 @@ impl Cluster {
 
     /// Adds or removes nodes at the end of the pool (within the capacity it was built with).
     pub fn set_present(&mut self, pool: u32, present: u32) {
+        self.layout_gen += 1;
         let p = &mut self.pools[pool as usize];
         p.present = present.min(p.node_count);
         for n in 0..p.node_count {
@@ -285,6 +290,7 @@ impl Cluster {
 
     /// Marks `nodes` of `pool` down (`delta` = 1) or releases one reason (`delta` = -1).
     pub fn mark_down(&mut self, pool: u32, nodes: std::ops::Range<u32>, delta: i32) {
+        self.layout_gen += 1;
         for n in nodes {
             let d = &mut self.pools[pool as usize].down[n as usize];
             *d = d.saturating_add_signed(delta);
@@ -294,6 +300,7 @@ impl Cluster {
 
     /// Marks `nodes` of `pool` as leaving (being removed by a resize) or not.
     pub fn set_leaving(&mut self, pool: u32, nodes: std::ops::Range<u32>, leaving: bool) {
+        self.layout_gen += 1;
         for n in nodes {
             self.pools[pool as usize].leaving[n as usize] = leaving;
             self.refresh_node(pool, n);
@@ -302,6 +309,7 @@ impl Cluster {
 
     /// Re-partitions every GPU of an empty pool to `kind`.
     pub fn reconfigure(&mut self, pool: u32, kind: PoolKind) {
+        self.layout_gen += 1;
         let p = &mut self.pools[pool as usize];
         let instances = match &kind {
             PoolKind::Mig { instances, .. } => instances.len(),

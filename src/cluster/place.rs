@@ -1,6 +1,6 @@
 //! Fitting a pod on a node, and committing or releasing what it holds.
 
-use super::{Cluster, GpuState, Holding, MILLI, MigInstance, NO_INSTANCE, PoolKind, Tenant};
+use super::{Cluster, GpuState, Holding, MILLI, MigInstance, NO_INSTANCE, Pool, PoolKind, Tenant};
 use crate::domain::ReplicaAllocation;
 use std::ops::Range;
 
@@ -36,148 +36,229 @@ impl Need {
     }
 }
 
+/// What fitting reads of a GPU: the live cluster, or a what-if view of one node.
+trait GpuStates {
+    fn used(&self, g: u32) -> u32;
+    fn mem_used(&self, g: u32) -> f64;
+    fn instance_free(&self, g: u32, instance: usize) -> bool;
+}
+
+impl GpuStates for Cluster {
+    #[inline]
+    fn used(&self, g: u32) -> u32 {
+        self.gpus[g as usize].used
+    }
+    #[inline]
+    fn mem_used(&self, g: u32) -> f64 {
+        self.gpus[g as usize].mem_used
+    }
+    #[inline]
+    fn instance_free(&self, g: u32, instance: usize) -> bool {
+        self.gpus[g as usize].instance_holder[instance].is_none()
+    }
+}
+
+/// One node as it would be if some pods were gone: the counts `release` would leave, computed
+/// the same way (same order, same float operations) without touching the cluster.
+struct Without<'a> {
+    cluster: &'a Cluster,
+    first_gpu: u32,
+    used: Vec<u32>,
+    mem_used: Vec<f64>,
+    /// Per GPU: MIG instances the gone pods held (bit per instance).
+    freed: Vec<u128>,
+}
+
+impl GpuStates for Without<'_> {
+    #[inline]
+    fn used(&self, g: u32) -> u32 {
+        self.used[(g - self.first_gpu) as usize]
+    }
+    #[inline]
+    fn mem_used(&self, g: u32) -> f64 {
+        self.mem_used[(g - self.first_gpu) as usize]
+    }
+    #[inline]
+    fn instance_free(&self, g: u32, instance: usize) -> bool {
+        self.freed[(g - self.first_gpu) as usize] & (1u128 << instance) != 0
+            || self.cluster.instance_free(g, instance)
+    }
+}
+
 impl Cluster {
     /// Which devices of pool-local `node` the pod would get, or None if it does not fit.
     pub fn fit_on_node(&self, pool: u32, node: u32, need: &Need) -> Option<Vec<Holding>> {
+        fit_on(self, &self.pools[pool as usize], node, need)
+    }
+
+    /// Would `need` fit on pool-local `node` if the pods holding `gone` (each: its holdings
+    /// and the memory it committed them with) had been released, in that order? A what-if on
+    /// counts: the cluster is not changed.
+    pub fn fits_without(
+        &self,
+        pool: u32,
+        node: u32,
+        need: &Need,
+        gone: &[(&[Holding], f64)],
+    ) -> bool {
         let p = &self.pools[pool as usize];
         let gpus = p.node_gpus(node);
-        match (need, &p.kind) {
-            (Need::Whole { gpus: n }, _) => self.fit_whole(gpus, *n),
-            (
-                Need::Replicas { n },
-                PoolKind::TimeSlicing {
-                    replicas,
-                    allocation,
-                    ..
-                },
-            ) => self.fit_replicas(gpus, *n, *replicas, allocation),
-            (Need::Instances { kind, n }, PoolKind::Mig { instances, .. }) => {
-                self.fit_instances(gpus, *kind, *n, instances)
+        let states = &self.gpus[gpus.start as usize..gpus.end as usize];
+        let mut view = Without {
+            cluster: self,
+            first_gpu: gpus.start,
+            used: states.iter().map(|s| s.used).collect(),
+            mem_used: states.iter().map(|s| s.mem_used).collect(),
+            freed: vec![0; states.len()],
+        };
+        for (holdings, mem) in gone {
+            for h in holdings.iter().filter(|h| gpus.contains(&h.gpu)) {
+                let i = (h.gpu - gpus.start) as usize;
+                // As `release` does it, so the what-if compares the very same numbers.
+                view.used[i] -= h.units;
+                view.mem_used[i] = (view.mem_used[i] - mem_of(&p.kind, h, *mem)).max(0.0);
+                if h.instance != NO_INSTANCE {
+                    view.freed[i] |= 1u128 << h.instance;
+                }
             }
-            (
-                Need::Milli {
-                    milli,
-                    gpus: n,
-                    mem,
-                },
-                PoolKind::Fractional,
-            ) => self.fit_milli(gpus, *milli, *n, *mem, p.model.memory_gib),
-            _ => None,
         }
+        fit_on(&view, p, node, need).is_some()
     }
+}
 
-    #[inline]
-    fn state(&self, g: u32) -> &GpuState {
-        &self.gpus[g as usize]
+/// Which devices of `node` of pool `p` the pod would get in the state `s`.
+fn fit_on<S: GpuStates>(s: &S, p: &Pool, node: u32, need: &Need) -> Option<Vec<Holding>> {
+    let gpus = p.node_gpus(node);
+    match (need, &p.kind) {
+        (Need::Whole { gpus: n }, _) => fit_whole(s, gpus, *n),
+        (
+            Need::Replicas { n },
+            PoolKind::TimeSlicing {
+                replicas,
+                allocation,
+                ..
+            },
+        ) => fit_replicas(s, gpus, *n, *replicas, allocation),
+        (Need::Instances { kind, n }, PoolKind::Mig { instances, .. }) => {
+            fit_instances(s, gpus, *kind, *n, instances)
+        }
+        (
+            Need::Milli {
+                milli,
+                gpus: n,
+                mem,
+            },
+            PoolKind::Fractional,
+        ) => fit_milli(s, gpus, *milli, *n, *mem, p.model.memory_gib),
+        _ => None,
     }
+}
 
-    /// `n` idle GPUs, lowest first.
-    #[inline]
-    fn fit_whole(&self, gpus: Range<u32>, n: u32) -> Option<Vec<Holding>> {
-        let picked: Vec<Holding> = gpus
-            .filter(|&g| self.state(g).used == 0)
-            .take(n as usize)
-            .map(|g| Holding {
-                gpu: g,
+/// `n` idle GPUs, lowest first.
+#[inline]
+fn fit_whole<S: GpuStates>(s: &S, gpus: Range<u32>, n: u32) -> Option<Vec<Holding>> {
+    let picked: Vec<Holding> = gpus
+        .filter(|&g| s.used(g) == 0)
+        .take(n as usize)
+        .map(|g| Holding {
+            gpu: g,
+            units: 1,
+            instance: NO_INSTANCE,
+        })
+        .collect();
+    (picked.len() == n as usize).then_some(picked)
+}
+
+/// `n` replicas, one at a time, each on the GPU the allocation policy picks.
+#[inline]
+fn fit_replicas<S: GpuStates>(
+    s: &S,
+    gpus: Range<u32>,
+    n: u32,
+    replicas: u32,
+    allocation: &ReplicaAllocation,
+) -> Option<Vec<Holding>> {
+    let mut used: Vec<(u32, u32)> = gpus.map(|g| (g, s.used(g))).collect();
+    let mut out: Vec<Holding> = Vec::new();
+    for _ in 0..n {
+        let open = used.iter_mut().filter(|(_, u)| *u < replicas);
+        // Distributed: least-used GPU first; packed: most-used first. Ties: lower GPU.
+        let pick = match allocation {
+            ReplicaAllocation::Distributed => open.min_by_key(|(g, u)| (*u, *g)),
+            ReplicaAllocation::Packed => open.min_by_key(|(g, u)| (std::cmp::Reverse(*u), *g)),
+        }?;
+        pick.1 += 1;
+        match out.iter_mut().find(|h| h.gpu == pick.0) {
+            Some(h) => h.units += 1,
+            None => out.push(Holding {
+                gpu: pick.0,
                 units: 1,
                 instance: NO_INSTANCE,
-            })
-            .collect();
-        (picked.len() == n as usize).then_some(picked)
+            }),
+        }
     }
+    Some(out)
+}
 
-    /// `n` replicas, one at a time, each on the GPU the allocation policy picks.
-    #[inline]
-    fn fit_replicas(
-        &self,
-        gpus: Range<u32>,
-        n: u32,
-        replicas: u32,
-        allocation: &ReplicaAllocation,
-    ) -> Option<Vec<Holding>> {
-        let mut used: Vec<(u32, u32)> = gpus.map(|g| (g, self.state(g).used)).collect();
-        let mut out: Vec<Holding> = Vec::new();
-        for _ in 0..n {
-            let open = used.iter_mut().filter(|(_, u)| *u < replicas);
-            // Distributed: least-used GPU first; packed: most-used first. Ties: lower GPU.
-            let pick = match allocation {
-                ReplicaAllocation::Distributed => open.min_by_key(|(g, u)| (*u, *g)),
-                ReplicaAllocation::Packed => open.min_by_key(|(g, u)| (std::cmp::Reverse(*u), *g)),
-            }?;
-            pick.1 += 1;
-            match out.iter_mut().find(|h| h.gpu == pick.0) {
-                Some(h) => h.units += 1,
-                None => out.push(Holding {
-                    gpu: pick.0,
-                    units: 1,
-                    instance: NO_INSTANCE,
-                }),
+/// `n` free MIG instances of profile `kind`, in GPU then layout order.
+#[inline]
+fn fit_instances<S: GpuStates>(
+    s: &S,
+    gpus: Range<u32>,
+    kind: usize,
+    n: u32,
+    instances: &[MigInstance],
+) -> Option<Vec<Holding>> {
+    let mut out = Vec::new();
+    for g in gpus {
+        for (i, inst) in instances.iter().enumerate() {
+            if out.len() == n as usize {
+                return Some(out);
             }
-        }
-        Some(out)
-    }
-
-    /// `n` free MIG instances of profile `kind`, in GPU then layout order.
-    #[inline]
-    fn fit_instances(
-        &self,
-        gpus: Range<u32>,
-        kind: usize,
-        n: u32,
-        instances: &[MigInstance],
-    ) -> Option<Vec<Holding>> {
-        let mut out = Vec::new();
-        for g in gpus {
-            for (i, inst) in instances.iter().enumerate() {
-                if out.len() == n as usize {
-                    return Some(out);
-                }
-                if inst.kind == kind && self.state(g).instance_holder[i].is_none() {
-                    out.push(Holding {
-                        gpu: g,
-                        units: 1,
-                        instance: i as u16,
-                    });
-                }
-            }
-        }
-        (out.len() == n as usize).then_some(out)
-    }
-
-    /// `milli` of `n` distinct GPUs that each also have `mem` GiB free (of `cap`).
-    #[inline]
-    fn fit_milli(
-        &self,
-        gpus: Range<u32>,
-        milli: u32,
-        n: u32,
-        mem: f64,
-        cap: f64,
-    ) -> Option<Vec<Holding>> {
-        let mut open: Vec<(u32, u32)> = gpus
-            .filter(|&g| {
-                let s = self.state(g);
-                MILLI - s.used >= milli && s.mem_used + mem <= cap + 1e-9
-            })
-            .map(|g| (MILLI - self.state(g).used, g))
-            .collect();
-        if open.len() < n as usize {
-            return None;
-        }
-        // Best fit within the node: the GPUs with the least free milli that still fit.
-        open.sort_unstable();
-        Some(
-            open[..n as usize]
-                .iter()
-                .map(|&(_, g)| Holding {
+            if inst.kind == kind && s.instance_free(g, i) {
+                out.push(Holding {
                     gpu: g,
-                    units: milli,
-                    instance: NO_INSTANCE,
-                })
-                .collect(),
-        )
+                    units: 1,
+                    instance: i as u16,
+                });
+            }
+        }
     }
+    (out.len() == n as usize).then_some(out)
+}
 
+/// `milli` of `n` distinct GPUs that each also have `mem` GiB free (of `cap`).
+#[inline]
+fn fit_milli<S: GpuStates>(
+    s: &S,
+    gpus: Range<u32>,
+    milli: u32,
+    n: u32,
+    mem: f64,
+    cap: f64,
+) -> Option<Vec<Holding>> {
+    let mut open: Vec<(u32, u32)> = gpus
+        .filter(|&g| MILLI - s.used(g) >= milli && s.mem_used(g) + mem <= cap + 1e-9)
+        .map(|g| (MILLI - s.used(g), g))
+        .collect();
+    if open.len() < n as usize {
+        return None;
+    }
+    // Best fit within the node: the GPUs with the least free milli that still fit.
+    open.sort_unstable();
+    Some(
+        open[..n as usize]
+            .iter()
+            .map(|&(_, g)| Holding {
+                gpu: g,
+                units: milli,
+                instance: NO_INSTANCE,
+            })
+            .collect(),
+    )
+}
+
+impl Cluster {
     /// Records that job slot `job` holds `holdings`, each needing `mem` GiB on its GPU per unit
     /// of replica (time-slicing) or per holding (otherwise).
     pub fn commit(&mut self, job: u32, holdings: &[Holding], mem: f64) {

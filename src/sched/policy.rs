@@ -48,9 +48,7 @@ impl PlacementPolicy for FirstFit {
         "first-fit"
     }
     fn pick(&self, free: &FreeIndex, need: u32, fits: &mut dyn FnMut(u32) -> bool) -> Option<u32> {
-        free.by_node()
-            .filter(|&n| free.free(n) >= need)
-            .find(|&n| fits(n))
+        free.nodes_with(need).find(|&n| fits(n))
     }
 }
 
@@ -111,7 +109,7 @@ impl PlacementPolicy for Fgd {
             _ => 0.0,
         };
         let mut best: Option<(f64, u32, Vec<Holding>)> = None;
-        for node in free.by_node().filter(|&n| free.free(n) >= ctx.need.units()) {
+        for node in free.nodes_with(ctx.need.units()) {
             let Some(proposed) = c.fit_on_node(ctx.pool, node, ctx.need) else {
                 continue;
             };

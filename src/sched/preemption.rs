@@ -65,32 +65,41 @@ pub fn select_victims(
     Some(evicted)
 }
 
-/// Index of the node kube-scheduler would pick among `nodes` (each with a non-empty victim set).
-pub fn pick_node<N>(nodes: &[NodeVictims<N>]) -> Option<usize> {
+/// Where a node's victim set places it in kube-scheduler's choice: lower is better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NodeRank {
+    /// Priority of the most important victim.
+    top: i32,
+    /// Sum of the victims' priorities, each offset by 2^31.
+    sum: i64,
+    victims: usize,
+    /// Earliest start among the most important victims; later is better.
+    earliest: std::cmp::Reverse<SimTime>,
+}
+
+/// The rank of a node offering `victims` (non-empty).
+pub fn node_rank(victims: &[Candidate]) -> NodeRank {
     const OFFSET: i64 = 1 << 31;
-    let key = |n: &NodeVictims<N>| {
-        let top = n
-            .victims
-            .iter()
-            .map(|v| v.priority)
-            .max()
-            .unwrap_or(i32::MIN);
-        let sum: i64 = n
-            .victims
-            .iter()
-            .map(|v| i64::from(v.priority) + OFFSET)
-            .sum();
-        // Earliest start among the most important victims; later is better (negate).
-        let earliest = n
-            .victims
-            .iter()
-            .filter(|v| v.priority == top)
-            .map(|v| v.start)
-            .min()
-            .unwrap_or(0);
-        (top, sum, n.victims.len(), std::cmp::Reverse(earliest))
-    };
-    (0..nodes.len()).min_by_key(|&i| (key(&nodes[i]), i))
+    let top = victims.iter().map(|v| v.priority).max().unwrap_or(i32::MIN);
+    let sum: i64 = victims.iter().map(|v| i64::from(v.priority) + OFFSET).sum();
+    let earliest = victims
+        .iter()
+        .filter(|v| v.priority == top)
+        .map(|v| v.start)
+        .min()
+        .unwrap_or(0);
+    NodeRank {
+        top,
+        sum,
+        victims: victims.len(),
+        earliest: std::cmp::Reverse(earliest),
+    }
+}
+
+/// Index of the node kube-scheduler would pick among `nodes` (each with a non-empty victim set):
+/// the lowest [`NodeRank`], ties to the first offered.
+pub fn pick_node<N>(nodes: &[NodeVictims<N>]) -> Option<usize> {
+    (0..nodes.len()).min_by_key(|&i| (node_rank(&nodes[i].victims), i))
 }
 
 #[cfg(test)]

@@ -98,6 +98,10 @@ impl Simulation<'_> {
         job.speed = 0.0;
         let (pool, mem, holdings) = (job.pool, job.mem, std::mem::take(&mut job.holdings));
         self.cluster.release(slot, &holdings, mem);
+        if let Some(h) = holdings.first() {
+            let node = self.cluster.gpus[h.gpu as usize].node;
+            self.preempt_memo.touched(pool, node);
+        }
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
         // Kept for the job's record (where it last ran).
         self.job(slot).holdings = holdings;
@@ -162,6 +166,12 @@ impl Simulation<'_> {
             return false;
         }
         let grace = self.world.params.termination_grace.ms();
+        // No longer a possible victim: what preemption finds on its node changes.
+        let pool = job.pool;
+        if let Some(h) = job.holdings.first() {
+            let node = self.cluster.gpus[h.gpu as usize].node;
+            self.preempt_memo.touched(pool, node);
+        }
         let job = self.jobs.get_mut(slot);
         job.phase = Phase::Terminating;
         job.preempted_now = preempted;

@@ -5,9 +5,10 @@
 //! `admission::Admission` (quotas, hold queues, pending queues), `ledger::Ledger` (every
 //! counter, cost, sample and record) and `arrivals::Arrivals` (the trace). The transitions of
 //! the model are split by concern: `admit` (arrivals, quotas, queues), `fit` (where a shape can
-//! go), `place` (scheduling passes, fallback, starting a job), `preempt` (PostFilter),
-//! `lifecycle` (speeds, finishing, failing, evicting), `ops` (timed drains, reconfigurations,
-//! resizes) and `end` (the horizon). One `Event` enum, one dispatch `match` in `run`.
+//! go), `place` (scheduling passes, fallback, starting a job), `preempt` (PostFilter) with
+//! `preempt_memo` (each node's last answer to it), `lifecycle` (speeds, finishing, failing,
+//! evicting), `ops` (timed drains, reconfigurations, resizes) and `end` (the horizon). One
+//! `Event` enum, one dispatch `match` in `run`.
 
 mod admission;
 mod admit;
@@ -21,6 +22,7 @@ mod lifecycle;
 mod ops;
 mod place;
 mod preempt;
+mod preempt_memo;
 mod shapes;
 pub mod speed;
 
@@ -37,6 +39,7 @@ use arrivals::Arrivals;
 use job::{Job, Phase};
 use jobs::JobTable;
 use ledger::Ledger;
+use preempt_memo::PreemptMemo;
 use shapes::Shapes;
 use speed::SpeedScratch;
 use std::collections::BTreeMap;
@@ -139,6 +142,8 @@ pub struct Simulation<'a> {
     /// Scratch space of the speed model, and of the jobs whose rates it touched.
     scratch: SpeedScratch,
     touched: Vec<u32>,
+    /// Failed preemption attempts and the nodes changed since.
+    preempt_memo: PreemptMemo,
     next_stamp: u64,
     /// Check cluster invariants after every event (tests).
     pub check_invariants: bool,
@@ -160,11 +165,18 @@ impl<'a> Simulation<'a> {
             resize_target: cluster.pools.iter().map(|p| p.present).collect(),
             scratch: SpeedScratch::default(),
             touched: Vec::new(),
+            preempt_memo: PreemptMemo::new(cluster.pools.len(), true),
             next_stamp: 0,
             check_invariants: false,
             cluster,
             world,
         }
+    }
+
+    /// Whether failed preemption attempts are remembered (the default). Off, every attempt
+    /// examines every node: the reference the equivalence tests compare with.
+    pub fn remember_failed_preemptions(&mut self, on: bool) {
+        self.preempt_memo.set_enabled(on);
     }
 
     fn next_stamp(&mut self) -> u64 {

@@ -129,6 +129,11 @@ impl Simulation<'_> {
         let s = w.speed(class, pool);
         let mem = self.live(slot).expect("live").mem;
         self.cluster.commit(slot, &holdings, mem);
+        // A pod on one node: what preemption finds there changes.
+        if let Some(h) = holdings.first() {
+            let node = self.cluster.gpus[h.gpu as usize].node;
+            self.preempt_memo.touched(pool, node);
+        }
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
         let oom = self.overcommitted(pool, &gpus);
         let attempt = self.next_stamp();

@@ -1,8 +1,10 @@
 //! PostFilter: a pending job that fits nowhere may evict lower-priority pods on one node.
-//! The victim choice itself is in `sched::preemption`; this file gathers the candidates.
+//! The victim choice itself is in `sched::preemption`; this file gathers the candidates, and
+//! `preempt_memo` remembers each node's answer until the node changes.
 
 use super::Simulation;
 use super::job::Phase;
+use super::preempt_memo::{Look, NodeId};
 use crate::cluster::Need;
 use crate::sched::preemption::{Candidate, NodeVictims, pick_node, select_victims};
 use crate::units::SimTime;
@@ -37,51 +39,104 @@ impl Simulation<'_> {
             }
             (j.priority, j.shape)
         };
-        let pools: Vec<(u32, Need)> = self
-            .shapes
-            .get(shape)
-            .fit
-            .pools
-            .iter()
-            .filter(|fp| fp.rank < allowed)
-            .map(|fp| (fp.pool, fp.need.clone()))
-            .collect();
-        let mut options: Vec<NodeVictims<(u32, u32)>> = Vec::new();
-        for (pool, need) in pools {
-            // Nothing to gain where no running pod has a lower priority.
-            if !self.ledger.runs_below(pool, prio) {
-                continue;
-            }
-            let present = self.cluster.pools[pool as usize].present;
-            for node in 0..present {
-                if !self.cluster.pools[pool as usize].schedulable(node) {
-                    continue;
+        let key = (shape, allowed);
+        let look = self
+            .preempt_memo
+            .look(shape, allowed, self.cluster.layout_gen);
+        let chosen = if look == Look::Changed(Vec::new()) {
+            // No node changed since the last attempt: its answer stands.
+            self.preempt_memo.best(key)
+        } else {
+            let pools: Vec<(u32, Need)> = self
+                .shapes
+                .get(shape)
+                .fit
+                .pools
+                .iter()
+                .filter(|fp| fp.rank < allowed)
+                .map(|fp| (fp.pool, fp.need.clone()))
+                .collect();
+            match look {
+                Look::Everywhere => {
+                    let options = self.victims_everywhere(&pools, prio);
+                    let scanned = pools.iter().map(|(p, _)| *p).collect();
+                    self.preempt_memo.scanned(key, scanned, &options);
+                    pick_node(&options).map(|i| options[i].victims.clone())
                 }
-                let pods = self.node_pods(pool, node, prio);
-                if pods.is_empty() {
-                    continue;
-                }
-                let victims = select_victims(prio, &pods, &mut |evicted| {
-                    self.fits_without(pool, node, &need, evicted)
-                });
-                if let Some(victims) = victims {
-                    options.push(NodeVictims {
-                        node: (pool, node),
-                        victims,
-                    });
+                Look::Changed(nodes) => {
+                    for node in nodes {
+                        let victims = self.victims_changed(node, &pools, prio);
+                        self.preempt_memo.set(key, node, victims);
+                    }
+                    self.preempt_memo.best(key)
                 }
             }
-        }
-        let Some(best) = pick_node(&options) else {
+        };
+        let Some(victims) = chosen else {
             return false;
         };
-        for v in &options[best].victims {
+        for v in &victims {
             self.evict(v.id, now, true);
         }
         // The preemptor waits for its victims to leave instead of preempting again meanwhile.
         let grace = self.world.params.termination_grace.ms();
         self.job(slot).nominated_until = now + grace + 1;
         true
+    }
+
+    /// Victim sets on every node of `pools`, in pool then node order.
+    fn victims_everywhere(&self, pools: &[(u32, Need)], prio: i32) -> Vec<NodeVictims<(u32, u32)>> {
+        let mut options = Vec::new();
+        for (pool, need) in pools {
+            // Nothing to gain where no running pod has a lower priority.
+            if !self.ledger.runs_below(*pool, prio) {
+                continue;
+            }
+            let present = self.cluster.pools[*pool as usize].present;
+            for node in 0..present {
+                if let Some(victims) = self.victims_on_node(*pool, node, need, prio) {
+                    options.push(NodeVictims {
+                        node: (*pool, node),
+                        victims,
+                    });
+                }
+            }
+        }
+        options
+    }
+
+    /// The victim set on one changed node, as a full scan of `pools` would find it.
+    fn victims_changed(
+        &self,
+        (pool, node): NodeId,
+        pools: &[(u32, Need)],
+        prio: i32,
+    ) -> Option<Vec<Candidate>> {
+        let (_, need) = pools.iter().find(|(p, _)| *p == pool)?;
+        if !self.ledger.runs_below(pool, prio) {
+            return None;
+        }
+        self.victims_on_node(pool, node, need, prio)
+    }
+
+    /// The minimal victim set on one node, if evicting pods below `prio` makes `need` fit.
+    fn victims_on_node(
+        &self,
+        pool: u32,
+        node: u32,
+        need: &Need,
+        prio: i32,
+    ) -> Option<Vec<Candidate>> {
+        if !self.cluster.pools[pool as usize].schedulable(node) {
+            return None;
+        }
+        let pods = self.node_pods(pool, node, prio);
+        if pods.is_empty() {
+            return None;
+        }
+        select_victims(prio, &pods, &mut |evicted| {
+            self.fits_without(pool, node, need, evicted)
+        })
     }
 
     /// Running pods on a node with priority below `below`, each once.
@@ -105,22 +160,15 @@ impl Simulation<'_> {
         out
     }
 
-    /// Would `need` fit on the node if `evicted` were gone? The cluster is restored after.
-    fn fits_without(&mut self, pool: u32, node: u32, need: &Need, evicted: &[u32]) -> bool {
-        let held: Vec<(u32, Vec<crate::cluster::Holding>, f64)> = evicted
+    /// Would `need` fit on the node if `evicted` were gone? A what-if: nothing is changed.
+    fn fits_without(&self, pool: u32, node: u32, need: &Need, evicted: &[u32]) -> bool {
+        let gone: Vec<(&[crate::cluster::Holding], f64)> = evicted
             .iter()
             .map(|&v| {
                 let j = self.live(v).expect("victim is live");
-                (v, j.holdings.clone(), j.mem)
+                (j.holdings.as_slice(), j.mem)
             })
             .collect();
-        for (v, h, mem) in &held {
-            self.cluster.release(*v, h, *mem);
-        }
-        let ok = self.cluster.fit_on_node(pool, node, need).is_some();
-        for (v, h, mem) in &held {
-            self.cluster.commit(*v, h, *mem);
-        }
-        ok
+        self.cluster.fits_without(pool, node, need, &gone)
     }
 }
