@@ -301,6 +301,9 @@ pub fn generate(
     let Some(span) = spec.span else {
         return Err("the profile has no span: give --span (e.g. --span 7d)".into());
     };
+    if let Some(msg) = spec.size_problem(span) {
+        return Err(msg);
+    }
     let file =
         std::fs::File::create(out).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
     let mut w = NativeWriter::new(std::io::BufWriter::new(file)).map_err(|e| e.to_string())?;
