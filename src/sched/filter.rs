@@ -196,10 +196,11 @@ fn time_sliced_need(pool: &Pool, pod: &PodSpec, count: u32) -> Result<Need, Stri
             "pool {name}: requests {count} shared GPUs and the device plugin fails requests greater than one"
         ));
     }
-    if count > replicas * per_node {
+    // Wide arithmetic: 536 870 913 replicas x 8 GPUs wraps a u32 to 8.
+    let per_node_replicas = u64::from(*replicas) * u64::from(per_node);
+    if u64::from(count) > per_node_replicas {
         return Err(format!(
-            "pool {name}: requests {count} replicas but nodes have {}",
-            replicas * per_node
+            "pool {name}: requests {count} replicas but nodes have {per_node_replicas}"
         ));
     }
     if pod.mem_gib > pool.model.memory_gib {

@@ -102,6 +102,33 @@ fn time_sliced_pool_counts_replicas_and_checks_the_resource_name() {
 }
 
 #[test]
+fn replicas_per_node_do_not_wrap_in_32_bits() {
+    // 536 870 912 replicas x 8 GPUs = 4 294 967 296 = 2^32: a u32 product wraps to 0 ("nodes
+    // have 0"); 536 870 913 x 8 = 2^32 + 8 wraps to 8. Both nodes hold billions of replicas.
+    let p = pool(time_sliced(536_870_912, false), 8, Vec::new());
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: 9 }, 1.0),
+        Ok(Need::Replicas { n: 9 })
+    );
+    let p = pool(time_sliced(536_870_913, false), 8, Vec::new());
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: 9 }, 1.0),
+        Ok(Need::Replicas { n: 9 })
+    );
+    // The largest request a u32 holds (4 294 967 295) still fits 4 294 967 304 replicas.
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: u32::MAX }, 1.0),
+        Ok(Need::Replicas { n: u32::MAX })
+    );
+    // 3 replicas x 2 GPUs = 6 per node: 7 is refused with the true product.
+    let p = pool(time_sliced(3, false), 2, Vec::new());
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: 7 }, 1.0),
+        Err("pool p: requests 7 replicas but nodes have 6".into())
+    );
+}
+
+#[test]
 fn an_untolerated_taint_is_reported_before_the_device_request() {
     let taint = Taint {
         key: "gpu".into(),
