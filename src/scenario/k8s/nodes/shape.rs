@@ -8,6 +8,7 @@ use super::per_node::{PerNode, Skip};
 use super::product::ProductMatch;
 use super::raw_node::RawNode;
 use super::resources::{check_advertised, gpu_count};
+use crate::limits::{MAX_GPUS_PER_NODE, exceeds};
 use super::sharing::{plain_sharing, plugin_config};
 use crate::catalog::GpuModel;
 use crate::domain::{Sharing, Taint};
@@ -58,6 +59,17 @@ pub(super) fn node_shape(
             return Err(Skip);
         }
     };
+    // A corrupted count (`nvidia.com/gpu.count: "1000000000"`) is refused before anything is
+    // built per GPU.
+    if u64::from(gpus) > MAX_GPUS_PER_NODE {
+        let field = if g.label_count.is_some() {
+            "nvidia.com/gpu.count"
+        } else {
+            "the node's GPUs (from its advertised resources)"
+        };
+        per.error(n, exceeds(field, gpus, MAX_GPUS_PER_NODE));
+        return Err(Skip);
+    }
     check_advertised(n, &sharing, gpus, per);
     let tag = if tag.is_empty() {
         default_tag(&sharing)
