@@ -15,7 +15,10 @@
 //! | `trace/` | `slicesim trace ...` (`text.rs`: import reports and `trace stats` as text) |
 //! | `experiment.rs` | `slicesim experiment fgd` |
 //! | `hil/` | `slicesim hil ...` |
+//! | `out.rs` | `out!`/`outln!`/`err!`/`errln!`: printing that never panics (a failed stdout ends the command quietly, non-zero) |
 
+#[macro_use]
+mod out;
 mod catalog;
 mod compare;
 mod compare_render;
@@ -85,7 +88,26 @@ enum Cmd {
 /// Parses the command line, runs the command and turns its result into the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.cmd {
+    let code = command(cli.cmd);
+    match out::finish() {
+        None => code,
+        Some(message) => {
+            // A closed pipe is said nothing about; a full device or another error in one line.
+            if let Some(m) = message {
+                errln!("error: {m}");
+            }
+            if code == ExitCode::SUCCESS {
+                ExitCode::from(1)
+            } else {
+                code
+            }
+        }
+    }
+}
+
+/// Runs the command and turns its result into the exit code.
+fn command(cmd: Cmd) -> ExitCode {
+    let result = match cmd {
         // The harness has exit codes of its own (docs/HIL.md).
         Cmd::Hil(args) => return hil::run(args),
         // Unreadable or foreign folders exit with 2 (docs/OUTPUTS.md, "Compare").
@@ -101,7 +123,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(1)
         }
     }

@@ -172,7 +172,7 @@ pub fn run(args: HilArgs) -> ExitCode {
     match dispatch(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(e.exit as u8)
         }
     }
@@ -183,17 +183,17 @@ struct Print;
 
 impl Progress for Print {
     fn step(&mut self, line: &str) {
-        println!("{line}");
+        outln!("{line}");
     }
     fn warn(&mut self, line: &str) {
-        eprintln!("{line}");
+        errln!("{line}");
     }
 }
 
 /// Installs the Ctrl-C handler, its notices going to stderr.
 fn install_ctrlc() {
-    if let Err(e) = slicesim::hil::safety::install_ctrlc(|line| eprintln!("{line}")) {
-        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+    if let Err(e) = slicesim::hil::safety::install_ctrlc(|line| errln!("{line}")) {
+        errln!("warning: cannot install the Ctrl-C handler: {e}");
     }
 }
 
@@ -213,7 +213,7 @@ fn load_scenario(path: Option<&Path>) -> Result<Loaded> {
     };
     let problems = slicesim::world::check(&loaded.scenario, &loaded.text, &loaded.base_dir);
     for p in problems.iter().filter(|p| p.severity == Severity::Error) {
-        eprintln!("{}: {p}", loaded.source);
+        errln!("{}: {p}", loaded.source);
     }
     if problems.iter().any(|p| p.severity == Severity::Error) {
         return Err(HilError::error(format!(
