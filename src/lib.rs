@@ -15,7 +15,7 @@
 //! | resolution | [`world`] | the only place a scenario becomes a `World` (+ resolved checks) |
 //! | model | [`sched`], [`cluster`], [`perf`] | decisions, cluster state, speed equations (no I/O) |
 //! | inputs | [`scenario`] -> [`workload`] -> [`trace`] | scenario file and k8s import; synthetic jobs, stats, fits; trace formats |
-//! | leaves | [`catalog`], [`domain`], [`engine`], [`metrics`], [`units`], [`limits`] | GPU models and MIG rules; shared vocabulary; event queue and RNG; accumulators; time; size limits (any layer may use them) |
+//! | leaves | [`catalog`], [`domain`], [`engine`], [`metrics`], [`units`], [`limits`], [`outfile`] | GPU models and MIG rules; shared vocabulary; event queue and RNG; accumulators; time; size limits and atomic output files (any layer may use these two) |
 //! | beside | [`hil`], [`experiments`] | the hardware-in-the-loop harness (uses `world`); the FGD reproduction (uses `trace`, `engine`) |
 //!
 //! The binary (`src/main.rs`, `src/cli/`) parses arguments, calls these and prints.
@@ -37,6 +37,7 @@ pub mod experiments;
 pub mod hil;
 pub mod limits;
 pub mod metrics;
+pub mod outfile;
 pub mod perf;
 pub mod report;
 pub mod run;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 /// every layer may stand on; everything else follows DESIGN.md's rule.
 const RULES: &[(&str, &[&str])] = &[
     ("limits", &[]),
+    ("outfile", &[]),
     ("units", &[]),
     ("domain", &["units"]),
     ("engine", &["units"]),
@@ -71,8 +72,9 @@ const RULES: &[(&str, &[&str])] = &[
     ("experiments", &["trace", "engine", "units"]),
 ];
 
-/// Leaves every module may use: `limits` (named size limits, no dependencies of its own).
-const FLOOR: &[&str] = &["limits"];
+/// Leaves every module may use, with no dependencies of their own: `limits` (named size
+/// limits) and `outfile` (atomic output files).
+const FLOOR: &[&str] = &["limits", "outfile"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {

@@ -167,3 +167,110 @@ fn a_closed_pipe_never_panics() {
     assert!(matches!(o.status.code(), Some(0 | 1)), "{e}");
     assert_eq!(e, "", "{e}");
 }
+
+#[test]
+fn sigterm_removes_the_temporary_files_and_keeps_earlier_results() {
+    // A run of a million jobs writes jobs.csv for seconds: once its temporary file exists,
+    // SIGTERM. The handler removes the temporaries and exits 130; the earlier complete result
+    // in the folder (summary.json) stays as it was.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("summary.json"), "earlier\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slicesim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "scenarios/bench-1m.yaml", "--quiet", "--out"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let temporaries = || -> Vec<String> {
+        std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
+    };
+    // Wait (event-driven, not timed) for the run to stage its files, or to end first.
+    while temporaries().is_empty() {
+        if child.try_wait().unwrap().is_some() {
+            eprintln!("skipped: the run ended before it could be interrupted");
+            return;
+        }
+        std::thread::yield_now();
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert_eq!(temporaries(), Vec::<String>::new());
+    assert_eq!(
+        std::fs::read_to_string(out.join("summary.json")).unwrap(),
+        "earlier\n"
+    );
+}
+
+#[test]
+fn outputs_refuse_devices_and_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("p.yaml");
+    std::fs::write(
+        &profile,
+        "rate_per_hour: 10\nspan: 1h\nmix:\n  - {class: a, weight: 1, duration: {median: 1h, sigma: 0.5}}\n",
+    )
+    .unwrap();
+    let p = profile.to_str().unwrap();
+    refused(
+        &["trace", "generate", p, "-o", dir.path().to_str().unwrap()],
+        "not a regular file (a directory); give the path of a file to write",
+    );
+    if Path::new("/dev/full").exists() {
+        refused(
+            &["trace", "generate", p, "-o", "/dev/full"],
+            "/dev/full: not a regular file (a device)",
+        );
+    }
+    // A run's --out that is a file, not a folder.
+    refused(
+        &["run", "--out", p],
+        "not a directory; give a folder for the output files",
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn trace_import_writes_through_a_symbolic_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv");
+    std::fs::write(
+        &trace,
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:00:00,100,10\n",
+    )
+    .unwrap();
+    let real = dir.path().join("real.csv");
+    std::fs::write(&real, "old\n").unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let o = slicesim(&["trace", "import", trace.to_str().unwrap(), "-o", link.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(std::fs::read_to_string(&real).unwrap().starts_with("id,"));
+}
+
+#[test]
+fn remove_temporaries_removes_staged_files_and_empty_folders() {
+    // The only test in this process that stages files through the library (the others run
+    // the binary), so removing every temporary touches nothing else.
+    use slicesim::outfile;
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("run");
+    std::fs::create_dir(&sub).unwrap();
+    outfile::track_dir(&sub);
+    let (tmp, _file) = outfile::stage(&sub.join("jobs.csv")).unwrap();
+    assert!(tmp.exists());
+    outfile::remove_temporaries();
+    assert!(!tmp.exists());
+    assert!(!sub.exists());
+}

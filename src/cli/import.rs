@@ -73,9 +73,7 @@ pub fn run(a: ImportArgs) -> Result<(), String> {
         }
     }
     match &a.out {
-        Some(p) => {
-            std::fs::write(p, &text).map_err(|e| format!("{}: cannot write: {e}", p.display()))?
-        }
+        Some(p) => slicesim::outfile::write(p, text.as_bytes())?,
         None => out!("{text}"),
     }
     let nodes: usize = fragment.pool_nodes.iter().map(Vec::len).sum();

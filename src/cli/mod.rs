@@ -107,8 +107,11 @@ pub fn main() -> ExitCode {
 
 /// Runs the command and turns its result into the exit code.
 fn command(cmd: Cmd) -> ExitCode {
+    if !matches!(cmd, Cmd::Hil(_)) {
+        remove_temporaries_on_signal();
+    }
     let result = match cmd {
-        // The harness has exit codes of its own (docs/HIL.md).
+        // The harness has exit codes of its own (docs/HIL.md), and its own Ctrl-C handling.
         Cmd::Hil(args) => return hil::run(args),
         // Unreadable or foreign folders exit with 2 (docs/OUTPUTS.md, "Compare").
         Cmd::Compare(args) => return compare::run(args),
@@ -126,6 +129,18 @@ fn command(cmd: Cmd) -> ExitCode {
             errln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// On SIGINT or SIGTERM: removes the temporary files of outputs not yet complete (earlier
+/// results stay as they were) and exits with 130.
+fn remove_temporaries_on_signal() {
+    let installed = ctrlc::set_handler(|| {
+        slicesim::outfile::remove_temporaries();
+        std::process::exit(130);
+    });
+    if let Err(e) = installed {
+        errln!("warning: cannot handle Ctrl-C ({e}); an interrupted command may leave temporary files");
     }
 }
 

@@ -179,10 +179,21 @@ fn fit(input: &TraceInput, out: &Path, busiest: Option<f64>) -> Result<(), Strin
     let map = load_map(input.map.as_deref())?;
     let opened = slicesim::trace::import::open(&input.file, input.format, &map, input.strict)
         .map_err(|e| e.to_string())?;
-    err!("{}", text::import_report(&opened.report));
+    // A native trace streams: its rows are counted as the fit reads them, so its report
+    // comes after the fit (it said "0 rows, 0 jobs" before).
+    let mut report = opened.report.clone();
+    let streaming = opened.format == TraceFormat::Native;
+    if !streaming {
+        err!("{}", text::import_report(&report));
+    }
     let fitted = slicesim::workload::fit::fit_opened(opened, busiest)?;
+    if streaming {
+        report.rows = fitted.jobs + fitted.left_out;
+        report.jobs = report.rows;
+        err!("{}", text::import_report(&report));
+    }
     let yaml = slicesim::workload::fit::profile_yaml(&fitted, &input.file.display().to_string())?;
-    std::fs::write(out, yaml).map_err(|e| format!("{}: {e}", out.display()))?;
+    slicesim::outfile::write(out, yaml.as_bytes())?;
     for n in &fitted.notes {
         errln!("note: {n}");
     }
@@ -218,7 +229,7 @@ fn pools(
     let yaml = pools_yaml(&pools, &nodes.display().to_string())?;
     match out {
         Some(o) => {
-            std::fs::write(&o, yaml).map_err(|e| format!("{}: {e}", o.display()))?;
+            slicesim::outfile::write(&o, yaml.as_bytes())?;
             outln!("wrote {} ({} pools)", o.display(), pools.pools.len());
         }
         None => out!("{yaml}"),
