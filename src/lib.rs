@@ -15,7 +15,7 @@
 //! | resolution | [`world`] | the only place a scenario becomes a `World` (+ resolved checks) |
 //! | model | [`sched`], [`cluster`], [`perf`] | decisions, cluster state, speed equations (no I/O) |
 //! | inputs | [`scenario`] -> [`workload`] -> [`trace`] | scenario file and k8s import; synthetic jobs, stats, fits; trace formats |
-//! | leaves | [`catalog`], [`domain`], [`engine`], [`metrics`], [`units`], [`limits`], [`outfile`] | GPU models and MIG rules; shared vocabulary; event queue and RNG; accumulators; time; size limits and atomic output files (any layer may use these two) |
+//! | leaves | [`catalog`], [`domain`], [`engine`], [`metrics`], [`units`], [`limits`], [`outfile`], [`yaml`] | GPU models and MIG rules; shared vocabulary; event queue and RNG; accumulators; time; size limits, atomic output files and YAML errors worded for users (any layer may use these three) |
 //! | beside | [`hil`], [`experiments`] | the hardware-in-the-loop harness (uses `world`); the FGD reproduction (uses `trace`, `engine`) |
 //!
 //! The binary (`src/main.rs`, `src/cli/`) parses arguments, calls these and prints.
@@ -47,5 +47,6 @@ pub mod sim;
 pub mod sweep;
 pub mod trace;
 pub mod units;
+pub mod yaml;
 pub mod workload;
 pub mod world;

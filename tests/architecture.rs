@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const RULES: &[(&str, &[&str])] = &[
     ("limits", &[]),
     ("outfile", &[]),
+    ("yaml", &[]),
     ("units", &[]),
     ("domain", &["units"]),
     ("engine", &["units"]),
@@ -73,8 +74,8 @@ const RULES: &[(&str, &[&str])] = &[
 ];
 
 /// Leaves every module may use, with no dependencies of their own: `limits` (named size
-/// limits) and `outfile` (atomic output files).
-const FLOOR: &[&str] = &["limits", "outfile"];
+/// limits), `outfile` (atomic output files) and `yaml` (YAML errors worded for users).
+const FLOOR: &[&str] = &["limits", "outfile", "yaml"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {

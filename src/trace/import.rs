@@ -84,7 +84,9 @@ impl ImportMap {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
         let map: ImportMap =
-            serde_saphyr::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            serde_saphyr::from_str(&text).map_err(|e| {
+                format!("{}: {}", path.display(), crate::yaml::message(&e))
+            })?;
         let problems = map.problems();
         if problems.is_empty() {
             Ok(map)

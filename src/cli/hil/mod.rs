@@ -85,7 +85,7 @@ pub enum HilCmd {
         #[arg(long)]
         scenario: Option<PathBuf>,
         /// Largest relative error that passes.
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = 0.05, value_parser = parse_tolerance)]
         tolerance: f64,
         /// Also write the comparison as JSON.
         #[arg(long, value_name = "FILE")]
@@ -101,7 +101,7 @@ pub enum HilCmd {
         #[arg(long)]
         scenario: Option<PathBuf>,
         /// Tolerance for the before/after report.
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = 0.05, value_parser = parse_tolerance)]
         tolerance: f64,
     },
     /// The built-in GPU probe (CUDA through cudarc): prints one throughput line.
@@ -191,6 +191,14 @@ impl Progress for Print {
 }
 
 /// Installs the Ctrl-C handler, its notices going to stderr.
+/// A relative error: a finite number >= 0 (NaN would fail every point, infinity pass any).
+fn parse_tolerance(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a relative error >= 0 (e.g. 0.05)")),
+    }
+}
+
 fn install_ctrlc() {
     if let Err(e) = slicesim::hil::safety::install_ctrlc(|line| errln!("{line}")) {
         errln!("warning: cannot install the Ctrl-C handler: {e}");
