@@ -37,12 +37,14 @@ pub struct TokenStats {
 }
 
 fn tokens(mut v: Vec<u64>) -> TokenStats {
+    // Wide sum: a few absurd token counts (18446744073709551615) do not overflow.
+    let sum: u128 = v.iter().map(|&t| u128::from(t)).sum();
     TokenStats {
-        total: v.iter().sum(),
+        total: u64::try_from(sum).unwrap_or(u64::MAX),
         mean: if v.is_empty() {
             0.0
         } else {
-            v.iter().sum::<u64>() as f64 / v.len() as f64
+            sum as f64 / v.len() as f64
         },
         p50: percentile(&mut v, 50.0),
         p99: percentile(&mut v, 99.0),

@@ -210,6 +210,19 @@ fn times_of(
     let Some(created) = pod.creation_time else {
         return Err(("creation_time", "missing (every pod needs one)".into()));
     };
+    // Seconds from the trace's start, at most the trace span limit (so s x 1000 never wraps).
+    let limit_s = MAX_TRACE_SPAN_MS / 1000;
+    for (column, t) in [
+        ("creation_time", Some(created)),
+        ("scheduled_time", pod.scheduled_time),
+        ("deletion_time", pod.deletion_time),
+    ] {
+        if let Some(t) = t
+            && t > limit_s
+        {
+            return Err((column, exceeds(column, format!("{t} s"), format!("{limit_s} s (20 years)"))));
+        }
+    }
     match pod.scheduled_time {
         Some(started) => {
             if started < created {
