@@ -47,6 +47,6 @@ pub mod sim;
 pub mod sweep;
 pub mod trace;
 pub mod units;
-pub mod yaml;
 pub mod workload;
 pub mod world;
+pub mod yaml;

@@ -43,8 +43,6 @@ mod tests {
             // The position is kept.
             assert!(m.contains("line "), "{text:?}: {m}");
         }
-        assert!(
-            parse::<BTreeMap<String, u32>>("a: 1\na: 2\n").contains("duplicate mapping key"),
-        );
+        assert!(parse::<BTreeMap<String, u32>>("a: 1\na: 2\n").contains("duplicate mapping key"),);
     }
 }

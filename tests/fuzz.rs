@@ -74,7 +74,8 @@ static CASE_START: AtomicU64 = AtomicU64::new(0);
 
 /// Says which case went over the budget, without allocating, before the process aborts.
 fn report_over_budget() {
-    let msg = b"\nfuzz: an allocation over the memory budget; the case is in target/fuzz-case.txt\n";
+    let msg =
+        b"\nfuzz: an allocation over the memory budget; the case is in target/fuzz-case.txt\n";
     // SAFETY: write(2) of a static buffer to stderr.
     unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
 }
@@ -311,11 +312,19 @@ fn apply(text: &mut Vec<u8>, op: &Op) {
         }
         Op::DupLine(k) => {
             let lines: Vec<usize> = std::iter::once(0)
-                .chain(text.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1))
+                .chain(
+                    text.iter()
+                        .enumerate()
+                        .filter(|(_, b)| **b == b'\n')
+                        .map(|(i, _)| i + 1),
+                )
                 .filter(|&i| i < text.len())
                 .collect();
             if let Some(&s) = lines.get(k % lines.len().max(1)) {
-                let e = text[s..].iter().position(|&b| b == b'\n').map_or(text.len(), |x| s + x + 1);
+                let e = text[s..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(text.len(), |x| s + x + 1);
                 let line = text[s..e].to_vec();
                 text.splice(s..s, line);
             }
@@ -342,13 +351,17 @@ fn scenario(name: &str, text: &str) -> Result<(), String> {
         Ok(sc) => sc,
         Err(e) => {
             reached(0);
-            return (e.starts_with(source) && e.contains("line ")).then_some(()).ok_or(format!(
-                "a parse error without file and line: {e}"
-            ));
+            return (e.starts_with(source) && e.contains("line "))
+                .then_some(())
+                .ok_or(format!("a parse error without file and line: {e}"));
         }
     };
     // Relative trace paths resolve from the seed's folder.
-    let base = root().join(name).parent().map(Path::to_path_buf).unwrap_or_default();
+    let base = root()
+        .join(name)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let problems = slicesim::world::check(&sc, text, &base);
     if problems
         .iter()
@@ -410,7 +423,11 @@ fn trace(kind: Kind, text: &[u8], dir: &Path) -> Result<(), String> {
         Ok(opened) => {
             reached(4);
             let jobs: Vec<_> = opened.into_jobs().take(100_000).collect();
-            let ok: Vec<_> = jobs.iter().filter_map(|j| j.as_ref().ok()).cloned().collect();
+            let ok: Vec<_> = jobs
+                .iter()
+                .filter_map(|j| j.as_ref().ok())
+                .cloned()
+                .collect();
             for j in &jobs {
                 if let Err(e) = j {
                     names_file(&e.to_string())?;
@@ -470,7 +487,8 @@ fn fuzz(cases: u32, seed: u64) {
         max_shrink_iters: 2_000,
         ..Config::default()
     };
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &key));
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &key));
     let strategy = (0..corpus.len(), prop::collection::vec(op(), 1..4));
     let result = runner.run(&strategy, |(i, ops)| {
         let s = &corpus[i];
@@ -512,7 +530,13 @@ fn fuzz_ci() {
 #[test]
 #[ignore]
 fn fuzz_long() {
-    let cases = std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let seed = std::env::var("FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let cases = std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let seed = std::env::var("FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     fuzz(cases, seed);
 }

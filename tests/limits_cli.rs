@@ -77,7 +77,9 @@ fn trace_generate_beyond_the_span_limit_is_refused_and_writes_nothing() {
     // 10 jobs/h x 10 (--scale) x 24 h x 3 000 d = 7 200 000 jobs over 8.2 years (within the
     // span limit) > 5 000 000 jobs.
     refused(
-        &["trace", "generate", p, "--span", "3000d", "--scale", "10", "-o", o],
+        &[
+            "trace", "generate", p, "--span", "3000d", "--scale", "10", "-o", o,
+        ],
         "is 7200000, more than the limit of 5000000",
     );
     assert!(!out.exists());
@@ -253,9 +255,20 @@ fn trace_import_writes_through_a_symbolic_link() {
     std::fs::write(&real, "old\n").unwrap();
     let link = dir.path().join("link.csv");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let o = slicesim(&["trace", "import", trace.to_str().unwrap(), "-o", link.to_str().unwrap()]);
+    let o = slicesim(&[
+        "trace",
+        "import",
+        trace.to_str().unwrap(),
+        "-o",
+        link.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert!(std::fs::read_to_string(&real).unwrap().starts_with("id,"));
 }
 

@@ -65,7 +65,13 @@ fn trace_fit_of_a_native_trace_reports_the_rows_it_fitted() {
     // said 10 jobs.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("p.yaml");
-    let o = slicesim(&["trace", "fit", "traces/small-mixed.csv", "-o", out.to_str().unwrap()]);
+    let o = slicesim(&[
+        "trace",
+        "fit",
+        "traces/small-mixed.csv",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     let e = stderr(&o);
     assert!(o.status.success(), "{e}");
     assert!(e.contains("10 rows, 10 used, 10 jobs, 0 bad rows"), "{e}");

@@ -317,7 +317,10 @@ fn run_replays_a_trace_given_on_the_command_line() {
         ],
         true,
     );
-    assert!(stderr.contains("3 rows, 2 used, 2 jobs, 1 bad row"), "{stderr}");
+    assert!(
+        stderr.contains("3 rows, 2 used, 2 jobs, 1 bad row"),
+        "{stderr}"
+    );
     let jobs = std::fs::read_to_string(out.join("jobs.csv")).unwrap();
     assert_eq!(jobs.lines().count(), 3, "{jobs}");
     assert!(jobs.contains("\n1,philly,vc-b,"), "{jobs}");

@@ -50,15 +50,10 @@ pub fn run(a: ImportArgs) -> Result<(), String> {
         e.errors.iter().for_each(|x| errln!("error: {x}"));
         "import failed".to_string()
     })?;
-    report
-        .warnings
-        .iter()
-        .for_each(|w| errln!("warning: {w}"));
+    report.warnings.iter().for_each(|w| errln!("warning: {w}"));
     let full = !a.fragment && !fragment.pools.is_empty();
     if !a.fragment && !full {
-        errln!(
-            "note: no pools imported (no --nodes), so only the imported sections are written"
-        );
+        errln!("note: no pools imported (no --nodes), so only the imported sections are written");
     }
     let text = render(&fragment, &inputs, &a.name, full);
     if full {

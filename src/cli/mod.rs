@@ -140,7 +140,9 @@ fn remove_temporaries_on_signal() {
         std::process::exit(130);
     });
     if let Err(e) = installed {
-        errln!("warning: cannot handle Ctrl-C ({e}); an interrupted command may leave temporary files");
+        errln!(
+            "warning: cannot handle Ctrl-C ({e}); an interrupted command may leave temporary files"
+        );
     }
 }
 

@@ -92,10 +92,9 @@ impl Series {
 pub fn load(path: &Path) -> Result<Experiment> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| HilError::error(format!("{}: cannot read: {e}", path.display())))?;
-    let e: Experiment = serde_saphyr::from_str(&text)
-        .map_err(|e| {
-            HilError::error(format!("{}: {}", path.display(), crate::yaml::message(&e)))
-        })?;
+    let e: Experiment = serde_saphyr::from_str(&text).map_err(|e| {
+        HilError::error(format!("{}: {}", path.display(), crate::yaml::message(&e)))
+    })?;
     let problems = e.problems();
     if !problems.is_empty() {
         return Err(HilError::error(format!(

@@ -69,7 +69,10 @@ pub fn load(path: &Path) -> Result<StateFile> {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
-            HilError::error(format!("{}: cannot create its directory: {e}", path.display()))
+            HilError::error(format!(
+                "{}: cannot create its directory: {e}",
+                path.display()
+            ))
         })?;
     }
     crate::outfile::write(path, bytes).map_err(HilError::error)

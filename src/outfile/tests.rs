@@ -45,7 +45,10 @@ fn an_uncommitted_file_leaves_the_target_as_it_was() {
 fn directories_and_devices_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let e = write(dir.path(), b"x").unwrap_err();
-    assert!(e.ends_with("not a regular file (a directory); give the path of a file to write"), "{e}");
+    assert!(
+        e.ends_with("not a regular file (a directory); give the path of a file to write"),
+        "{e}"
+    );
     if Path::new("/dev/null").exists() {
         let e = write(Path::new("/dev/null"), b"x").unwrap_err();
         assert_eq!(
@@ -64,14 +67,25 @@ fn a_symbolic_link_is_written_through_and_stays_a_link() {
     std::fs::write(&real, "old\n").unwrap();
     std::os::unix::fs::symlink("real.csv", &link).unwrap();
     write(&link, b"new\n").unwrap();
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert_eq!(std::fs::read_to_string(&real).unwrap(), "new\n");
     // A dangling link: the file it names is created.
     let dangling = dir.path().join("d.csv");
     std::os::unix::fs::symlink("made.csv", &dangling).unwrap();
     write(&dangling, b"x").unwrap();
-    assert_eq!(std::fs::read_to_string(dir.path().join("made.csv")).unwrap(), "x");
-    assert_eq!(names(dir.path()), vec!["d.csv", "link.csv", "made.csv", "real.csv"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("made.csv")).unwrap(),
+        "x"
+    );
+    assert_eq!(
+        names(dir.path()),
+        vec!["d.csv", "link.csv", "made.csv", "real.csv"]
+    );
 }
 
 // remove_temporaries() is global: its test is in tests/limits_cli.rs, a process of its own

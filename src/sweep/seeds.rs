@@ -25,7 +25,10 @@ pub fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
             // before any seed is listed.
             let count = u128::from(b - a) + 1 + out.len() as u128;
             if count > u128::from(MAX_SEEDS) {
-                return Err(format!("`{s}`: {}", exceeds("the number of seeds", count, MAX_SEEDS)));
+                return Err(format!(
+                    "`{s}`: {}",
+                    exceeds("the number of seeds", count, MAX_SEEDS)
+                ));
             }
             out.extend(a..=b);
         } else {

@@ -260,7 +260,10 @@ mod tests {
         let mut r = ImportReport::new("t.csv", TraceFormat::Philly);
         // Five float times (values differ, reason the same), two short rows, one of another
         // column.
-        for (i, v) in ["3973.0000000000005", "1.5", "2.25", "7.1", "8.9"].iter().enumerate() {
+        for (i, v) in ["3973.0000000000005", "1.5", "2.25", "7.1", "8.9"]
+            .iter()
+            .enumerate()
+        {
             r.bad_row(
                 false,
                 2 + i as u64,
@@ -284,7 +287,14 @@ mod tests {
         let got: Vec<(Option<&str>, &str, u64, usize)> = r
             .bad_reasons
             .iter()
-            .map(|b| (b.column.as_deref(), b.reason.as_str(), b.count, b.examples.len()))
+            .map(|b| {
+                (
+                    b.column.as_deref(),
+                    b.reason.as_str(),
+                    b.count,
+                    b.examples.len(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -303,7 +313,8 @@ mod tests {
         let mut r = ImportReport::new("t.csv", TraceFormat::Philly);
         // 60 distinct reasons: 49 kept, the other 11 under "other reasons" (REASONS = 50).
         for i in 0..60u64 {
-            r.bad_row(false, i + 2, None, format!("reason {i}")).unwrap();
+            r.bad_row(false, i + 2, None, format!("reason {i}"))
+                .unwrap();
         }
         assert_eq!(r.bad_reasons.len(), ImportReport::REASONS);
         // The 11 pooled rows outnumber every single reason: listed first.

@@ -92,13 +92,9 @@ fn parse_sharing(s: &str) -> Result<slicesim::domain::Sharing, String> {
         "fractional" => Ok(Sharing::Fractional),
         "exclusive" => Ok(Sharing::Exclusive),
         _ => match s.strip_prefix("time-slicing:").map(str::parse::<u32>) {
-            Some(Ok(replicas)) if u64::from(replicas) > slicesim::limits::MAX_REPLICAS => {
-                Err(slicesim::limits::exceeds(
-                    "replicas",
-                    replicas,
-                    slicesim::limits::MAX_REPLICAS,
-                ))
-            }
+            Some(Ok(replicas)) if u64::from(replicas) > slicesim::limits::MAX_REPLICAS => Err(
+                slicesim::limits::exceeds("replicas", replicas, slicesim::limits::MAX_REPLICAS),
+            ),
             Some(Ok(replicas)) if replicas >= 1 => Ok(Sharing::TimeSlicing {
                 replicas,
                 rename_by_default: false,

@@ -314,8 +314,13 @@ mod tests {
             r.bad_row(false, 10 + i, Some("duration"), m).unwrap();
         }
         for line in [50, 51] {
-            r.bad_row(false, line, None, "found 2 fields but the header has 5".into())
-                .unwrap();
+            r.bad_row(
+                false,
+                line,
+                None,
+                "found 2 fields but the header has 5".into(),
+            )
+            .unwrap();
         }
         r.rows = 40;
         r.jobs = 7;

@@ -211,7 +211,11 @@ fn check_sizes(e: &FgdExperiment) -> Result<(), String> {
 /// Each workload tuned to `tune` x capacity stays within [`MAX_JOBS`] pods (its pods scaled by
 /// target / request), and one that requests no GPU cannot be tuned up (no clone would ever
 /// reach the target).
-fn check_tuned_sizes(workloads: &[Workload], cluster: &ClusterSpec, tune: f64) -> Result<(), String> {
+fn check_tuned_sizes(
+    workloads: &[Workload],
+    cluster: &ClusterSpec,
+    tune: f64,
+) -> Result<(), String> {
     if tune <= 0.0 {
         return Ok(());
     }
@@ -370,7 +374,11 @@ mod tests {
         for (tune, threads, want) in [
             (1e6, None, "--tune is 1000000, more than the limit of 100"),
             (1e308, None, "more than the limit of 100"),
-            (1.3, Some(100_000), "--threads is 100000, more than the limit of 1024"),
+            (
+                1.3,
+                Some(100_000),
+                "--threads is 100000, more than the limit of 1024",
+            ),
         ] {
             let e = run(&experiment(tune, threads)).err().unwrap();
             assert!(e.contains(want), "{e}");

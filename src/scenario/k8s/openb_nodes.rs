@@ -87,7 +87,9 @@ pub fn pools_from_nodes(
             report.add_bad(strict, b)?;
             continue;
         }
-        *groups.entry((catalog_name(&n.model, &catalog), n.gpus)).or_default() += 1;
+        *groups
+            .entry((catalog_name(&n.model, &catalog), n.gpus))
+            .or_default() += 1;
     }
     if cpu_only > 0 {
         report.notes.push(format!(
@@ -242,6 +244,9 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(e.contains("nodes.csv:3: column gpu: the node's GPUs is 1000000000"), "{e}");
+        assert!(
+            e.contains("nodes.csv:3: column gpu: the node's GPUs is 1000000000"),
+            "{e}"
+        );
     }
 }

@@ -166,12 +166,14 @@ fn shared_and_mig_requests_name_what_the_pool_is() {
 
 #[test]
 fn the_same_reason_of_many_pools_is_said_once() {
-    let fit = |rejected: &[&str]| ShapeFit {
-        pools: Vec::new(),
-        rejected: rejected.iter().map(|r| r.to_string()).collect(),
-    }
-    .unschedulable_reason()
-    .unwrap();
+    let fit = |rejected: &[&str]| {
+        ShapeFit {
+            pools: Vec::new(),
+            rejected: rejected.iter().map(|r| r.to_string()).collect(),
+        }
+        .unschedulable_reason()
+        .unwrap()
+    };
     // A reason without a pool, 12 times (openb's 12 pools): once.
     let cpu = ["requests no GPU (CPU-only pods are not modeled)"; 12];
     assert_eq!(fit(&cpu), "requests no GPU (CPU-only pods are not modeled)");
@@ -188,8 +190,5 @@ fn the_same_reason_of_many_pools_is_said_once() {
         "pools a, b, d and 2 more: requests 9 GPUs but nodes have 8; \
          pool c: taint x:NoSchedule not tolerated"
     );
-    assert_eq!(
-        fit(&["pool a: x", "pool b: x"]),
-        "pools a, b: x"
-    );
+    assert_eq!(fit(&["pool a: x", "pool b: x"]), "pools a, b: x");
 }

@@ -2,8 +2,8 @@
 //! what the simulator does not model is reported.
 
 use super::{DevicePluginConfig, MigStrategyFlag, TimeSlicing};
-use crate::scenario::k8s::tree::{Fields, Messages, Node, Src};
 use crate::limits::{MAX_REPLICAS, exceeds};
+use crate::scenario::k8s::tree::{Fields, Messages, Node, Src};
 
 pub(super) fn read_config(
     doc: &Node,

@@ -8,10 +8,10 @@ use super::per_node::{PerNode, Skip};
 use super::product::ProductMatch;
 use super::raw_node::RawNode;
 use super::resources::{check_advertised, gpu_count};
-use crate::limits::{MAX_GPUS_PER_NODE, exceeds};
 use super::sharing::{plain_sharing, plugin_config};
 use crate::catalog::GpuModel;
 use crate::domain::{Sharing, Taint};
+use crate::limits::{MAX_GPUS_PER_NODE, exceeds};
 use std::collections::BTreeMap;
 
 /// What makes nodes interchangeable.

@@ -220,7 +220,10 @@ fn times_of(
         if let Some(t) = t
             && t > limit_s
         {
-            return Err((column, exceeds(column, format!("{t} s"), format!("{limit_s} s (20 years)"))));
+            return Err((
+                column,
+                exceeds(column, format!("{t} s"), format!("{limit_s} s (20 years)")),
+            ));
         }
     }
     match pod.scheduled_time {

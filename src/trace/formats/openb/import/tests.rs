@@ -314,7 +314,11 @@ fn a_huge_untimed_interval_is_refused_instead_of_wrapping_submit_times() {
     let p = map.problems();
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0].0, "untimed_interval");
-    assert!(p[0].1.ends_with("more than the limit of 7300d"), "{}", p[0].1);
+    assert!(
+        p[0].1.ends_with("more than the limit of 7300d"),
+        "{}",
+        p[0].1
+    );
 }
 
 #[test]
