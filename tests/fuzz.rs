@@ -540,3 +540,42 @@ fn fuzz_long() {
         .unwrap_or(1);
     fuzz(cases, seed);
 }
+
+/// Text that looks like a command-line value: digits, separators and the tokens above.
+fn arg_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            3 => "[0-9]{1,25}".prop_map(|s: String| s),
+            2 => prop::sample::select(vec!["..", "..=", ",", ".", "-", "e", "d", "h", "m", "s", "ms", "w", " "])
+                .prop_map(str::to_string),
+            1 => prop::sample::select(TOKENS.to_vec()).prop_map(str::to_string),
+        ],
+        0..8,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+#[test]
+fn argument_parsers_never_panic_and_stay_within_the_limits() {
+    let config = Config {
+        cases: 4_000,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[14; 32]));
+    runner
+        .run(&arg_text(), |text| {
+            // --seeds of run and of experiment fgd: at most 100 000 seeds, never a panic.
+            if let Ok(v) = slicesim::sweep::seeds::parse_seeds(&text) {
+                prop_assert!(v.len() <= 100_000);
+            }
+            if let Ok(v) = slicesim::experiments::fgd::experiment::parse_seeds(&text) {
+                prop_assert!(v.len() <= 100_000);
+            }
+            // Durations (--span, horizon, --set horizon=...).
+            let _ = slicesim::units::parse_duration(&text);
+            Ok(())
+        })
+        .unwrap();
+}
