@@ -456,7 +456,18 @@ fn k8s(kind: Kind, text: &str) -> Result<(), String> {
         name: "fuzz.cfg".into(),
         text: text.to_string(),
     };
-    let mut inputs = ImportInputs::default();
+    // The mutated file beside the committed other ones, so that each is read with the others
+    // (a node's GPU count drives the mig-parted and device-plugin lookups).
+    let committed = |file: &str| Input {
+        name: file.to_string(),
+        text: std::fs::read_to_string(root().join("scenarios/k8s").join(file)).unwrap(),
+    };
+    let mut inputs = ImportInputs {
+        nodes: Some(committed("nodes.json")),
+        device_plugin: Some(committed("device-plugin-config.yaml")),
+        mig_parted: Some(committed("mig-parted-config.yaml")),
+        ..Default::default()
+    };
     match kind {
         Kind::K8sNodes => inputs.nodes = Some(input),
         Kind::DevicePlugin => inputs.device_plugin = Some(input),
@@ -466,7 +477,7 @@ fn k8s(kind: Kind, text: &str) -> Result<(), String> {
     reached(6);
     if let Err(e) = slicesim::scenario::k8s::import(&inputs) {
         for m in &e.errors {
-            if !m.contains("fuzz.cfg") {
+            if !m.contains("fuzz.cfg") && !m.contains(".json") && !m.contains(".yaml") {
                 return Err(format!("an error that does not name the file: {m}"));
             }
         }

@@ -44,6 +44,14 @@ pub(super) fn node_shape(
     per: &mut PerNode,
 ) -> Result<Shape, Skip> {
     let n = g.n;
+    // A corrupted count (`nvidia.com/gpu.count: "1000000000"`) is refused before anything is
+    // built per GPU (a mig-parted config is resolved GPU by GPU).
+    if let Some(c) = g.label_count
+        && u64::from(c) > MAX_GPUS_PER_NODE
+    {
+        per.error(n, exceeds("nvidia.com/gpu.count", c, MAX_GPUS_PER_NODE));
+        return Err(Skip);
+    }
     let config = plugin_config(n, lookup.dp, per)?;
     if let Some(c) = config {
         used.device_plugin_configs.insert(c.name.clone());
@@ -59,15 +67,16 @@ pub(super) fn node_shape(
             return Err(Skip);
         }
     };
-    // A corrupted count (`nvidia.com/gpu.count: "1000000000"`) is refused before anything is
-    // built per GPU.
+    // GPUs derived from huge advertised resources: refused likewise.
     if u64::from(gpus) > MAX_GPUS_PER_NODE {
-        let field = if g.label_count.is_some() {
-            "nvidia.com/gpu.count"
-        } else {
-            "the node's GPUs (from its advertised resources)"
-        };
-        per.error(n, exceeds(field, gpus, MAX_GPUS_PER_NODE));
+        per.error(
+            n,
+            exceeds(
+                "the node's GPUs (from its advertised resources)",
+                gpus,
+                MAX_GPUS_PER_NODE,
+            ),
+        );
         return Err(Skip);
     }
     check_advertised(n, &sharing, gpus, per);

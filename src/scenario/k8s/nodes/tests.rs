@@ -507,3 +507,23 @@ fn a_corrupted_gpu_count_is_refused_naming_the_label_and_the_limit() {
     assert_eq!(out.pools[0].spec.nodes, 1);
     assert_eq!(out.pools[0].spec.gpus_per_node, 8);
 }
+
+#[test]
+fn a_corrupted_gpu_count_with_a_mig_parted_config_is_refused_at_once() {
+    // The mig-parted config is resolved GPU by GPU: with 10^9 GPUs that never ended (the
+    // fuzzing campaign's `import --nodes ... --mig-parted ...` timeout). Refused first now.
+    let mig = mig(MIG);
+    let labels = [
+        A100,
+        ("nvidia.com/gpu.count", "1000000000"),
+        ("nvidia.com/mig.config", "inference-mixed"),
+        ("nvidia.com/mig.strategy", "mixed"),
+    ];
+    let out = run(&list(&[node("m", &labels, &[], "")]), None, Some(&mig));
+    let all = out.msgs.errors.join("\n");
+    assert!(
+        all.contains("nvidia.com/gpu.count is 1000000000, more than the limit of 64"),
+        "{all}"
+    );
+    assert!(out.pools.is_empty());
+}
