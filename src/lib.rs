@@ -16,7 +16,7 @@
 //! | resolution | [`world`] | the only place a scenario becomes a `World` (+ resolved checks) |
 //! | model | [`sched`], [`cluster`], [`perf`] | decisions, cluster state, speed equations (no I/O) |
 //! | inputs | [`scenario`] -> [`workload`] -> [`trace`] | scenario file and k8s import; synthetic jobs, stats, fits; trace formats |
-//! | leaves | [`catalog`], [`domain`], [`engine`], [`metrics`], [`units`] | GPU models and MIG rules; shared vocabulary; event queue and RNG; accumulators; time |
+//! | leaves | [`catalog`], [`domain`], [`engine`], [`metrics`], [`units`], [`limits`], [`outfile`], [`yaml`] | GPU models and MIG rules; shared vocabulary; event queue and RNG; accumulators; time; size limits, atomic output files and YAML errors worded for users (any layer may use these three) |
 //! | beside | [`hil`], [`experiments`] | the hardware-in-the-loop harness (uses `world`); the FGD reproduction (uses `trace`, `engine`) |
 //!
 //! The binary (`src/main.rs`, `src/cli/`) parses arguments, calls these and prints.
@@ -37,7 +37,9 @@ pub mod domain;
 pub mod engine;
 pub mod experiments;
 pub mod hil;
+pub mod limits;
 pub mod metrics;
+pub mod outfile;
 pub mod perf;
 pub mod report;
 pub mod run;
@@ -49,3 +51,4 @@ pub mod trace;
 pub mod units;
 pub mod workload;
 pub mod world;
+pub mod yaml;

@@ -113,7 +113,9 @@ pub fn load_profile(path: &Path) -> Result<SyntheticSpec, String> {
                     ));
                 }
             },
-            Err(_) => return Err(format!("{}: {e}", path.display())),
+            Err(_) => {
+                return Err(format!("{}: {}", path.display(), crate::yaml::message(&e)));
+            }
         },
     };
     let problems = spec.problems();

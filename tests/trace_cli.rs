@@ -66,7 +66,8 @@ fn philly_import_writes_the_documented_mapping() {
     assert!(stdout.contains("(2 jobs)"), "{stdout}");
     assert!(
         stderr.contains(
-            "3 rows, 2 jobs, 1 bad row\n  skipped line 4: column duration: -1 is negative"
+            "3 rows, 2 used, 2 jobs, 1 bad row\n  1 row skipped: column duration: -1 is \
+             negative\n    e.g. line 4: column duration: -1 is negative"
         ),
         "{stderr}"
     );
@@ -316,7 +317,10 @@ fn run_replays_a_trace_given_on_the_command_line() {
         ],
         true,
     );
-    assert!(stderr.contains("3 rows, 2 jobs, 1 bad row"), "{stderr}");
+    assert!(
+        stderr.contains("3 rows, 2 used, 2 jobs, 1 bad row"),
+        "{stderr}"
+    );
     let jobs = std::fs::read_to_string(out.join("jobs.csv")).unwrap();
     assert_eq!(jobs.lines().count(), 3, "{jobs}");
     assert!(jobs.contains("\n1,philly,vc-b,"), "{jobs}");

@@ -225,34 +225,96 @@ fn single_strategy_with_mixed_profiles_is_a_warning() {
 }
 
 #[test]
-fn a_huge_synthetic_workload_is_flagged_and_report_buckets_are_capped() {
-    // Line 28 is `  rate_per_hour: 10`. 1e8 jobs/h over the 1 h horizon = 100,000,000 jobs,
-    // above the 50,000,000 that gets a warning (not an error: it is a valid, long run).
-    let yaml = with_line(28, "  rate_per_hour: 100000000");
-    let p = problems(&yaml);
-    assert!(errors(&yaml).is_empty(), "{p:#?}");
-    let w: Vec<&Problem> = p
-        .iter()
-        .filter(|p| p.severity == Severity::Warning)
-        .collect();
-    assert_eq!(w.len(), 1, "{p:#?}");
-    assert_eq!(
-        (w[0].path.as_str(), w[0].line),
-        ("workload.rate_per_hour", Some(28))
+fn a_huge_synthetic_workload_is_refused_and_report_buckets_are_capped() {
+    // Line 28 is `  rate_per_hour: 10`. 4e6 jobs/h over the 1 h horizon = 4,000,000 jobs: under
+    // the 5,000,000 limit, no problem.
+    assert_eq!(problems(&with_line(28, "  rate_per_hour: 4000000")), vec![]);
+    // 1e9 jobs/h over 1 h = 1,000,000,000 jobs: refused, naming the value and the limit.
+    assert_one_error(
+        &with_line(28, "  rate_per_hour: 1000000000"),
+        "workload.rate_per_hour",
+        28,
+        "the expected number of jobs (rate_per_hour 1000000000 x span 1h) is 1000000000, \
+         more than the limit of 5000000",
     );
-    assert!(
-        w[0].message.contains("about 100000000 jobs"),
-        "{}",
-        w[0].message
-    );
-    // A 1 s report interval over 2000 weeks is 1.2e9 buckets: an error.
-    let yaml = BASE.replace("horizon: 1h", "horizon: 2000w") + "report: {interval: 1s}\n";
+    // max_jobs caps the arrivals: 1e9/h with max_jobs 100 is 100 jobs.
+    let capped = with_line(28, "  rate_per_hour: 1000000000") + "  max_jobs: 100\n";
+    assert_eq!(problems(&capped), vec![]);
+    // A 1 s report interval over 1000 weeks (19.2 years, under the 20-year horizon limit) is
+    // 1000 x 604 800 = 604 800 000 buckets: an error.
+    let yaml = BASE.replace("horizon: 1h", "horizon: 1000w") + "report: {interval: 1s}\n";
     let e = errors(&yaml);
     assert_eq!(e.len(), 1, "{e:#?}");
     assert_eq!(e[0].path, "report.interval");
     assert!(
-        e[0].message.contains("1209600000 buckets"),
+        e[0].message.contains("604800000 buckets"),
         "{}",
         e[0].message
+    );
+}
+
+#[test]
+fn cluster_sizes_beyond_the_limits_are_refused_before_building_the_cluster() {
+    // Line 6 is the ts pool's `    nodes: 1`, line 7 its `    gpus_per_node: 2`.
+    assert_one_error(
+        &with_line(6, "    nodes: 1000000000"),
+        "pools[0].nodes",
+        6,
+        "nodes is 1000000000, more than the limit of 100000",
+    );
+    assert_one_error(
+        &with_line(7, "    gpus_per_node: 10000000"),
+        "pools[0].gpus_per_node",
+        7,
+        "gpus_per_node is 10000000, more than the limit of 64",
+    );
+    // 100 000 nodes x 16 GPUs + 1 x 1 (the mig pool) = 1 600 001 GPUs > 1 000 000.
+    let big = with_line(6, "    nodes: 100000").replace("gpus_per_node: 2", "gpus_per_node: 16");
+    assert_one_error(
+        &big,
+        "pools",
+        3,
+        "is 1600001, more than the limit of 1000000",
+    );
+    // 100 000 x 2 + 1 = 200 001 GPUs: within the limit.
+    assert_eq!(problems(&with_line(6, "    nodes: 100000")), vec![]);
+}
+
+#[test]
+fn replicas_resize_and_horizon_beyond_the_limits_are_refused() {
+    // Line 8 is `    sharing: {kind: time_slicing, replicas: 2}`.
+    assert_one_error(
+        &with_line(8, "    sharing: {kind: time_slicing, replicas: 536870913}"),
+        "pools[0].sharing.replicas",
+        8,
+        "replicas is 536870913, more than the limit of 1024",
+    );
+    // The event list starts after BASE's 30 lines: line 32 is the resize.
+    let resize =
+        format!("{BASE}events:\n  - {{kind: resize, at: 10m, pool: ts, nodes: 1000000000}}\n");
+    assert_one_error(
+        &resize,
+        "events[0].nodes",
+        32,
+        "nodes is 1000000000, more than the limit of 100000",
+    );
+    // A resize to 100 000 nodes of 16 GPUs: the pool's largest size counts toward the cluster.
+    let grown = format!(
+        "{}events:\n  - {{kind: resize, at: 10m, pool: ts, nodes: 100000}}\n",
+        BASE.replace("gpus_per_node: 2", "gpus_per_node: 16")
+    );
+    assert_one_error(
+        &grown,
+        "pools",
+        3,
+        "is 1600001, more than the limit of 1000000",
+    );
+    // 20 years = 7300 days (1042 weeks 6 days) is the longest horizon; 7301 days = 1043 weeks.
+    let long = with_line(2, "horizon: 7301d");
+    let e = errors(&long);
+    assert_eq!(e[0].path, "horizon", "{e:#?}");
+    assert_eq!(
+        e[0].message,
+        "horizon is 1043w, more than the limit of 7300d"
     );
 }

@@ -5,7 +5,7 @@ use slicesim::catalog::Catalog;
 pub fn run() -> Result<(), String> {
     for m in Catalog::builtin().models() {
         let profiles: Vec<&str> = m.mig_profiles.iter().map(|p| p.name.as_str()).collect();
-        println!(
+        outln!(
             "{:16} {:6.1} GiB {:4} SMs  speed {:.2}  ${:.2}/GPU-h  MIG: {}",
             m.name,
             m.memory_gib,

@@ -64,10 +64,10 @@ pub fn run(a: CheckArgs) -> ExitCode {
         Ok(outcomes) => {
             let failed = outcomes.iter().filter(|o| !o.passed).count();
             if failed == 0 {
-                println!("check passed: {} expectation(s)", outcomes.len());
+                outln!("check passed: {} expectation(s)", outcomes.len());
                 ExitCode::SUCCESS
             } else {
-                println!(
+                outln!(
                     "check FAILED: {failed} of {} expectation(s)",
                     outcomes.len()
                 );
@@ -75,7 +75,7 @@ pub fn run(a: CheckArgs) -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(INPUT_ERROR)
         }
     }
@@ -157,7 +157,7 @@ fn check(a: &CheckArgs) -> Result<Vec<Outcome>, String> {
             a.baseline.as_deref().expect("clap requires --baseline"),
         )?;
     }
-    print!("{}", render(&outcomes, &title));
+    out!("{}", render(&outcomes, &title));
     if let Some(p) = &a.junit {
         write_atomic(p, &junit(&outcomes, &title)?)?;
     }
@@ -212,7 +212,7 @@ fn update_baseline(out: &Path, dir: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(&src).map_err(|e| format!("{}: {e}", src.display()))?;
     std::fs::create_dir_all(dir).map_err(|e| format!("--baseline {}: {e}", dir.display()))?;
     write_atomic(&dir.join("summary.json"), &text)?;
-    eprintln!("baseline updated: {}", dir.join("summary.json").display());
+    errln!("baseline updated: {}", dir.join("summary.json").display());
     Ok(())
 }
 

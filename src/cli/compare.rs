@@ -57,11 +57,11 @@ pub struct CompareArgs {
 pub fn run(args: CompareArgs) -> ExitCode {
     match compare_text(&args) {
         Ok(text) => {
-            print!("{text}");
+            out!("{text}");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(2)
         }
     }

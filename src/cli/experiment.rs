@@ -81,7 +81,7 @@ fn run_fgd(args: FgdArgs) -> Result<(), String> {
     };
     let o = experiment::run(&e)?;
     let cluster = &o.cluster;
-    println!(
+    outln!(
         "cluster: {} nodes, {} GPUs ({})",
         cluster.nodes.len(),
         cluster.total_gpus(),
@@ -90,9 +90,9 @@ fn run_fgd(args: FgdArgs) -> Result<(), String> {
     if o.results.len() == 1 {
         print_single(&o);
     } else {
-        print!("{}", mean_table(&o.workloads, &e.policies, &o.results));
+        out!("{}", mean_table(&o.workloads, &e.policies, &o.results));
     }
-    println!(
+    outln!(
         "wrote {}/{{analysis_allo_discrete,analysis_frag_discrete,analysis_frag_ratio_discrete}}.csv{}",
         e.out_dir.display(),
         match &o.records_dir {
@@ -100,7 +100,7 @@ fn run_fgd(args: FgdArgs) -> Result<(), String> {
             None => String::new(),
         }
     );
-    eprintln!(
+    errln!(
         "{} run(s) in {:.3} s on {} thread(s) (loading {:.3} s)",
         o.results.len(),
         o.run_s,
@@ -113,7 +113,7 @@ fn run_fgd(args: FgdArgs) -> Result<(), String> {
 /// One workload, one policy, one seed: the run's counts and its curves at the table's columns.
 fn print_single(o: &Outcome) {
     let (r, w, cluster) = (&o.results[0], &o.workloads[0], &o.cluster);
-    println!(
+    outln!(
         "{} {} seed {}: {} pods after tuning ({} in the file, {:.2} % of capacity requested), {} failed, first failure at {}",
         w.name,
         r.key.policy.artifact_name(),
@@ -125,21 +125,21 @@ fn print_single(o: &Outcome) {
         r.first_failure_pct
             .map_or("none".to_string(), |p| format!("{p:.2} % arrived"))
     );
-    println!(
+    outln!(
         "typical pods: {} classes of {} cover {:.2} % of pods",
         w.typical.classes.len(),
         w.typical.all_classes,
         100.0 * w.typical.coverage()
     );
-    println!(
+    outln!(
         "allocation %     {}",
         columns_line(&r.curves.alloc, &TABLE_COLUMNS)
     );
-    println!(
+    outln!(
         "frag amount %    {}",
         columns_line(&r.curves.frag, &TABLE_COLUMNS)
     );
-    println!(
+    outln!(
         "frag ratio %     {}",
         columns_line(&r.curves.frag_ratio, &TABLE_COLUMNS)
     );

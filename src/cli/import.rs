@@ -46,19 +46,14 @@ pub fn run(a: ImportArgs) -> Result<(), String> {
             .collect::<Result<_, _>>()?,
     };
     let (fragment, report) = import(&inputs).map_err(|e| {
-        e.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
-        e.errors.iter().for_each(|x| eprintln!("error: {x}"));
+        e.warnings.iter().for_each(|w| errln!("warning: {w}"));
+        e.errors.iter().for_each(|x| errln!("error: {x}"));
         "import failed".to_string()
     })?;
-    report
-        .warnings
-        .iter()
-        .for_each(|w| eprintln!("warning: {w}"));
+    report.warnings.iter().for_each(|w| errln!("warning: {w}"));
     let full = !a.fragment && !fragment.pools.is_empty();
     if !a.fragment && !full {
-        eprintln!(
-            "note: no pools imported (no --nodes), so only the imported sections are written"
-        );
+        errln!("note: no pools imported (no --nodes), so only the imported sections are written");
     }
     let text = render(&fragment, &inputs, &a.name, full);
     if full {
@@ -67,19 +62,17 @@ pub fn run(a: ImportArgs) -> Result<(), String> {
         let problems = slicesim::world::check(&sc, &text, Path::new("."));
         problems
             .iter()
-            .for_each(|p| eprintln!("imported scenario: {p}"));
+            .for_each(|p| errln!("imported scenario: {p}"));
         if problems.iter().any(|p| p.severity == Severity::Error) {
             return Err("the imported scenario does not validate (a bug: please report it)".into());
         }
     }
     match &a.out {
-        Some(p) => {
-            std::fs::write(p, &text).map_err(|e| format!("{}: cannot write: {e}", p.display()))?
-        }
-        None => print!("{text}"),
+        Some(p) => slicesim::outfile::write(p, text.as_bytes())?,
+        None => out!("{text}"),
     }
     let nodes: usize = fragment.pool_nodes.iter().map(Vec::len).sum();
-    eprintln!(
+    errln!(
         "imported {} pool(s) from {nodes} node(s), {} priority class(es), {} namespace(s){}; {} warning(s)",
         fragment.pools.len(),
         fragment.priority_classes.len(),

@@ -29,12 +29,12 @@ pub fn run(a: MergeArgs) -> ExitCode {
     match merge(&a.shards, &a.out) {
         Ok(outcome) => {
             for p in &outcome.unmatched {
-                eprintln!("warning: objective `{p}` matches no figure of the sweep");
+                errln!("warning: objective `{p}` matches no figure of the sweep");
             }
             if !a.quiet {
-                print!("{}", render(&outcome));
+                out!("{}", render(&outcome));
             }
-            println!(
+            outln!(
                 "merged {} shards into {}/{{sweep.csv,sweep_summary.csv,sweep.json}} and points/<id>/summary.json",
                 a.shards.len(),
                 a.out.display()

@@ -21,7 +21,7 @@ pub fn run(cmd: MigCmd) -> Result<(), String> {
     let cat = Catalog::builtin();
     match cat.get(&gpu) {
         Some(m) => {
-            print!("{}", render_layouts(m, maximal));
+            out!("{}", render_layouts(m, maximal));
             Ok(())
         }
         None => Err(format!(

@@ -19,7 +19,10 @@
 //! | `trace/` | `slicesim trace ...` (`text.rs`: import reports and `trace stats` as text) |
 //! | `experiment.rs` | `slicesim experiment fgd` |
 //! | `hil/` | `slicesim hil ...` |
+//! | `out.rs` | `out!`/`outln!`/`err!`/`errln!`: printing that never panics (a failed stdout ends the command quietly, non-zero) |
 
+#[macro_use]
+mod out;
 mod catalog;
 mod check;
 mod compare;
@@ -104,8 +107,30 @@ enum Cmd {
 /// Parses the command line, runs the command and turns its result into the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.cmd {
-        // The harness has exit codes of its own (docs/HIL.md).
+    let code = command(cli.cmd);
+    match out::finish() {
+        None => code,
+        Some(message) => {
+            // A closed pipe is said nothing about; a full device or another error in one line.
+            if let Some(m) = message {
+                errln!("error: {m}");
+            }
+            if code == ExitCode::SUCCESS {
+                ExitCode::from(1)
+            } else {
+                code
+            }
+        }
+    }
+}
+
+/// Runs the command and turns its result into the exit code.
+fn command(cmd: Cmd) -> ExitCode {
+    if !matches!(cmd, Cmd::Hil(_)) {
+        remove_temporaries_on_signal();
+    }
+    let result = match cmd {
+        // The harness has exit codes of its own (docs/HIL.md), and its own Ctrl-C handling.
         Cmd::Hil(args) => return hil::run(args),
         // Input errors exit 2, failed runs 1 (docs/SWEEP.md).
         Cmd::Sweep(args) => return sweep::run(args),
@@ -126,9 +151,23 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// On SIGINT or SIGTERM: removes the temporary files of outputs not yet complete (earlier
+/// results stay as they were) and exits with 130.
+fn remove_temporaries_on_signal() {
+    let installed = ctrlc::set_handler(|| {
+        slicesim::outfile::remove_temporaries();
+        std::process::exit(130);
+    });
+    if let Err(e) = installed {
+        errln!(
+            "warning: cannot handle Ctrl-C ({e}); an interrupted command may leave temporary files"
+        );
     }
 }
 

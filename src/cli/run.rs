@@ -85,7 +85,7 @@ pub fn run(a: RunArgs) -> Result<(), String> {
     };
     let applied = a.set.apply(&mut loaded)?;
     for o in &applied {
-        eprintln!("--set {o} (was {})", o.previous_text());
+        errln!("--set {o} (was {})", o.previous_text());
     }
     apply_workload_overrides(&mut loaded, &workload)?;
     if report_problems(&loaded, &applied) {
@@ -114,16 +114,16 @@ pub fn run(a: RunArgs) -> Result<(), String> {
     let o = run_to_dir(&loaded, &opts, &out)?;
     let wall = t0.elapsed().as_secs_f64();
     if let Some(r) = &o.import {
-        eprint!("{}", super::trace::text::import_report(r));
+        err!("{}", super::trace::text::import_report(r));
     }
     if !a.quiet {
-        print!("{}", slicesim::report::table::render(&o.summary));
+        out!("{}", slicesim::report::table::render(&o.summary));
     }
-    println!(
+    outln!(
         "wrote {}/{{summary.json,jobs.csv,pools.csv,classes.csv,classes_ts.csv}}",
         out.display()
     );
-    eprintln!(
+    errln!(
         "{} events in {:.3} s ({:.2} M events/s)",
         o.summary.events,
         wall,
@@ -143,14 +143,14 @@ fn replicated(
     let rep = replicate(loaded, opts, out)?;
     let wall = t0.elapsed().as_secs_f64();
     if !quiet {
-        print!("{}", super::replicate::render(&rep));
+        out!("{}", super::replicate::render(&rep));
     }
-    println!(
+    outln!(
         "wrote {}/{{summary.json,replications.csv,replications_long.csv}} and seed-<n>/ for {} seeds",
         out.display(),
         rep.replications
     );
-    eprintln!(
+    errln!(
         "{} run(s) in {wall:.3} s on {} thread(s)",
         rep.replications,
         opts.jobs.unwrap_or_else(rayon::current_num_threads)

@@ -41,9 +41,9 @@ pub fn report_problems(loaded: &Loaded, applied: &[Applied]) -> bool {
                     line: None,
                     ..p.clone()
                 };
-                eprintln!("{}: --set {}: {p}", loaded.source, a.given);
+                errln!("{}: --set {}: {p}", loaded.source, a.given);
             }
-            None => eprintln!("{}: {p}", loaded.source),
+            None => errln!("{}: {p}", loaded.source),
         }
     }
     problems.iter().any(|p| p.severity == Severity::Error)

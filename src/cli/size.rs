@@ -95,7 +95,7 @@ pub fn run(a: SizeArgs) -> ExitCode {
             _ => ExitCode::from(1),
         },
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(2)
         }
     }
@@ -157,8 +157,8 @@ fn size(a: &SizeArgs) -> Result<Search, String> {
         write_atomic(&dir.join("size.json"), &text)?;
     }
     match a.format {
-        Format::Json => print!("{text}"),
-        Format::Table => print!("{}", render(&search, &q)),
+        Format::Json => out!("{text}"),
+        Format::Table => out!("{}", render(&search, &q)),
     }
     Ok(search)
 }

@@ -103,17 +103,17 @@ pub fn run(a: SweepArgs) -> ExitCode {
         Err(e) => return fail_with(&e),
     };
     for p in &outcome.unmatched {
-        eprintln!("warning: objective `{p}` matches no figure of the sweep");
+        errln!("warning: objective `{p}` matches no figure of the sweep");
     }
     if !a.quiet {
-        print!("{}", render(&outcome));
+        out!("{}", render(&outcome));
     }
-    println!(
+    outln!(
         "wrote {}/{{sweep.csv,sweep_summary.csv,sweep.json}} and points/<id>/summary.json for {} points",
         out.display(),
         prep.plan.points.len()
     );
-    eprintln!(
+    errln!(
         "{} runs ({} points x {} seeds) in {:.3} s",
         prep.plan.points.len() * prep.plan.seeds.len(),
         prep.plan.points.len(),
@@ -158,7 +158,7 @@ fn one_shard(
     bar.finish_and_clear();
     match result {
         Ok(n) => {
-            println!(
+            outln!(
                 "wrote {}/shard.json: shard {}/{} ({n} of {} runs); merge every shard with \
                  slicesim merge SHARD_DIR... --out DIR",
                 out.display(),
@@ -166,7 +166,7 @@ fn one_shard(
                 spec.count,
                 prep.plan.points.len() * prep.plan.seeds.len()
             );
-            eprintln!("{n} runs in {:.3} s", t0.elapsed().as_secs_f64());
+            errln!("{n} runs in {:.3} s", t0.elapsed().as_secs_f64());
             ExitCode::SUCCESS
         }
         Err(e) => fail_with(&e),
@@ -183,7 +183,7 @@ pub fn fail_with(e: &SweepError) -> ExitCode {
 }
 
 pub fn fail(code: u8, msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
+    errln!("error: {msg}");
     ExitCode::from(code)
 }
 

@@ -19,7 +19,7 @@ pub fn run(a: ValidateArgs) -> Result<(), String> {
     if report_problems(&loaded, &applied) {
         Err(format!("{}{}: invalid", loaded.source, with(&applied)))
     } else {
-        println!("{}{}: valid", loaded.source, with(&applied));
+        outln!("{}{}: valid", loaded.source, with(&applied));
         Ok(())
     }
 }

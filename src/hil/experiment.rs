@@ -130,7 +130,7 @@ impl Series {
 /// not the YAML 1.1 spelling of `false`).
 pub fn parse(text: &str) -> std::result::Result<Experiment, String> {
     serde_saphyr::from_str_with_options(text, serde_saphyr::options! { strict_booleans: true })
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::yaml::message(&e))
 }
 
 pub fn load(path: &Path) -> Result<Experiment> {

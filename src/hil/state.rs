@@ -6,7 +6,6 @@ use super::inventory::GpuSnapshot;
 use super::nvml::System;
 use super::{HilError, Result};
 use serde::{Deserialize, Serialize};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -112,36 +111,18 @@ pub fn load(path: &Path) -> Result<StateFile> {
     Ok(state)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory, fsyncs it and
-/// renames it over `path`: readers see the old file or the new one, never a partial one.
+/// Writes `bytes` to `path` atomically (`crate::outfile`: a temporary file in the same
+/// directory, fsynced and renamed over `path`), creating the directory first.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let err = |what: &str, e: std::io::Error| {
-        HilError::error(format!("{}: cannot {what}: {e}", path.display()))
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| err("create its directory", e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err("write", e)
-    })
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            HilError::error(format!(
+                "{}: cannot create its directory: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    crate::outfile::write(path, bytes).map_err(HilError::error)
 }
 
 /// Seconds since the epoch and the UTC date-time string.

@@ -1,7 +1,9 @@
-//! Atomic output folder: every file goes to `NAME.tmp` first and is renamed on `commit`.
+//! Atomic output folder: every file is staged beside its target (`crate::outfile`) and
+//! renamed into place on `commit`; an uncommitted folder leaves earlier results as they were.
 
 use super::summary::Summary;
 use crate::metrics::{ClassSample, JobRecord, Sample};
+use crate::outfile;
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -9,16 +11,26 @@ use std::path::{Path, PathBuf};
 
 pub struct OutputDir {
     dir: PathBuf,
-    staged: Vec<String>,
+    /// (temporary file, target) of every file opened and not yet committed.
+    staged: Vec<(PathBuf, PathBuf)>,
     /// The folder did not exist before: an uncommitted, empty folder is removed on drop.
     created: bool,
 }
 
 impl OutputDir {
     pub fn create(dir: &Path) -> Result<Self, String> {
+        if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+            return Err(format!(
+                "{}: not a directory; give a folder for the output files",
+                dir.display()
+            ));
+        }
         let created = !dir.exists();
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+        if created {
+            outfile::track_dir(dir);
+        }
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             staged: Vec::new(),
@@ -30,25 +42,27 @@ impl OutputDir {
         &self.dir
     }
 
-    fn tmp(&self, name: &str) -> PathBuf {
-        self.dir.join(format!("{name}.tmp"))
-    }
-
-    /// A buffered writer to `name` (staged until `commit`).
+    /// A buffered writer to `name` (staged until `commit`). Err when `name` exists in the
+    /// folder and is not a regular file.
     pub fn open(&mut self, name: &str) -> Result<BufWriter<File>, String> {
-        let p = self.tmp(name);
-        let f = File::create(&p).map_err(|e| format!("{}: cannot create: {e}", p.display()))?;
-        self.staged.push(name.to_string());
+        let target = outfile::check_target(&self.dir.join(name))?;
+        let (tmp, f) = outfile::stage(&target)?;
+        self.staged.push((tmp, target));
         Ok(BufWriter::with_capacity(1 << 20, f))
     }
 
-    /// Renames every staged file into place.
+    /// Syncs every staged file and renames it into place.
     pub fn commit(mut self) -> Result<(), String> {
-        for name in std::mem::take(&mut self.staged) {
-            let (from, to) = (self.tmp(&name), self.dir.join(&name));
-            std::fs::rename(&from, &to)
-                .map_err(|e| format!("{}: cannot rename: {e}", to.display()))?;
+        let staged = std::mem::take(&mut self.staged);
+        for (i, (tmp, target)) in staged.iter().enumerate() {
+            if let Err(e) = outfile::publish(tmp, target) {
+                for (rest, _) in &staged[i + 1..] {
+                    outfile::discard(rest);
+                }
+                return Err(e);
+            }
         }
+        outfile::forget_dir(&self.dir);
         self.created = false;
         Ok(())
     }
@@ -57,12 +71,13 @@ impl OutputDir {
 impl Drop for OutputDir {
     /// Staged files not committed (an error happened) are removed.
     fn drop(&mut self) {
-        for name in &self.staged {
-            let _ = std::fs::remove_file(self.tmp(name));
+        for (tmp, _) in &self.staged {
+            outfile::discard(tmp);
         }
         if self.created {
             // Only succeeds when empty: never removes anything but what this run made.
             let _ = std::fs::remove_dir(&self.dir);
+            outfile::forget_dir(&self.dir);
         }
     }
 }

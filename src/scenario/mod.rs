@@ -28,7 +28,8 @@ pub struct Loaded {
 
 /// Parses scenario YAML; the error names the source and the line and column.
 pub fn parse(text: &str, source: &str) -> Result<Scenario, String> {
-    serde_saphyr::from_str::<Scenario>(text).map_err(|e| format!("{source}: {e}"))
+    serde_saphyr::from_str::<Scenario>(text)
+        .map_err(|e| format!("{source}: {}", crate::yaml::message(&e)))
 }
 
 pub fn load(path: &Path) -> Result<Loaded, String> {

@@ -34,8 +34,51 @@ impl ShapeFit {
         if self.rejected.is_empty() {
             return Some("no pools".into());
         }
-        Some(self.rejected.join("; "))
+        Some(group_reasons(&self.rejected))
     }
+}
+
+/// The reasons pools were ruled out, each said once: `pool NAME: why` messages with the same
+/// `why` are joined as `pools a, b and 10 more: why`, and a reason without a pool (the same for
+/// every pool) appears once. Order: first appearance.
+fn group_reasons(rejected: &[String]) -> String {
+    /// Pool names listed before "and N more".
+    const NAMED: usize = 3;
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for r in rejected {
+        let (pool, why) = match r.strip_prefix("pool ").and_then(|x| x.split_once(": ")) {
+            Some((p, w)) => (Some(p), w),
+            None => (None, r.as_str()),
+        };
+        let i = match groups.iter().position(|(w, _)| *w == why) {
+            Some(i) => i,
+            None => {
+                groups.push((why, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        if let Some(p) = pool
+            && !groups[i].1.contains(&p)
+        {
+            groups[i].1.push(p);
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(why, pools)| match pools.len() {
+            0 => why.to_string(),
+            1 => format!("pool {}: {why}", pools[0]),
+            n => {
+                let named = pools[..n.min(NAMED)].join(", ");
+                if n > NAMED {
+                    format!("pools {named} and {} more: {why}", n - NAMED)
+                } else {
+                    format!("pools {named}: {why}")
+                }
+            }
+        })
+        .collect();
+    parts.join("; ")
 }
 
 /// What the pod asks of the scheduler, besides its devices.
@@ -196,10 +239,11 @@ fn time_sliced_need(pool: &Pool, pod: &PodSpec, count: u32) -> Result<Need, Stri
             "pool {name}: requests {count} shared GPUs and the device plugin fails requests greater than one"
         ));
     }
-    if count > replicas * per_node {
+    // Wide arithmetic: 536 870 913 replicas x 8 GPUs wraps a u32 to 8.
+    let per_node_replicas = u64::from(*replicas) * u64::from(per_node);
+    if u64::from(count) > per_node_replicas {
         return Err(format!(
-            "pool {name}: requests {count} replicas but nodes have {}",
-            replicas * per_node
+            "pool {name}: requests {count} replicas but nodes have {per_node_replicas}"
         ));
     }
     if pod.mem_gib > pool.model.memory_gib {

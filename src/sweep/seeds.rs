@@ -1,9 +1,7 @@
 //! The seed list of `--seeds`: `7`, `1,4,7`, the inclusive range `1..10` (also `1..=10`), or a
 //! mix (`1..3,10`). The result is sorted; a seed given twice is an error.
 
-/// At most this many replications in one run (a typo such as `1..1000000000` is refused
-/// instead of filling the disk).
-pub const MAX_SEEDS: usize = 100_000;
+use crate::limits::{MAX_SEEDS, exceeds};
 
 pub fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
     let bad = |x: &str| {
@@ -23,8 +21,14 @@ pub fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
                     "`{part}`: the range is empty (write the low seed first)"
                 ));
             }
-            if b - a >= MAX_SEEDS as u64 || out.len() + (b - a) as usize >= MAX_SEEDS {
-                return Err(format!("`{s}`: more than {MAX_SEEDS} seeds"));
+            // At most MAX_SEEDS replications: a typo such as `1..1000000000` is refused
+            // before any seed is listed.
+            let count = u128::from(b - a) + 1 + out.len() as u128;
+            if count > u128::from(MAX_SEEDS) {
+                return Err(format!(
+                    "`{s}`: {}",
+                    exceeds("the number of seeds", count, MAX_SEEDS)
+                ));
             }
             out.extend(a..=b);
         } else {

@@ -18,6 +18,19 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// `ms` since 1970 as `YYYY-MM-DD HH:MM:SS` (seconds truncated).
+pub fn format_datetime_ms(ms: i64) -> String {
+    let days = ms.div_euclid(MS_PER_DAY);
+    let rem = ms.rem_euclid(MS_PER_DAY) / 1000;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
 /// The civil date (year, month, day) of a day count since 1970-01-01 (the inverse of
 /// `days_from_civil`, Hinnant's algorithm).
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {

@@ -83,8 +83,8 @@ impl ImportMap {
     pub fn load(path: &Path) -> Result<ImportMap, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let map: ImportMap =
-            serde_saphyr::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let map: ImportMap = serde_saphyr::from_str(&text)
+            .map_err(|e| format!("{}: {}", path.display(), crate::yaml::message(&e)))?;
         let problems = map.problems();
         if problems.is_empty() {
             Ok(map)
@@ -170,8 +170,8 @@ pub fn open(
     })
 }
 
-/// Converts a trace of any format to the native format at `out` (through a temporary file in
-/// the same folder, so a failed conversion leaves nothing behind). Returns the import report.
+/// Converts a trace of any format to the native format at `out`, atomically
+/// (`crate::outfile`: a failed conversion leaves nothing behind). Returns the import report.
 pub fn convert(
     input: &Path,
     format: Option<TraceFormat>,
@@ -182,49 +182,19 @@ pub fn convert(
     let opened = open(input, format, map, strict).map_err(|e| e.to_string())?;
     let streaming = opened.format == TraceFormat::Native;
     let mut report = opened.report.clone();
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = tempfile_in(dir, out)?;
-    let result = (|| -> Result<u64, String> {
-        let file = std::fs::File::create(&tmp)
-            .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
-        let mut w = NativeWriter::new(std::io::BufWriter::new(file)).map_err(|e| e.to_string())?;
-        for job in opened.into_jobs() {
-            w.write(&job.map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
-        }
-        let n = w.written();
-        w.finish().map_err(|e| e.to_string())?;
-        Ok(n)
-    })();
-    match result {
-        Ok(n) => {
-            std::fs::rename(&tmp, out)
-                .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
-            if streaming {
-                report.rows = n;
-            }
-            report.jobs = n;
-            Ok(report)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
+    let file = crate::outfile::AtomicFile::create(out)?;
+    let mut w = NativeWriter::new(file).map_err(|e| e.to_string())?;
+    for job in opened.into_jobs() {
+        w.write(&job.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
     }
-}
-
-/// A path next to `out` for writing before the final rename.
-fn tempfile_in(dir: &Path, out: &Path) -> Result<std::path::PathBuf, String> {
-    let name = out
-        .file_name()
-        .ok_or_else(|| format!("{}: not a file name", out.display()))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp{}", std::process::id()));
-    Ok(dir.join(tmp_name))
+    let n = w.written();
+    w.into_inner().map_err(|e| e.to_string())?.commit()?;
+    if streaming {
+        report.rows = n;
+    }
+    report.jobs = n;
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -301,14 +301,16 @@ pub fn generate(
     let Some(span) = spec.span else {
         return Err("the profile has no span: give --span (e.g. --span 7d)".into());
     };
-    let file =
-        std::fs::File::create(out).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
-    let mut w = NativeWriter::new(std::io::BufWriter::new(file)).map_err(|e| e.to_string())?;
+    if let Some(msg) = spec.size_problem(span) {
+        return Err(msg);
+    }
+    let file = crate::outfile::AtomicFile::create(out)?;
+    let mut w = NativeWriter::new(file).map_err(|e| e.to_string())?;
     for job in SyntheticJobs::new(&spec, seed, span.ms()) {
         w.write(&job).map_err(|e: TraceError| e.to_string())?;
     }
     let n = w.written();
-    w.finish().map_err(|e| e.to_string())?;
+    w.into_inner().map_err(|e| e.to_string())?.commit()?;
     Ok(n)
 }
 

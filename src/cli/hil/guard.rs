@@ -54,11 +54,11 @@ pub fn guard(
     let before = same_as.map(environment::load).transpose()?;
     let nvml = super::nvml_of(args)?;
     let now = environment::guard_state(nvml, gpu, &host::root())?;
-    println!("{}", summary(&now));
+    outln!("{}", summary(&now));
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&now).expect("guard state serializes");
         write_atomic(path, format!("{text}\n").as_bytes())?;
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
     if let (Some(before), Some(path)) = (&before, same_as) {
         let diffs = environment::differences(before, &now);
@@ -69,7 +69,7 @@ pub fn guard(
                 diffs.join("; ")
             )));
         }
-        println!("unchanged since {}", path.display());
+        outln!("unchanged since {}", path.display());
     }
     if timeslice_ready {
         let problems = environment::timeslice_problems(&now);
@@ -79,7 +79,7 @@ pub fn guard(
                 problems.join("; ")
             )));
         }
-        println!("ready for whole-GPU time-slicing (MIG off, compute mode DEFAULT, no MPS, idle)");
+        outln!("ready for whole-GPU time-slicing (MIG off, compute mode DEFAULT, no MPS, idle)");
     }
     Ok(())
 }

@@ -17,11 +17,11 @@ use std::path::Path;
 pub fn inventory(args: &HilArgs, gpu: Option<u32>, json: Option<&Path>) -> Result<()> {
     let nvml = super::nvml_of(args)?;
     let inv = take_inventory(nvml, &indices(nvml, gpu)?)?;
-    print!("{}", render_inventory(&inv));
+    out!("{}", render_inventory(&inv));
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&inv).expect("inventory serializes");
         write_atomic(path, format!("{text}\n").as_bytes())?;
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
     Ok(())
 }
@@ -65,17 +65,17 @@ pub fn apply(args: &HilArgs, target: &PoolTarget, change: &Change, state: &Path)
     };
     let done = apply::apply(nvml, &plans, &opts, &mut Print)?;
     let Some(saved) = &done.saved else {
-        println!("nothing was changed; no state file written");
+        outln!("nothing was changed; no state file written");
         return Ok(());
     };
-    println!(
+    outln!(
         "applied: {} operation(s); prior state saved in {} (undo: slicesim hil restore --state {} --yes)",
         done.journal.len(),
         saved.this_run.display(),
         saved.this_run.display()
     );
     if saved.original_kept {
-        println!(
+        outln!(
             "the state before the first apply stays in {} (slicesim hil restore --state {} --yes \
              goes all the way back)",
             saved.original.display(),
@@ -92,7 +92,7 @@ fn mode_changed(done: &Applied, cmd: &str) {
         return;
     }
     let gpus: Vec<String> = done.mode_changed.iter().map(u32::to_string).collect();
-    println!(
+    outln!(
         "MIG mode was written on GPU(s) {}: {cmd} stops here. Once the mode is active, run the same \
          {cmd} command again (a fresh process) to create the instances.",
         gpus.join(", ")
@@ -117,7 +117,7 @@ fn retry() -> Retry {
 pub fn restore(args: &HilArgs, path: &Path, change: &Change) -> Result<()> {
     let nvml = super::nvml_of(args)?;
     let file = state::load(path)?;
-    println!("state saved {} by `{}`", file.created, file.command);
+    outln!("state saved {} by `{}`", file.created, file.command);
     if !change.yes {
         let plans = apply::restore_plans(nvml, &file)?;
         print_plans(&plans);
@@ -139,7 +139,7 @@ pub fn restore(args: &HilArgs, path: &Path, change: &Change) -> Result<()> {
         retry: retry(),
     };
     let done = apply::restore(nvml, &plans, &opts, &mut Print)?;
-    println!("restored: {} operation(s)", done.journal.len());
+    outln!("restored: {} operation(s)", done.journal.len());
     mode_changed(&done, "restore");
     Ok(())
 }
@@ -149,7 +149,7 @@ fn plans(nvml: &Nvml, t: &PoolTarget) -> Result<Vec<GpuPlan>> {
     let loaded = load_scenario(Some(&t.scenario))?;
     let p = apply::pool_plans(nvml, &loaded.scenario, &t.pool, t.gpu)?;
     for s in &p.skipped {
-        println!("skipped: {s}");
+        outln!("skipped: {s}");
     }
     if p.plans.is_empty() {
         return Err(HilError::refused(format!(
@@ -162,7 +162,7 @@ fn plans(nvml: &Nvml, t: &PoolTarget) -> Result<Vec<GpuPlan>> {
 
 fn print_plans(plans: &[GpuPlan]) {
     for p in plans {
-        print!("{}", render_plan(p));
+        out!("{}", render_plan(p));
     }
 }
 
@@ -173,7 +173,7 @@ fn dry_run(plans: &[GpuPlan], change: &Change, verb: &str) {
         ..Default::default()
     };
     if let Err(e) = apply::preflight(plans, &opts, verb, &mut Print) {
-        println!("would refuse: {e}");
+        outln!("would refuse: {e}");
     }
-    println!("dry run: nothing was changed (add --yes to do it)");
+    outln!("dry run: nothing was changed (add --yes to do it)");
 }

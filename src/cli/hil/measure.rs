@@ -52,7 +52,7 @@ pub fn measure(
         .flat_map(|p| &p.probes)
         .filter(|p| p.error.is_some())
         .count();
-    println!(
+    outln!(
         "wrote {} ({} point(s); {})",
         out.display(),
         m.points.len(),
@@ -85,7 +85,7 @@ pub fn compare(
         ),
     };
     let c = compare_with(&files, &loaded.scenario, tolerance, &reference);
-    print!("{}", render_compare(&c));
+    out!("{}", render_compare(&c));
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&c).expect("comparison serializes");
         write_atomic(path, format!("{text}\n").as_bytes())?;
@@ -99,8 +99,8 @@ pub fn calibrate(files: &[PathBuf], out: &Path, sc: Option<&Path>, tolerance: f6
     let (params, report) = fit(&files, &loaded.scenario, tolerance)?;
     let (_, created) = now();
     write_atomic(out, render_yaml(&params, &files, &created).as_bytes())?;
-    print!("{report}");
-    println!(
+    out!("{report}");
+    outln!(
         "wrote {}; use it from a scenario with `include: [{}]`",
         out.display(),
         out.file_name()
@@ -134,15 +134,15 @@ pub fn probe(p: &ProbeArgs) -> Result<()> {
         hold: p.hold,
     })?;
     // `ptx=` says whether the embedded PTX or NVRTC's was loaded (extra keys are allowed).
-    println!("{} ptx={ptx}", line.render());
+    outln!("{} ptx={ptx}", line.render());
     Ok(())
 }
 
 pub fn fake_nvml(out: &Path, gpus: &str) -> Result<()> {
     let gpus = fakelib::parse_gpus(gpus)?;
     let lib = fakelib::install(out, &gpus, &[])?;
-    println!("{}", lib.display());
-    println!(
+    outln!("{}", lib.display());
+    outln!(
         "FAKE NVML (test double, no real GPU): use it with `slicesim hil --nvml-lib {} inventory`",
         lib.display()
     );

@@ -91,7 +91,7 @@ pub enum HilCmd {
         #[arg(long)]
         scenario: Option<PathBuf>,
         /// Largest relative error that passes.
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = 0.05, value_parser = parse_tolerance)]
         tolerance: f64,
         /// Also write the comparison as JSON.
         #[arg(long, value_name = "FILE")]
@@ -111,7 +111,7 @@ pub enum HilCmd {
         #[arg(long)]
         scenario: Option<PathBuf>,
         /// Tolerance for the before/after report.
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = 0.05, value_parser = parse_tolerance)]
         tolerance: f64,
     },
     /// Read-only checks for a lab GPU: is whole-GPU time-slicing possible (MIG off and not
@@ -241,7 +241,7 @@ pub fn run(args: HilArgs) -> ExitCode {
     match refuse_writes(&args).and_then(|()| dispatch(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(e.exit as u8)
         }
     }
@@ -252,17 +252,25 @@ struct Print;
 
 impl Progress for Print {
     fn step(&mut self, line: &str) {
-        println!("{line}");
+        outln!("{line}");
     }
     fn warn(&mut self, line: &str) {
-        eprintln!("{line}");
+        errln!("{line}");
     }
 }
 
 /// Installs the Ctrl-C handler, its notices going to stderr.
+/// A relative error: a finite number >= 0 (NaN would fail every point, infinity pass any).
+fn parse_tolerance(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a relative error >= 0 (e.g. 0.05)")),
+    }
+}
+
 fn install_ctrlc() {
-    if let Err(e) = slicesim::hil::safety::install_ctrlc(|line| eprintln!("{line}")) {
-        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+    if let Err(e) = slicesim::hil::safety::install_ctrlc(|line| errln!("{line}")) {
+        errln!("warning: cannot install the Ctrl-C handler: {e}");
     }
 }
 
@@ -282,7 +290,7 @@ fn load_scenario(path: Option<&Path>) -> Result<Loaded> {
     };
     let problems = slicesim::world::check(&loaded.scenario, &loaded.text, &loaded.base_dir);
     for p in problems.iter().filter(|p| p.severity == Severity::Error) {
-        eprintln!("{}: {p}", loaded.source);
+        errln!("{}: {p}", loaded.source);
     }
     if problems.iter().any(|p| p.severity == Severity::Error) {
         return Err(HilError::error(format!(

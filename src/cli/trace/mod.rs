@@ -92,6 +92,9 @@ fn parse_sharing(s: &str) -> Result<slicesim::domain::Sharing, String> {
         "fractional" => Ok(Sharing::Fractional),
         "exclusive" => Ok(Sharing::Exclusive),
         _ => match s.strip_prefix("time-slicing:").map(str::parse::<u32>) {
+            Some(Ok(replicas)) if u64::from(replicas) > slicesim::limits::MAX_REPLICAS => Err(
+                slicesim::limits::exceeds("replicas", replicas, slicesim::limits::MAX_REPLICAS),
+            ),
             Some(Ok(replicas)) if replicas >= 1 => Ok(Sharing::TimeSlicing {
                 replicas,
                 rename_by_default: false,
@@ -137,7 +140,7 @@ pub fn run(cmd: TraceCmd) -> Result<(), String> {
         } => {
             let spec = slicesim::run::load_profile(&profile)?;
             let n = slicesim::workload::fit::generate(&spec, scale, seed, span, &out)?;
-            println!("wrote {} ({n} jobs)", out.display());
+            outln!("wrote {} ({n} jobs)", out.display());
             Ok(())
         }
     }
@@ -148,8 +151,8 @@ fn import(input: &TraceInput, out: &Path) -> Result<(), String> {
     let map = load_map(input.map.as_deref())?;
     let report =
         slicesim::trace::import::convert(&input.file, input.format, &map, input.strict, out)?;
-    eprint!("{}", text::import_report(&report));
-    println!("wrote {} ({} jobs)", out.display(), report.jobs);
+    err!("{}", text::import_report(&report));
+    outln!("wrote {} ({} jobs)", out.display(), report.jobs);
     Ok(())
 }
 
@@ -160,9 +163,9 @@ fn stats(input: &TraceInput, json: bool) -> Result<(), String> {
     if json {
         let mut out = serde_json::to_string_pretty(&stats).unwrap_or_else(|e| format!("{e}"));
         out.push('\n');
-        print!("{out}");
+        out!("{out}");
     } else {
-        print!("{}", text::stats(&stats));
+        out!("{}", text::stats(&stats));
     }
     Ok(())
 }
@@ -172,14 +175,25 @@ fn fit(input: &TraceInput, out: &Path, busiest: Option<f64>) -> Result<(), Strin
     let map = load_map(input.map.as_deref())?;
     let opened = slicesim::trace::import::open(&input.file, input.format, &map, input.strict)
         .map_err(|e| e.to_string())?;
-    eprint!("{}", text::import_report(&opened.report));
-    let fitted = slicesim::workload::fit::fit_opened(opened, busiest)?;
-    let yaml = slicesim::workload::fit::profile_yaml(&fitted, &input.file.display().to_string())?;
-    std::fs::write(out, yaml).map_err(|e| format!("{}: {e}", out.display()))?;
-    for n in &fitted.notes {
-        eprintln!("note: {n}");
+    // A native trace streams: its rows are counted as the fit reads them, so its report
+    // comes after the fit (it said "0 rows, 0 jobs" before).
+    let mut report = opened.report.clone();
+    let streaming = opened.format == TraceFormat::Native;
+    if !streaming {
+        err!("{}", text::import_report(&report));
     }
-    println!(
+    let fitted = slicesim::workload::fit::fit_opened(opened, busiest)?;
+    if streaming {
+        report.rows = fitted.jobs + fitted.left_out;
+        report.jobs = report.rows;
+        err!("{}", text::import_report(&report));
+    }
+    let yaml = slicesim::workload::fit::profile_yaml(&fitted, &input.file.display().to_string())?;
+    slicesim::outfile::write(out, yaml.as_bytes())?;
+    for n in &fitted.notes {
+        errln!("note: {n}");
+    }
+    outln!(
         "wrote {} ({} jobs, {:.3} jobs/h, {} mix entries)",
         out.display(),
         fitted.jobs,
@@ -198,7 +212,7 @@ fn pools(
 ) -> Result<(), String> {
     use slicesim::scenario::k8s::openb_nodes::{pools_from_nodes, pools_yaml};
     let (pools, report) = pools_from_nodes(nodes, sharing, strict).map_err(|e| e.to_string())?;
-    eprintln!(
+    errln!(
         "{}: {} nodes, {} pools, {} bad rows",
         report.source,
         report.rows,
@@ -206,15 +220,15 @@ fn pools(
         report.bad_count
     );
     for line in text::import_report(&report).lines().skip(1) {
-        eprintln!("{line}");
+        errln!("{line}");
     }
     let yaml = pools_yaml(&pools, &nodes.display().to_string())?;
     match out {
         Some(o) => {
-            std::fs::write(&o, yaml).map_err(|e| format!("{}: {e}", o.display()))?;
-            println!("wrote {} ({} pools)", o.display(), pools.pools.len());
+            slicesim::outfile::write(&o, yaml.as_bytes())?;
+            outln!("wrote {} ({} pools)", o.display(), pools.pools.len());
         }
-        None => print!("{yaml}"),
+        None => out!("{yaml}"),
     }
     Ok(())
 }

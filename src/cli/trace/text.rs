@@ -16,22 +16,30 @@ pub fn stats(s: &Stats) -> String {
 /// An import report as lines of text for a terminal.
 pub fn import_report(r: &ImportReport) -> String {
     let mut s = format!(
-        "{} ({}): {} rows, {} jobs, {} bad row{}\n",
+        "{} ({}): {} rows, {} used, {} jobs, {} bad row{}\n",
         r.source,
         r.format,
         r.rows,
+        r.used_rows(),
         r.jobs,
         r.bad_count,
         if r.bad_count == 1 { "" } else { "s" }
     );
-    for b in &r.bad {
-        s.push_str(&format!("  skipped {b}\n"));
-    }
-    if r.bad_count > r.bad.len() as u64 {
+    // Each reason once, with its count and its first rows.
+    for b in &r.bad_reasons {
+        let column = b
+            .column
+            .as_deref()
+            .map_or(String::new(), |c| format!("column {c}: "));
         s.push_str(&format!(
-            "  ... and {} more bad rows\n",
-            r.bad_count - r.bad.len() as u64
+            "  {} row{} skipped: {column}{}\n",
+            b.count,
+            if b.count == 1 { "" } else { "s" },
+            b.reason
         ));
+        for e in &b.examples {
+            s.push_str(&format!("    e.g. {e}\n"));
+        }
     }
     for n in &r.notes {
         s.push_str(&format!("  note: {n}\n"));
@@ -298,17 +306,35 @@ mod tests {
     use slicesim::workload::stats::StatsBuilder;
 
     #[test]
-    fn an_import_report_lists_kept_bad_rows_and_counts_the_rest() {
+    fn an_import_report_counts_bad_rows_per_reason_with_examples() {
+        // 40 rows: 31 with a float duration (values differ), 2 short; 7 used.
         let mut r = ImportReport::new("t.csv", TraceFormat::Philly);
         for i in 0..31 {
-            r.bad_row(false, 10 + i, None, "bad".into()).unwrap();
+            let m = format!("`{i}.5` is not a whole number");
+            r.bad_row(false, 10 + i, Some("duration"), m).unwrap();
         }
-        let text = import_report(&r);
-        assert!(
-            text.starts_with("t.csv (philly): 0 rows, 0 jobs, 31 bad rows\n"),
-            "{text}"
+        for line in [50, 51] {
+            r.bad_row(
+                false,
+                line,
+                None,
+                "found 2 fields but the header has 5".into(),
+            )
+            .unwrap();
+        }
+        r.rows = 40;
+        r.jobs = 7;
+        assert_eq!(
+            import_report(&r),
+            "t.csv (philly): 40 rows, 7 used, 7 jobs, 33 bad rows\n\
+             \x20 31 rows skipped: column duration: `…` is not a whole number\n\
+             \x20   e.g. line 10: column duration: `0.5` is not a whole number\n\
+             \x20   e.g. line 11: column duration: `1.5` is not a whole number\n\
+             \x20   e.g. line 12: column duration: `2.5` is not a whole number\n\
+             \x20 2 rows skipped: found 2 fields but the header has 5\n\
+             \x20   e.g. line 50: found 2 fields but the header has 5\n\
+             \x20   e.g. line 51: found 2 fields but the header has 5\n"
         );
-        assert!(text.contains("... and 11 more bad rows"), "{text}");
     }
 
     #[test]

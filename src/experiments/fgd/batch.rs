@@ -126,9 +126,7 @@ pub fn write_result_files(
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension("csv.tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    crate::outfile::write(path, bytes)
 }
 
 /// Writes the per-pod records of one run as CSV.
@@ -138,8 +136,7 @@ pub fn write_records(
     w: &Workload,
     out: &ScheduledRun,
 ) -> Result<(), String> {
-    let f = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut f = std::io::BufWriter::new(f);
+    let mut f = crate::outfile::AtomicFile::create(path)?;
     let err = |e: std::io::Error| format!("{}: {e}", path.display());
     writeln!(
         f,
@@ -182,7 +179,7 @@ pub fn write_records(
         )
         .map_err(err)?;
     }
-    f.flush().map_err(err)
+    f.commit()
 }
 
 /// The columns the summary table shows.

@@ -7,6 +7,7 @@ use super::model::ClusterSpec;
 use super::policy::Policy;
 use super::run::ScheduledRun;
 use super::workload::Workload;
+use crate::limits::{MAX_JOBS, MAX_SEEDS, MAX_THREADS, MAX_TUNE, exceeds};
 use crate::trace::formats::openb::read_nodes;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -115,8 +116,16 @@ pub fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
             if b < a {
                 return Err(format!("`{part}`: the range is empty"));
             }
+            // Counted before any is listed: 0..18446744073709551615 is refused, not allocated.
+            let count = u128::from(b - a) + 1 + out.len() as u128;
+            if count > u128::from(MAX_SEEDS) {
+                return Err(exceeds("the number of seeds", count, MAX_SEEDS));
+            }
             out.extend(a..=b);
         } else {
+            if out.len() as u64 >= MAX_SEEDS {
+                return Err(exceeds("the number of seeds", out.len() + 1, MAX_SEEDS));
+            }
             out.push(part.parse().map_err(|_| bad(part))?);
         }
     }
@@ -186,12 +195,61 @@ pub fn node_file(args: &Inputs, pods: &[PathBuf]) -> PathBuf {
     dir.join(GPU_NODES)
 }
 
+/// `--tune` and `--threads` within their limits, checked before anything is read.
+fn check_sizes(e: &FgdExperiment) -> Result<(), String> {
+    if e.tune > MAX_TUNE {
+        return Err(exceeds("--tune", e.tune, MAX_TUNE));
+    }
+    if let Some(n) = e.threads
+        && n as u64 > MAX_THREADS
+    {
+        return Err(exceeds("--threads", n, MAX_THREADS));
+    }
+    Ok(())
+}
+
+/// Each workload tuned to `tune` x capacity stays within [`MAX_JOBS`] pods (its pods scaled by
+/// target / request), and one that requests no GPU cannot be tuned up (no clone would ever
+/// reach the target).
+fn check_tuned_sizes(
+    workloads: &[Workload],
+    cluster: &ClusterSpec,
+    tune: f64,
+) -> Result<(), String> {
+    if tune <= 0.0 {
+        return Ok(());
+    }
+    let target = tune * cluster.gpu_milli as f64;
+    for w in workloads {
+        let request = w.gpu_request() as f64;
+        if request >= target {
+            continue;
+        }
+        if request == 0.0 {
+            return Err(format!(
+                "{}: requests no GPU, so --tune {tune} cannot reach {:.0} GPU milli (give --tune 0)",
+                w.name, target
+            ));
+        }
+        let pods = w.pods.len() as f64 * target / request;
+        if pods > MAX_JOBS as f64 {
+            return Err(exceeds(
+                &format!("the pods of {} tuned to --tune {tune}", w.name),
+                format!("about {pods:.0}"),
+                MAX_JOBS,
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Runs the experiment and writes its result files (and the per-pod records of every run when
 /// asked, or when there is a single run).
 pub fn run(e: &FgdExperiment) -> Result<Outcome, String> {
     if !e.tune.is_finite() || e.tune < 0.0 {
         return Err(format!("--tune {}: expected a ratio >= 0", e.tune));
     }
+    check_sizes(e)?;
     let files = pod_files(&e.inputs)?;
     let nodes_path = node_file(&e.inputs, &files);
     let t0 = Instant::now();
@@ -201,7 +259,16 @@ pub fn run(e: &FgdExperiment) -> Result<Outcome, String> {
     for f in &files {
         workloads.push(Workload::load(f, &cluster)?);
     }
+    check_tuned_sizes(&workloads, &cluster, e.tune)?;
     let keys = run_list(workloads.len(), &e.policies, &e.seeds);
+    let runs = keys.len() as u64;
+    if runs > MAX_SEEDS {
+        return Err(exceeds(
+            "the number of runs (workloads x policies x seeds)",
+            runs,
+            MAX_SEEDS,
+        ));
+    }
     let write_each = keys.len() == 1 || e.records;
     let rec_dir = e.out_dir.join("records");
     if write_each {
@@ -266,5 +333,100 @@ mod tests {
             vec![Policy::Fgd, Policy::BestFit]
         );
         assert!(parse_policies("tetris").is_err());
+    }
+
+    #[test]
+    fn seed_ranges_beyond_the_limit_are_refused_before_listing_them() {
+        // 0..18446744073709551615 is 2^64 seeds: once a capacity-overflow panic.
+        assert_eq!(
+            parse_seeds("0..18446744073709551615").unwrap_err(),
+            "the number of seeds is 18446744073709551616, more than the limit of 100000"
+        );
+        assert_eq!(
+            parse_seeds("0..1000000000000").unwrap_err(),
+            "the number of seeds is 1000000000001, more than the limit of 100000"
+        );
+        // 1 + 99 999 = 100 000 seeds: exactly the limit; one more is refused.
+        assert_eq!(parse_seeds("7,1..99999").unwrap().len(), 100_000);
+        assert!(parse_seeds("7,8,1..99999").is_err());
+    }
+
+    fn experiment(tune: f64, threads: Option<usize>) -> FgdExperiment {
+        FgdExperiment {
+            inputs: Inputs {
+                pods: Vec::new(),
+                workloads: None,
+                select: Vec::new(),
+                nodes: None,
+            },
+            policies: vec![Policy::Fgd],
+            seeds: vec![42],
+            tune,
+            out_dir: PathBuf::from("/nonexistent"),
+            records: false,
+            threads,
+        }
+    }
+
+    #[test]
+    fn tune_and_threads_beyond_their_limits_are_refused_before_reading() {
+        // The inputs do not exist: the limits are checked first.
+        for (tune, threads, want) in [
+            (1e6, None, "--tune is 1000000, more than the limit of 100"),
+            (1e308, None, "more than the limit of 100"),
+            (
+                1.3,
+                Some(100_000),
+                "--threads is 100000, more than the limit of 1024",
+            ),
+        ] {
+            let e = run(&experiment(tune, threads)).err().unwrap();
+            assert!(e.contains(want), "{e}");
+        }
+    }
+
+    use crate::experiments::fgd::model::WorkloadPod;
+
+    fn pod(name: &str, milli: u32, k: u32) -> WorkloadPod {
+        WorkloadPod {
+            name: name.into(),
+            cpu: 1000,
+            mem: 1024,
+            milli,
+            k,
+            spec: String::new(),
+            types: u64::MAX,
+        }
+    }
+
+    #[test]
+    fn a_workload_tuned_past_the_job_limit_or_without_gpus_is_refused() {
+        use crate::trace::formats::openb::OpenbNode;
+        // 1 000 nodes x 8 GPUs = 8 000 GPUs = 8 000 000 milli.
+        let rows: Vec<OpenbNode> = (0..1_000)
+            .map(|i| OpenbNode {
+                name: format!("n{i}"),
+                cpu_milli: 96_000,
+                memory_mib: 786_432,
+                gpus: 8,
+                model: "T4".into(),
+                line: i + 2,
+            })
+            .collect();
+        let cluster = ClusterSpec::from_openb(&rows, "nodes.csv").unwrap();
+        // Two pods of 100 milli: 200 milli requested. --tune 100 asks for 8e8 milli, i.e.
+        // 2 x 8e8 / 200 = 8 000 000 pods > 5 000 000.
+        let small = Workload::new("small", vec![pod("a", 100, 1), pod("b", 100, 1)], &cluster);
+        let e = check_tuned_sizes(std::slice::from_ref(&small), &cluster, 100.0).unwrap_err();
+        assert_eq!(
+            e,
+            "the pods of small tuned to --tune 100 is about 8000000, more than the limit of 5000000"
+        );
+        // --tune 1: 2 x 8e6 / 200 = 80 000 pods, fine.
+        assert!(check_tuned_sizes(std::slice::from_ref(&small), &cluster, 1.0).is_ok());
+        // CPU-only pods never reach a GPU target: refused instead of cloning forever.
+        let cpu = Workload::new("cpu", vec![pod("c", 0, 0)], &cluster);
+        let e = check_tuned_sizes(&[cpu], &cluster, 1.3).unwrap_err();
+        assert!(e.starts_with("cpu: requests no GPU"), "{e}");
     }
 }

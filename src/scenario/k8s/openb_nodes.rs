@@ -4,10 +4,11 @@
 
 use crate::catalog::{Catalog, GpuModel};
 use crate::domain::Sharing;
+use crate::limits::{MAX_GPUS_PER_NODE, exceeds};
 use crate::scenario::schema::PoolSpec;
 use crate::trace::formats::openb::lists::{self, Wording};
 use crate::trace::rows::CsvRows;
-use crate::trace::{ImportReport, TraceError, TraceFormat};
+use crate::trace::{BadRow, ImportReport, TraceError, TraceFormat};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -63,6 +64,7 @@ pub fn pools_from_nodes(
     report.rows = nodes.len() as u64;
     let mut groups: BTreeMap<(String, u32), u32> = BTreeMap::new();
     let mut cpu_only = 0u64;
+    let catalog = Catalog::builtin();
     for n in nodes {
         let n = match n {
             Ok(n) => n,
@@ -76,14 +78,24 @@ pub fn pools_from_nodes(
             cpu_only += 1;
             continue;
         }
-        *groups.entry((n.model, n.gpus)).or_default() += 1;
+        if u64::from(n.gpus) > MAX_GPUS_PER_NODE {
+            let b = BadRow {
+                line: n.line,
+                column: Some("gpu".into()),
+                message: exceeds("the node's GPUs", n.gpus, MAX_GPUS_PER_NODE),
+            };
+            report.add_bad(strict, b)?;
+            continue;
+        }
+        *groups
+            .entry((catalog_name(&n.model, &catalog), n.gpus))
+            .or_default() += 1;
     }
     if cpu_only > 0 {
         report.notes.push(format!(
             "{cpu_only} nodes without GPUs left out (CPU-only pods are not modeled)"
         ));
     }
-    let catalog = Catalog::builtin();
     let mut gpu_models: Vec<GpuModel> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     let mut pools = Vec::new();
@@ -115,10 +127,25 @@ pub fn pools_from_nodes(
     Ok((NodePools { gpu_models, pools }, report))
 }
 
+/// The catalog's name for a node list's model, as `slicesim import` maps GPU products
+/// (`A100-SXM4-80GB` is A100-80GB); the name as written when the catalog has no such model
+/// (openb's own codes such as G2 or T4).
+fn catalog_name(model: &str, catalog: &Catalog) -> String {
+    match super::nodes::map_product(model, None, catalog) {
+        Some(m) if m.mig_profile.is_none() => m.model,
+        _ => model.to_string(),
+    }
+}
+
 /// The pools as a YAML fragment (`gpu_models:` and `pools:`) to paste into a scenario.
 pub fn pools_yaml(p: &NodePools, source: &str) -> Result<String, String> {
-    let gpus: u32 = p.pools.iter().map(|x| x.nodes * x.gpus_per_node).sum();
-    let nodes: u32 = p.pools.iter().map(|x| x.nodes).sum();
+    // Wide sums: a list of many large nodes does not wrap a u32.
+    let gpus: u64 = p
+        .pools
+        .iter()
+        .map(|x| u64::from(x.nodes) * u64::from(x.gpus_per_node))
+        .sum();
+    let nodes: u64 = p.pools.iter().map(|x| u64::from(x.nodes)).sum();
     let head = format!(
         "# Pools from {source} by `slicesim trace pools`: {nodes} GPU nodes, {gpus} GPUs.\n# \
          Custom GPU models: memory and SMs are published figures; speed and price are planning\n# \
@@ -188,5 +215,38 @@ mod tests {
         }
         let f: Fragment = serde_saphyr::from_str(&yaml).unwrap();
         assert_eq!((f.gpu_models, f.pools), (p.gpu_models, p.pools));
+    }
+
+    #[test]
+    fn product_names_map_to_the_catalog_and_huge_nodes_are_bad_rows() {
+        // Line 2: an A100 named as GPU feature discovery does; line 3: 10^9 GPUs (a corrupted
+        // count) is a bad row naming the value and the limit, not a pool of 10^9-GPU nodes.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nodes.csv");
+        std::fs::write(
+            &path,
+            "sn,cpu_milli,memory_mib,gpu,model\n\
+             n1,96000,786432,8,A100-SXM4-80GB\n\
+             n2,96000,786432,1000000000,T4\n",
+        )
+        .unwrap();
+        let (p, report) = pools_from_nodes(&path, &Sharing::Fractional, false).unwrap();
+        assert_eq!(p.pools.len(), 1);
+        assert_eq!(p.pools[0].gpu, "A100-80GB");
+        assert_eq!(p.pools[0].name, "a100-80gb-8g");
+        assert!(p.gpu_models.is_empty(), "{:?}", p.gpu_models);
+        assert_eq!(report.bad_count, 1);
+        assert_eq!(
+            report.bad[0].to_string(),
+            "line 3: column gpu: the node's GPUs is 1000000000, more than the limit of 64"
+        );
+        let e = pools_from_nodes(&path, &Sharing::Fractional, true)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("nodes.csv:3: column gpu: the node's GPUs is 1000000000"),
+            "{e}"
+        );
     }
 }

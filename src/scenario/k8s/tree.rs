@@ -234,14 +234,14 @@ impl<'de> Deserialize<'de> for KeyText {
 pub fn parse_yaml(text: &str) -> Result<Node, String> {
     serde_saphyr::from_str::<Spanned<RawVal>>(text)
         .map(from_spanned)
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::yaml::message(&e))
 }
 
 /// Parses a multi-document YAML stream; empty documents are skipped.
 pub fn parse_yaml_multi(text: &str) -> Result<Vec<Node>, String> {
     serde_saphyr::from_multiple::<Spanned<RawVal>>(text)
         .map(|docs| docs.into_iter().map(from_spanned).collect())
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::yaml::message(&e))
 }
 
 /// Parses JSON. serde_json checks the syntax (its errors give line and column); the tree is

@@ -4,6 +4,7 @@
 //! each where its messages belong, so problems keep one order whichever layer finds them.
 
 mod classes;
+mod sizes;
 mod workload;
 
 use super::locate::{FieldPath, Locator};
@@ -122,7 +123,9 @@ pub fn validate(
     check_report(&mut ck, sc);
     let prio_names = check_priority_classes(&mut ck, sc);
     let ns_names = check_namespaces(&mut ck, sc);
-    let (pool_names, pool_ok) = check_pools(&mut ck, sc, r);
+    // Sizes first: nothing is built for a cluster over the limits.
+    let sized = sizes::check_cluster_size(&mut ck, sc);
+    let (pool_names, pool_ok) = check_pools(&mut ck, sc, r, sized);
     let class_names = check_classes(&mut ck, sc, r, &pool_names, pool_ok, &ns_names, &prio_names);
     check_events(&mut ck, sc, r, &pool_names);
     check_workload(&mut ck, sc, base_dir, &class_names);
@@ -139,6 +142,7 @@ fn check_run(ck: &mut Checker, sc: &Scenario) {
     if sc.horizon.ms() == 0 {
         ck.error(&root.key("horizon"), "must be longer than 0");
     }
+    sizes::check_horizon(ck, sc);
 }
 
 fn check_prices(ck: &mut Checker, sc: &Scenario, r: &mut dyn Resolve) {
@@ -249,6 +253,7 @@ fn check_pools<'a>(
     ck: &mut Checker,
     sc: &'a Scenario,
     r: &mut dyn Resolve,
+    sized: bool,
 ) -> (BTreeMap<&'a str, usize>, bool) {
     let root = FieldPath::root();
     let mut pool_names: BTreeMap<&str, usize> = BTreeMap::new();
@@ -258,7 +263,8 @@ fn check_pools<'a>(
         if pool_names.insert(p.name.as_str(), i).is_some() {
             ck.error(&path.key("name"), format!("duplicate pool {}", p.name));
         }
-        pool_ok &= check_pool(ck, r, p, &path);
+        let within = sizes::pool_within_limits(ck, sc, p, &path) && sized;
+        pool_ok &= check_pool(ck, r, p, &path, within);
     }
     if sc.pools.is_empty() {
         ck.error(&root.key("pools"), "a scenario needs at least one pool");
@@ -266,8 +272,15 @@ fn check_pools<'a>(
     (pool_names, pool_ok)
 }
 
-fn check_pool(ck: &mut Checker, r: &mut dyn Resolve, p: &PoolSpec, path: &FieldPath) -> bool {
-    let mut ok = true;
+/// `within`: the pool's sizes are within the limits (otherwise it joins no cluster).
+fn check_pool(
+    ck: &mut Checker,
+    r: &mut dyn Resolve,
+    p: &PoolSpec,
+    path: &FieldPath,
+    within: bool,
+) -> bool {
+    let mut ok = within;
     if p.nodes == 0 {
         ck.error(&path.key("nodes"), "a pool needs at least one node");
         ok = false;
@@ -327,9 +340,12 @@ fn check_events(
                 if *nodes == 0 {
                     ck.error(&path.key("nodes"), "a pool keeps at least one node");
                 }
+                sizes::resize_within_limit(ck, e, &path);
             }
             TimedEvent::Reconfigure { sharing, .. } => {
-                r.reconfigure(ck, pool, sharing, &path);
+                if sizes::replicas_within_limit(ck, sharing, &path.key("sharing")) {
+                    r.reconfigure(ck, pool, sharing, &path);
+                }
             }
         }
     }

@@ -33,17 +33,9 @@ fn check_synthetic(
     for (field, msg) in spec.problems() {
         ck.error(&wl.key(&field), msg);
     }
-    // A typo in the rate can ask for billions of jobs: say so before a run that long.
-    let span_h = spec.span.unwrap_or(sc.horizon).ms() as f64 / 3_600_000.0;
-    let mut expected = spec.rate_per_hour * span_h;
-    if let Some(m) = spec.max_jobs {
-        expected = expected.min(m as f64);
-    }
-    if expected > 50_000_000.0 {
-        ck.warn(
-            &wl.key("rate_per_hour"),
-            format!("about {expected:.0} jobs: a run takes roughly 4 s per million jobs"),
-        );
+    // A typo in the rate can ask for billions of jobs: refuse before generating any.
+    if let Some(msg) = spec.size_problem(sc.horizon) {
+        ck.error(&wl.key("rate_per_hour"), msg);
     }
     for (i, m) in spec.mix.iter().enumerate() {
         if !class_names.contains(m.class.as_str()) {

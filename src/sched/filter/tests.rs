@@ -102,6 +102,33 @@ fn time_sliced_pool_counts_replicas_and_checks_the_resource_name() {
 }
 
 #[test]
+fn replicas_per_node_do_not_wrap_in_32_bits() {
+    // 536 870 912 replicas x 8 GPUs = 4 294 967 296 = 2^32: a u32 product wraps to 0 ("nodes
+    // have 0"); 536 870 913 x 8 = 2^32 + 8 wraps to 8. Both nodes hold billions of replicas.
+    let p = pool(time_sliced(536_870_912, false), 8, Vec::new());
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: 9 }, 1.0),
+        Ok(Need::Replicas { n: 9 })
+    );
+    let p = pool(time_sliced(536_870_913, false), 8, Vec::new());
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: 9 }, 1.0),
+        Ok(Need::Replicas { n: 9 })
+    );
+    // The largest request a u32 holds (4 294 967 295) still fits 4 294 967 304 replicas.
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: u32::MAX }, 1.0),
+        Ok(Need::Replicas { n: u32::MAX })
+    );
+    // 3 replicas x 2 GPUs = 6 per node: 7 is refused with the true product.
+    let p = pool(time_sliced(3, false), 2, Vec::new());
+    assert_eq!(
+        check(&p, RequestSpec::Gpu { count: 7 }, 1.0),
+        Err("pool p: requests 7 replicas but nodes have 6".into())
+    );
+}
+
+#[test]
 fn an_untolerated_taint_is_reported_before_the_device_request() {
     let taint = Taint {
         key: "gpu".into(),
@@ -135,4 +162,33 @@ fn shared_and_mig_requests_name_what_the_pool_is() {
         check(&p, mig, 1.0),
         Err("pool p: requests nvidia.com/mig-1g.10gb but the pool is exclusive".into())
     );
+}
+
+#[test]
+fn the_same_reason_of_many_pools_is_said_once() {
+    let fit = |rejected: &[&str]| {
+        ShapeFit {
+            pools: Vec::new(),
+            rejected: rejected.iter().map(|r| r.to_string()).collect(),
+        }
+        .unschedulable_reason()
+        .unwrap()
+    };
+    // A reason without a pool, 12 times (openb's 12 pools): once.
+    let cpu = ["requests no GPU (CPU-only pods are not modeled)"; 12];
+    assert_eq!(fit(&cpu), "requests no GPU (CPU-only pods are not modeled)");
+    // Five pools with one reason, one with another: three named, "and 2 more".
+    assert_eq!(
+        fit(&[
+            "pool a: requests 9 GPUs but nodes have 8",
+            "pool b: requests 9 GPUs but nodes have 8",
+            "pool c: taint x:NoSchedule not tolerated",
+            "pool d: requests 9 GPUs but nodes have 8",
+            "pool e: requests 9 GPUs but nodes have 8",
+            "pool f: requests 9 GPUs but nodes have 8",
+        ]),
+        "pools a, b, d and 2 more: requests 9 GPUs but nodes have 8; \
+         pool c: taint x:NoSchedule not tolerated"
+    );
+    assert_eq!(fit(&["pool a: x", "pool b: x"]), "pools a, b: x");
 }

@@ -182,7 +182,7 @@ pub fn parse_value(text: &str) -> Result<Value, String> {
     serde_saphyr::from_str::<Value>(text).map_err(|e| {
         format!(
             "value `{text}` is not YAML ({}); quote text that holds `: ` or `#`",
-            one_line(&e.without_snippet().to_string())
+            one_line(&crate::yaml::message(e.without_snippet()))
         )
     })
 }

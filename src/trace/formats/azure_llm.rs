@@ -11,6 +11,7 @@
 //! and, with a `speed_target` on its class, is reported below target. See `docs/TRACE.md`.
 
 use crate::domain::LoadStep;
+use crate::limits::{MAX_LOAD_STEPS, MAX_REPLICAS, MAX_TRACE_SPAN_MS, exceeds};
 use crate::trace::clock::{Origin, midnight_before, parse_datetime_ms};
 use crate::trace::error::TraceError;
 use crate::trace::format::TraceFormat;
@@ -62,6 +63,11 @@ impl AzureLlmMap {
                 "window".into(),
                 format!("{} is shorter than 1s", self.window),
             ));
+        } else if self.window.ms() > MAX_TRACE_SPAN_MS {
+            out.push((
+                "window".into(),
+                exceeds("window", self.window, Dur(MAX_TRACE_SPAN_MS)),
+            ));
         }
         for (f, v) in [
             ("prefill_tokens_per_s", self.prefill_tokens_per_s),
@@ -76,6 +82,11 @@ impl AzureLlmMap {
         }
         if self.replicas == 0 {
             out.push(("replicas".into(), "must be at least 1".into()));
+        } else if u64::from(self.replicas) > MAX_REPLICAS {
+            out.push((
+                "replicas".into(),
+                exceeds("replicas", self.replicas, MAX_REPLICAS),
+            ));
         }
         out
     }
@@ -172,7 +183,37 @@ fn read_rows<R: Read>(
             generated,
         });
     }
+    check_span(&out, &report.source)?;
     Ok((out, report))
+}
+
+/// The requests span at most [`MAX_TRACE_SPAN_MS`] from the first to the last (one row dated
+/// `9999-12-31` in a 2023 log is refused, naming both ends).
+fn check_span(requests: &[Request], source: &str) -> Result<(), TraceError> {
+    let (Some(first), Some(last)) = (
+        requests.iter().min_by_key(|r| r.at),
+        requests.iter().max_by_key(|r| r.at),
+    ) else {
+        return Ok(());
+    };
+    let span = last.at.abs_diff(first.at);
+    if span <= MAX_TRACE_SPAN_MS {
+        return Ok(());
+    }
+    let days = |ms: u64| format!("{} days", ms / 86_400_000);
+    Err(TraceError::File {
+        source_name: source.to_string(),
+        message: format!(
+            "{}; a mistyped TIMESTAMP? (first request {}, last {})",
+            exceeds(
+                "the time span of the requests",
+                days(span),
+                days(MAX_TRACE_SPAN_MS)
+            ),
+            crate::trace::clock::format_datetime_ms(first.at),
+            crate::trace::clock::format_datetime_ms(last.at),
+        ),
+    })
 }
 
 /// Reads a request log and turns it into service jobs (see the module docs).
@@ -183,7 +224,7 @@ pub fn import(
     strict: bool,
 ) -> Result<(Vec<Entry>, ImportReport), TraceError> {
     let (requests, report) = read_requests(path, strict)?;
-    Ok(to_services(&requests, report, opts, class))
+    to_services(&requests, report, opts, class)
 }
 
 /// Reads request-log text from any source (`source` names it in messages).
@@ -195,30 +236,86 @@ pub fn import_reader<R: Read>(
     strict: bool,
 ) -> Result<(Vec<Entry>, ImportReport), TraceError> {
     let (requests, report) = read_rows(CsvRows::from_reader(reader, source, &expected())?, strict)?;
-    Ok(to_services(&requests, report, opts, class))
+    to_services(&requests, report, opts, class)
 }
 
-/// The reference-GPU duty cycle per window (before clamping and splitting over replicas), and
-/// the ms of the first window's start on the trace's clock.
-pub fn window_demand(requests: &[Request], opts: &AzureLlmMap) -> (i64, Vec<f64>) {
-    let Some(first) = requests.iter().map(|r| r.at).min() else {
-        return (0, Vec::new());
-    };
-    let last = requests.iter().map(|r| r.at).max().unwrap_or(first);
-    let zero = match opts.origin {
+/// The reference-GPU duty cycle per window (before clamping and splitting over replicas),
+/// kept sparse: memory follows the requests, never the time they span.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WindowDemand {
+    /// The ms of the first window's start on the trace's clock.
+    pub start: i64,
+    /// Windows from the first request's to the last request's, empty ones included.
+    pub windows: u64,
+    /// (window index, duty cycle) of every window with requests, in order; the others are 0.
+    pub busy: Vec<(u64, f64)>,
+}
+
+impl WindowDemand {
+    /// Sum of the duty cycles over all windows.
+    pub fn total(&self) -> f64 {
+        self.busy.iter().map(|&(_, d)| d).sum()
+    }
+    /// The largest duty cycle (0 without requests).
+    pub fn peak(&self) -> f64 {
+        self.busy.iter().map(|&(_, d)| d).fold(0.0, f64::max)
+    }
+}
+
+/// Time 0 of the run for requests whose first one arrives at `first`.
+fn origin_ms(opts: &AzureLlmMap, first: i64) -> i64 {
+    match opts.origin {
         Origin::First => first,
         Origin::Midnight => midnight_before(first),
+    }
+}
+
+/// The duty cycle per window of `requests` (see [`WindowDemand`]).
+pub fn window_demand(requests: &[Request], opts: &AzureLlmMap) -> WindowDemand {
+    let Some(first) = requests.iter().map(|r| r.at).min() else {
+        return WindowDemand::default();
     };
-    let w = opts.window.ms() as i64;
+    let last = requests.iter().map(|r| r.at).max().unwrap_or(first);
+    let zero = origin_ms(opts, first);
+    // Wide arithmetic: a window is at most MAX_TRACE_SPAN_MS, but a caller may skip problems().
+    let w = i128::from(opts.window.ms().max(1));
     // Windows are counted from time 0 of the run, so they line up with its clock.
-    let start = zero + (first - zero) / w * w;
-    let n = ((last - start) / w + 1) as usize;
-    let mut cost = vec![0.0; n];
+    let start = i128::from(zero) + (i128::from(first) - i128::from(zero)) / w * w;
+    let index = |at: i64| ((i128::from(at) - start) / w) as u64;
+    let mut cost: std::collections::BTreeMap<u64, f64> = std::collections::BTreeMap::new();
     for r in requests {
-        cost[((r.at - start) / w) as usize] += opts.cost_s(r);
+        *cost.entry(index(r.at)).or_default() += opts.cost_s(r);
     }
     let secs = opts.window.secs();
-    (start, cost.into_iter().map(|c| c / secs).collect())
+    WindowDemand {
+        start: start as i64,
+        windows: index(last) + 1,
+        busy: cost.into_iter().map(|(k, c)| (k, c / secs)).collect(),
+    }
+}
+
+/// The load steps of one replica: each busy window's share clamped to [min_u, 1], empty
+/// windows at min_u, a step only where `u` changes.
+fn load_steps(demand: &WindowDemand, opts: &AzureLlmMap, replicas: u32) -> Vec<LoadStep> {
+    let w = opts.window.ms();
+    let mut steps: Vec<LoadStep> = Vec::new();
+    let mut push = |k: u64, u: f64| {
+        if steps.last().is_none_or(|s| s.u != u) {
+            steps.push(LoadStep {
+                at: k.saturating_mul(w),
+                u,
+            });
+        }
+    };
+    let mut next = 0;
+    for &(k, d) in &demand.busy {
+        if k > next {
+            push(next, opts.min_u);
+        }
+        push(k, (d / f64::from(replicas)).clamp(opts.min_u, 1.0));
+        next = k + 1;
+    }
+    steps
 }
 
 fn to_services(
@@ -226,33 +323,31 @@ fn to_services(
     mut report: ImportReport,
     opts: &AzureLlmMap,
     class: &str,
-) -> (Vec<Entry>, ImportReport) {
-    let (start, demand) = window_demand(requests, opts);
-    if demand.is_empty() {
+) -> Result<(Vec<Entry>, ImportReport), TraceError> {
+    let demand = window_demand(requests, opts);
+    if demand.windows == 0 {
         report.notes.push("no requests: no service job".into());
-        return (Vec::new(), report);
+        return Ok((Vec::new(), report));
     }
-    let first = requests.iter().map(|r| r.at).min().unwrap_or(start);
-    let zero = match opts.origin {
-        Origin::First => first,
-        Origin::Midnight => midnight_before(first),
-    };
+    let first = requests.iter().map(|r| r.at).min().unwrap_or(demand.start);
+    let zero = origin_ms(opts, first);
     let replicas = opts.replicas.max(1);
-    let per_replica: Vec<f64> = demand.iter().map(|d| d / f64::from(replicas)).collect();
-    let clamped_high = per_replica.iter().filter(|&&u| u > 1.0).count();
-    let w = opts.window.ms();
-    let mut steps: Vec<LoadStep> = Vec::new();
-    for (k, &u) in per_replica.iter().enumerate() {
-        let u = u.clamp(opts.min_u, 1.0);
-        if steps.last().is_none_or(|s| s.u != u) {
-            steps.push(LoadStep {
-                at: k as u64 * w,
-                u,
-            });
-        }
+    let steps = load_steps(&demand, opts, replicas);
+    let all_steps = steps.len() as u64 * u64::from(replicas);
+    if all_steps > MAX_LOAD_STEPS {
+        return Err(TraceError::File {
+            source_name: report.source.clone(),
+            message: exceeds(
+                "the load steps of the service jobs (steps x azure_llm.replicas)",
+                format!("{} x {replicas} = {all_steps}", steps.len()),
+                MAX_LOAD_STEPS,
+            ),
+        });
     }
-    let submit = (start - zero).max(0) as u64;
-    let duration = demand.len() as u64 * w;
+    let per = f64::from(replicas);
+    let clamped_high = demand.busy.iter().filter(|&&(_, d)| d / per > 1.0).count();
+    let submit = (demand.start - zero).max(0) as u64;
+    let duration = demand.windows.saturating_mul(opts.window.ms());
     let class = class.to_string();
     let entries: Vec<Entry> = (0..replicas)
         .map(|r| {
@@ -264,8 +359,8 @@ fn to_services(
             }
         })
         .collect();
-    let mean = per_replica.iter().sum::<f64>() / per_replica.len() as f64;
-    let peak = per_replica.iter().copied().fold(0.0, f64::max);
+    let mean = demand.total() / per / demand.windows as f64;
+    let peak = demand.peak() / per;
     report.jobs = entries.len() as u64;
     report.notes.push(format!(
         "{} requests -> {replicas} service job{} of class {class}, {} windows of {} from {} s: \
@@ -273,7 +368,7 @@ fn to_services(
          tokens/s on the reference GPU)",
         requests.len(),
         if replicas == 1 { "" } else { "s" },
-        demand.len(),
+        demand.windows,
         opts.window,
         submit / 1000,
         opts.prefill_tokens_per_s,
@@ -285,134 +380,9 @@ fn to_services(
              clamped to u = 1 (raise azure_llm.replicas to spread the load)"
         ));
     }
-    (entries, report)
+    Ok((entries, report))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const HEAD: &str = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
-
-    fn run(text: &str, map: &AzureLlmMap, class: &str) -> (Vec<Entry>, ImportReport) {
-        import_reader(text.as_bytes(), "a.csv", map, class, false).unwrap()
-    }
-
-    #[test]
-    fn requests_become_a_service_with_a_load_per_window() {
-        // Prefill 12 000 tokens/s and decode 3 000 tokens/s; 60 s windows from the first request.
-        // Window 0 [0, 60 s): 6 000 + 12 000 prompt tokens -> 1.5 s; 300 + 600 generated
-        //   -> 0.3 s: u = 1.8 / 60 = 0.03.
-        // Window 1: no requests -> min_u 0.01.
-        // Window 2 [120, 180 s): 360 000 prompt tokens -> 30 s; 18 000 generated -> 6 s:
-        //   u = 36 / 60 = 0.6.
-        let text = format!(
-            "{HEAD}2023-11-16 18:00:00.0000000,6000,300\n\
-             2023-11-16 18:00:59.9990000,12000,600\n\
-             2023-11-16 18:02:30.5000000,360000,18000\n"
-        );
-        let (entries, report) = run(&text, &AzureLlmMap::default(), "llm");
-        assert_eq!(entries.len(), 1);
-        let j = &entries[0].job;
-        assert_eq!((j.id, j.submit, j.duration), (0, 0, 180_000));
-        assert_eq!(j.class, "llm");
-        let u: Vec<(u64, f64)> = j.load.iter().map(|s| (s.at, s.u)).collect();
-        assert_eq!(u.len(), 3);
-        let want = [(0, 0.03), (60_000, 0.01), (120_000, 0.6)];
-        for ((at, u), (wat, wu)) in u.iter().zip(want) {
-            assert_eq!(*at, wat);
-            assert!((u - wu).abs() < 1e-12, "{u} vs {wu}");
-        }
-        assert_eq!((report.rows, report.jobs), (3, 1));
-        assert!(report.notes[0].starts_with("3 requests -> 1 service job of class llm, 3 windows"));
-    }
-
-    #[test]
-    fn replicas_split_the_load_and_overload_is_clamped_and_noted() {
-        // One window with 1.44 M prompt tokens: 120 s of GPU in 60 s -> u = 2.0 in total.
-        let text = format!("{HEAD}2023-11-16 18:00:00,1440000,0\n2023-11-16 18:00:30,0,0\n");
-        let (entries, report) = run(&text, &AzureLlmMap::default(), "llm");
-        assert_eq!(entries[0].job.load, vec![LoadStep { at: 0, u: 1.0 }]);
-        assert!(report.notes[1].starts_with("1 windows need more than one reference GPU"));
-        let map = AzureLlmMap {
-            replicas: 4,
-            ..Default::default()
-        };
-        let (entries, report) = run(&text, &map, "chat");
-        assert_eq!(entries.len(), 4);
-        for (i, e) in entries.iter().enumerate() {
-            assert_eq!(e.job.id, i as u64);
-            assert_eq!(e.job.class, "chat");
-            assert_eq!(e.job.load, vec![LoadStep { at: 0, u: 0.5 }]);
-        }
-        assert_eq!(report.notes.len(), 1);
-    }
-
-    #[test]
-    fn midnight_origin_keeps_the_hour() {
-        let map = AzureLlmMap {
-            origin: Origin::Midnight,
-            window: Dur(600_000),
-            ..Default::default()
-        };
-        let text = format!("{HEAD}2023-11-16 18:17:03.9799600,100,10\n");
-        let (entries, _) = run(&text, &map, "llm");
-        // Windows line up with the run's clock: 18:10 is the start of the first 10-minute one.
-        assert_eq!(entries[0].job.submit, (18 * 3600 + 10 * 60) * 1000);
-        assert_eq!(entries[0].job.duration, 600_000);
-    }
-
-    #[test]
-    fn bad_rows_and_empty_files() {
-        let text = format!(
-            "{HEAD}2023-11-16 18:00:00,10,1\nyesterday,10,1\n2023-11-16 18:00:01,-4,1\n\
-             2023-11-16 18:00:01,4,x\n2023-11-16 18:00:01,4\n"
-        );
-        let (entries, report) = run(&text, &AzureLlmMap::default(), "llm");
-        assert_eq!(entries.len(), 1);
-        let bad: Vec<String> = report.bad.iter().map(|b| b.to_string()).collect();
-        assert_eq!(
-            bad,
-            vec![
-                "line 3: column TIMESTAMP: `yesterday` is not a date and time like 2017-10-09 \
-                 07:01:55 (or with a fraction of a second)",
-                "line 4: column ContextTokens: `-4` is not a whole number of tokens",
-                "line 5: column GeneratedTokens: `x` is not a whole number of tokens",
-                "line 6: found 2 fields but the header has 3",
-            ]
-        );
-        let (entries, report) = run(HEAD, &AzureLlmMap::default(), "llm");
-        assert!(entries.is_empty());
-        assert_eq!(report.notes, vec!["no requests: no service job"]);
-        let e = import_reader(&b""[..], "a.csv", &AzureLlmMap::default(), "llm", false)
-            .err()
-            .unwrap()
-            .to_string();
-        assert_eq!(
-            e,
-            "a.csv: the file is empty; expected a header row (the azure-llm format has \
-             TIMESTAMP, ContextTokens, GeneratedTokens)"
-        );
-    }
-
-    #[test]
-    fn the_published_traces_match_their_facts() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/traces/azure-llm-2023");
-        if !dir.is_dir() {
-            eprintln!("skipped: {} not found (see README: traces)", dir.display());
-            return;
-        }
-        // SOURCES.md: code 8,819 requests in 57 min; conv 19,366 requests in 58 min.
-        for (name, count, minutes) in [("code", 8_819, 57), ("conv", 19_366, 58)] {
-            let path = dir.join(format!("AzureLLMInferenceTrace_{name}.csv"));
-            let (requests, report) = read_requests(&path, true).unwrap();
-            assert_eq!((requests.len(), report.bad_count), (count, 0), "{name}");
-            let first = requests.iter().map(|r| r.at).min().unwrap();
-            let last = requests.iter().map(|r| r.at).max().unwrap();
-            assert_eq!((last - first) / 60_000, minutes, "{name}");
-            let (entries, _) = import(&path, &AzureLlmMap::default(), "llm", true).unwrap();
-            assert_eq!(entries.len(), 1);
-            assert_eq!(entries[0].job.duration, (minutes as u64 + 1) * 60_000);
-        }
-    }
-}
+#[path = "azure_llm_tests.rs"]
+mod tests;

@@ -37,12 +37,14 @@ pub struct TokenStats {
 }
 
 fn tokens(mut v: Vec<u64>) -> TokenStats {
+    // Wide sum: a few absurd token counts (18446744073709551615) do not overflow.
+    let sum: u128 = v.iter().map(|&t| u128::from(t)).sum();
     TokenStats {
-        total: v.iter().sum(),
+        total: u64::try_from(sum).unwrap_or(u64::MAX),
         mean: if v.is_empty() {
             0.0
         } else {
-            v.iter().sum::<u64>() as f64 / v.len() as f64
+            sum as f64 / v.len() as f64
         },
         p50: percentile(&mut v, 50.0),
         p99: percentile(&mut v, 99.0),
@@ -66,14 +68,17 @@ fn request_stats(reqs: &[Request], report: ImportReport, map: &ImportMap) -> Req
         (Some(a), Some(b)) => (b - a) as f64,
         _ => 0.0,
     };
-    let (_, demand) = azure_llm::window_demand(reqs, &map.azure_llm);
-    let mut sorted = demand.clone();
-    sorted.sort_by(f64::total_cmp);
-    let p95 = if sorted.is_empty() {
+    let demand = azure_llm::window_demand(reqs, &map.azure_llm);
+    // Percentile over every window: the empty ones (duty cycle 0) come first in order.
+    let mut busy: Vec<f64> = demand.busy.iter().map(|&(_, d)| d).collect();
+    busy.sort_by(f64::total_cmp);
+    let empty = demand.windows - busy.len() as u64;
+    let p95 = if demand.windows == 0 {
         0.0
     } else {
-        let rank = ((0.95 * sorted.len() as f64).ceil() as usize).max(1);
-        sorted[rank - 1]
+        let rank = ((0.95 * demand.windows as f64).ceil() as u64).max(1);
+        rank.checked_sub(empty + 1)
+            .map_or(0.0, |i| busy[i as usize])
     };
     RequestStats {
         source: report.source.clone(),
@@ -87,28 +92,20 @@ fn request_stats(reqs: &[Request], report: ImportReport, map: &ImportMap) -> Req
         },
         context_tokens: tokens(reqs.iter().map(|r| r.context).collect()),
         generated_tokens: tokens(reqs.iter().map(|r| r.generated).collect()),
-        windows: demand.len() as u64,
+        windows: demand.windows,
         window_s: map.azure_llm.window.secs(),
-        u_mean: if demand.is_empty() {
+        u_mean: if demand.windows == 0 {
             0.0
         } else {
-            demand.iter().sum::<f64>() / demand.len() as f64
+            demand.total() / demand.windows as f64
         },
         u_p95: p95,
-        u_max: sorted.last().copied().unwrap_or(0.0),
+        u_max: demand.peak(),
         import: report,
     }
 }
 
 /// `ms` since 1970 on the trace's clock as `YYYY-MM-DD HH:MM:SS`.
 pub(super) fn clock_text(ms: i64) -> String {
-    let days = ms.div_euclid(crate::trace::clock::MS_PER_DAY);
-    let rem = ms.rem_euclid(crate::trace::clock::MS_PER_DAY) / 1000;
-    let (y, m, d) = crate::trace::clock::civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    crate::trace::clock::format_datetime_ms(ms)
 }

@@ -152,3 +152,22 @@ fn the_published_philly_and_azure_traces_match_their_facts() {
     assert_eq!((r.requests, r.span_minutes as u64), (19_366, 58));
     assert_eq!(r.first.as_deref(), Some("2023-11-16 18:15:46"));
 }
+
+#[test]
+fn absurd_token_counts_do_not_overflow_the_totals() {
+    // Two requests of 18 446 744 073 709 551 615 (u64::MAX) prompt tokens: the sum (2^65 - 2)
+    // saturates at u64::MAX instead of overflowing; the mean is u64::MAX as a float.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("llm.csv");
+    std::fs::write(
+        &p,
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n\
+         2023-11-16 18:00:00,18446744073709551615,1\n\
+         2023-11-16 18:00:01,18446744073709551615,1\n",
+    )
+    .unwrap();
+    let r = of_requests(&p, &ImportMap::default(), false).unwrap();
+    assert_eq!(r.context_tokens.total, u64::MAX);
+    assert_eq!(r.context_tokens.mean, u64::MAX as f64);
+    assert_eq!(r.generated_tokens.total, 2);
+}

@@ -7,6 +7,7 @@
 
 use crate::domain::RequestSpec;
 use crate::engine::rng::{StreamRng, stream};
+use crate::limits::{MAX_JOBS, MAX_SPAN_MS, exceeds};
 use crate::trace::TraceJob;
 use crate::units::{Dur, MS_PER_HOUR, SimTime, secs_to_ms};
 use rand::RngExt;
@@ -99,6 +100,40 @@ impl SyntheticSpec {
                 .max_jobs
                 .map(|m| (m as f64 * factor).round().max(1.0) as u64),
             ..self.clone()
+        })
+    }
+
+    /// Arrivals expected over the span (or `horizon` when the spec has none), capped by
+    /// `max_jobs`.
+    pub fn expected_jobs(&self, horizon: Dur) -> f64 {
+        let span_h = self.span.unwrap_or(horizon).ms() as f64 / 3_600_000.0;
+        let expected = self.rate_per_hour * span_h;
+        match self.max_jobs {
+            Some(m) => expected.min(m as f64),
+            None => expected,
+        }
+    }
+
+    /// A run of more than [`MAX_JOBS`] expected jobs, or a span beyond [`MAX_SPAN_MS`], as a
+    /// message naming the value and the limit.
+    pub fn size_problem(&self, horizon: Dur) -> Option<String> {
+        // The horizon has its own limit (and message); a span of the spec's own is checked here.
+        if let Some(span) = self.span
+            && span.ms() > MAX_SPAN_MS
+        {
+            return Some(exceeds("the span", span, Dur(MAX_SPAN_MS)));
+        }
+        let span = self.span.unwrap_or(horizon);
+        let jobs = self.expected_jobs(horizon);
+        (jobs > MAX_JOBS as f64).then(|| {
+            exceeds(
+                &format!(
+                    "the expected number of jobs (rate_per_hour {} x span {span})",
+                    self.rate_per_hour
+                ),
+                format!("{jobs:.0}"),
+                MAX_JOBS,
+            )
         })
     }
 

@@ -2,6 +2,7 @@
 //! what the simulator does not model is reported.
 
 use super::{DevicePluginConfig, MigStrategyFlag, TimeSlicing};
+use crate::limits::{MAX_REPLICAS, exceeds};
 use crate::scenario::k8s::tree::{Fields, Messages, Node, Src};
 
 pub(super) fn read_config(
@@ -203,7 +204,16 @@ fn read_resource(
 fn read_replicas(e: &mut Fields, item: &Node, src: &Src, msgs: &mut Messages) -> Option<u32> {
     match e.take("replicas") {
         Some(v) => match v.as_i64() {
-            Some(n) if n >= 1 && n <= i64::from(u32::MAX) => Some(n as u32),
+            Some(n) if n >= 1 && n as u64 <= MAX_REPLICAS => Some(n as u32),
+            Some(n) if n > 0 => {
+                msgs.error(
+                    src,
+                    v.line,
+                    &e.path_of("replicas"),
+                    exceeds("replicas", n, MAX_REPLICAS),
+                );
+                None
+            }
             _ => {
                 msgs.error(
                     src,

@@ -113,3 +113,21 @@ fn mig_time_slicing_and_renames_are_reported() {
     );
     assert_eq!(m.warnings.len(), 3, "{:?}", m.warnings);
 }
+
+#[test]
+fn replicas_beyond_the_limit_are_refused_naming_the_value_and_the_limit() {
+    // 536 870 913 replicas x 8 GPUs would wrap a 32-bit product; 1 024 is the limit.
+    let text = "version: v1\nsharing:\n  timeSlicing:\n    resources:\n      - name: nvidia.com/gpu\n        replicas: 536870913\n";
+    let mut m = Messages::default();
+    let _ = parse(&input(text), None, &mut m);
+    let all = m.errors.join("\n");
+    assert!(
+        all.contains("dp.yaml:6:")
+            && all.contains("replicas is 536870913, more than the limit of 1024"),
+        "{all}"
+    );
+    // 1 024 itself is accepted.
+    let mut m = Messages::default();
+    let _ = parse(&input(&text.replace("536870913", "1024")), None, &mut m);
+    assert!(m.errors.is_empty(), "{:?}", m.errors);
+}

@@ -39,8 +39,14 @@ fn parse(input: &Input, msgs: &mut Messages) -> Option<Node> {
         Ok(n) => Some(n),
         Err(e) => {
             let what = if json { "JSON" } else { "YAML" };
+            // Several YAML documents (a node per document): say what one file should hold.
+            let hint = if !json && e.contains("multiple found") {
+                "; give one document: a List of nodes (kubectl get nodes -o yaml) or one Node"
+            } else {
+                ""
+            };
             msgs.errors
-                .push(format!("{}: not valid {what}: {e}", input.name));
+                .push(format!("{}: not valid {what}: {e}{hint}", input.name));
             None
         }
     }

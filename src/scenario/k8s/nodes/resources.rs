@@ -15,10 +15,12 @@ pub(super) fn gpu_count(
     per: &mut PerNode,
 ) -> Option<u32> {
     let r = |k: &str| n.resource(k);
-    let div = |a: u64, b: u64| (b > 0 && a.is_multiple_of(b)).then(|| (a / b) as u32);
+    let div = |a: u64, b: u64| {
+        (b > 0 && a.is_multiple_of(b)).then(|| u32::try_from(a / b).unwrap_or(u32::MAX))
+    };
     match sharing {
         Sharing::Exclusive | Sharing::Fractional => {
-            label.or_else(|| r("nvidia.com/gpu").map(|v| v as u32))
+            label.or_else(|| r("nvidia.com/gpu").map(|v| u32::try_from(v).unwrap_or(u32::MAX)))
         }
         Sharing::TimeSlicing {
             replicas,

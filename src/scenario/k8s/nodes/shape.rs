@@ -11,6 +11,7 @@ use super::resources::{check_advertised, gpu_count};
 use super::sharing::{plain_sharing, plugin_config};
 use crate::catalog::GpuModel;
 use crate::domain::{Sharing, Taint};
+use crate::limits::{MAX_GPUS_PER_NODE, exceeds};
 use std::collections::BTreeMap;
 
 /// What makes nodes interchangeable.
@@ -43,6 +44,14 @@ pub(super) fn node_shape(
     per: &mut PerNode,
 ) -> Result<Shape, Skip> {
     let n = g.n;
+    // A corrupted count (`nvidia.com/gpu.count: "1000000000"`) is refused before anything is
+    // built per GPU (a mig-parted config is resolved GPU by GPU).
+    if let Some(c) = g.label_count
+        && u64::from(c) > MAX_GPUS_PER_NODE
+    {
+        per.error(n, exceeds("nvidia.com/gpu.count", c, MAX_GPUS_PER_NODE));
+        return Err(Skip);
+    }
     let config = plugin_config(n, lookup.dp, per)?;
     if let Some(c) = config {
         used.device_plugin_configs.insert(c.name.clone());
@@ -58,6 +67,18 @@ pub(super) fn node_shape(
             return Err(Skip);
         }
     };
+    // GPUs derived from huge advertised resources: refused likewise.
+    if u64::from(gpus) > MAX_GPUS_PER_NODE {
+        per.error(
+            n,
+            exceeds(
+                "the node's GPUs (from its advertised resources)",
+                gpus,
+                MAX_GPUS_PER_NODE,
+            ),
+        );
+        return Err(Skip);
+    }
     check_advertised(n, &sharing, gpus, per);
     let tag = if tag.is_empty() {
         default_tag(&sharing)

@@ -486,3 +486,44 @@ fn malformed_node_files_are_errors_with_positions() {
         out.msgs.errors
     );
 }
+
+#[test]
+fn a_corrupted_gpu_count_is_refused_naming_the_label_and_the_limit() {
+    // One H100 node labelled with 10^9 GPUs (advertising 8): refused before anything is built
+    // per GPU; the 8-GPU node beside it still forms its pool.
+    let huge = [H100, ("nvidia.com/gpu.count", "1000000000")];
+    let input = list(&[
+        node("bad", &huge, &[("nvidia.com/gpu", "8")], ""),
+        node("good", &[H100, COUNT8], &[("nvidia.com/gpu", "8")], ""),
+    ]);
+    let out = run(&input, None, None);
+    let all = out.msgs.errors.join("\n");
+    assert!(
+        all.contains("nvidia.com/gpu.count is 1000000000, more than the limit of 64"),
+        "{all}"
+    );
+    assert!(all.contains("node bad"), "{all}");
+    assert_eq!(out.pools.len(), 1);
+    assert_eq!(out.pools[0].spec.nodes, 1);
+    assert_eq!(out.pools[0].spec.gpus_per_node, 8);
+}
+
+#[test]
+fn a_corrupted_gpu_count_with_a_mig_parted_config_is_refused_at_once() {
+    // The mig-parted config is resolved GPU by GPU: with 10^9 GPUs that never ended (the
+    // fuzzing campaign's `import --nodes ... --mig-parted ...` timeout). Refused first now.
+    let mig = mig(MIG);
+    let labels = [
+        A100,
+        ("nvidia.com/gpu.count", "1000000000"),
+        ("nvidia.com/mig.config", "inference-mixed"),
+        ("nvidia.com/mig.strategy", "mixed"),
+    ];
+    let out = run(&list(&[node("m", &labels, &[], "")]), None, Some(&mig));
+    let all = out.msgs.errors.join("\n");
+    assert!(
+        all.contains("nvidia.com/gpu.count is 1000000000, more than the limit of 64"),
+        "{all}"
+    );
+    assert!(out.pools.is_empty());
+}

@@ -252,4 +252,12 @@ impl<W: Write> NativeWriter<W> {
             error,
         })
     }
+
+    /// Flushes the file and hands back the writer underneath (to commit an atomic file).
+    pub fn into_inner(self) -> Result<W, TraceError> {
+        self.csv.into_inner().map_err(|e| TraceError::Io {
+            source_name: "trace output".to_string(),
+            error: e.into_error(),
+        })
+    }
 }

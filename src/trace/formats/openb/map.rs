@@ -1,5 +1,6 @@
 //! The openb mapping options (`map.openb` in a scenario or a `--map` file).
 
+use crate::limits::{MAX_TRACE_SPAN_MS, exceeds};
 use crate::units::Dur;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -79,6 +80,15 @@ impl OpenbMap {
         }
         if self.untimed_duration.ms() == 0 {
             out.push(("untimed_duration".into(), "must be longer than 0".into()));
+        }
+        let limit = Dur(MAX_TRACE_SPAN_MS);
+        for (field, d) in [
+            ("untimed_interval", self.untimed_interval),
+            ("untimed_duration", self.untimed_duration),
+        ] {
+            if d.ms() > MAX_TRACE_SPAN_MS {
+                out.push((field.into(), exceeds(field, d, limit)));
+            }
         }
         out
     }

@@ -8,6 +8,7 @@
 use super::lists::{self, OpenbPod, Wording};
 use super::map::{FractionalAs, NeverRan, OpenbMap, QOS_VALUES};
 use crate::domain::RequestSpec;
+use crate::limits::{MAX_TRACE_SPAN_MS, exceeds};
 use crate::trace::error::TraceError;
 use crate::trace::format::TraceFormat;
 use crate::trace::job::TraceJob;
@@ -114,8 +115,24 @@ fn import_rows<R: Read>(
         let entry = entry_of(pod, ordinal as u64, request, times, opts, class, &mut tally);
         entries.push((ordinal as u64, entry));
     }
-    // Untimed pods arrive one after another in file order.
+    // Untimed pods arrive one after another in file order, within the trace span limit (wide
+    // arithmetic: 10^6 pods x a huge interval does not wrap).
     if !timed {
+        let last = u128::from(opts.untimed_interval.ms()) * entries.len().saturating_sub(1) as u128;
+        if last > u128::from(MAX_TRACE_SPAN_MS) {
+            return Err(TraceError::File {
+                source_name: report.source.clone(),
+                message: exceeds(
+                    &format!(
+                        "the last untimed pod's submit time ({} pods x untimed_interval {})",
+                        entries.len(),
+                        opts.untimed_interval
+                    ),
+                    crate::units::Dur(u64::try_from(last).unwrap_or(u64::MAX)),
+                    crate::units::Dur(MAX_TRACE_SPAN_MS),
+                ),
+            });
+        }
         for (i, (_, e)) in entries.iter_mut().enumerate() {
             e.job.submit = i as u64 * opts.untimed_interval.ms();
         }
@@ -193,6 +210,22 @@ fn times_of(
     let Some(created) = pod.creation_time else {
         return Err(("creation_time", "missing (every pod needs one)".into()));
     };
+    // Seconds from the trace's start, at most the trace span limit (so s x 1000 never wraps).
+    let limit_s = MAX_TRACE_SPAN_MS / 1000;
+    for (column, t) in [
+        ("creation_time", Some(created)),
+        ("scheduled_time", pod.scheduled_time),
+        ("deletion_time", pod.deletion_time),
+    ] {
+        if let Some(t) = t
+            && t > limit_s
+        {
+            return Err((
+                column,
+                exceeds(column, format!("{t} s"), format!("{limit_s} s (20 years)")),
+            ));
+        }
+    }
     match pod.scheduled_time {
         Some(started) => {
             if started < created {

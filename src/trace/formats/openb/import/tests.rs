@@ -286,3 +286,58 @@ fn the_published_pod_lists_import_without_bad_rows() {
         );
     }
 }
+
+#[test]
+fn a_huge_untimed_interval_is_refused_instead_of_wrapping_submit_times() {
+    // Three untimed pods 3 651 days apart: the last arrives at 7 302 d, over the 7 300 d trace
+    // span limit; before, i x interval could wrap a u64.
+    let text = "name,cpu_milli,memory_mib,num_gpu,gpu_milli\nopenb-pod-0001,1,1,1,300\n\
+                openb-pod-0002,1,1,1,300\nopenb-pod-0003,1,1,1,300\n";
+    let map = OpenbMap {
+        untimed_interval: Dur(3_651 * 86_400_000),
+        ..Default::default()
+    };
+    let e = import_reader(text.as_bytes(), "p.csv", &map, "openb", false)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with("p.csv: the last untimed pod's submit time (3 pods x untimed_interval "),
+        "{e}"
+    );
+    assert!(e.ends_with("more than the limit of 7300d"), "{e}");
+    // An interval beyond the limit on its own is a mapping problem naming the field.
+    let map = OpenbMap {
+        untimed_interval: Dur(u64::MAX),
+        ..Default::default()
+    };
+    let p = map.problems();
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, "untimed_interval");
+    assert!(
+        p[0].1.ends_with("more than the limit of 7300d"),
+        "{}",
+        p[0].1
+    );
+}
+
+#[test]
+fn times_beyond_the_span_limit_are_bad_rows_not_overflows() {
+    // creation_time 18446744073709551615 s: x 1000 overflowed (a panic in debug builds).
+    let text = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n\
+                openb-pod-0000,1000,1024,1,1000,,LS,Running,0,100,10\n\
+                openb-pod-0001,1000,1024,1,1000,,LS,Running,18446744073709551615,,\n\
+                openb-pod-0002,1000,1024,1,1000,,LS,Succeeded,5,630720001,6\n";
+    let (e, report) = run(text, &OpenbMap::default(), "openb");
+    assert_eq!(e.len(), 1);
+    let bad: Vec<String> = report.bad.iter().map(|b| b.to_string()).collect();
+    assert_eq!(
+        bad,
+        vec![
+            "line 3: column creation_time: creation_time is 18446744073709551615 s, more than \
+             the limit of 630720000 s (20 years)",
+            "line 4: column deletion_time: deletion_time is 630720001 s, more than the limit \
+             of 630720000 s (20 years)",
+        ]
+    );
+}
