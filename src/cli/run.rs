@@ -12,14 +12,16 @@ use slicesim::trace::TraceFormat;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-#[derive(clap::Args)]
-#[command(after_help = "Examples:
+/// `run --help`'s examples (shown with the `--set` ones by `examples::run`).
+pub const EXAMPLES: &str = "Examples:
   slicesim run                                   built-in scenario, seed from the file
   slicesim run scenarios/migration.yaml --seed 7 --out /tmp/r7
   slicesim run --seeds 1..10 --out /tmp/r        10 replications: mean ± 95 % CI per figure
   slicesim run --seeds 1,4,7 --half-width 0.02 --jobs 2
 Replications write OUT/seed-<n>/ (a single run's files) and OUT/summary.json,
-OUT/replications.csv, OUT/replications_long.csv (see docs/OUTPUTS.md).")]
+OUT/replications.csv, OUT/replications_long.csv (see docs/OUTPUTS.md).";
+
+#[derive(clap::Args)]
 pub struct RunArgs {
     /// Scenario YAML file; omit for the built-in default (scenarios/seed-strategy.yaml).
     scenario: Option<PathBuf>,

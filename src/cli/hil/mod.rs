@@ -35,6 +35,7 @@ pub struct HilArgs {
 pub enum HilCmd {
     /// GPUs, MIG mode, instances, profiles and placements as NVML reports them, checked against
     /// the built-in catalog.
+    #[command(after_help = crate::cli::examples::HIL_INVENTORY)]
     Inventory {
         /// Only this GPU (NVML index).
         #[arg(long)]
@@ -44,9 +45,11 @@ pub enum HilCmd {
         json: Option<PathBuf>,
     },
     /// The operations that would turn the GPUs' state into a pool's layout (changes nothing).
+    #[command(after_help = crate::cli::examples::HIL_PLAN)]
     Plan(PoolTarget),
     /// Apply a pool's layout: dry run unless --yes; saves the prior state first, rolls back on
     /// any failure or Ctrl-C.
+    #[command(after_help = crate::cli::examples::HIL_APPLY)]
     Apply {
         #[command(flatten)]
         target: PoolTarget,
@@ -57,6 +60,7 @@ pub enum HilCmd {
         state: PathBuf,
     },
     /// Put back the state saved by apply: dry run unless --yes.
+    #[command(after_help = crate::cli::examples::HIL_RESTORE)]
     Restore {
         #[arg(long, value_name = "FILE", default_value = DEFAULT_PATH)]
         state: PathBuf,
@@ -64,6 +68,7 @@ pub enum HilCmd {
         change: Change,
     },
     /// Run an experiment's probes while sampling NVML; write the measurement file.
+    #[command(after_help = crate::cli::examples::HIL_MEASURE)]
     Measure {
         experiment: PathBuf,
         /// Measurement file to write [default: measurements/NAME-DATE.json]; never overwritten.
@@ -78,6 +83,7 @@ pub enum HilCmd {
         force: bool,
     },
     /// The model's predictions next to measurements; exit 2 if a point is outside the tolerance.
+    #[command(after_help = crate::cli::examples::HIL_COMPARE)]
     Compare {
         #[arg(required = true)]
         measurements: Vec<PathBuf>,
@@ -92,6 +98,7 @@ pub enum HilCmd {
         json: Option<PathBuf>,
     },
     /// Fit overhead, MIG efficiency and per-model speed; write a file scenarios can include.
+    #[command(after_help = crate::cli::examples::HIL_CALIBRATE)]
     Calibrate {
         #[arg(required = true)]
         measurements: Vec<PathBuf>,
@@ -105,8 +112,10 @@ pub enum HilCmd {
         tolerance: f64,
     },
     /// The built-in GPU probe (CUDA through cudarc): prints one throughput line.
+    #[command(after_help = crate::cli::examples::HIL_PROBE)]
     Probe(ProbeArgs),
     /// Build the fake NVML library into a directory, for trying the harness without a GPU.
+    #[command(after_help = crate::cli::examples::HIL_FAKE_NVML)]
     FakeNvml {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
