@@ -76,7 +76,10 @@ fn every_command_has_a_description_and_examples() {
     walk(Vec::new(), &mut all);
     let names: Vec<String> = all.iter().map(|(p, _)| p.join(" ")).collect();
     for want in TOP_LEVEL {
-        assert!(names.iter().any(|n| n == want), "{want} not found in {names:?}");
+        assert!(
+            names.iter().any(|n| n == want),
+            "{want} not found in {names:?}"
+        );
     }
     for (path, help) in &all {
         let name = format!("slicesim {}", path.join(" "));
@@ -103,7 +106,10 @@ fn every_command_has_a_description_and_examples() {
 fn run_help_shows_its_own_examples_and_the_set_examples() {
     let help = stdout_ok(&["run", "--help"]);
     assert!(help.contains("slicesim run --seeds 1..10"), "{help}");
-    assert!(help.contains("--set pools.h100-timeslice.nodes=3"), "{help}");
+    assert!(
+        help.contains("--set pools.h100-timeslice.nodes=3"),
+        "{help}"
+    );
 }
 
 #[test]

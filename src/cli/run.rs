@@ -3,7 +3,10 @@
 use super::set::{SetArgs, report_problems};
 use super::{parse_format, parse_policy};
 use slicesim::domain::PolicyName;
-use slicesim::run::{RunOptions, WorkloadOverrides, apply_workload_overrides, run_to_dir};
+use slicesim::report::openmetrics::DEFAULT_START;
+use slicesim::run::{
+    Exports, RunOptions, WorkloadOverrides, apply_workload_overrides, run_to_dir_with,
+};
 use slicesim::scenario;
 use slicesim::scenario::Loaded;
 use slicesim::sweep::replicate::{DEFAULT_HALF_WIDTH, ReplicateOptions, replicate};
@@ -18,6 +21,8 @@ pub const EXAMPLES: &str = "Examples:
   slicesim run scenarios/migration.yaml --seed 7 --out /tmp/r7
   slicesim run --seeds 1..10 --out /tmp/r        10 replications: mean ± 95 % CI per figure
   slicesim run --seeds 1,4,7 --half-width 0.02 --jobs 2
+  slicesim run --openmetrics /tmp/run.om --openmetrics-start 2026-03-02T08:00:00Z
+      then: promtool tsdb create-blocks-from openmetrics /tmp/run.om /prometheus/data
 Replications write OUT/seed-<n>/ (a single run's files) and OUT/summary.json,
 OUT/replications.csv, OUT/replications_long.csv (see docs/OUTPUTS.md).";
 
@@ -64,8 +69,27 @@ pub struct RunArgs {
     /// Multiply the synthetic workload's arrival rate by this (2.0 = twice the load).
     #[arg(long)]
     scale: Option<f64>,
+    /// Also write the simulated time series to FILE in OpenMetrics text under DCGM exporter
+    /// names (per GPU, per MIG instance, per pool and class; docs/OUTPUTS.md, "OpenMetrics").
+    #[arg(long, value_name = "FILE", conflicts_with = "seeds")]
+    openmetrics: Option<PathBuf>,
+    /// With --openmetrics: the date and time simulated time 0 stands for (RFC 3339).
+    #[arg(long, value_name = "RFC3339", default_value = DEFAULT_START, requires = "openmetrics", value_parser = parse_start)]
+    openmetrics_start: i64,
     #[command(flatten)]
     set: SetArgs,
+}
+
+/// An RFC 3339 date and time as Unix milliseconds (not before 1970).
+fn parse_start(s: &str) -> Result<i64, String> {
+    let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|e| {
+        format!("`{s}` is not an RFC 3339 date and time ({e}), e.g. {DEFAULT_START}")
+    })?;
+    let ms = t.timestamp_millis();
+    if ms < 0 {
+        return Err(format!("`{s}` is before 1970"));
+    }
+    Ok(ms)
 }
 
 pub fn run(a: RunArgs) -> Result<(), String> {
@@ -113,7 +137,13 @@ pub fn run(a: RunArgs) -> Result<(), String> {
         return replicated(&loaded, &opts, &out, a.quiet);
     }
     let t0 = Instant::now();
-    let o = run_to_dir(&loaded, &opts, &out)?;
+    let exports = Exports {
+        openmetrics_start_ms: a.openmetrics.as_ref().map(|_| a.openmetrics_start),
+    };
+    let o = run_to_dir_with(&loaded, &opts, &out, &exports)?;
+    if let (Some(path), Some(text)) = (&a.openmetrics, &o.openmetrics) {
+        super::atomic::write_file(path, text.as_bytes())?;
+    }
     let wall = t0.elapsed().as_secs_f64();
     if let Some(r) = &o.import {
         eprint!("{}", super::trace::text::import_report(r));
@@ -125,6 +155,9 @@ pub fn run(a: RunArgs) -> Result<(), String> {
         "wrote {}/{{summary.json,jobs.csv,pools.csv,classes.csv,classes_ts.csv}}",
         out.display()
     );
+    if let Some(path) = &a.openmetrics {
+        println!("wrote {}", path.display());
+    }
     eprintln!(
         "{} events in {:.3} s ({:.2} M events/s)",
         o.summary.events,

@@ -3,6 +3,7 @@
 //! so an error never leaves a partial report behind.
 
 pub mod figures;
+pub mod openmetrics;
 pub mod provenance;
 pub mod summary;
 pub mod table;
