@@ -175,3 +175,24 @@ fn man_out_writes_one_page_per_command() {
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap()
 }
+
+#[test]
+fn run_format_json_prints_the_summary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = slicesim(&[
+        "run",
+        "--set",
+        "horizon=6h",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Standard output is exactly summary.json: nothing else is printed there.
+    assert_eq!(o.stdout, std::fs::read(out.join("summary.json")).unwrap());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["pools"].as_array().is_some_and(|p| !p.is_empty()));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrote "));
+}

@@ -21,6 +21,7 @@ pub const EXAMPLES: &str = "Examples:
   slicesim run scenarios/migration.yaml --seed 7 --out /tmp/r7
   slicesim run --seeds 1..10 --out /tmp/r        10 replications: mean ± 95 % CI per figure
   slicesim run --seeds 1,4,7 --half-width 0.02 --jobs 2
+  slicesim run --format json | jq '.pools[] | {name, busy, cost_usd}'
   slicesim run --openmetrics /tmp/run.om --openmetrics-start 2026-03-02T08:00:00Z
       then: promtool tsdb create-blocks-from openmetrics /tmp/run.om /prometheus/data
 Replications write OUT/seed-<n>/ (a single run's files) and OUT/summary.json,
@@ -54,6 +55,14 @@ pub struct RunArgs {
     /// Print only the output folder, not the summary tables.
     #[arg(long)]
     quiet: bool,
+    /// Print every summary table in full (per pool and per class, all columns; wider than
+    /// 100 columns) instead of the key figures per pool and per priority class.
+    #[arg(long, conflicts_with_all = ["quiet", "format"])]
+    wide: bool,
+    /// What goes to standard output: the summary tables, or `json`: the run's summary.json
+    /// (the same bytes as the file; the "wrote" line then goes to standard error).
+    #[arg(long, value_enum, default_value_t = Format::Table, conflicts_with_all = ["seeds", "quiet"])]
+    format: Format,
     /// Replay this trace file instead of the scenario's workload.
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -78,6 +87,12 @@ pub struct RunArgs {
     openmetrics_start: i64,
     #[command(flatten)]
     set: SetArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Format {
+    Table,
+    Json,
 }
 
 /// An RFC 3339 date and time as Unix milliseconds (not before 1970).
@@ -148,15 +163,26 @@ pub fn run(a: RunArgs) -> Result<(), String> {
     if let Some(r) = &o.import {
         eprint!("{}", super::trace::text::import_report(r));
     }
-    if !a.quiet {
-        print!("{}", slicesim::report::table::render(&o.summary));
-    }
-    println!(
+    let mut wrote = format!(
         "wrote {}/{{summary.json,jobs.csv,pools.csv,classes.csv,classes_ts.csv}}",
         out.display()
     );
     if let Some(path) = &a.openmetrics {
-        println!("wrote {}", path.display());
+        wrote.push_str(&format!("\nwrote {}", path.display()));
+    }
+    if a.format == Format::Json {
+        let json =
+            serde_json::to_string_pretty(&o.summary).map_err(|e| format!("summary.json: {e}"))?;
+        println!("{json}");
+        eprintln!("{wrote}");
+    } else {
+        if a.wide {
+            print!("{}", slicesim::report::table::render(&o.summary));
+        } else if !a.quiet {
+            let names = slicesim::report::priority_names(&o.world);
+            print!("{}", slicesim::report::brief::render(&o.summary, &names));
+        }
+        println!("{wrote}");
     }
     eprintln!(
         "{} events in {:.3} s ({:.2} M events/s)",
