@@ -127,8 +127,18 @@ pub fn load_profile(path: &Path) -> Result<SyntheticSpec, String> {
     }
 }
 
+/// Outputs a run can produce besides its report folder.
+#[derive(Clone, Debug, Default)]
+pub struct Exports {
+    /// Render the series as OpenMetrics text with simulated time 0 at this Unix time (ms);
+    /// keeps the per-GPU and per-MIG-instance series for it.
+    pub openmetrics_start_ms: Option<i64>,
+}
+
 pub struct RunOutput {
     pub summary: Summary,
+    /// The OpenMetrics text, when [`Exports::openmetrics_start_ms`] asked for it.
+    pub openmetrics: Option<String>,
     pub world: World,
     /// What the trace importer did (trace workloads only).
     pub import: Option<ImportReport>,
@@ -172,7 +182,17 @@ pub fn world(loaded: &Loaded, opts: &RunOptions) -> Result<World, String> {
 /// Runs the scenario, streaming `jobs.csv` into `out_dir` and writing the other files at the
 /// end. Nothing is left in `out_dir` if the run fails.
 pub fn run_to_dir(loaded: &Loaded, opts: &RunOptions, out_dir: &Path) -> Result<RunOutput, String> {
-    let (output, out) = run_staged(loaded, opts, out_dir)?;
+    run_to_dir_with(loaded, opts, out_dir, &Exports::default())
+}
+
+/// [`run_to_dir`] with the extra outputs `exports` asks for (returned, not written).
+pub fn run_to_dir_with(
+    loaded: &Loaded,
+    opts: &RunOptions,
+    out_dir: &Path,
+    exports: &Exports,
+) -> Result<RunOutput, String> {
+    let (output, out) = run_staged_with(loaded, opts, out_dir, exports)?;
     out.commit()?;
     Ok(output)
 }
@@ -184,6 +204,15 @@ pub fn run_staged(
     opts: &RunOptions,
     out_dir: &Path,
 ) -> Result<(RunOutput, OutputDir), String> {
+    run_staged_with(loaded, opts, out_dir, &Exports::default())
+}
+
+fn run_staged_with(
+    loaded: &Loaded,
+    opts: &RunOptions,
+    out_dir: &Path,
+    exports: &Exports,
+) -> Result<(RunOutput, OutputDir), String> {
     let world = world(loaded, opts)?;
     // Opened first, so a trace that cannot be imported leaves no output folder behind.
     let (source, import) = job_source(loaded, world.seed)?;
@@ -194,12 +223,17 @@ pub fn run_staged(
     let mut sim = Simulation::new(world.clone(), source, &mut sink);
     sim.check_invariants = opts.check_invariants;
     sim.remember_failed_preemptions(!opts.uncached_preemption);
+    sim.gpu_series = exports.openmetrics_start_ms.is_some();
     let result = sim.run()?;
     jobs.finish()?;
     let summary = summarize(&world, &result, provenance);
     write_tables(&mut out, &summary, &result.samples, &result.class_samples)?;
+    let openmetrics = exports
+        .openmetrics_start_ms
+        .map(|start| crate::report::openmetrics::render(&world, &result, start));
     let output = RunOutput {
         summary,
+        openmetrics,
         world,
         import,
     };

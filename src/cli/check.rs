@@ -103,6 +103,7 @@ fn check(a: &CheckArgs) -> Result<Vec<Outcome>, String> {
         seed: None,
         policy: None,
         check_invariants: false,
+        uncached_preemption: false,
     };
     let (figs, names, title): (Vec<Figure>, _, _) = match &a.seeds {
         Some(s) => {

@@ -12,6 +12,7 @@ pub enum ExperimentCmd {
     /// The openb experiment of "Beware of Fragmentation" (FGD, USENIX ATC'23): schedule a
     /// workload tuned to 130 % of GPU capacity with no departures and record allocation and
     /// fragmentation per pod (see docs/VALIDATION.md).
+    #[command(after_help = super::examples::EXPERIMENT_FGD)]
     Fgd(FgdArgs),
 }
 

@@ -6,6 +6,7 @@ use slicesim::catalog::{Catalog, render_layouts};
 #[derive(Subcommand)]
 pub enum MigCmd {
     /// List every valid layout of the base profiles with placements.
+    #[command(after_help = super::examples::MIG_LAYOUTS)]
     Layouts {
         /// GPU model, e.g. A100-80GB.
         #[arg(long)]

@@ -20,6 +20,9 @@
 //! | `experiment.rs` | `slicesim experiment fgd` |
 //! | `hil/` | `slicesim hil ...` |
 //! | `out.rs` | `out!`/`outln!`/`err!`/`errln!`: printing that never panics (a failed stdout ends the command quietly, non-zero) |
+//! | `completions.rs` | `slicesim completions SHELL` (clap_complete) |
+//! | `man.rs` | `slicesim man` (clap_mangen) |
+//! | `examples.rs` | the `Examples:` shown under `--help` of the commands without a file of their own |
 
 #[macro_use]
 mod out;
@@ -27,10 +30,13 @@ mod catalog;
 mod check;
 mod compare;
 mod compare_render;
+mod completions;
+mod examples;
 mod experiment;
 mod figures;
 mod hil;
 mod import;
+mod man;
 mod merge;
 mod mig;
 mod replicate;
@@ -50,7 +56,8 @@ use std::process::ExitCode;
 #[command(
     name = "slicesim",
     version,
-    about = "Discrete-event simulator for GPU sharing (time-slicing, MIG, fractional) on Kubernetes clusters"
+    about = "Discrete-event simulator for GPU sharing (time-slicing, MIG, fractional) on Kubernetes clusters",
+    after_help = examples::TOP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -60,10 +67,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Run a scenario (the built-in seed strategy if none is given) and write its report.
-    #[command(after_help = set::EXAMPLES)]
+    #[command(after_help = examples::run())]
     Run(run::RunArgs),
     /// Check a scenario file and print every problem with its location (exit 1 if invalid).
-    #[command(after_help = set::EXAMPLES)]
+    #[command(after_help = examples::validate())]
     Validate(validate::ValidateArgs),
     /// Compare runs, replications or sweeps side by side: each figure's difference from the
     /// first folder, with Welch's t-test where both sides are replications.
@@ -76,21 +83,26 @@ enum Cmd {
     /// condition, by bisection (docs/SIZE.md): exit 0 found, 1 not met or not monotone, 2 error.
     Size(size::SizeArgs),
     /// MIG geometry commands.
+    #[command(after_help = examples::MIG)]
     Mig {
         #[command(subcommand)]
         cmd: mig::MigCmd,
     },
     /// List the built-in GPU models.
+    #[command(after_help = examples::CATALOG)]
     Catalog,
     /// Turn Kubernetes / NVIDIA configuration (nodes, device-plugin and mig-parted configs,
     /// PriorityClass and ResourceQuota manifests) into a scenario; warnings go to stderr.
+    #[command(after_help = examples::IMPORT)]
     Import(import::ImportArgs),
     /// Reproduce a published experiment.
+    #[command(after_help = examples::EXPERIMENT)]
     Experiment {
         #[command(subcommand)]
         cmd: experiment::ExperimentCmd,
     },
     /// Hardware-in-the-loop: apply a pool's layout through NVML, measure, compare, calibrate.
+    #[command(after_help = examples::HIL)]
     Hil(hil::HilArgs),
     /// Run every point x seed of a sweep file in parallel and write sweep.csv,
     /// sweep_summary.csv (mean and 95 % CI, dominance) and sweep.json (docs/SWEEP.md).
@@ -98,10 +110,17 @@ enum Cmd {
     /// Merge the shard folders of a sweep (`sweep --shard I/N`) into the sweep's output folder.
     Merge(merge::MergeArgs),
     /// Trace commands: import, stats, fit, generate, pools.
+    #[command(after_help = examples::TRACE)]
     Trace {
         #[command(subcommand)]
         cmd: trace::TraceCmd,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    #[command(after_help = completions::EXAMPLES)]
+    Completions(completions::CompletionsArgs),
+    /// Write the man pages: slicesim.1 and one page per subcommand (slicesim-run.1, ...).
+    #[command(after_help = man::EXAMPLES)]
+    Man(man::ManArgs),
 }
 
 /// Parses the command line, runs the command and turns its result into the exit code.
@@ -147,6 +166,8 @@ fn command(cmd: Cmd) -> ExitCode {
         Cmd::Catalog => catalog::run(),
         Cmd::Import(args) => import::run(args),
         Cmd::Experiment { cmd } => experiment::run(cmd),
+        Cmd::Completions(args) => completions::run(args),
+        Cmd::Man(args) => man::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

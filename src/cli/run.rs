@@ -3,7 +3,10 @@
 use super::set::{SetArgs, report_problems};
 use super::{parse_format, parse_policy};
 use slicesim::domain::PolicyName;
-use slicesim::run::{RunOptions, WorkloadOverrides, apply_workload_overrides, run_to_dir};
+use slicesim::report::openmetrics::DEFAULT_START;
+use slicesim::run::{
+    Exports, RunOptions, WorkloadOverrides, apply_workload_overrides, run_to_dir_with,
+};
 use slicesim::scenario;
 use slicesim::scenario::Loaded;
 use slicesim::sweep::replicate::{DEFAULT_HALF_WIDTH, ReplicateOptions, replicate};
@@ -12,14 +15,19 @@ use slicesim::trace::TraceFormat;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-#[derive(clap::Args)]
-#[command(after_help = "Examples:
+/// `run --help`'s examples (shown with the `--set` ones by `examples::run`).
+pub const EXAMPLES: &str = "Examples:
   slicesim run                                   built-in scenario, seed from the file
   slicesim run scenarios/migration.yaml --seed 7 --out /tmp/r7
   slicesim run --seeds 1..10 --out /tmp/r        10 replications: mean ± 95 % CI per figure
   slicesim run --seeds 1,4,7 --half-width 0.02 --jobs 2
+  slicesim run --format json | jq '.pools[] | {name, busy, cost_usd}'
+  slicesim run --openmetrics /tmp/run.om --openmetrics-start 2026-03-02T08:00:00Z
+      then: promtool tsdb create-blocks-from openmetrics /tmp/run.om /prometheus/data
 Replications write OUT/seed-<n>/ (a single run's files) and OUT/summary.json,
-OUT/replications.csv, OUT/replications_long.csv (see docs/OUTPUTS.md).")]
+OUT/replications.csv, OUT/replications_long.csv (see docs/OUTPUTS.md).";
+
+#[derive(clap::Args)]
 pub struct RunArgs {
     /// Scenario YAML file; omit for the built-in default (scenarios/seed-strategy.yaml).
     scenario: Option<PathBuf>,
@@ -47,6 +55,14 @@ pub struct RunArgs {
     /// Print only the output folder, not the summary tables.
     #[arg(long)]
     quiet: bool,
+    /// Print every summary table in full (per pool and per class, all columns; wider than
+    /// 100 columns) instead of the key figures per pool and per priority class.
+    #[arg(long, conflicts_with_all = ["quiet", "format"])]
+    wide: bool,
+    /// What goes to standard output: the summary tables, or `json`: the run's summary.json
+    /// (the same bytes as the file; the "wrote" line then goes to standard error).
+    #[arg(long, value_enum, default_value_t = Format::Table, conflicts_with_all = ["seeds", "quiet"])]
+    format: Format,
     /// Replay this trace file instead of the scenario's workload.
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -62,8 +78,33 @@ pub struct RunArgs {
     /// Multiply the synthetic workload's arrival rate by this (2.0 = twice the load).
     #[arg(long)]
     scale: Option<f64>,
+    /// Also write the simulated time series to FILE in OpenMetrics text under DCGM exporter
+    /// names (per GPU, per MIG instance, per pool and class; docs/OUTPUTS.md, "OpenMetrics").
+    #[arg(long, value_name = "FILE", conflicts_with = "seeds")]
+    openmetrics: Option<PathBuf>,
+    /// With --openmetrics: the date and time simulated time 0 stands for (RFC 3339).
+    #[arg(long, value_name = "RFC3339", default_value = DEFAULT_START, requires = "openmetrics", value_parser = parse_start)]
+    openmetrics_start: i64,
     #[command(flatten)]
     set: SetArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+/// An RFC 3339 date and time as Unix milliseconds (not before 1970).
+fn parse_start(s: &str) -> Result<i64, String> {
+    let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|e| {
+        format!("`{s}` is not an RFC 3339 date and time ({e}), e.g. {DEFAULT_START}")
+    })?;
+    let ms = t.timestamp_millis();
+    if ms < 0 {
+        return Err(format!("`{s}` is before 1970"));
+    }
+    Ok(ms)
 }
 
 pub fn run(a: RunArgs) -> Result<(), String> {
@@ -111,18 +152,38 @@ pub fn run(a: RunArgs) -> Result<(), String> {
         return replicated(&loaded, &opts, &out, a.quiet);
     }
     let t0 = Instant::now();
-    let o = run_to_dir(&loaded, &opts, &out)?;
+    let exports = Exports {
+        openmetrics_start_ms: a.openmetrics.as_ref().map(|_| a.openmetrics_start),
+    };
+    let o = run_to_dir_with(&loaded, &opts, &out, &exports)?;
+    if let (Some(path), Some(text)) = (&a.openmetrics, &o.openmetrics) {
+        slicesim::outfile::write(path, text.as_bytes())?;
+    }
     let wall = t0.elapsed().as_secs_f64();
     if let Some(r) = &o.import {
         err!("{}", super::trace::text::import_report(r));
     }
-    if !a.quiet {
-        out!("{}", slicesim::report::table::render(&o.summary));
-    }
-    outln!(
+    let mut wrote = format!(
         "wrote {}/{{summary.json,jobs.csv,pools.csv,classes.csv,classes_ts.csv}}",
         out.display()
     );
+    if let Some(path) = &a.openmetrics {
+        wrote.push_str(&format!("\nwrote {}", path.display()));
+    }
+    if a.format == Format::Json {
+        let json =
+            serde_json::to_string_pretty(&o.summary).map_err(|e| format!("summary.json: {e}"))?;
+        outln!("{json}");
+        errln!("{wrote}");
+    } else {
+        if a.wide {
+            out!("{}", slicesim::report::table::render(&o.summary));
+        } else if !a.quiet {
+            let names = slicesim::report::priority_names(&o.world);
+            out!("{}", slicesim::report::brief::render(&o.summary, &names));
+        }
+        outln!("{wrote}");
+    }
     errln!(
         "{} events in {:.3} s ({:.2} M events/s)",
         o.summary.events,

@@ -123,6 +123,7 @@ fn size(a: &SizeArgs) -> Result<Search, String> {
         seed: None,
         policy: None,
         check_invariants: false,
+        uncached_preemption: false,
     };
     let (lo, hi) = a.range;
     // Both ends must make a valid scenario before anything runs.

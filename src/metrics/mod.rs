@@ -1,5 +1,6 @@
 //! Time-weighted accumulators, per-job records and summaries. No I/O here.
 
+pub mod gpu_series;
 pub mod records;
 pub mod replication;
 pub mod stats;

@@ -22,15 +22,23 @@ pub fn percentile(values: &mut [u64], p: f64) -> Option<u64> {
 pub struct WaitSamples {
     zeros: u64,
     nonzero: Vec<u64>,
+    /// Sum of all waits, ms.
+    sum: u64,
 }
 
 impl WaitSamples {
     pub fn push(&mut self, ms: u64) {
+        self.sum += ms;
         if ms == 0 {
             self.zeros += 1;
         } else {
             self.nonzero.push(ms);
         }
+    }
+
+    /// Sum of all waits, ms.
+    pub fn sum_ms(&self) -> u64 {
+        self.sum
     }
 
     pub fn len(&self) -> u64 {

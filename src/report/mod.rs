@@ -2,7 +2,9 @@
 //! terminal table. Files are written to temporary names and renamed only when all succeeded,
 //! so an error never leaves a partial report behind.
 
+pub mod brief;
 pub mod figures;
+pub mod openmetrics;
 pub mod provenance;
 pub mod summary;
 pub mod table;

@@ -1,13 +1,13 @@
-//! The terminal summary.
+//! The full terminal summary (`run --wide`); the default one is `brief.rs`.
 
 use super::summary::Summary;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
-fn pct(x: f64) -> String {
+pub(super) fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-fn secs(x: Option<f64>) -> String {
+pub(super) fn secs(x: Option<f64>) -> String {
     match x {
         None => "-".into(),
         Some(s) if s < 120.0 => format!("{s:.0}s"),
@@ -27,7 +27,7 @@ pub fn render(s: &Summary) -> String {
 }
 
 /// Scenario, seed, horizon, policy and job counts.
-fn header(s: &Summary) -> String {
+pub(super) fn header(s: &Summary) -> String {
     let mut out = String::new();
     let j = &s.jobs;
     out.push_str(&format!(
@@ -135,7 +135,7 @@ fn class_table(s: &Summary) -> Table {
 }
 
 /// The cost line, then unschedulable reasons, namespace quotas and timed operations.
-fn footer(s: &Summary, out: &mut String) {
+pub(super) fn footer(s: &Summary, out: &mut String) {
     let c = &s.cost;
     out.push_str(&format!(
         "cost ${:.0} = ${:.0} allocated + ${:.0} idle; {:.0} useful reference GPU-hours",

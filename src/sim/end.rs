@@ -8,6 +8,10 @@ use crate::units::SimTime;
 
 impl Simulation<'_> {
     pub(super) fn finish_run(mut self, end: SimTime) -> Result<RunResult, String> {
+        // The per-GPU rows of the last bucket, while the jobs holding GPUs are still there.
+        if self.ledger.last_sample() < end {
+            self.sample_gpus(end);
+        }
         // Jobs still in the system, in job-id order so the records are deterministic.
         for slot in self.jobs.live_by_id() {
             let phase = self.live(slot).expect("live").phase;

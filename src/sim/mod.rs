@@ -15,6 +15,7 @@ mod admit;
 mod arrivals;
 mod end;
 mod fit;
+mod gpu_series;
 pub mod job;
 mod jobs;
 mod ledger;
@@ -28,6 +29,7 @@ pub mod speed;
 
 use crate::cluster::Cluster;
 use crate::engine::EventQueue;
+use crate::metrics::gpu_series::{ClassWaits, GpuSample, InstanceSample};
 use crate::metrics::{ClassSample, ClassStats, GroupStats, JobRecord, JobState, PoolStats, Sample};
 use crate::sched::quota::Quotas;
 use crate::sched::{PlacementPolicy, policy};
@@ -113,6 +115,11 @@ pub struct RunResult {
     pub ops: Vec<OpRecord>,
     pub samples: Vec<Sample>,
     pub class_samples: Vec<ClassSample>,
+    /// Per GPU and per MIG instance at every bucket; empty unless `Simulation::gpu_series`.
+    pub gpu_samples: Vec<GpuSample>,
+    pub instance_samples: Vec<InstanceSample>,
+    /// Every class's waits so far at every bucket; empty unless `Simulation::gpu_series`.
+    pub class_waits: Vec<ClassWaits>,
     /// Jobs per final state.
     pub states: BTreeMap<JobState, u64>,
     /// Events popped from the queue (stale ones included).
@@ -147,6 +154,9 @@ pub struct Simulation<'a> {
     next_stamp: u64,
     /// Check cluster invariants after every event (tests).
     pub check_invariants: bool,
+    /// Keep per-GPU and per-MIG-instance series (`RunResult::gpu_samples`); off by default, as
+    /// they grow with GPUs x buckets.
+    pub gpu_series: bool,
 }
 
 impl<'a> Simulation<'a> {
@@ -168,6 +178,7 @@ impl<'a> Simulation<'a> {
             preempt_memo: PreemptMemo::new(cluster.pools.len(), true),
             next_stamp: 0,
             check_invariants: false,
+            gpu_series: false,
             cluster,
             world,
         }
@@ -187,6 +198,9 @@ impl<'a> Simulation<'a> {
     /// Runs to the horizon.
     pub fn run(mut self) -> Result<RunResult, String> {
         let (horizon, interval) = (self.world.horizon, self.world.report_interval);
+        if self.gpu_series {
+            self.ledger.keep_gpu_series();
+        }
         self.schedule_known_events();
         self.pull_next()?;
         while let Some((now, ev)) = self.q.pop() {
@@ -292,6 +306,8 @@ impl<'a> Simulation<'a> {
         for pool in 0..self.cluster.pools.len() as u32 {
             self.shapes.refresh_typical(pool);
         }
+        // Before the ledger's bucket closes: the GPU rows are differenced from the same start.
+        self.sample_gpus(now);
         let w = &self.world;
         (self.ledger).close_bucket(&self.cluster, &w.classes, &self.shapes, w.mig_share, now);
     }

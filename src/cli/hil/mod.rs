@@ -41,6 +41,7 @@ pub struct HilArgs {
 pub enum HilCmd {
     /// GPUs, MIG mode, instances, profiles and placements as NVML reports them, checked against
     /// the built-in catalog.
+    #[command(after_help = crate::cli::examples::HIL_INVENTORY)]
     Inventory {
         /// Only this GPU (NVML index).
         #[arg(long)]
@@ -50,9 +51,11 @@ pub enum HilCmd {
         json: Option<PathBuf>,
     },
     /// The operations that would turn the GPUs' state into a pool's layout (changes nothing).
+    #[command(after_help = crate::cli::examples::HIL_PLAN)]
     Plan(PoolTarget),
     /// Apply a pool's layout: dry run unless --yes; saves the prior state first, rolls back on
     /// any failure or Ctrl-C.
+    #[command(after_help = crate::cli::examples::HIL_APPLY)]
     Apply {
         #[command(flatten)]
         target: PoolTarget,
@@ -63,6 +66,7 @@ pub enum HilCmd {
         state: PathBuf,
     },
     /// Put back the state saved by apply: dry run unless --yes.
+    #[command(after_help = crate::cli::examples::HIL_RESTORE)]
     Restore {
         #[arg(long, value_name = "FILE", default_value = DEFAULT_PATH)]
         state: PathBuf,
@@ -70,6 +74,7 @@ pub enum HilCmd {
         change: Change,
     },
     /// Run an experiment's probes while sampling NVML; write the measurement file.
+    #[command(after_help = crate::cli::examples::HIL_MEASURE)]
     Measure {
         experiment: PathBuf,
         /// Measurement file to write [default: measurements/NAME-DATE.json]; never overwritten.
@@ -84,6 +89,7 @@ pub enum HilCmd {
         force: bool,
     },
     /// The model's predictions next to measurements; exit 2 if a point is outside the tolerance.
+    #[command(after_help = crate::cli::examples::HIL_COMPARE)]
     Compare {
         #[arg(required = true)]
         measurements: Vec<PathBuf>,
@@ -102,6 +108,7 @@ pub enum HilCmd {
         reference: Option<String>,
     },
     /// Fit overhead, MIG efficiency and per-model speed; write a file scenarios can include.
+    #[command(after_help = crate::cli::examples::HIL_CALIBRATE)]
     Calibrate {
         #[arg(required = true)]
         measurements: Vec<PathBuf>,
@@ -116,10 +123,8 @@ pub enum HilCmd {
     },
     /// Read-only checks for a lab GPU: is whole-GPU time-slicing possible (MIG off and not
     /// pending, compute mode DEFAULT, no MPS, no processes), and has anything changed since an
-    /// earlier `--json` state. Example, around a run:
-    ///
-    ///   slicesim hil guard --timeslice-ready --json before.json
-    ///   slicesim hil guard --same-as before.json --json after.json
+    /// earlier `--json` state (run it before and after a measurement).
+    #[command(after_help = crate::cli::examples::HIL_GUARD)]
     Guard {
         /// The GPU (NVML index).
         #[arg(long, default_value_t = 0)]
@@ -135,8 +140,10 @@ pub enum HilCmd {
         json: Option<PathBuf>,
     },
     /// The built-in GPU probe (CUDA through cudarc): prints one throughput line.
+    #[command(after_help = crate::cli::examples::HIL_PROBE)]
     Probe(ProbeArgs),
     /// Build the fake NVML library into a directory, for trying the harness without a GPU.
+    #[command(after_help = crate::cli::examples::HIL_FAKE_NVML)]
     FakeNvml {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,

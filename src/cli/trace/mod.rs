@@ -27,6 +27,7 @@ pub struct TraceInput {
 #[derive(Subcommand)]
 pub enum TraceCmd {
     /// Convert a trace to the native CSV format.
+    #[command(after_help = crate::cli::examples::TRACE_IMPORT)]
     Import {
         #[command(flatten)]
         input: TraceInput,
@@ -35,6 +36,7 @@ pub enum TraceCmd {
         out: PathBuf,
     },
     /// Say what is in a trace: jobs, request mix, classes, arrivals, run times, GPU-hours.
+    #[command(after_help = crate::cli::examples::TRACE_STATS)]
     Stats {
         #[command(flatten)]
         input: TraceInput,
@@ -43,6 +45,7 @@ pub enum TraceCmd {
         json: bool,
     },
     /// Fit a workload profile (rate, daily cycle, request mix, run times) to a trace.
+    #[command(after_help = crate::cli::examples::TRACE_FIT)]
     Fit {
         #[command(flatten)]
         input: TraceInput,
@@ -54,6 +57,7 @@ pub enum TraceCmd {
         busiest: Option<f64>,
     },
     /// Turn an openb node list into scenario pools and custom GPU models (YAML).
+    #[command(after_help = crate::cli::examples::TRACE_POOLS)]
     Pools {
         /// The node list (openb_node_list_*.csv).
         nodes: PathBuf,
@@ -68,6 +72,7 @@ pub enum TraceCmd {
         strict: bool,
     },
     /// Generate a native trace from a fitted profile.
+    #[command(after_help = crate::cli::examples::TRACE_GENERATE)]
     Generate {
         /// Profile YAML (slicesim trace fit).
         profile: PathBuf,

@@ -13,6 +13,7 @@ use super::job::{Job, Phase};
 use super::speed::{GpuGauges, advance};
 use super::{NamespaceStats, OpRecord, RecordSink, RunResult};
 use crate::cluster::PoolKind;
+use crate::metrics::gpu_series::{ClassWaits, GpuIntegrals, GpuSample, InstanceSample};
 use crate::metrics::{ClassSample, ClassStats, GroupStats, JobRecord, JobState, PoolStats, Sample};
 use crate::units::SimTime;
 use std::collections::BTreeMap;
@@ -54,6 +55,13 @@ pub(super) struct Ledger<'a> {
     samples: Vec<Sample>,
     class_samples: Vec<ClassSample>,
     last_sample: SimTime,
+    /// Per-GPU integrals and rows, only when the run asks for per-GPU series.
+    gpu_ints: Option<GpuIntegrals>,
+    gpu_samples: Vec<GpuSample>,
+    instance_samples: Vec<InstanceSample>,
+    class_waits: Vec<ClassWaits>,
+    /// End of the last bucket whose per-GPU rows were taken.
+    gpu_closed_at: Option<SimTime>,
     sink: RecordSink<'a>,
 }
 
@@ -82,6 +90,11 @@ impl<'a> Ledger<'a> {
             samples: Vec::new(),
             class_samples: Vec::new(),
             last_sample: 0,
+            gpu_ints: None,
+            gpu_samples: Vec::new(),
+            instance_samples: Vec::new(),
+            class_waits: Vec::new(),
+            gpu_closed_at: None,
             sink,
         }
     }
@@ -278,6 +291,9 @@ impl<'a> Ledger<'a> {
             ops: self.ops,
             samples: self.samples,
             class_samples: self.class_samples,
+            gpu_samples: self.gpu_samples,
+            instance_samples: self.instance_samples,
+            class_waits: self.class_waits,
             states: self.states,
             events,
             end,
