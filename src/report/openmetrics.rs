@@ -175,31 +175,31 @@ pub fn render(world: &World, r: &RunResult, start_unix_ms: i64) -> String {
         "DCGM_FI_DEV_GPU_UTIL",
         Kind::Gauge,
         None,
-        "GPU utilization (in %): share of the interval some kernel ran (simulated).",
+        "Simulated: percent of the interval in which the GPU ran any kernel.",
     );
     let mut gr = Family::new(
         "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
         Kind::Gauge,
         None,
-        "Ratio of time the graphics engine is active (simulated).",
+        "Simulated: fraction of the interval the GPU (or MIG instance) had work resident.",
     );
     let mut sm = Family::new(
         "DCGM_FI_PROF_SM_ACTIVE",
         Kind::Gauge,
         None,
-        "The ratio of cycles an SM has at least 1 warp assigned (simulated).",
+        "Simulated: mean fraction of SMs busy over the interval.",
     );
     let mut fb_used = Family::new(
         "DCGM_FI_DEV_FB_USED",
         Kind::Gauge,
         None,
-        "Framebuffer memory used (in MiB): what the tenants need (simulated).",
+        "Simulated: MiB of device memory the holders declared, at the interval end.",
     );
     let mut fb_free = Family::new(
         "DCGM_FI_DEV_FB_FREE",
         Kind::Gauge,
         None,
-        "Framebuffer memory free (in MiB) (simulated).",
+        "Simulated: MiB of device memory left, at the interval end.",
     );
     let gpus = gpu_labels(world);
     for s in &r.gpu_samples {
