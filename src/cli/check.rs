@@ -9,7 +9,6 @@ use slicesim::run::{RunOptions, run_to_dir};
 use slicesim::scenario;
 use slicesim::sweep::replicate::{DEFAULT_HALF_WIDTH, ReplicateOptions, replicate};
 use slicesim::sweep::seeds::parse_seeds;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -217,18 +216,9 @@ fn update_baseline(out: &Path, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes `text` to a temporary file beside `path`, then renames it over `path`.
+/// Writes `text` whole or not at all (`slicesim::outfile`, the one writer of every output).
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
-    let err = |e: std::io::Error| format!("{}: {e}", path.display());
-    let name = path
-        .file_name()
-        .ok_or_else(|| format!("{}: not a file name", path.display()))?;
-    let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
-    let mut f = std::fs::File::create(&tmp).map_err(err)?;
-    f.write_all(text.as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    slicesim::outfile::write(path, text.as_bytes())
 }
 
 /// The terminal table.
