@@ -3,12 +3,11 @@
 //! one `run --seeds` writes for it, bad points abort with exit 2 and nothing written.
 
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
-use common::cli::{slicesim, stderr};
+use common::cli::{files, slicesim, stderr};
 
 /// The built-in scenario for one simulated day: 2 H100 node counts x 2 inference sharings,
 /// seeds 1 and 2 (8 runs).
@@ -44,24 +43,6 @@ fn sweep(file: &Path, out: &Path, extra: &[&str]) -> Output {
     ];
     args.extend(extra);
     slicesim(&args)
-}
-
-/// Every file under `dir`, relative path -> bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().display().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
 }
 
 fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {

@@ -2,9 +2,11 @@
 //! byte the unsharded sweep; a missing, doubled, incomplete or foreign shard is refused with
 //! exit 2 and nothing written; the shard index comes from Kubernetes or Slurm variables too.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
+
+mod common;
+use common::cli::{files, stderr};
 
 /// The built-in scenario for one simulated day: 2 x 2 points, seeds 1 and 2: 8 runs.
 const SWEEP: &str = "base: builtin
@@ -29,27 +31,6 @@ fn slicesim(args: &[&str], env: &[(&str, &str)]) -> Output {
     }
     c.envs(env.iter().copied());
     c.output().expect("slicesim runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().display().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
 }
 
 struct Setup {

@@ -2,11 +2,10 @@
 //! table, write `--junit`/`--summary`, and exit 0 (all pass), 1 (one failed) or 2 (usage or
 //! input error).
 
-use super::set::{SetArgs, report_problems};
+use super::set::{SetArgs, load_valid};
 use slicesim::check::{Figure, Outcome, evaluate, junit::junit, load_baseline, markdown::markdown};
 use slicesim::report::{PriorityNames, figures, priority_names};
 use slicesim::run::{RunOptions, run_to_dir};
-use slicesim::scenario;
 use slicesim::sweep::replicate::{DEFAULT_HALF_WIDTH, ReplicateOptions, replicate};
 use slicesim::sweep::seeds::parse_seeds;
 use std::path::{Path, PathBuf};
@@ -85,25 +84,13 @@ fn check(a: &CheckArgs) -> Result<Vec<Outcome>, String> {
         .map_err(|e| format!("--expect {}: {e}", a.expect.display()))?;
     let expectations = slicesim::check::parse_file(&text, &a.expect.display().to_string())?;
     check_baseline_given(a, &expectations)?;
-    let mut loaded = match &a.scenario {
-        Some(p) => scenario::load(p)?,
-        None => scenario::builtin(),
-    };
-    let applied = a.set.apply(&mut loaded)?;
-    if report_problems(&loaded, &applied) {
-        return Err(format!("{}: invalid scenario (see above)", loaded.source));
-    }
+    let (loaded, applied) = load_valid(a.scenario.as_deref(), &a.set)?;
     let out = a.out.clone().unwrap_or_else(|| {
         PathBuf::from("reports")
             .join(&loaded.scenario.name)
             .join("check")
     });
-    let opts = RunOptions {
-        seed: None,
-        policy: None,
-        check_invariants: false,
-        uncached_preemption: false,
-    };
+    let opts = RunOptions::default();
     let (figs, names, title): (Vec<Figure>, _, _) = match &a.seeds {
         Some(s) => {
             let opts = ReplicateOptions {

@@ -30,6 +30,24 @@ impl SetArgs {
     }
 }
 
+/// The scenario at `path` (the built-in one when absent) with the overrides applied and its
+/// problems printed, and what each override did; an error when any problem is one (`check`,
+/// `size`).
+pub fn load_valid(
+    path: Option<&std::path::Path>,
+    set: &SetArgs,
+) -> Result<(Loaded, Vec<Applied>), String> {
+    let mut loaded = match path {
+        Some(p) => slicesim::scenario::load(p)?,
+        None => slicesim::scenario::builtin(),
+    };
+    let applied = set.apply(&mut loaded)?;
+    if report_problems(&loaded, &applied) {
+        return Err(format!("{}: invalid scenario (see above)", loaded.source));
+    }
+    Ok((loaded, applied))
+}
+
 /// Prints the problems of `loaded` (with `applied` overrides); true if any is an error. A
 /// problem at an overridden field names its `--set` instead of a line of the file.
 pub fn report_problems(loaded: &Loaded, applied: &[Applied]) -> bool {

@@ -3,14 +3,13 @@
 //! and exits 0 (found), 1 (not met at HI, or not monotone) or 2 (usage or input error).
 
 use super::check::write_atomic;
-use super::set::{SetArgs, report_problems};
+use super::set::{SetArgs, load_valid};
 use slicesim::check::eval::show;
 use slicesim::check::size::{Confidence, Probe, Search, Verdict, search, tested};
 use slicesim::check::size_report::{Question, document, runs};
 use slicesim::check::{Expectation, parse_expectation, probe};
 use slicesim::report::{Provenance, scenario_sha256};
 use slicesim::run::RunOptions;
-use slicesim::scenario;
 use slicesim::sweep::seeds::parse_seeds;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -111,20 +110,8 @@ fn size(a: &SizeArgs) -> Result<Search, String> {
         Some(s) => parse_seeds(s).map_err(|e| format!("--seeds {e}"))?,
         None => Vec::new(),
     };
-    let mut loaded = match &a.scenario {
-        Some(p) => scenario::load(p)?,
-        None => scenario::builtin(),
-    };
-    let applied = a.set.apply(&mut loaded)?;
-    if report_problems(&loaded, &applied) {
-        return Err(format!("{}: invalid scenario (see above)", loaded.source));
-    }
-    let opts = RunOptions {
-        seed: None,
-        policy: None,
-        check_invariants: false,
-        uncached_preemption: false,
-    };
+    let (loaded, applied) = load_valid(a.scenario.as_deref(), &a.set)?;
+    let opts = RunOptions::default();
     let (lo, hi) = a.range;
     // Both ends must make a valid scenario before anything runs.
     probe::at_value(&loaded, &a.axis, lo)?;

@@ -200,7 +200,7 @@ fn csv_bytes(rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, Str
 fn sweep_csv(plan: &Plan, runs: &[RunFigures], figures: &[String]) -> Result<Vec<u8>, String> {
     let mut head = vec!["point".to_string()];
     head.extend(plan.axes.iter().map(|a| a.name.clone()));
-    head.extend(["seed", "scenario_sha256", "version", "git_describe"].map(String::from));
+    head.extend(RUN_COLUMNS.map(String::from));
     head.extend(figures.iter().cloned());
     let version = &plan.provenance.version;
     let git = &plan.provenance.git_describe;
@@ -221,25 +221,27 @@ fn sweep_csv(plan: &Plan, runs: &[RunFigures], figures: &[String]) -> Result<Vec
     csv_bytes(std::iter::once(head).chain(rows))
 }
 
+/// The columns `sweep.csv` adds after `point` and the axes, before the figures.
+pub const RUN_COLUMNS: [&str; 4] = ["seed", "scenario_sha256", "version", "git_describe"];
+/// The columns `sweep_summary.csv` adds after `point` and the axes.
+pub const SUMMARY_COLUMNS: [&str; 9] = [
+    "figure",
+    "n",
+    "mean",
+    "sd",
+    "half_width",
+    "ci_low",
+    "ci_high",
+    "dominated",
+    "dominated_by",
+];
+
 /// Long form: `point,<axes>,figure,n,mean,sd,half_width,ci_low,ci_high,dominated,dominated_by`,
 /// one row per point and figure (figures in name order).
 fn summary_csv(plan: &Plan, stats: &[Vec<FigureStats>], o: &Outcome) -> Result<Vec<u8>, String> {
     let mut head = vec!["point".to_string()];
     head.extend(plan.axes.iter().map(|a| a.name.clone()));
-    head.extend(
-        [
-            "figure",
-            "n",
-            "mean",
-            "sd",
-            "half_width",
-            "ci_low",
-            "ci_high",
-            "dominated",
-            "dominated_by",
-        ]
-        .map(String::from),
-    );
+    head.extend(SUMMARY_COLUMNS.map(String::from));
     let mut rows = vec![head];
     for ((p, s), po) in plan.points.iter().zip(stats).zip(&o.points) {
         let mut sorted: Vec<&FigureStats> = s.iter().collect();

@@ -3,6 +3,7 @@
 //! with deterministic ids `p000`, `p001`, ... and a label from the axis values.
 
 use super::file::{AxisSpec, Mode, RangeSpec, SweepFile};
+use super::output::{RUN_COLUMNS, SUMMARY_COLUMNS};
 use super::overrides::{DottedPath, Override};
 use crate::units::parse_duration;
 use serde::Serialize;
@@ -11,23 +12,18 @@ use serde_json::Value;
 /// At most this many points in one sweep (a typo such as `to: 100000` is refused).
 pub const MAX_POINTS: usize = 100_000;
 
-/// Column names the outputs use themselves; an axis may not take them.
-const RESERVED: &[&str] = &[
-    "point",
-    "seed",
-    "figure",
-    "n",
-    "mean",
-    "sd",
-    "half_width",
-    "ci_low",
-    "ci_high",
-    "dominated",
-    "dominated_by",
-    "scenario_sha256",
-    "version",
-    "git_describe",
-];
+/// Whether `name` is a column the outputs use themselves (an axis may not take it).
+fn reserved(name: &str) -> bool {
+    name == "point" || RUN_COLUMNS.contains(&name) || SUMMARY_COLUMNS.contains(&name)
+}
+
+/// The reserved column names, for the error message.
+fn reserved_list() -> String {
+    let mut all = vec!["point"];
+    all.extend(RUN_COLUMNS);
+    all.extend(SUMMARY_COLUMNS);
+    all.join(", ")
+}
 
 /// One value of an axis: how it is shown (the alternative's name, or the value in flow
 /// style) and the value put at the axis's path.
@@ -112,10 +108,10 @@ pub fn axes(file: &SweepFile) -> Result<Vec<Axis>, String> {
                 "{at}: no `path`: only `named` alternatives, each a list of overrides, can do without one"
             ));
         }
-        if name.is_empty() || RESERVED.contains(&name.as_str()) {
+        if name.is_empty() || reserved(&name) {
             return Err(format!(
                 "{at}: `{name}` cannot name an axis (reserved: {})",
-                RESERVED.join(", ")
+                reserved_list()
             ));
         }
         if out.iter().any(|a| a.name == name) {
