@@ -130,6 +130,29 @@ pub enum MigShare {
     Memory,
 }
 
+/// How a pool's cost is attributed to the jobs on it (`prices.attribution`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostAttribution {
+    /// By share held: a job pays for the devices it holds (replicas / replicas of the GPU, milli
+    /// / 1000, the MIG instance's share, whole GPUs), whatever it did with them.
+    #[default]
+    Held,
+    /// By GPU time received: on time-sliced and fractional GPUs a job pays for the GPU time
+    /// its contexts actually got (its water-filled share); whole GPUs and MIG instances, which
+    /// nobody else can use, are paid as held. The rest is the pool's idle cost.
+    Received,
+}
+
+impl CostAttribution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostAttribution::Held => "held",
+            CostAttribution::Received => "received",
+        }
+    }
+}
+
 // ---- Kubernetes scheduling vocabulary ----
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,6 +232,12 @@ pub enum QuotaAdmission {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PolicyName {
+    /// An unconfigured kube-scheduler: GPU pods tie on every node of a pool; seeded random pick.
+    KubeDefault,
+    /// kube-scheduler with NodeResourcesFit `MostAllocated`, the GPU resource weighted.
+    KubeMostAllocated,
+    /// kube-scheduler with NodeResourcesFit `RequestedToCapacityRatio`, bin-packing shape.
+    KubeRequestedToCapacity,
     #[default]
     FirstFit,
     BestFit,
@@ -219,6 +248,9 @@ pub enum PolicyName {
 impl PolicyName {
     pub fn as_str(self) -> &'static str {
         match self {
+            PolicyName::KubeDefault => "kube-default",
+            PolicyName::KubeMostAllocated => "kube-most-allocated",
+            PolicyName::KubeRequestedToCapacity => "kube-requested-to-capacity",
             PolicyName::FirstFit => "first-fit",
             PolicyName::BestFit => "best-fit",
             PolicyName::Spread => "spread",
@@ -226,13 +258,24 @@ impl PolicyName {
         }
     }
 
+    /// Every policy, in the order the docs list them.
+    pub const ALL: [PolicyName; 7] = [
+        PolicyName::KubeDefault,
+        PolicyName::KubeMostAllocated,
+        PolicyName::KubeRequestedToCapacity,
+        PolicyName::FirstFit,
+        PolicyName::BestFit,
+        PolicyName::Spread,
+        PolicyName::Fgd,
+    ];
+
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "first-fit" => Some(PolicyName::FirstFit),
-            "best-fit" => Some(PolicyName::BestFit),
-            "spread" => Some(PolicyName::Spread),
-            "fgd" => Some(PolicyName::Fgd),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// The names of every policy, comma-separated (for messages).
+    pub fn names() -> String {
+        let v: Vec<&str> = Self::ALL.iter().map(|p| p.as_str()).collect();
+        v.join(", ")
     }
 }

@@ -104,21 +104,31 @@ fn scenario_yaml() -> impl Strategy<Value = String> {
         prop::collection::vec(class(), 1..=4),
         (0u64..1000, 1u32..=12, 0u32..=3, prop::bool::ANY),
         (5u32..=60, 1u64..=60, 1u32..=120, 0u32..=10),
-        prop::sample::select(vec!["first-fit", "best-fit", "spread", "fgd"]),
+        prop::sample::select(vec![
+            "kube-default",
+            "kube-most-allocated",
+            "kube-requested-to-capacity",
+            "first-fit",
+            "best-fit",
+            "spread",
+            "fgd",
+        ]),
         (
             prop::option::of(1u32..=4),
             prop::bool::ANY,
             prop::collection::vec(event(), 0..=2),
+            prop::sample::select(vec!["held", "received"]),
         ),
     )
         .prop_map(|(pools, classes, (seed, horizon_h, limit, long_span), wl, policy, k8s)| {
             let (rate, max_jobs, median_m, sigma) = wl;
-            let (quota, queue, events) = k8s;
+            let (quota, queue, events, attribution) = k8s;
             let admission = if queue { "queue" } else { "reject" };
             let mut y = format!(
                 "name: prop\nseed: {seed}\nhorizon: {horizon_h}h\n\
                  model: {{backoff_limit: {limit}, oom_after: 5m, termination_grace: 20s, restart_delay: 1m}}\n\
                  scheduler: {{policy: {policy}, quota_admission: {admission}}}\n\
+                 prices: {{attribution: {attribution}}}\n\
                  priority_classes:\n\
                  \x20 - {{name: low, value: 10}}\n\
                  \x20 - {{name: mid, value: 50}}\n\

@@ -21,11 +21,13 @@ const PARAMS: &str = "model:
   mig_mode_change_downtime: 100s
 ";
 
-/// A scenario of one pool `p` (given in full), one class `c` and `events`.
+/// A scenario of one pool `p` (given in full), one class `c` and `events`. The timelines are
+/// worked by hand with `first-fit` (the lowest node that fits), so the scenario names it.
 fn scenario(horizon: &str, pool: &str, class: &str, events: &str) -> String {
     format!(
         "name: ops
 horizon: {horizon}
+scheduler: {{policy: first-fit}}
 {PARAMS}pools:
   - {pool}
 classes:

@@ -19,9 +19,11 @@ use slicesim::scenario::Severity;
 
 /// 3 nodes x 2 whole A100-80GB; grace 10 s, restart delay 20 s. Class `c` never checkpoints,
 /// class `ck` checkpoints every 30 s of work. Rows pick their priority class and GPU count.
+/// Placements are worked by hand with `first-fit` (lowest node first).
 fn preemption_run(csv: &str) -> Outcome {
     let yaml = "name: preempt
 horizon: 1200s
+scheduler: {policy: first-fit}
 model:
   termination_grace: 10s
   restart_delay: 20s

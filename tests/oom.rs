@@ -13,13 +13,15 @@ use slicesim::metrics::JobState;
 
 const PRICE: f64 = 3.43;
 
-/// One A100-80GB (80 GiB) time-sliced 2 ways. Job 0 (class big, 50 GiB, 100 s of work) and
+/// One A100-80GB (80 GiB) time-sliced 2 ways, memory counted without CUDA contexts
+/// (`context_mem_gib: 0`: the jobs' `mem` is taken as the whole per-process figure). Job 0 (class big, 50 GiB, 100 s of work) and
 /// job 1 (class victim, `victim_mem` GiB, 1000 s of work) both arrive at t = 0.
 fn scenario(victim_mem: u32, backoff_limit: u32, checkpoint: &str) -> Outcome {
     let yaml = format!(
         "name: oom
 horizon: 1200s
 model:
+  context_mem_gib: 0
   overhead_per_context: 0.25
   overhead_max: 0.25
   oom_after: 30s

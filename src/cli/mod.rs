@@ -200,6 +200,5 @@ fn parse_format(s: &str) -> Result<TraceFormat, String> {
 }
 
 fn parse_policy(s: &str) -> Result<PolicyName, String> {
-    PolicyName::parse(s)
-        .ok_or_else(|| format!("unknown policy `{s}` (first-fit, best-fit, spread or fgd)"))
+    PolicyName::parse(s).ok_or_else(|| format!("unknown policy `{s}` ({})", PolicyName::names()))
 }

@@ -150,6 +150,40 @@ impl FreeIndex {
         })
     }
 
+    /// Nodes the index covers (present or not; an absent node has 0 free units).
+    pub fn len(&self) -> u32 {
+        self.free.len() as u32
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.free.is_empty()
+    }
+
+    /// The largest free count of any node (O(1)).
+    pub fn max_free(&self) -> u32 {
+        if self.free.is_empty() { 0 } else { self.max[1] }
+    }
+
+    /// The distinct free counts of at least `need` (at least 1) held by some node, smallest
+    /// first; O(log n) per level.
+    pub fn levels_from(&self, need: u32) -> impl Iterator<Item = u32> + '_ {
+        let set = self.ordered();
+        let mut from = need.max(1);
+        std::iter::from_fn(move || {
+            let &(f, _) = set.range((from, 0)..).next()?;
+            from = f.checked_add(1)?;
+            Some(f)
+        })
+    }
+
+    /// Nodes whose free count lies in `lo..=hi` (`lo` at least 1), by (free count, node).
+    pub fn nodes_in_levels(&self, lo: u32, hi: u32) -> impl Iterator<Item = u32> + '_ {
+        let lo = lo.max(1);
+        self.ordered()
+            .range((lo, 0)..=(hi.max(lo), u32::MAX))
+            .map(|&(_, n)| n)
+    }
+
     pub fn total_free(&self) -> u64 {
         self.free.iter().map(|&f| u64::from(f)).sum()
     }

@@ -32,6 +32,13 @@ pub struct MigInstance {
     pub kind: usize,
 }
 
+impl MigInstance {
+    /// The instance's share of the GPU's memory slices (and so of its memory bandwidth).
+    pub fn mem_fraction(&self) -> f64 {
+        f64::from(self.mem_slices) / f64::from(crate::catalog::MIG_MEMORY_SLICES)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum PoolKind {
     Exclusive,
@@ -218,6 +225,9 @@ pub struct Cluster {
     /// may make a node schedulable or change what fits on it, apart from pods coming and
     /// going): lets the simulator forget what it learned about the old layout.
     pub layout_gen: u64,
+    /// GPU memory each CUDA context takes on a time-sliced GPU besides the job's own `mem`
+    /// (`model.context_mem_gib`).
+    pub context_mem_gib: f64,
 }
 
 impl Cluster {

@@ -116,7 +116,8 @@ impl Cluster {
                 let i = (h.gpu - gpus.start) as usize;
                 // As `release` does it, so the what-if compares the very same numbers.
                 view.used[i] -= h.units;
-                view.mem_used[i] = (view.mem_used[i] - mem_of(&p.kind, h, *mem)).max(0.0);
+                view.mem_used[i] =
+                    (view.mem_used[i] - mem_of(&p.kind, h, *mem, self.context_mem_gib)).max(0.0);
                 if h.instance != NO_INSTANCE {
                     view.freed[i] |= 1u128 << h.instance;
                 }
@@ -262,10 +263,11 @@ impl Cluster {
     /// Records that job slot `job` holds `holdings`, each needing `mem` GiB on its GPU per unit
     /// of replica (time-slicing) or per holding (otherwise).
     pub fn commit(&mut self, job: u32, holdings: &[Holding], mem: f64) {
+        let ctx = self.context_mem_gib;
         for h in holdings {
             let g = &mut self.gpus[h.gpu as usize];
             g.used += h.units;
-            g.mem_used += mem_of(&self.pools[g.pool as usize].kind, h, mem);
+            g.mem_used += mem_of(&self.pools[g.pool as usize].kind, h, mem, ctx);
             if h.instance != NO_INSTANCE {
                 g.instance_holder[h.instance as usize] = Some(job);
             }
@@ -280,10 +282,12 @@ impl Cluster {
 
     /// Undoes `commit`.
     pub fn release(&mut self, job: u32, holdings: &[Holding], mem: f64) {
+        let ctx = self.context_mem_gib;
         for h in holdings {
             let g = &mut self.gpus[h.gpu as usize];
             g.used -= h.units;
-            g.mem_used = (g.mem_used - mem_of(&self.pools[g.pool as usize].kind, h, mem)).max(0.0);
+            g.mem_used =
+                (g.mem_used - mem_of(&self.pools[g.pool as usize].kind, h, mem, ctx)).max(0.0);
             if h.instance != NO_INSTANCE {
                 g.instance_holder[h.instance as usize] = None;
             }
@@ -333,10 +337,11 @@ impl Cluster {
 }
 
 /// GPU memory a holding claims: time-slicing counts one copy per replica (each replica is a
-/// process); MIG memory is carved out by the instance and not tracked here.
-fn mem_of(kind: &PoolKind, h: &Holding, mem: f64) -> f64 {
+/// process), each with its CUDA context's `ctx` GiB; MIG memory is carved out by the instance
+/// and not tracked here.
+fn mem_of(kind: &PoolKind, h: &Holding, mem: f64, ctx: f64) -> f64 {
     match kind {
-        PoolKind::TimeSlicing { .. } => mem * f64::from(h.units),
+        PoolKind::TimeSlicing { .. } => (mem + ctx) * f64::from(h.units),
         PoolKind::Mig { .. } => 0.0,
         PoolKind::Exclusive | PoolKind::Fractional => mem,
     }

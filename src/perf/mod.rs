@@ -67,6 +67,12 @@ impl PerfParams {
     pub fn mig_speed(&self, s: f64, u: f64, d: f64, f: f64) -> f64 {
         self.mig_efficiency * mig_speed(s, u, d, f)
     }
+
+    /// Speed in a MIG instance with memory fraction `f_mem` for a job with bandwidth fill `b`:
+    /// [`mig_speed_bw`] times `mig_efficiency`.
+    pub fn mig_speed_bw(&self, s: f64, u: f64, d: f64, f: f64, b: f64, f_mem: f64) -> f64 {
+        self.mig_efficiency * mig_speed_bw(s, u, d, f, b, f_mem)
+    }
 }
 
 /// Max-min fair (water-filling) division of `capacity` among contexts demanding `demand[i]`.
@@ -101,20 +107,37 @@ pub fn shared_speed(s: f64, u: f64, g: f64) -> f64 {
     if u <= 0.0 { s } else { s * (g / u).min(1.0) }
 }
 
-/// Speed in a MIG instance holding fraction `f` of the GPU's SMs: only the kernel part of the
-/// job's time stretches, by `max(1, d/f)`.
+/// Speed in a MIG instance holding fraction `f` of the GPU's SMs, for a job that uses no
+/// memory bandwidth to speak of (`b` = 0): only the kernel part of the job's time stretches,
+/// by `max(1, d/f)`.
 pub fn mig_speed(s: f64, u: f64, d: f64, f: f64) -> f64 {
-    s / mig_wall_per_unit(u, d, f)
+    mig_speed_bw(s, u, d, f, 0.0, 1.0)
 }
 
-/// Wall time per unit of alone-time in a MIG instance: `(1-u) + u * max(1, d/f)`.
-fn mig_wall_per_unit(u: f64, d: f64, f: f64) -> f64 {
-    (1.0 - u) + u * (d / f).max(1.0)
+/// Kernel stretch in a MIG instance with SM fraction `f` and memory fraction `f_mem` (memory
+/// slices / 8): the kernels of a job that fills `d` of the whole GPU's SMs and `b` of its
+/// memory bandwidth run `max(1, d/f, b/f_mem)` times longer (whichever resource the instance
+/// has less of relative to the need binds; docs/MODEL.md "MIG").
+pub fn mig_stretch(d: f64, f: f64, b: f64, f_mem: f64) -> f64 {
+    let sm = d / f;
+    let bw = if b > 0.0 { b / f_mem } else { 0.0 };
+    sm.max(bw).max(1.0)
+}
+
+/// Speed in a MIG instance: `s / ((1-u) + u · max(1, d/f, b/f_mem))`.
+pub fn mig_speed_bw(s: f64, u: f64, d: f64, f: f64, b: f64, f_mem: f64) -> f64 {
+    s / ((1.0 - u) + u * mig_stretch(d, f, b, f_mem))
+}
+
+/// Fraction of wall time a job's kernels keep its MIG instance busy (`b` = 0).
+pub fn mig_busy(u: f64, d: f64, f: f64) -> f64 {
+    mig_busy_bw(u, d, f, 0.0, 1.0)
 }
 
 /// Fraction of wall time a job's kernels keep its MIG instance busy.
-pub fn mig_busy(u: f64, d: f64, f: f64) -> f64 {
-    u * (d / f).max(1.0) / mig_wall_per_unit(u, d, f)
+pub fn mig_busy_bw(u: f64, d: f64, f: f64, b: f64, f_mem: f64) -> f64 {
+    let k = u * mig_stretch(d, f, b, f_mem);
+    k / ((1.0 - u) + k)
 }
 
 /// Fraction of the instance's SMs its kernels fill while running.
@@ -251,6 +274,35 @@ mod tests {
         assert!(close(mig_speed(1.5, 0.9, 0.2, f), 1.5));
         // Busy fraction of the instance: 0.6 * 2.0571428 / 1.6342857 = 0.7552447...
         assert!((mig_busy(0.6, 0.8, f) - 0.755_244_755_244).abs() < 1e-9);
+    }
+
+    #[test]
+    fn memory_bound_job_slows_on_a_small_slice() {
+        // The job, u 0.8, d 0.1, on an A100-80GB 1g.10gb: f = 14/108 = 0.12963,
+        // f_mem = 1/8 = 0.125. SMs alone: d/f = 0.771 < 1, full speed (the old model).
+        let f = 14.0 / 108.0;
+        assert!(close(mig_speed(1.0, 0.8, 0.1, f), 1.0));
+        assert!(close(mig_speed_bw(1.0, 0.8, 0.1, f, 0.0, 0.125), 1.0));
+        // Memory-bound, b = 0.6 (60 % of the whole GPU's bandwidth): stretch b/f_mem = 4.8,
+        // wall per unit = 0.2 + 0.8 * 4.8 = 4.04, x = 1 / 4.04 = 0.247525.
+        assert!(close(mig_stretch(0.1, f, 0.6, 0.125), 4.8));
+        assert!((mig_speed_bw(1.0, 0.8, 0.1, f, 0.6, 0.125) - 1.0 / 4.04).abs() < 1e-12);
+        // Busy: kernels 0.8 * 4.8 = 3.84 of 4.04.
+        assert!((mig_busy_bw(0.8, 0.1, f, 0.6, 0.125) - 3.84 / 4.04).abs() < 1e-12);
+        // A bandwidth need within the slice's share (b = 0.1 <= 0.125) costs nothing.
+        assert!(close(mig_speed_bw(1.0, 0.8, 0.1, f, 0.1, 0.125), 1.0));
+        // On the whole-GPU 7g.80gb (f = 98/108, f_mem = 1), b = 0.6 does not bind either.
+        assert!(close(
+            mig_speed_bw(1.0, 0.8, 0.1, 98.0 / 108.0, 0.6, 1.0),
+            1.0
+        ));
+        // SMs bind when d/f is the larger: d 0.5 on 3g.40gb (f 42/108, f_mem 4/8), b 0.3:
+        // max(1, 1.2857, 0.6) = 1.2857 -> same as the SM-only model.
+        let f3 = 42.0 / 108.0;
+        assert!(close(
+            mig_speed_bw(1.0, 0.7, 0.5, f3, 0.3, 0.5),
+            mig_speed(1.0, 0.7, 0.5, f3)
+        ));
     }
 
     #[test]

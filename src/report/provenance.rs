@@ -19,6 +19,10 @@ pub struct Provenance {
     pub scenario_sha256: String,
     /// The seed of a run, or every seed of a replicated run, in increasing order.
     pub seeds: Vec<u64>,
+    /// The placement policy that ran (`--policy` or the scenario's `scheduler.policy`); absent
+    /// where one provenance covers runs of several policies (a sweep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
 }
 
 impl Provenance {
@@ -29,6 +33,7 @@ impl Provenance {
             git_describe: env!("SLICESIM_GIT_DESCRIBE").to_string(),
             scenario_sha256,
             seeds,
+            policy: None,
         }
     }
 }

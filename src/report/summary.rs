@@ -218,8 +218,11 @@ pub struct ModelCost {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CostSummary {
+    /// How pool cost was attributed to jobs: `held` (share held) or `received` (GPU time
+    /// received); `prices.attribution`.
+    pub attribution: String,
     pub total_usd: f64,
-    /// Charged to jobs by the share they held.
+    /// Charged to jobs (by share held or by GPU time received, per `attribution`).
     pub allocated_usd: f64,
     pub idle_usd: f64,
     pub useful_ref_gpu_hours: f64,
@@ -270,6 +273,10 @@ pub fn summarize(world: &World, r: &RunResult, provenance: Provenance) -> Summar
     let total: f64 = pools.iter().map(|p| p.cost_usd).sum();
     let allocated: f64 = pools.iter().map(|p| p.allocated_cost_usd).sum();
     let useful: f64 = pools.iter().map(|p| p.useful_ref_gpu_hours).sum();
+    let provenance = Provenance {
+        policy: Some(world.policy.as_str().to_string()),
+        ..provenance
+    };
     Summary {
         provenance,
         scenario: world.name.clone(),
@@ -282,6 +289,7 @@ pub fn summarize(world: &World, r: &RunResult, provenance: Provenance) -> Summar
         pools,
         classes,
         cost: CostSummary {
+            attribution: world.attribution.as_str().to_string(),
             total_usd: total,
             allocated_usd: allocated,
             idle_usd: total - allocated,

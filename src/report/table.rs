@@ -145,6 +145,12 @@ pub(super) fn footer(s: &Summary, out: &mut String) {
         out.push_str(&format!(" (${u:.2} per useful reference GPU-hour)"));
     }
     out.push('\n');
+    if c.attribution != "held" {
+        out.push_str(&format!(
+            "allocated cost attributed by GPU time {} (prices.attribution)\n",
+            c.attribution
+        ));
+    }
     for (why, n) in &s.unschedulable {
         out.push_str(&format!("unschedulable x{n}: {why}\n"));
     }

@@ -3,8 +3,8 @@
 
 use crate::catalog::GpuModel;
 use crate::domain::{
-    JobKind, MigShare, NodeSelectorRequirement, PolicyName, PreemptionPolicy, QuotaAdmission,
-    RequestSpec, Sharing, Taint, Toleration,
+    CostAttribution, JobKind, MigShare, NodeSelectorRequirement, PolicyName, PreemptionPolicy,
+    QuotaAdmission, RequestSpec, Sharing, Taint, Toleration,
 };
 use crate::perf::PerfParams;
 pub use crate::trace::{ImportMap, TraceFormat};
@@ -66,6 +66,13 @@ pub struct Prices {
     pub per_gpu_hour: BTreeMap<String, f64>,
     #[serde(default)]
     pub mig_share: MigShare,
+    /// Who pays for a shared GPU: by share held (default) or by GPU time received.
+    #[serde(default, skip_serializing_if = "is_held")]
+    pub attribution: CostAttribution,
+}
+
+fn is_held(a: &CostAttribution) -> bool {
+    *a == CostAttribution::Held
 }
 
 /// Performance-model and restart parameters; every field has a documented default.
@@ -81,6 +88,9 @@ pub struct ModelParams {
     pub gpu_speed: BTreeMap<String, f64>,
     /// How long a job that overcommits a time-sliced GPU's memory runs before it dies of OOM.
     pub oom_after: Dur,
+    /// GPU memory of one CUDA context, GiB: added per replica to a job's `mem` on time-sliced
+    /// GPUs (`mem` is what the job itself allocates).
+    pub context_mem_gib: f64,
     /// First restart back-off after a failure; doubles per failure up to `restart_backoff_max`.
     pub restart_backoff: Dur,
     pub restart_backoff_max: Dur,
@@ -100,6 +110,10 @@ pub struct ModelParams {
     pub quota_backoff_max: Dur,
 }
 
+/// Default `model.context_mem_gib`: about 400 MB per CUDA context with lazy module loading
+/// (CUDA 11.7 and later; PyTorch issues 109888, 107667): 0.375 GiB = 384 MiB.
+pub const CONTEXT_MEM_GIB: f64 = 0.375;
+
 impl Default for ModelParams {
     fn default() -> Self {
         let p = PerfParams::default();
@@ -109,6 +123,7 @@ impl Default for ModelParams {
             mig_efficiency: p.mig_efficiency,
             gpu_speed: BTreeMap::new(),
             oom_after: Dur(30_000),
+            context_mem_gib: CONTEXT_MEM_GIB,
             restart_backoff: Dur(10_000),
             restart_backoff_max: Dur(360_000),
             backoff_limit: 6,
@@ -237,6 +252,10 @@ pub struct ClassSpec {
     pub u: f64,
     /// SM fill alone, (0, 1].
     pub d: f64,
+    /// Memory-bandwidth fill alone: the fraction of the whole GPU's memory bandwidth its
+    /// kernels use, [0, 1] (0 = not memory-bound; limits it on small MIG slices).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub b: f64,
     pub mem_gib: f64,
     /// Relative speed per GPU model, overriding the model's default.
     #[serde(default)]
@@ -298,4 +317,8 @@ impl Default for ReportSpec {
             interval: Dur(3_600_000),
         }
     }
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }

@@ -1,10 +1,12 @@
 //! Scheduling: pending queues, the static filter, placement policies.
 //!
 //! Preemption, fallback timing and quotas attach here (see the Kubernetes semantics issue):
-//! `filter` decides where a shape may go, `policy` which node, `queue` in what order.
+//! `filter` decides where a shape may go, `policy` which node (`kube` the kube-scheduler
+//! scoring profiles), `queue` in what order.
 
 pub mod affinity;
 pub mod filter;
+pub mod kube;
 pub mod policy;
 pub mod preemption;
 pub mod queue;

@@ -4,8 +4,10 @@
 //! really fits a node. Policies therefore test without the engine or a cluster. Policies that
 //! look at device-level state (FGD) override [`PlacementPolicy::place`] instead.
 
+use super::kube::{Kube, KubeScore};
 use crate::cluster::{Cluster, FreeIndex, Holding, MILLI, NO_INSTANCE, Need, TypicalNeed};
 use crate::domain::{MigShare, PolicyName};
+use rand_chacha::ChaCha8Rng;
 
 /// What a policy may look at to place one pod in one pool.
 pub struct PlaceCtx<'a> {
@@ -151,8 +153,14 @@ impl PlacementPolicy for Fgd {
     }
 }
 
-pub fn policy(name: PolicyName) -> Box<dyn PlacementPolicy> {
+/// The policy called `name`; the kube-scheduler profiles draw their random picks from `rng`
+/// (the run's seeded `placement` stream).
+pub fn policy(name: PolicyName, rng: ChaCha8Rng) -> Box<dyn PlacementPolicy> {
+    let kube = |score| Box::new(Kube::new(score, name.as_str(), rng));
     match name {
+        PolicyName::KubeDefault => kube(KubeScore::Default),
+        PolicyName::KubeMostAllocated => kube(KubeScore::MostAllocated),
+        PolicyName::KubeRequestedToCapacity => kube(KubeScore::RequestedToCapacityRatio),
         PolicyName::FirstFit => Box::new(FirstFit),
         PolicyName::BestFit => Box::new(BestFit),
         PolicyName::Spread => Box::new(Spread),

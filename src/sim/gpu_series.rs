@@ -36,7 +36,7 @@ impl Simulation<'_> {
                         let (busy, sm, mem) = match slot.and_then(|s| self.jobs.get(s)) {
                             Some(j) => {
                                 let f = inst.sm_fraction;
-                                let b = perf::mig_busy(j.u, j.d, f);
+                                let b = perf::mig_busy_bw(j.u, j.d, f, j.b, inst.mem_fraction());
                                 (b, b * perf::mig_sm_fill(j.d, f), j.mem.min(inst.mem_gib))
                             }
                             None => (0.0, 0.0, 0.0),

@@ -55,6 +55,8 @@ pub struct Job {
     pub devices: f64,
     pub u: f64,
     pub d: f64,
+    /// Memory-bandwidth fill alone (the class's `b`).
+    pub b: f64,
     pub mem: f64,
     /// Work between checkpoints, ms (0 = never).
     pub checkpoint: f64,
@@ -78,6 +80,13 @@ pub struct Job {
     pub holdings: Vec<Holding>,
     /// Per-holding rate from the GPU it sits on.
     pub rates: Vec<f64>,
+    /// Per holding: the share of its GPU it is charged for (held share, or under
+    /// `attribution: received` the GPU time its contexts got there).
+    pub shares: Vec<f64>,
+    /// USD per GPU-hour of the pool it runs in (for `attribution: received`).
+    pub price: f64,
+    /// Cost is settled up to this time.
+    pub cost_since: SimTime,
     /// USD per ms while placed.
     pub cost_rate: f64,
     pub cost: f64,
@@ -133,6 +142,7 @@ impl Job {
             devices: f64::from(request.count().max(1)),
             u: tj.u.unwrap_or(c.u),
             d: tj.d.unwrap_or(c.d),
+            b: c.b,
             mem: tj.mem_gib.unwrap_or(c.mem_gib),
             checkpoint: tj.checkpoint.unwrap_or(c.checkpoint) as f64,
             phase: Phase::Admission,
@@ -148,6 +158,9 @@ impl Job {
             holdings: Vec::new(),
             rates: Vec::new(),
             cost_rate: 0.0,
+            shares: Vec::new(),
+            price: 0.0,
+            cost_since: now,
             cost: 0.0,
             first_start: None,
             attempt_start: now,
@@ -216,6 +229,7 @@ pub(super) mod testing {
             request: RequestSpec::Gpu { count: gpus },
             u: 1.0,
             d: 1.0,
+            b: 0.0,
             mem_gib: 10.0,
             speed: Default::default(),
             checkpoint: 0,

@@ -4,6 +4,7 @@ use super::job::Phase;
 use super::ledger::{Exit, job_record};
 use super::speed::recompute_gpu;
 use super::{Event, Simulation};
+use crate::domain::CostAttribution;
 use crate::metrics::JobState;
 use crate::units::SimTime;
 
@@ -28,6 +29,11 @@ impl Simulation<'_> {
         }
         touched.sort_unstable();
         touched.dedup();
+        if self.world.attribution == CostAttribution::Received {
+            for &slot in &touched {
+                self.recharge(slot, now);
+            }
+        }
         for &slot in &touched {
             let (new_speed, old_speed) = {
                 let job = self.live(slot).expect("live");
@@ -52,6 +58,17 @@ impl Simulation<'_> {
             }
         }
         self.touched = touched;
+    }
+
+    /// `attribution: received`: settles the job's cost so far at its old rate and charges from
+    /// now on for the GPU time its holdings get now.
+    fn recharge(&mut self, slot: u32, now: SimTime) {
+        let job = self.jobs.get_mut(slot);
+        let rate = job.shares.iter().sum::<f64>() * job.price / 3_600_000.0;
+        if rate != job.cost_rate {
+            self.ledger.settle_cost(job, now);
+            job.cost_rate = rate;
+        }
     }
 
     /// Applies the job's due load steps (its new duty cycle), re-rates its GPUs if it is

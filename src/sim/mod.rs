@@ -29,6 +29,7 @@ pub mod speed;
 
 use crate::cluster::Cluster;
 use crate::engine::EventQueue;
+use crate::engine::rng::stream;
 use crate::metrics::gpu_series::{ClassWaits, GpuSample, InstanceSample};
 use crate::metrics::{ClassSample, ClassStats, GroupStats, JobRecord, JobState, PoolStats, Sample};
 use crate::sched::quota::Quotas;
@@ -166,7 +167,7 @@ impl<'a> Simulation<'a> {
         let ledger = Ledger::new(&pool_gpus, world.classes.len(), cluster.gpus.len(), sink);
         Simulation {
             q: EventQueue::new(),
-            policy: policy(world.policy),
+            policy: policy(world.policy, stream(world.seed, "placement")),
             jobs: JobTable::default(),
             shapes: Shapes::new(cluster.pools.len()),
             admission: Admission::new(Quotas::new(world.quotas.clone())),

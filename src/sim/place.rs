@@ -143,6 +143,9 @@ impl Simulation<'_> {
             job.pool = pool;
             job.s = s;
             job.rates = vec![0.0; holdings.len()];
+            job.shares = vec![0.0; holdings.len()];
+            job.price = price;
+            job.cost_since = now;
             job.holdings = holdings;
             job.placed_ever = true;
             job.cost_rate = share * price / 3_600_000.0;

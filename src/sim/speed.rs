@@ -40,27 +40,37 @@ pub fn recompute_gpu(
     let gs = &cluster.gpus[g as usize];
     let pool = &cluster.pools[gs.pool as usize];
     let mut gauges = GpuGauges::default();
-    let mut set_rate = |jobs: &mut [Option<Job>], slot: u32, instance: u16, rate: f64| {
-        let job = jobs[slot as usize].as_mut().expect("tenant is a live job");
-        for (h, r) in job.holdings.iter().zip(job.rates.iter_mut()) {
-            if h.gpu == g && h.instance == instance {
-                *r = rate;
+    // `share`: the part of this GPU the holding is charged for under `attribution: received`.
+    let mut set_rate =
+        |jobs: &mut [Option<Job>], slot: u32, instance: u16, rate: f64, share: f64| {
+            let job = jobs[slot as usize].as_mut().expect("tenant is a live job");
+            for ((h, r), s) in job
+                .holdings
+                .iter()
+                .zip(job.rates.iter_mut())
+                .zip(job.shares.iter_mut())
+            {
+                if h.gpu == g && h.instance == instance {
+                    *r = rate;
+                    *s = share;
+                }
             }
-        }
-        on_rate(slot);
-    };
+            on_rate(slot);
+        };
     match &pool.kind {
         PoolKind::Mig { instances, .. } => {
             for t in &gs.tenants {
                 let job = jobs[t.job as usize].as_ref().expect("tenant is a live job");
                 let inst = &instances[t.instance as usize];
                 let f = inst.sm_fraction;
-                let rate = params.mig_speed(job.s, job.u, job.d, f);
-                let busy = perf::mig_busy(job.u, job.d, f);
+                let fm = inst.mem_fraction();
+                let rate = params.mig_speed_bw(job.s, job.u, job.d, f, job.b, fm);
+                let busy = perf::mig_busy_bw(job.u, job.d, f, job.b, fm);
                 gauges.busy += mig_compute_share(inst) * busy;
                 gauges.sm += f * busy * perf::mig_sm_fill(job.d, f);
-                gauges.alloc += holding_share(&pool.kind, 1, t.instance, mig_share);
-                set_rate(jobs, t.job, t.instance, rate);
+                let held = holding_share(&pool.kind, 1, t.instance, mig_share);
+                gauges.alloc += held;
+                set_rate(jobs, t.job, t.instance, rate, held);
             }
         }
         kind => {
@@ -96,8 +106,17 @@ pub fn recompute_gpu(
                     1
                 };
                 let rate = scratch.rates[k].speed;
+                // GPU time received: the contexts' shares; a whole GPU is held outright.
+                let share = match kind {
+                    PoolKind::TimeSlicing { .. } | PoolKind::Fractional => scratch.rates
+                        [k..k + copies as usize]
+                        .iter()
+                        .map(|r| r.share)
+                        .sum(),
+                    _ => holding_share(kind, t.units, t.instance, mig_share),
+                };
                 k += copies as usize;
-                set_rate(jobs, t.job, t.instance, rate);
+                set_rate(jobs, t.job, t.instance, rate, share);
             }
         }
     }

@@ -14,8 +14,8 @@ pub use pools::{
 use crate::catalog::{Catalog, GpuModel};
 use crate::cluster::{Cluster, PoolDef};
 use crate::domain::{
-    JobKind, MigShare, NodeSelectorRequirement, PolicyName, PreemptionPolicy, QuotaAdmission,
-    RequestSpec, Toleration,
+    CostAttribution, JobKind, MigShare, NodeSelectorRequirement, PolicyName, PreemptionPolicy,
+    QuotaAdmission, RequestSpec, Toleration,
 };
 use crate::perf::PerfParams;
 use crate::scenario::schema::{ClassSpec, ModelParams, Scenario, TimedEvent};
@@ -57,6 +57,8 @@ pub struct Class {
     pub request: RequestSpec,
     pub u: f64,
     pub d: f64,
+    /// Memory-bandwidth fill alone (0 = not memory-bound).
+    pub b: f64,
     pub mem_gib: f64,
     /// Speed relative to the reference GPU, per model name, where the class overrides it.
     pub speed: BTreeMap<String, f64>,
@@ -93,6 +95,8 @@ pub struct World {
     pub events: Vec<TimedEvent>,
     pub params: ModelParams,
     pub perf: PerfParams,
+    /// How pool cost is attributed to jobs (`prices.attribution`).
+    pub attribution: CostAttribution,
     pub mig_share: MigShare,
     pub policy: PolicyName,
     pub report_interval: SimTime,
@@ -125,7 +129,10 @@ impl World {
 
     /// The cluster at the start of a run: every pool's GPUs, nothing placed.
     pub fn cluster(&self) -> Cluster {
-        let mut cluster = Cluster::default();
+        let mut cluster = Cluster {
+            context_mem_gib: self.params.context_mem_gib,
+            ..Cluster::default()
+        };
         for def in &self.pools {
             cluster.add_pool(def.clone());
         }
@@ -185,6 +192,7 @@ impl World {
             perf: sc.model.perf(),
             params: sc.model.clone(),
             mig_share: sc.prices.mig_share,
+            attribution: sc.prices.attribution,
             policy: sc.scheduler.policy,
             report_interval: sc.report.interval.ms().max(1000),
             reference,
@@ -277,6 +285,7 @@ fn resolve_class(
         request: c.request.clone(),
         u: c.u,
         d: c.d,
+        b: c.b,
         mem_gib: c.mem_gib,
         // Keyed by the catalog's spelling so lookups by pool model name match.
         speed: c

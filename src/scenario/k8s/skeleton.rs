@@ -35,6 +35,7 @@ pub fn placeholder_classes(fragment: &ScenarioFragment) -> Vec<ClassSpec> {
             request,
             u: 0.5,
             d: 0.5,
+            b: 0.0,
             mem_gib: (mem_gib * 4.0).floor() / 4.0,
             speed: Default::default(),
             checkpoint: None,

@@ -80,12 +80,15 @@ fn check_refs(
     }
 }
 
-/// `u`, `d` in (0, 1] and a non-negative `mem_gib`.
+/// `u`, `d` in (0, 1], `b` in [0, 1] and a non-negative `mem_gib`.
 fn check_sizes(ck: &mut Checker, c: &ClassSpec, path: &FieldPath) {
     for (field, v) in [("u", c.u), ("d", c.d)] {
         if !unit_interval(v) {
             ck.error(&path.key(field), format!("{v} is not in (0, 1]"));
         }
+    }
+    if !(c.b.is_finite() && (0.0..=1.0).contains(&c.b)) {
+        ck.error(&path.key("b"), format!("{} is not in [0, 1]", c.b));
     }
     if !(c.mem_gib.is_finite() && c.mem_gib >= 0.0) {
         ck.error(

@@ -163,6 +163,13 @@ fn check_model(ck: &mut Checker, sc: &Scenario, r: &mut dyn Resolve) {
     for (field, msg) in sc.model.perf().problems() {
         ck.error(&root.key("model").key(&field), msg);
     }
+    let ctx = sc.model.context_mem_gib;
+    if !(ctx.is_finite() && ctx >= 0.0) {
+        ck.error(
+            &root.key("model").key("context_mem_gib"),
+            format!("{ctx} must be a non-negative number of GiB"),
+        );
+    }
     for (name, s) in &sc.model.gpu_speed {
         let p = root.key("model").key("gpu_speed").key(name);
         r.gpu_model(ck, name, &p);

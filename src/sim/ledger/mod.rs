@@ -173,7 +173,8 @@ impl<'a> Ledger<'a> {
 
     /// Charges a placed job for its current attempt up to `now`: the one place cost is settled.
     pub fn settle_cost(&mut self, job: &mut Job, now: SimTime) {
-        let cost = job.cost_rate * (now - job.attempt_start) as f64;
+        let cost = job.cost_rate * now.saturating_sub(job.cost_since) as f64;
+        job.cost_since = job.cost_since.max(now);
         job.cost += cost;
         self.job_cost[job.pool as usize] += cost;
         self.classes[job.class as usize].cost += cost;
@@ -325,6 +326,7 @@ mod tests {
             let mut job = batch_job(1, 100_000);
             job.cost_rate = 3.6 / 3_600_000.0;
             job.attempt_start = 1_000;
+            job.cost_since = 1_000;
             job.priority = 5;
             let started = Started {
                 pool: 0,
