@@ -233,12 +233,12 @@ pub enum QuotaAdmission {
 #[serde(rename_all = "kebab-case")]
 pub enum PolicyName {
     /// An unconfigured kube-scheduler: GPU pods tie on every node of a pool; seeded random pick.
+    #[default]
     KubeDefault,
     /// kube-scheduler with NodeResourcesFit `MostAllocated`, the GPU resource weighted.
     KubeMostAllocated,
     /// kube-scheduler with NodeResourcesFit `RequestedToCapacityRatio`, bin-packing shape.
     KubeRequestedToCapacity,
-    #[default]
     FirstFit,
     BestFit,
     Spread,

@@ -39,6 +39,14 @@ fn the_policy_that_ran_is_reported() {
     assert_eq!(o.summary.provenance.policy.as_deref(), Some("kube-default"));
 }
 
+/// A scenario that names no policy runs kube-default.
+#[test]
+fn kube_default_is_the_default() {
+    let o = run(&two_jobs_on_ten_nodes().loaded);
+    assert_eq!(o.summary.policy, "kube-default");
+    assert_eq!(o.summary.provenance.policy.as_deref(), Some("kube-default"));
+}
+
 /// Every node ties, so the pick is uniform: two jobs share a node with probability 1/10.
 /// Over seeds 1..=200: 20 expected, sd sqrt(200 * 0.1 * 0.9) = 4.2; the bounds are 4 sd.
 /// first-fit stacks them on n0 every time (their slowdown is then 1 / 0.49 = 2.04, the

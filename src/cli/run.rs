@@ -49,9 +49,9 @@ pub struct RunArgs {
     /// With --seeds: replications run at once (default: all cores).
     #[arg(long, value_name = "N", requires = "seeds", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
-    /// Override the placement policy: kube-default (an unconfigured kube-scheduler,
+    /// Override the placement policy: kube-default (the default: an unconfigured kube-scheduler,
     /// random among tied nodes), kube-most-allocated, kube-requested-to-capacity (GPU
-    /// bin-packing profiles), first-fit (the default), best-fit, spread or fgd. Example: --policy spread
+    /// bin-packing profiles), first-fit, best-fit, spread or fgd. Example: --policy spread
     #[arg(long, value_parser = parse_policy)]
     policy: Option<PolicyName>,
     /// Print only the output folder, not the summary tables.
