@@ -21,6 +21,8 @@ pub struct RunOptions {
     /// Examine every node on every preemption attempt instead of remembering failed attempts
     /// (slow; the reference the equivalence tests compare the default with).
     pub uncached_preemption: bool,
+    /// Told how far each run has got (the command line's progress bar); none by default.
+    pub progress: Option<crate::sim::progress::Progress>,
 }
 
 /// Command-line replacements for a scenario's workload (applied by [`apply_workload_overrides`]
@@ -224,6 +226,7 @@ fn run_staged_with(
     sim.check_invariants = opts.check_invariants;
     sim.remember_failed_preemptions(!opts.uncached_preemption);
     sim.gpu_series = exports.openmetrics_start_ms.is_some();
+    sim.progress = opts.progress.clone();
     let result = sim.run()?;
     jobs.finish()?;
     let summary = summarize(&world, &result, provenance);
@@ -252,6 +255,7 @@ pub fn run_in_memory(
     let mut sim = Simulation::new(world.clone(), source, on_record);
     sim.check_invariants = opts.check_invariants;
     sim.remember_failed_preemptions(!opts.uncached_preemption);
+    sim.progress = opts.progress.clone();
     let result = sim.run()?;
     Ok((summarize(&world, &result, provenance), result))
 }

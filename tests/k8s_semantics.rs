@@ -707,3 +707,37 @@ workload: {kind: trace, path: trace.csv}
     assert_eq!(o.job(1).pool, "a");
     assert_eq!(o.class("c").fallbacks, 0);
 }
+
+/// Regression (issue 15): a `nvidia.com/gpu` class whose first pool is a MIG `single` pool is a
+/// MIG workload too and never falls back to the time-sliced pool listed after it; the
+/// validator warns that the later pools are never tried.
+#[test]
+fn a_gpu_class_on_a_mig_single_pool_never_falls_back() {
+    let yaml = "name: t
+horizon: 1000s
+pools:
+  - {name: a, gpu: A100-80GB, nodes: 1, gpus_per_node: 1, sharing: {kind: mig, strategy: single, layout: [7g.80gb]}}
+  - {name: b, gpu: A100-80GB, nodes: 1, gpus_per_node: 1, sharing: {kind: time_slicing, replicas: 2}}
+classes:
+  - {name: c, kind: batch, namespace: default, request: {kind: gpu, count: 1}, u: 1, d: 0.5, mem_gib: 10, pools: [a, b]}
+workload: {kind: trace, path: trace.csv}
+";
+    // As above: job 0 holds a's only instance 0..300 s (x = 1); job 1 (t = 10) waits for it
+    // although b has room (it used to start on b at once), then runs 300..400 s.
+    let csv = "id,submit,class,duration\n0,0,c,300\n1,10,c,100\n";
+    let o = run(&fixture(yaml, csv).loaded);
+    assert_times(&o, 0, 0.0, 300.0);
+    assert_times(&o, 1, 300.0, 400.0);
+    assert_eq!(o.job(1).pool, "a");
+    assert_eq!(o.class("c").fallbacks, 0);
+    let warnings: Vec<String> = common::problems_of(yaml)
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("MIG single pool a first") && w.contains("use only a")),
+        "{warnings:?}"
+    );
+}

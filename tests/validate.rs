@@ -318,3 +318,28 @@ fn replicas_resize_and_horizon_beyond_the_limits_are_refused() {
         "horizon is 1043w, more than the limit of 7300d"
     );
 }
+
+/// Regression (issue 15: MODEL.md's range-check text was stale): the back-off delays that
+/// could retry at one instant forever must be at least 1 s; the other durations are not
+/// range-checked (0 = at once), as docs/MODEL.md, "Parameters", now says.
+#[test]
+fn back_off_delays_are_range_checked_and_the_rest_is_not() {
+    for field in ["restart_backoff", "quota_backoff", "quota_backoff_max"] {
+        let yaml = format!("{BASE}model: {{{field}: 0s}}\n");
+        let errs = errors(&yaml);
+        assert_eq!(errs.len(), 1, "{field}: {errs:#?}");
+        assert_eq!(errs[0].path, format!("model.{field}"));
+        assert!(errs[0].message.contains("at least 1s"), "{}", errs[0]);
+    }
+    for field in [
+        "restart_backoff_max",
+        "oom_after",
+        "termination_grace",
+        "restart_delay",
+        "reconfig_downtime",
+        "mig_mode_change_downtime",
+    ] {
+        let yaml = format!("{BASE}model: {{{field}: 0s}}\n");
+        assert!(errors(&yaml).is_empty(), "{field}: {:#?}", errors(&yaml));
+    }
+}

@@ -32,6 +32,10 @@ pub struct Outcome {
     pub op: Op,
     pub bound: f64,
     pub baseline: Option<f64>,
+    /// The figure is only a lower bound (a wait percentile among jobs that never started,
+    /// docs/MODEL.md): `<=`, `<` and `==` cannot be shown to hold on it, except against a
+    /// baseline figure that is a lower bound too (like is compared with like).
+    pub lower_bound: bool,
     pub passed: bool,
 }
 
@@ -136,6 +140,13 @@ pub fn evaluate(
                 None => None,
             };
             let bound = e.bound.eval(base.unwrap_or(f64::NAN));
+            let lower_bound = is_lower_bound(&f.path, |p| {
+                figures.iter().find(|g| g.path == p).map(|g| g.value)
+            });
+            let base_lower = base.is_some()
+                && is_lower_bound(&f.path, |p| {
+                    baseline?.iter().find(|(q, _)| q == p).map(|(_, v)| *v)
+                });
             let label = e.name.clone().unwrap_or_else(|| e.text.clone());
             out.push(Outcome {
                 name: if expanded {
@@ -150,11 +161,34 @@ pub fn evaluate(
                 op: e.op,
                 bound,
                 baseline: base,
-                passed: e.op.holds(f.value, bound),
+                lower_bound,
+                passed: holds(e.op, f.value, bound, lower_bound && !base_lower),
             });
         }
     }
     Ok(out)
+}
+
+/// Whether the figure at `path` is only a lower bound: a wait percentile `...pNN_s` whose flag
+/// `...pNN_censored` is set (with replications: set for at least one seed, its mean above 0).
+/// `get` looks a figure up by path.
+pub fn is_lower_bound(path: &str, get: impl Fn(&str) -> Option<f64>) -> bool {
+    match path.strip_suffix("_s") {
+        Some(head) if head.rsplit('.').next().is_some_and(|p| p.starts_with('p')) => {
+            get(&format!("{head}_censored")).is_some_and(|v| v > 0.0)
+        }
+        _ => false,
+    }
+}
+
+/// Whether `actual OP bound` holds when `actual` may be only a lower bound of the true value
+/// (`lower_bound`): then only `>=` and `>` can hold (the true value is at least `actual`);
+/// `<=`, `<` and `==` cannot be shown and count as failed.
+pub fn holds(op: Op, actual: f64, bound: f64, lower_bound: bool) -> bool {
+    if lower_bound && !matches!(op, Op::Ge | Op::Gt) {
+        return false;
+    }
+    op.holds(actual, bound)
 }
 
 /// The figures of a baseline folder's `summary.json`: a single run's (named with `priorities`,

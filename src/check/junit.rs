@@ -39,9 +39,25 @@ pub fn detail(o: &Outcome) -> String {
         .map(|b| format!(", baseline {}", show(&o.path, b)))
         .unwrap_or_default();
     format!(
-        "actual {}{hw} {} bound {}{base}",
+        "actual {}{}{hw} {} bound {}{base}{}",
+        if o.lower_bound { "≥ " } else { "" },
         show(&o.path, o.actual),
         if o.passed { o.op.as_str() } else { "violates" },
-        show(&o.path, o.bound)
+        show(&o.path, o.bound),
+        lower_bound_note(o)
     )
+}
+
+/// What a lower-bound figure means for its expectation (empty for an exact figure).
+pub fn lower_bound_note(o: &Outcome) -> &'static str {
+    if !o.lower_bound {
+        ""
+    } else if o.passed && !matches!(o.op, super::expect::Op::Ge | super::expect::Op::Gt) {
+        " (lower bound: jobs never started; compared with the baseline's lower bound)"
+    } else if o.passed {
+        " (lower bound: jobs never started, so the true value is larger still)"
+    } else {
+        " (lower bound: jobs never started, so the true value is unknown above it and this \
+         bound cannot be shown to hold)"
+    }
 }

@@ -14,9 +14,10 @@ pub fn markdown(outcomes: &[Outcome], title: &str) -> String {
     let mut s = format!("### slicesim check: {}\n\n{verdict}\n\n", cell(title));
     s.push_str("| expectation | figure | actual | bound | result |\n|---|---|---|---|---|\n");
     for o in outcomes {
+        let ge = if o.lower_bound { "≥ " } else { "" };
         let actual = match o.half_width {
-            Some(h) => format!("{} ± {}", show(&o.path, o.actual), show(&o.path, h)),
-            None => show(&o.path, o.actual),
+            Some(h) => format!("{ge}{} ± {}", show(&o.path, o.actual), show(&o.path, h)),
+            None => format!("{ge}{}", show(&o.path, o.actual)),
         };
         let bound = match o.baseline {
             Some(b) => format!(
@@ -35,6 +36,12 @@ pub fn markdown(outcomes: &[Outcome], title: &str) -> String {
             cell(&bound),
             if o.passed { "pass" } else { "**FAIL**" }
         ));
+    }
+    if outcomes.iter().any(|o| o.lower_bound) {
+        s.push_str(
+            "\n≥ marks a wait percentile that falls among jobs that never started: a lower \
+             bound, which cannot show that `<=`, `<` or `==` holds (docs/MODEL.md).\n",
+        );
     }
     if outcomes.iter().any(|o| o.half_width.is_some()) {
         s.push_str(

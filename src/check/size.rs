@@ -9,7 +9,7 @@
 //! [`Confidence::Mean`], or a single run, the mean decides. The runs themselves are the
 //! caller's (a closure from value to figures), so the logic is tested on synthetic figures.
 
-use super::eval::{Figure, Outcome, evaluate, show};
+use super::eval::{Figure, Outcome, evaluate, holds, show};
 use super::expect::{Expectation, Op};
 use serde::Serialize;
 
@@ -92,7 +92,7 @@ pub fn judge(
 ) -> Result<Vec<Outcome>, String> {
     let mut outcomes = evaluate(conditions, figures, None)?;
     for o in &mut outcomes {
-        o.passed = o.op.holds(tested(o, confidence), o.bound);
+        o.passed = holds(o.op, tested(o, confidence), o.bound, o.lower_bound);
     }
     Ok(outcomes)
 }

@@ -82,6 +82,7 @@ fn outcome(o: &Outcome, confidence: Confidence) -> Value {
         "tested": tested(o, confidence),
         "op": o.op.as_str(),
         "bound": o.bound,
+        "lower_bound": o.lower_bound,
         "met": o.passed,
     })
 }

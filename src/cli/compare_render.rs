@@ -110,10 +110,28 @@ fn header(tested: &[bool]) -> Vec<String> {
     h
 }
 
-fn cells(label: &str, row: &Row, unit: Unit, tested: &[bool]) -> Vec<String> {
+/// Per side, whether `row` is a wait percentile that was only a lower bound there (its
+/// `..._censored` figure among `group`, the rows of its point, is above 0 on that side).
+fn lower_bounds(row: &Row, group: &[&Row]) -> Vec<bool> {
+    (0..row.cells.len())
+        .map(|i| {
+            slicesim::check::eval::is_lower_bound(&row.path, |p| {
+                let r = group.iter().find(|r| r.path == p)?;
+                r.cells.get(i)?.as_ref().map(|c| c.measure.mean)
+            })
+        })
+        .collect()
+}
+
+fn cells(label: &str, row: &Row, unit: Unit, tested: &[bool], lower: &[bool]) -> Vec<String> {
     let mut out = vec![label.to_string()];
     for (i, c) in row.cells.iter().enumerate() {
-        out.push(value(c, unit));
+        let v = value(c, unit);
+        out.push(if lower.get(i).copied().unwrap_or(false) {
+            format!("≥{v}")
+        } else {
+            v
+        });
         if i > 0 {
             out.push(diff(c, unit));
             if tested[i] {
@@ -167,7 +185,8 @@ pub fn render_text(cmp: &Comparison, every: bool, md: bool) -> String {
         }
     }
     let tested = tested(cmp);
-    for (point, rows) in by_point(cmp) {
+    let mut any_lower = false;
+    for (point, group) in by_point(cmp) {
         if let Some(id) = point {
             out += &if md {
                 format!("\n### point `{id}`\n")
@@ -175,7 +194,7 @@ pub fn render_text(cmp: &Comparison, every: bool, md: bool) -> String {
                 format!("\n== point {id}\n")
             };
         }
-        let rows = shown(&rows, every);
+        let rows = shown(&group, every);
         if rows.is_empty() {
             out += "(no key figure here; --all shows every figure)\n";
             continue;
@@ -183,13 +202,21 @@ pub fn render_text(cmp: &Comparison, every: bool, md: bool) -> String {
         let header = header(&tested);
         let body: Vec<Vec<String>> = rows
             .iter()
-            .map(|(k, r)| cells(&k.label, r, k.unit, &tested))
+            .map(|(k, r)| {
+                let lower = lower_bounds(r, &group);
+                any_lower |= lower.contains(&true);
+                cells(&k.label, r, k.unit, &tested, &lower)
+            })
             .collect();
         out += &if md {
             markdown(&header, &body)
         } else {
             "\n".to_string() + &terminal(header, body)
         };
+    }
+    if any_lower {
+        out += "\n≥: a wait percentile that falls among jobs that never started (in at least one\n\
+                 seed) is a lower bound; its difference is one between lower bounds (docs/MODEL.md).\n";
     }
     out += &notes(cmp, &tested);
     out
@@ -351,5 +378,32 @@ mod tests {
             &[vec!["a|b".into(), "1".into()]],
         );
         assert_eq!(md, "\n| figure | A |\n|---|---:|\n| a\\|b | 1 |\n");
+    }
+
+    #[test]
+    fn a_lower_bound_is_marked_per_side() {
+        let cell = |x: f64| {
+            Some(Cell {
+                measure: slicesim::sweep::compare::Measure::single(x),
+                diff: None,
+                rel_diff: None,
+                test: None,
+                significant: None,
+            })
+        };
+        let row = |path: &str, a: f64, b: f64| Row {
+            point: None,
+            path: path.into(),
+            cells: vec![cell(a), cell(b)],
+        };
+        // Side A exact, side B a lower bound (its flag is 1).
+        let p95 = row("classes.c.wait.p95_s", 30.0, 45_000.0);
+        let flag = row("classes.c.wait.p95_censored", 0.0, 1.0);
+        let group = [&p95, &flag];
+        let lower = lower_bounds(&p95, &group);
+        assert_eq!(lower, vec![false, true]);
+        let out = cells("c wait p95", &p95, Unit::Seconds, &[false, false], &lower);
+        assert_eq!(out[1], "30s");
+        assert!(out[2].starts_with('≥'), "{out:?}");
     }
 }

@@ -19,6 +19,7 @@
 //! | `trace/` | `slicesim trace ...` (`text.rs`: import reports and `trace stats` as text) |
 //! | `experiment.rs` | `slicesim experiment fgd` |
 //! | `hil/` | `slicesim hil ...` |
+//! | `progress.rs` | the progress bar of simulated time (`run`, `run --seeds`, `size`) |
 //! | `out.rs` | `out!`/`outln!`/`err!`/`errln!`: printing that never panics (a failed stdout ends the command quietly, non-zero) |
 //! | `completions.rs` | `slicesim completions SHELL` (clap_complete) |
 //! | `man.rs` | `slicesim man` (clap_mangen) |
@@ -39,6 +40,7 @@ mod import;
 mod man;
 mod merge;
 mod mig;
+mod progress;
 mod replicate;
 mod run;
 mod set;

@@ -17,6 +17,7 @@ pub fn render(rep: &Replication) -> String {
         target.as_str(),
     ]);
     let paths: Vec<&str> = rep.figures.iter().map(|f| f.path.as_str()).collect();
+    let mut any_censored = false;
     for key in key_figures(&paths, KeySet::Replication) {
         let (label, unit) = (key.label, key.unit);
         let Some(f) = rep.figures.iter().find(|f| f.path == key.path) else {
@@ -33,13 +34,29 @@ pub fn render(rep: &Replication) -> String {
             }
             None => show(f.mean, unit),
         };
+        // A wait percentile that was a lower bound in some seed: so is the mean.
+        let censored = slicesim::check::eval::is_lower_bound(&f.path, |p| {
+            rep.figures.iter().find(|g| g.path == p).map(|g| g.mean)
+        });
+        any_censored |= censored;
+        let value = if censored {
+            format!("≥{value}")
+        } else {
+            value
+        };
         let needed = f
             .replications_needed
             .map_or_else(|| "-".to_string(), |n| n.to_string());
         t.add_row(vec![label, value, f.n.to_string(), needed]);
     }
+    let note = if any_censored {
+        "≥: a wait percentile that falls among jobs that never started in at least one seed; \
+         the mean is a lower bound (docs/MODEL.md)\n"
+    } else {
+        ""
+    };
     format!(
-        "scenario {}  {} replications (seeds {})\n{t}\n",
+        "scenario {}  {} replications (seeds {})\n{t}\n{note}",
         rep.scenario,
         rep.replications,
         seed_list(&rep.provenance.seeds)

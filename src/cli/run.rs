@@ -1,5 +1,6 @@
 //! `slicesim run`: run a scenario, write its report, print the summary tables and the timing.
 
+use super::progress::SimBar;
 use super::set::{SetArgs, report_problems};
 use super::{parse_format, parse_policy};
 use slicesim::domain::PolicyName;
@@ -54,7 +55,7 @@ pub struct RunArgs {
     /// bin-packing profiles), first-fit, best-fit, spread or fgd. Example: --policy spread
     #[arg(long, value_parser = parse_policy)]
     policy: Option<PolicyName>,
-    /// Print only the output folder, not the summary tables.
+    /// Print only the output folder: no summary tables and no progress bar.
     #[arg(long)]
     quiet: bool,
     /// Print every summary table in full (per pool and per class, all columns; wider than
@@ -110,7 +111,7 @@ fn parse_start(s: &str) -> Result<i64, String> {
 }
 
 pub fn run(a: RunArgs) -> Result<(), String> {
-    let opts = RunOptions {
+    let mut opts = RunOptions {
         seed: a.seed,
         policy: a.policy,
         ..Default::default()
@@ -144,20 +145,31 @@ pub fn run(a: RunArgs) -> Result<(), String> {
             dir
         }
     });
+    // --format json keeps standard error for the `wrote` line only: no bar.
+    let quiet_bar = a.quiet || a.format == Format::Json;
     if let Some(seeds) = &a.seeds {
+        let seeds = parse_seeds(seeds).map_err(|e| format!("--seeds {e}"))?;
+        let bar = SimBar::new(quiet_bar, seeds.len(), &format!("{} seeds", seeds.len()));
+        opts.progress = bar.progress();
         let opts = ReplicateOptions {
             run: opts,
-            seeds: parse_seeds(seeds).map_err(|e| format!("--seeds {e}"))?,
+            seeds,
             half_width: a.half_width,
             jobs: a.jobs.map(usize::from),
         };
-        return replicated(&loaded, &opts, &out, a.quiet);
+        let done = replicated(&loaded, &opts, &out, a.quiet, &bar);
+        bar.finish();
+        return done;
     }
     let t0 = Instant::now();
     let exports = Exports {
         openmetrics_start_ms: a.openmetrics.as_ref().map(|_| a.openmetrics_start),
     };
-    let o = run_to_dir_with(&loaded, &opts, &out, &exports)?;
+    let bar = SimBar::new(quiet_bar, 1, "run");
+    opts.progress = bar.progress();
+    let o = run_to_dir_with(&loaded, &opts, &out, &exports);
+    bar.finish();
+    let o = o?;
     if let (Some(path), Some(text)) = (&a.openmetrics, &o.openmetrics) {
         slicesim::outfile::write(path, text.as_bytes())?;
     }
@@ -201,9 +213,12 @@ fn replicated(
     opts: &ReplicateOptions,
     out: &Path,
     quiet: bool,
+    bar: &SimBar,
 ) -> Result<(), String> {
     let t0 = Instant::now();
-    let rep = replicate(loaded, opts, out)?;
+    let rep = replicate(loaded, opts, out);
+    bar.finish();
+    let rep = rep?;
     let wall = t0.elapsed().as_secs_f64();
     if !quiet {
         out!("{}", super::replicate::render(&rep));

@@ -3,6 +3,7 @@
 //! and exits 0 (found), 1 (not met at HI, or not monotone) or 2 (usage or input error).
 
 use super::check::write_atomic;
+use super::progress::SimBar;
 use super::set::{SetArgs, load_valid};
 use slicesim::check::eval::show;
 use slicesim::check::size::{Confidence, Probe, Search, Verdict, search, tested};
@@ -111,7 +112,12 @@ fn size(a: &SizeArgs) -> Result<Search, String> {
         None => Vec::new(),
     };
     let (loaded, applied) = load_valid(a.scenario.as_deref(), &a.set)?;
-    let opts = RunOptions::default();
+    let runs = seeds.len().max(1);
+    let bar = SimBar::new(false, runs, "");
+    let opts = RunOptions {
+        progress: bar.progress(),
+        ..RunOptions::default()
+    };
     let (lo, hi) = a.range;
     // Both ends must make a valid scenario before anything runs.
     probe::at_value(&loaded, &a.axis, lo)?;
@@ -121,9 +127,12 @@ fn size(a: &SizeArgs) -> Result<Search, String> {
         ConfidenceArg::Mean => Confidence::Mean,
     };
     let search = search(&conditions, lo, hi, confidence, |v| {
+        bar.restart(&format!("{} = {v}", a.axis));
         let at = probe::at_value(&loaded, &a.axis, v)?;
         probe::run_figures(&at, &opts, &seeds)
-    })?;
+    });
+    bar.finish();
+    let search = search?;
     let q = Question {
         scenario: loaded.scenario.name.clone(),
         axis: a.axis.clone(),

@@ -4,7 +4,9 @@ pub mod gpu_series;
 pub mod records;
 pub mod replication;
 pub mod stats;
+pub mod waits;
 pub mod welch;
 
 pub use records::{JobRecord, JobState};
-pub use stats::{ClassSample, ClassStats, GroupStats, PoolStats, Sample, WaitSamples, percentile};
+pub use stats::{ClassSample, ClassStats, GroupStats, PoolStats, Sample};
+pub use waits::{WaitPercentile, WaitSamples, percentile};

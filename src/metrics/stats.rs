@@ -1,75 +1,9 @@
 //! Aggregates per pool and per workload class.
 
-use super::JobState;
+use super::{JobState, WaitSamples};
 use crate::units::SimTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// Nearest-rank percentile `p` (0..=100) of `values` (sorted in place); None if empty.
-pub fn percentile(values: &mut [u64], p: f64) -> Option<u64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_unstable();
-    let rank = ((p / 100.0) * values.len() as f64).ceil().max(1.0) as usize;
-    Some(values[rank.min(values.len()) - 1])
-}
-
-/// Waiting times in ms, kept so that percentiles are exact, with zero waits only counted: on a
-/// cluster with room most jobs start at once, so memory grows with the jobs that waited rather
-/// than with every job of the trace.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct WaitSamples {
-    zeros: u64,
-    nonzero: Vec<u64>,
-    /// Sum of all waits, ms.
-    sum: u64,
-}
-
-impl WaitSamples {
-    pub fn push(&mut self, ms: u64) {
-        self.sum += ms;
-        if ms == 0 {
-            self.zeros += 1;
-        } else {
-            self.nonzero.push(ms);
-        }
-    }
-
-    /// Sum of all waits, ms.
-    pub fn sum_ms(&self) -> u64 {
-        self.sum
-    }
-
-    pub fn len(&self) -> u64 {
-        self.zeros + self.nonzero.len() as u64
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Nearest-rank percentiles `ps` (each 0..=100), the same values [`percentile`] gives on
-    /// all the samples; None if there are none.
-    pub fn percentiles(&mut self, ps: &[f64]) -> Vec<Option<u64>> {
-        self.nonzero.sort_unstable();
-        let n = self.len();
-        ps.iter()
-            .map(|&p| {
-                if n == 0 {
-                    return None;
-                }
-                let rank = ((p / 100.0) * n as f64).ceil().max(1.0) as u64;
-                let rank = rank.min(n);
-                Some(if rank <= self.zeros {
-                    0
-                } else {
-                    self.nonzero[(rank - self.zeros - 1) as usize]
-                })
-            })
-            .collect()
-    }
-}
 
 /// Time integrals of one pool's state, in GPU-milliseconds.
 #[derive(Clone, Debug, Default)]
@@ -194,10 +128,14 @@ pub struct GroupStats {
 }
 
 impl GroupStats {
-    pub fn add(&mut self, r: &super::JobRecord) {
+    /// Counts a job's final record; `censored_ms` is the wait so far of a job that never
+    /// started (None for one that started or never entered the run).
+    pub fn add(&mut self, r: &super::JobRecord, censored_ms: Option<u64>) {
         *self.states.entry(r.state).or_default() += 1;
         if let Some(w) = r.wait_s {
             self.waits_ms.push((w * 1000.0).round() as u64);
+        } else if let Some(c) = censored_ms {
+            self.waits_ms.push_censored(c);
         }
         self.useful_s += r.useful_s;
         self.lost_s += r.lost_s;
@@ -321,35 +259,6 @@ impl ClassStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        // 10 values 1..=10: p50 -> rank ceil(5) = 5 -> 5; p95 -> rank ceil(9.5) = 10 -> 10.
-        let mut v: Vec<u64> = (1..=10).rev().collect();
-        assert_eq!(percentile(&mut v, 50.0), Some(5));
-        assert_eq!(percentile(&mut v, 95.0), Some(10));
-        assert_eq!(percentile(&mut v, 0.0), Some(1));
-        assert_eq!(percentile(&mut [], 50.0), None);
-    }
-
-    #[test]
-    fn wait_samples_give_the_percentiles_of_all_samples() {
-        // Zeros are counted, not stored; the percentiles match those of the full list.
-        let all: Vec<u64> = vec![0, 5, 0, 0, 7, 3, 0, 9, 0, 1, 0, 0];
-        let mut w = WaitSamples::default();
-        for &x in &all {
-            w.push(x);
-        }
-        assert_eq!(w.len(), 12);
-        assert_eq!(w.nonzero.len(), 5);
-        let ps = [0.0, 50.0, 58.0, 59.0, 75.0, 95.0, 99.0, 100.0];
-        let expected: Vec<Option<u64>> = ps
-            .iter()
-            .map(|&p| percentile(&mut all.clone(), p))
-            .collect();
-        assert_eq!(w.percentiles(&ps), expected);
-        assert_eq!(WaitSamples::default().percentiles(&[50.0]), vec![None]);
-    }
 
     #[test]
     fn integrates_piecewise_constant_rates() {

@@ -210,6 +210,20 @@ mod tests {
     }
 
     #[test]
+    fn equal_demands_get_identical_shares_in_any_order() {
+        // Regression (issue 15: MODEL.md spoke of ties "broken by order on the GPU"): the
+        // level is found first and applied to all, so order does not matter. Demands 0.5,
+        // 0.5, 0.1 in 0.96: 0.1 is served, the level is 0.86 / 2 = 0.43 for both others.
+        let mut a = [0.0; 3];
+        let mut b = [0.0; 3];
+        water_fill(&[0.5, 0.1, 0.5], 0.96, &mut a);
+        water_fill(&[0.5, 0.5, 0.1], 0.96, &mut b);
+        assert_eq!((a[0], a[1], a[2]), (b[0], b[2], b[1]));
+        assert_eq!(a[0].to_bits(), a[2].to_bits());
+        assert!((a[0] - 0.43).abs() < 1e-12);
+    }
+
+    #[test]
     fn water_fill_never_exceeds_demand() {
         let mut g = [0.0; 2];
         water_fill(&[0.2, 0.3], 1.0, &mut g);

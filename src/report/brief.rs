@@ -3,7 +3,7 @@
 
 use super::figures::PriorityNames;
 use super::summary::Summary;
-use super::table::{footer, header, pct, secs};
+use super::table::{P, footer, header, pct, wait};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
 /// The widest line the summary prints, in characters.
@@ -41,7 +41,7 @@ fn pool_table(s: &Summary) -> Table {
             pct(p.allocation),
             pct(p.busy),
             pct(p.sm_activity),
-            secs(p.wait.p95_s),
+            wait(&p.wait, P::P95),
             format!("{:.0}", p.cost_usd),
         ]);
     }
@@ -55,7 +55,7 @@ fn priority_table(s: &Summary, names: &PriorityNames) -> Table {
         "priority",
         "jobs",
         "done",
-        "pending",
+        "unstarted",
         "wait p95",
         "p99",
         "preempted",
@@ -71,9 +71,9 @@ fn priority_table(s: &Summary, names: &PriorityNames) -> Table {
             label,
             j.jobs.total.to_string(),
             j.jobs.completed.to_string(),
-            j.jobs.pending.to_string(),
-            secs(j.wait.p95_s),
-            secs(j.wait.p99_s),
+            j.wait.never_started.to_string(),
+            wait(&j.wait, P::P95),
+            wait(&j.wait, P::P99),
             j.preemptions.to_string(),
             format!("{:.0}", j.cost_usd),
         ]);

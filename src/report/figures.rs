@@ -7,7 +7,9 @@
 //! `classes.training.wait.p95_s`, `priorities.production-inference.jobs.completed`,
 //! `cost.total_usd`, `jobs.completed`. Within an object the fields come in name order, list
 //! items in the summary's order. Absent values (`null`, e.g. a percentile without a sample)
-//! are absent, never zero. Text fields, the seed and the provenance block are not figures.
+//! are absent, never zero. A flag is a figure 1 (true) or 0 (false), e.g.
+//! `classes.research.wait.p95_censored` (the p95 wait is only a lower bound). Text fields, the
+//! seed and the provenance block are not figures.
 
 use super::summary::Summary;
 use crate::world::World;
@@ -93,7 +95,10 @@ fn flatten(path: &str, v: &Value, priorities: &PriorityNames, out: &mut Vec<(Str
                 }
             }
         }
-        Value::Null | Value::Bool(_) | Value::String(_) => {}
+        // A flag (`wait.p95_censored`) is a figure 1 or 0: with replications its mean is the
+        // share of seeds where it was set.
+        Value::Bool(b) => out.push((path.to_string(), if *b { 1.0 } else { 0.0 })),
+        Value::Null | Value::String(_) => {}
     }
 }
 

@@ -3,7 +3,7 @@
 use super::provenance::Provenance;
 use crate::cluster::{PoolDef, PoolKind};
 use crate::domain::JobKind;
-use crate::metrics::{ClassStats, GroupStats, JobState, PoolStats, WaitSamples};
+use crate::metrics::{ClassStats, GroupStats, JobState, PoolStats, WaitPercentile, WaitSamples};
 use crate::sim::{NamespaceStats, RunResult};
 use crate::world::{Class, World};
 use serde::Serialize;
@@ -118,21 +118,37 @@ impl JobCounts {
     }
 }
 
+/// Wait percentiles over every submitted job (docs/MODEL.md, "Waits of jobs that never
+/// started"): a job that never started counts at its wait so far at the horizon, and a
+/// percentile that falls among such jobs is a lower bound (`pNN_censored`).
 #[derive(Clone, Debug, Serialize)]
 pub struct Waits {
     pub p50_s: Option<f64>,
     pub p95_s: Option<f64>,
     pub p99_s: Option<f64>,
+    /// The percentile is only a lower bound: the true value is at least `pNN_s`.
+    pub p50_censored: bool,
+    pub p95_censored: bool,
+    pub p99_censored: bool,
+    /// Jobs that started, and jobs that never started (their waits are censored).
+    pub started: u64,
+    pub never_started: u64,
 }
 
 impl Waits {
     fn of(waits: &WaitSamples) -> Self {
-        let p = waits.clone().percentiles(&[50.0, 95.0, 99.0]);
-        let s = |v: Option<u64>| v.map(|ms| ms as f64 / 1000.0);
+        let p = waits.clone().censored_percentiles(&[50.0, 95.0, 99.0]);
+        let s = |v: Option<WaitPercentile>| v.map(|w| w.ms as f64 / 1000.0);
+        let c = |v: Option<WaitPercentile>| v.is_some_and(|w| w.censored);
         Waits {
             p50_s: s(p[0]),
             p95_s: s(p[1]),
             p99_s: s(p[2]),
+            p50_censored: c(p[0]),
+            p95_censored: c(p[1]),
+            p99_censored: c(p[2]),
+            started: waits.len(),
+            never_started: waits.never_started(),
         }
     }
 }

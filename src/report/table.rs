@@ -1,6 +1,6 @@
 //! The full terminal summary (`run --wide`); the default one is `brief.rs`.
 
-use super::summary::Summary;
+use super::summary::{Summary, Waits};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 pub(super) fn pct(x: f64) -> String {
@@ -14,6 +14,50 @@ pub(super) fn secs(x: Option<f64>) -> String {
         Some(s) if s < 7200.0 => format!("{:.1}m", s / 60.0),
         Some(s) => format!("{:.1}h", s / 3600.0),
     }
+}
+
+/// Which wait percentile a cell shows.
+#[derive(Clone, Copy)]
+pub(super) enum P {
+    P50,
+    P95,
+    P99,
+}
+
+/// A wait percentile: `≥12.5h` when it is only a lower bound (it falls among jobs that never
+/// started, docs/MODEL.md), `-` when there were no jobs.
+pub(super) fn wait(w: &Waits, p: P) -> String {
+    let (v, censored) = match p {
+        P::P50 => (w.p50_s, w.p50_censored),
+        P::P95 => (w.p95_s, w.p95_censored),
+        P::P99 => (w.p99_s, w.p99_censored),
+    };
+    if censored {
+        format!("≥{}", secs(v))
+    } else {
+        secs(v)
+    }
+}
+
+/// Dollars with cents.
+pub(super) fn usd(x: f64) -> String {
+    format!("{:.2}", cents(x))
+}
+
+/// `$total = $allocated allocated + $idle idle` in dollars and cents. Idle is total −
+/// allocated taken from the rounded figures, so the line adds up to the cent.
+pub(super) fn cost_split(total: f64, allocated: f64) -> String {
+    format!(
+        "${} = ${} allocated + ${} idle",
+        usd(total),
+        usd(allocated),
+        usd(cents(total) - cents(allocated))
+    )
+}
+
+/// `x` rounded to whole cents.
+fn cents(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 pub fn render(s: &Summary) -> String {
@@ -65,6 +109,7 @@ fn pool_table(s: &Summary) -> Table {
         "wait p50",
         "p95",
         "p99",
+        "never started",
         "OOM",
         "cost $",
         "idle $",
@@ -80,12 +125,13 @@ fn pool_table(s: &Summary) -> Table {
             pct(p.sm_activity),
             pct(p.fragmentation),
             format!("{:.0}", p.useful_ref_gpu_hours),
-            secs(p.wait.p50_s),
-            secs(p.wait.p95_s),
-            secs(p.wait.p99_s),
+            wait(&p.wait, P::P50),
+            wait(&p.wait, P::P95),
+            wait(&p.wait, P::P99),
+            p.wait.never_started.to_string(),
             p.oom_failures.to_string(),
-            format!("{:.0}", p.cost_usd),
-            format!("{:.0}", p.idle_cost_usd),
+            usd(p.cost_usd),
+            usd(p.idle_cost_usd),
         ]);
     }
     t
@@ -104,6 +150,7 @@ fn class_table(s: &Summary) -> Table {
         "wait p50",
         "p95",
         "p99",
+        "never started",
         "queue",
         "OOM",
         "preempted",
@@ -119,15 +166,16 @@ fn class_table(s: &Summary) -> Table {
             c.priority.to_string(),
             c.jobs.total.to_string(),
             c.jobs.completed.to_string(),
-            secs(c.wait.p50_s),
-            secs(c.wait.p95_s),
-            secs(c.wait.p99_s),
+            wait(&c.wait, P::P50),
+            wait(&c.wait, P::P95),
+            wait(&c.wait, P::P99),
+            c.wait.never_started.to_string(),
             format!("{:.1}", c.queue_depth),
             c.oom_failures.to_string(),
             c.preemptions.to_string(),
             c.evictions.to_string(),
             c.fallbacks.to_string(),
-            format!("{:.0}", c.cost_usd),
+            usd(c.cost_usd),
             c.below_speed_target.map(pct).unwrap_or_else(|| "-".into()),
         ]);
     }
@@ -138,8 +186,9 @@ fn class_table(s: &Summary) -> Table {
 pub(super) fn footer(s: &Summary, out: &mut String) {
     let c = &s.cost;
     out.push_str(&format!(
-        "cost ${:.0} = ${:.0} allocated + ${:.0} idle; {:.0} useful reference GPU-hours",
-        c.total_usd, c.allocated_usd, c.idle_usd, c.useful_ref_gpu_hours
+        "cost {}; {:.0} useful reference GPU-hours",
+        cost_split(c.total_usd, c.allocated_usd),
+        c.useful_ref_gpu_hours
     ));
     if let Some(u) = c.usd_per_useful_ref_gpu_hour {
         out.push_str(&format!(" (${u:.2} per useful reference GPU-hour)"));
@@ -174,5 +223,42 @@ pub(super) fn footer(s: &Summary, out: &mut String) {
             op.detail,
             op.evicted_jobs
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cost_line_shows_cents_and_adds_up() {
+        // Regression (issue 15): $21.4 total of which $10.6 allocated read "$21 = $11 + $10".
+        assert_eq!(
+            cost_split(21.4, 10.6),
+            "$21.40 = $10.60 allocated + $10.80 idle"
+        );
+        // Rounding each figure on its own would give 0.01 + 0.01 != 0.01 (0.005 + 0.005 =
+        // 0.01): idle is taken from the rounded figures, 0.01 - 0.01 = 0.00.
+        assert_eq!(
+            cost_split(0.0104, 0.0051),
+            "$0.01 = $0.01 allocated + $0.00 idle"
+        );
+    }
+
+    #[test]
+    fn a_censored_wait_reads_as_a_lower_bound() {
+        let w = Waits {
+            p50_s: Some(30.0),
+            p95_s: Some(45_000.0),
+            p99_s: None,
+            p50_censored: false,
+            p95_censored: true,
+            p99_censored: false,
+            started: 3,
+            never_started: 2,
+        };
+        assert_eq!(wait(&w, P::P50), "30s");
+        assert_eq!(wait(&w, P::P95), "≥12.5h");
+        assert_eq!(wait(&w, P::P99), "-");
     }
 }

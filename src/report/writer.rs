@@ -126,6 +126,12 @@ struct ClassRow<'a> {
     wait_p50_s: Option<f64>,
     wait_p95_s: Option<f64>,
     wait_p99_s: Option<f64>,
+    /// The percentile is a lower bound (it falls among jobs that never started).
+    wait_p50_censored: bool,
+    wait_p95_censored: bool,
+    wait_p99_censored: bool,
+    /// Jobs that never started: their waits so far count as censored values.
+    never_started: u64,
     queue_depth: f64,
     useful_ref_gpu_hours: f64,
     lost_ref_gpu_hours: f64,
@@ -167,6 +173,10 @@ pub fn write_tables(
             wait_p50_s: c.wait.p50_s,
             wait_p95_s: c.wait.p95_s,
             wait_p99_s: c.wait.p99_s,
+            wait_p50_censored: c.wait.p50_censored,
+            wait_p95_censored: c.wait.p95_censored,
+            wait_p99_censored: c.wait.p99_censored,
+            never_started: c.wait.never_started,
             queue_depth: c.queue_depth,
             useful_ref_gpu_hours: c.useful_ref_gpu_hours,
             lost_ref_gpu_hours: c.lost_ref_gpu_hours,

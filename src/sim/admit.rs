@@ -44,7 +44,7 @@ impl Simulation<'_> {
             reason: "submitted at or after the horizon".into(),
         };
         let rec = job_record(&job, c, &request, &self.cluster, exit);
-        self.ledger.job_left(class_ix, &rec)
+        self.ledger.job_left(class_ix, &rec, None)
     }
 
     pub(super) fn on_arrival(&mut self, now: SimTime) -> Result<(), String> {

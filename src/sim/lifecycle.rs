@@ -230,12 +230,17 @@ impl Simulation<'_> {
         };
         let rec = job_record(job, class, &shape.request, &self.cluster, exit);
         let class_ix = job.class;
+        // A job that never started waited at least until the horizon (right-censored).
+        let censored = (job.first_start.is_none() && state != JobState::AfterHorizon).then(|| {
+            let waited = self.world.horizon.saturating_sub(job.submit);
+            (waited, self.shapes.home_pool(job.shape))
+        });
         let quota = (job.admitted && state != JobState::Running && state != JobState::Pending)
             .then(|| (job.namespace.clone(), job.quota_key.clone(), job.quota_n));
         self.jobs.remove(slot);
         if let Some((ns, key, n)) = quota {
             self.release_quota(&ns, &key, n, now);
         }
-        self.ledger.job_left(class_ix, &rec)
+        self.ledger.job_left(class_ix, &rec, censored)
     }
 }

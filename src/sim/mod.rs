@@ -24,6 +24,7 @@ mod ops;
 mod place;
 mod preempt;
 mod preempt_memo;
+pub mod progress;
 mod shapes;
 pub mod speed;
 
@@ -158,6 +159,8 @@ pub struct Simulation<'a> {
     /// Keep per-GPU and per-MIG-instance series (`RunResult::gpu_samples`); off by default, as
     /// they grow with GPUs x buckets.
     pub gpu_series: bool,
+    /// Told how far the run has got (a progress bar); none by default.
+    pub progress: Option<progress::Progress>,
 }
 
 impl<'a> Simulation<'a> {
@@ -180,8 +183,16 @@ impl<'a> Simulation<'a> {
             next_stamp: 0,
             check_invariants: false,
             gpu_series: false,
+            progress: None,
             cluster,
             world,
+        }
+    }
+
+    /// Tells the progress callback, if any, how far the run has got at `now`.
+    fn report_progress(&self, now: SimTime, horizon: SimTime) {
+        if let Some(p) = &self.progress {
+            p.report(self.world.seed, now as f64 / horizon.max(1) as f64);
         }
     }
 
@@ -257,6 +268,7 @@ impl<'a> Simulation<'a> {
                 Event::Shrunk { pool, nodes } => self.finish_shrink(pool, nodes, now),
                 Event::Sample => {
                     self.close_bucket(now);
+                    self.report_progress(now, horizon);
                     if now + interval < horizon {
                         self.q.schedule(now + interval, Event::Sample);
                     }
@@ -267,8 +279,16 @@ impl<'a> Simulation<'a> {
             if self.check_invariants {
                 self.assert_invariants();
             }
+            if self.q.popped() & (progress::EVERY - 1) == 0 {
+                self.report_progress(now, horizon);
+            }
         }
-        self.finish_run(horizon)
+        let (progress, seed) = (self.progress.take(), self.world.seed);
+        let result = self.finish_run(horizon);
+        if let Some(p) = progress {
+            p.report(seed, 1.0);
+        }
+        result
     }
 
     /// Schedules what is known before the first job: the horizon, the first sample and the

@@ -8,6 +8,16 @@ use crate::units::{Dur, SimTime};
 use crate::world::{effective_labels, pool_kind};
 use std::ops::Range;
 
+/// The nodes `from..to` (half-open) as a reader counts them: `node 3`, `nodes 2-3` (inclusive),
+/// `no nodes`.
+fn node_range(from: u32, to: u32) -> String {
+    match to.saturating_sub(from) {
+        0 => "no nodes".into(),
+        1 => format!("node {from}"),
+        _ => format!("nodes {from}-{}", to - 1),
+    }
+}
+
 fn is_mig(kind: &PoolKind) -> bool {
     matches!(kind, PoolKind::Mig { .. })
 }
@@ -34,7 +44,7 @@ impl Simulation<'_> {
                         to: present,
                     },
                 );
-                let detail = format!("nodes {from}..{present} down for {duration}");
+                let detail = format!("{} down for {duration}", node_range(from, present));
                 ("drain", detail, evicted)
             }
             TimedEvent::Reconfigure { sharing, .. } => {
@@ -155,5 +165,19 @@ impl Simulation<'_> {
         self.cluster.set_present(pool, nodes);
         let gpus = self.cluster.pools[pool as usize].gpu_count();
         self.ledger.pool_resized(pool, gpus, now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::node_range;
+
+    #[test]
+    fn node_ranges_read_inclusively() {
+        // Regression (issue 15): draining one node of two used to read "nodes 1..2".
+        assert_eq!(node_range(1, 2), "node 1");
+        assert_eq!(node_range(0, 2), "nodes 0-1");
+        assert_eq!(node_range(2, 5), "nodes 2-4");
+        assert_eq!(node_range(3, 3), "no nodes");
     }
 }

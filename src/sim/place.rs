@@ -37,14 +37,22 @@ impl Simulation<'_> {
 
     /// How many of its class's listed pools (in preference order) a pending job may use now:
     /// all of them, or with `fallback_after` one more per full wait of its pending spell.
-    /// MIG workloads never fall back: a job asking for a MIG profile uses only the first listed
-    /// pool that can serve it.
+    /// MIG workloads never fall back: a job asking for a MIG profile (`mixed` strategy), or one
+    /// whose first usable pool is a MIG pool (a `nvidia.com/gpu` request on a `single` pool),
+    /// uses only that first pool.
     pub(super) fn allowed_pools(&self, slot: u32, now: SimTime) -> usize {
         let job = self.live(slot).expect("live");
         let class = &self.world.classes[job.class as usize];
         let shape = &self.shapes.get(job.shape);
-        if matches!(shape.request, RequestSpec::Mig { .. }) {
-            return shape.fit.pools.first().map_or(0, |fp| fp.rank + 1);
+        let first = shape.fit.pools.first();
+        let first_is_mig = first.is_some_and(|fp| {
+            matches!(
+                self.cluster.pools[fp.pool as usize].kind,
+                PoolKind::Mig { .. }
+            )
+        });
+        if matches!(shape.request, RequestSpec::Mig { .. }) || first_is_mig {
+            return first.map_or(0, |fp| fp.rank + 1);
         }
         let n = class.pools.len();
         match class.fallback_after {

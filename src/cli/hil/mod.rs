@@ -20,21 +20,73 @@ use std::process::ExitCode;
 
 /// Hardware-in-the-loop: put a pool's MIG layout on real GPUs through NVML, run probes, compare
 /// with the model and calibrate it (see docs/HIL.md).
+///
+/// `--nvml-lib`, `--lock` and `--read-only` may come before the subcommand (`hil --lock L
+/// guard ...`) or after it, where each is listed only under the subcommands that use it:
+/// NVML under those that load it, the lock under those that take it.
 #[derive(Args, Debug)]
 pub struct HilArgs {
-    /// NVML library to load [default: $SLICESIM_NVML_LIB, else the driver's libnvidia-ml.so.1].
-    #[arg(long, global = true, value_name = "PATH")]
+    /// NVML library to load, for the commands that load NVML (inventory, plan, apply, restore,
+    /// measure, guard) [default: $SLICESIM_NVML_LIB, else the driver's libnvidia-ml.so.1].
+    #[arg(long, value_name = "PATH")]
     pub nvml_lib: Option<PathBuf>,
-    /// Lock file that keeps two harness runs apart [default: $TMPDIR/slicesim-hil.lock].
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Lock file that keeps two harness runs apart, for the commands that take it (apply,
+    /// restore, measure) [default: $TMPDIR/slicesim-hil.lock].
+    #[arg(long, value_name = "PATH")]
     pub lock: Option<PathBuf>,
     /// Never write to a GPU (also `SLICESIM_HIL_READ_ONLY=1`): `apply --yes` and `restore --yes`
     /// are refused before NVML is loaded, and every NVML write call is refused inside the
     /// harness too. Reading, measuring, comparing and dry runs work as usual.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub read_only: bool,
     #[command(subcommand)]
     pub cmd: HilCmd,
+}
+
+/// The NVML options of a subcommand that loads NVML (also accepted before the subcommand).
+#[derive(Args, Debug, Default)]
+pub struct NvmlOpts {
+    /// NVML library to load [default: $SLICESIM_NVML_LIB, else the driver's libnvidia-ml.so.1].
+    #[arg(long = "nvml-lib", value_name = "PATH")]
+    pub nvml_lib: Option<PathBuf>,
+    /// Never write to a GPU (also `SLICESIM_HIL_READ_ONLY=1`): `apply --yes` and `restore --yes`
+    /// are refused before NVML is loaded, and every NVML write call is refused inside the
+    /// harness too.
+    #[arg(long = "read-only")]
+    pub read_only: bool,
+}
+
+/// The lock option of a subcommand that takes the harness lock (also accepted before it).
+#[derive(Args, Debug, Default)]
+pub struct LockOpt {
+    /// Lock file that keeps two harness runs apart [default: $TMPDIR/slicesim-hil.lock].
+    #[arg(long = "lock", value_name = "PATH")]
+    pub lock: Option<PathBuf>,
+}
+
+impl HilArgs {
+    /// The options given after the subcommand, folded into those before it (after wins).
+    fn merged(mut self) -> Self {
+        let (nvml, lock) = match &mut self.cmd {
+            HilCmd::Inventory { nvml, .. }
+            | HilCmd::Plan { nvml, .. }
+            | HilCmd::Guard { nvml, .. } => (Some(std::mem::take(nvml)), None),
+            HilCmd::Apply { nvml, lock, .. }
+            | HilCmd::Restore { nvml, lock, .. }
+            | HilCmd::Measure { nvml, lock, .. } => {
+                (Some(std::mem::take(nvml)), Some(std::mem::take(lock)))
+            }
+            _ => (None, None),
+        };
+        if let Some(n) = nvml {
+            self.nvml_lib = n.nvml_lib.or(self.nvml_lib);
+            self.read_only |= n.read_only;
+        }
+        if let Some(l) = lock {
+            self.lock = l.lock.or(self.lock);
+        }
+        self
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -49,10 +101,17 @@ pub enum HilCmd {
         /// Also write the inventory as JSON.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        #[command(flatten)]
+        nvml: NvmlOpts,
     },
     /// The operations that would turn the GPUs' state into a pool's layout (changes nothing).
     #[command(after_help = crate::cli::examples::HIL_PLAN)]
-    Plan(PoolTarget),
+    Plan {
+        #[command(flatten)]
+        target: PoolTarget,
+        #[command(flatten)]
+        nvml: NvmlOpts,
+    },
     /// Apply a pool's layout: dry run unless --yes; saves the prior state first, rolls back on
     /// any failure or Ctrl-C.
     #[command(after_help = crate::cli::examples::HIL_APPLY)]
@@ -64,6 +123,10 @@ pub enum HilCmd {
         /// Where to save the prior state.
         #[arg(long, value_name = "FILE", default_value = DEFAULT_PATH)]
         state: PathBuf,
+        #[command(flatten)]
+        nvml: NvmlOpts,
+        #[command(flatten)]
+        lock: LockOpt,
     },
     /// Put back the state saved by apply: dry run unless --yes.
     #[command(after_help = crate::cli::examples::HIL_RESTORE)]
@@ -72,6 +135,10 @@ pub enum HilCmd {
         state: PathBuf,
         #[command(flatten)]
         change: Change,
+        #[command(flatten)]
+        nvml: NvmlOpts,
+        #[command(flatten)]
+        lock: LockOpt,
     },
     /// Run an experiment's probes while sampling NVML; write the measurement file.
     #[command(after_help = crate::cli::examples::HIL_MEASURE)]
@@ -87,6 +154,10 @@ pub enum HilCmd {
         /// Measure although other processes hold the GPU.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        nvml: NvmlOpts,
+        #[command(flatten)]
+        lock: LockOpt,
     },
     /// The model's predictions next to measurements; exit 2 if a point is outside the tolerance.
     #[command(after_help = crate::cli::examples::HIL_COMPARE)]
@@ -138,6 +209,8 @@ pub enum HilCmd {
         /// Write the state read (MIG, instances, processes, compute mode, MPS, clocks) as JSON.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        #[command(flatten)]
+        nvml: NvmlOpts,
     },
     /// The built-in GPU probe (CUDA through cudarc): prints one throughput line.
     #[command(after_help = crate::cli::examples::HIL_PROBE)]
@@ -242,6 +315,7 @@ pub enum ProbeIdle {
 }
 
 pub fn run(args: HilArgs) -> ExitCode {
+    let args = args.merged();
     if args.read_only {
         slicesim::hil::guard::set_read_only();
     }
@@ -331,22 +405,25 @@ fn refuse_writes(args: &HilArgs) -> Result<()> {
 
 fn dispatch(args: HilArgs) -> Result<()> {
     match &args.cmd {
-        HilCmd::Inventory { gpu, json } => layout::inventory(&args, *gpu, json.as_deref()),
-        HilCmd::Plan(t) => layout::plan(&args, t),
+        HilCmd::Inventory { gpu, json, .. } => layout::inventory(&args, *gpu, json.as_deref()),
+        HilCmd::Plan { target, .. } => layout::plan(&args, target),
         HilCmd::Apply {
             target,
             change,
             state,
+            ..
         } => layout::apply(&args, target, change, state),
         HilCmd::Restore {
             state: path,
             change,
+            ..
         } => layout::restore(&args, path, change),
         HilCmd::Measure {
             experiment: path,
             out,
             probe_cmd,
             force,
+            ..
         } => measure::measure(&args, path, out.as_deref(), probe_cmd.as_deref(), *force),
         HilCmd::Compare {
             measurements: files,
@@ -372,6 +449,7 @@ fn dispatch(args: HilArgs) -> Result<()> {
             timeslice_ready,
             same_as,
             json,
+            ..
         } => guard::guard(
             &args,
             *gpu,

@@ -2,7 +2,7 @@
 //! affinity, fallback and checkpoints.
 
 use super::{Checker, Resolve, unit_interval};
-use crate::domain::{AffinityOperator, JobKind, RequestSpec};
+use crate::domain::{AffinityOperator, JobKind, MigStrategy, RequestSpec, Sharing};
 use crate::scenario::locate::FieldPath;
 use crate::scenario::schema::{ClassSpec, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,6 +25,7 @@ pub(super) fn check_classes<'a>(
             ck.error(&path.key("name"), format!("duplicate class {}", c.name));
         }
         check_class(ck, r, c, &path, pool_names, ns_names, prio_names);
+        check_mig_single_first(ck, sc, c, &path);
         if pool_ok {
             r.class_fits(ck, c, &path, pool_names);
         }
@@ -36,6 +37,45 @@ pub(super) fn check_classes<'a>(
         );
     }
     class_names
+}
+
+/// A `nvidia.com/gpu` class whose first pool (listed, or in file order when `pools` is empty)
+/// is a MIG `single` pool, with other pools after it: MIG workloads never fall back, so its jobs
+/// use only that pool and the others are never tried.
+fn check_mig_single_first(ck: &mut Checker, sc: &Scenario, c: &ClassSpec, path: &FieldPath) {
+    if !matches!(c.request, RequestSpec::Gpu { .. }) {
+        return;
+    }
+    let listed: Vec<&str> = if c.pools.is_empty() {
+        sc.pools.iter().map(|p| p.name.as_str()).collect()
+    } else {
+        c.pools.iter().map(String::as_str).collect()
+    };
+    let Some(first) = listed
+        .first()
+        .and_then(|n| sc.pools.iter().find(|p| p.name == *n))
+    else {
+        return;
+    };
+    let single = matches!(
+        first.sharing,
+        Sharing::Mig {
+            strategy: MigStrategy::Single,
+            ..
+        }
+    );
+    if single && listed.len() > 1 {
+        ck.warn(
+            &path.key("pools"),
+            format!(
+                "class {} lists MIG single pool {} first and {} other pool(s) after it: MIG workloads never fall back, so its jobs use only {}",
+                c.name,
+                first.name,
+                listed.len() - 1,
+                first.name
+            ),
+        );
+    }
 }
 
 /// One class, field by field in file order (messages come out in this order).

@@ -254,10 +254,24 @@ impl<'a> Ledger<'a> {
     }
 
     /// A job left the run with record `rec`: counted per class, state, namespace and priority,
-    /// then written out.
-    pub fn job_left(&mut self, class: u32, rec: &JobRecord) -> Result<(), String> {
+    /// then written out. `censored`: a job that never started, its wait so far at the horizon
+    /// (ms) and its first-choice pool, whose waits count it (none if no pool could ever take it).
+    pub fn job_left(
+        &mut self,
+        class: u32,
+        rec: &JobRecord,
+        censored: Option<(SimTime, Option<u32>)>,
+    ) -> Result<(), String> {
         let cs = &mut self.classes[class as usize];
         cs.count(rec.state);
+        let censored_ms = censored.map(|(ms, _)| ms);
+        if let Some((ms, home)) = censored {
+            cs.waits_ms.push_censored(ms);
+            if let Some(p) = home {
+                self.pools[p as usize].waits_ms.push_censored(ms);
+            }
+        }
+        let cs = &mut self.classes[class as usize];
         if rec.state == JobState::Unschedulable {
             *cs.unschedulable.entry(rec.reason.clone()).or_default() += 1;
         }
@@ -265,8 +279,11 @@ impl<'a> Ledger<'a> {
         self.by_namespace
             .entry(rec.namespace.clone())
             .or_default()
-            .add(rec);
-        self.by_priority.entry(rec.priority).or_default().add(rec);
+            .add(rec, censored_ms);
+        self.by_priority
+            .entry(rec.priority)
+            .or_default()
+            .add(rec, censored_ms);
         (self.sink)(rec)
     }
 
@@ -399,8 +416,13 @@ mod tests {
             &crate::cluster::Cluster::default(),
             exit,
         );
-        l.job_left(0, &rec).unwrap();
+        // Never started: its wait so far (5 s at the horizon) counts, censored, for its class,
+        // namespace and priority; no pool could take it, so no pool counts it.
+        l.job_left(0, &rec, Some((5_000, None))).unwrap();
         assert_eq!(l.states[&JobState::Unschedulable], 1);
+        assert_eq!(l.classes[0].waits_ms.never_started(), 1);
+        assert_eq!(l.by_priority[&0].waits_ms.never_started(), 1);
+        assert_eq!(l.pools[0].waits_ms.never_started(), 0);
         assert_eq!(l.classes[0].unschedulable["no pools"], 1);
         assert_eq!(
             l.by_namespace["default"].states[&JobState::Unschedulable],
