@@ -197,3 +197,29 @@ fn a_service_that_never_ran_has_no_requests_and_no_figures() {
     assert_eq!((l.p50_ms, l.mean_ms, l.slo_miss), (None, None, None));
     assert!(o.class("svc").latency_by_pool.is_empty());
 }
+
+#[test]
+fn a_neighbour_with_spare_time_holds_its_turn_only_part_of_the_time() {
+    // As above, but the batch neighbour has u = 0.6: demands 0.1 + 0.6 fit in the 0.98 of GPU
+    // time two contexts leave, so it is not slowed and has work at its turn with probability
+    // 0.6. A request waits for the rest of its slice (mean 1 ms) 60 % of the time:
+    // mean latency 1/0.98 + 0.6 * 1 = 1.62 ms; the median request finds it busy
+    // (P(no wait) = 0.4 < 0.5).
+    let yaml = scenario(
+        "1000s",
+        "{kind: time_slicing, replicas: 2}",
+        "u: 0.1, d: 1",
+        "{rate: 1, work_ms: 1, slo_ms: 2.5, dist: fixed}",
+    )
+    .replace(
+        "kind: batch, namespace: d, request: {kind: gpu, count: 1}, u: 1",
+        "kind: batch, namespace: d, request: {kind: gpu, count: 1}, u: 0.6",
+    );
+    let f = fixture(
+        &yaml,
+        "id,submit,class,duration\n0,0,svc,1000\n1,0,c,5000\n",
+    );
+    let o = run(&f.loaded);
+    let l = o.class("svc").latency.as_ref().expect("latency figures");
+    within(l.mean_ms.unwrap(), 1.0 / 0.98 + 0.6, 0.05, "mean");
+}

@@ -16,11 +16,21 @@ fn ms(x: Option<f64>) -> String {
     }
 }
 
+/// A request count in at most five characters: 950, 97.9k, 236.7M.
+fn count(n: f64) -> String {
+    match n {
+        n if n < 1e4 => format!("{n:.0}"),
+        n if n < 1e6 => format!("{:.1}k", n / 1e3),
+        n if n < 1e9 => format!("{:.1}M", n / 1e6),
+        n => format!("{:.1}G", n / 1e9),
+    }
+}
+
 fn row(class: &str, pool: &str, l: &LatencyStats) -> Vec<String> {
     vec![
         class.to_string(),
         pool.to_string(),
-        format!("{:.0}", l.requests),
+        count(l.requests),
         ms(l.p50_ms),
         ms(l.p95_ms),
         ms(l.p99_ms),

@@ -76,10 +76,19 @@ impl Simulation<'_> {
             PoolKind::TimeSlicing { .. } => {
                 // Every replica held on the GPU is a context; the instance's requests use one,
                 // the others (its own further replicas included) hold their turns with the
-                // probability of their duty cycle.
+                // probability of their duty cycle, or always when the throughput model slows
+                // them down (they get less GPU time than they demand, so they are backlogged).
                 let (mut contexts, mut busy) = (0u32, 0.0);
                 for t in &gpu.tenants {
-                    let u = self.live(t.job).map_or(1.0, |j| j.u.min(1.0));
+                    // Rates, not `speed`: they are already new while speeds are being updated.
+                    let u = self.live(t.job).map_or(1.0, |j| {
+                        let x = j.rates.iter().copied().fold(f64::INFINITY, f64::min);
+                        if x < j.s * (1.0 - 1e-9) {
+                            1.0
+                        } else {
+                            j.u.min(1.0)
+                        }
+                    });
                     contexts += t.units;
                     busy += u * f64::from(t.units);
                 }

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 
 /// At most this many requests are simulated per stretch; each stands for its share of the
 /// stretch's expected requests.
-const MAX_SAMPLED: usize = 5_000;
+const MAX_SAMPLED: usize = 2_000;
 /// Requests simulated before recording, so each stretch starts near its steady state rather
 /// than from an empty queue (the instance's queue existed before its conditions changed).
-const WARMUP: usize = 200;
+const WARMUP: usize = 100;
 
 pub(in crate::sim) struct LatencyBook {
     rng: StreamRng,
