@@ -177,10 +177,11 @@ pub fn run(a: RunArgs) -> Result<(), String> {
     if let Some(r) = &o.import {
         err!("{}", super::trace::text::import_report(r));
     }
-    let mut wrote = format!(
-        "wrote {}/{{summary.json,jobs.csv,pools.csv,classes.csv,classes_ts.csv}}",
-        out.display()
-    );
+    let mut files = String::from("summary.json,jobs.csv,pools.csv,classes.csv,classes_ts.csv");
+    if o.summary.classes.iter().any(|c| c.latency.is_some()) {
+        files.push_str(",latency.csv");
+    }
+    let mut wrote = format!("wrote {}/{{{files}}}", out.display());
     if let Some(path) = &a.openmetrics {
         wrote.push_str(&format!("\nwrote {}", path.display()));
     }

@@ -1,6 +1,7 @@
 //! Time-weighted accumulators, per-job records and summaries. No I/O here.
 
 pub mod gpu_series;
+pub mod latency;
 pub mod records;
 pub mod replication;
 pub mod stats;

@@ -4,6 +4,8 @@
 //! `docs/MODEL.md` for the equations. A job's speed `x` is in work-seconds per second, where one
 //! work-second is one second on a whole reference GPU, alone.
 
+pub mod latency;
+
 use serde::{Deserialize, Serialize};
 
 /// Calibratable parameters of the performance model.
@@ -18,6 +20,9 @@ pub struct PerfParams {
     /// Multiplier on a job's speed inside a MIG instance (1 = the SM-fraction model alone);
     /// fitted from hardware measurements by `slicesim hil calibrate`.
     pub mig_efficiency: f64,
+    /// Time slice of a context on a time-shared GPU, ms (service latency only; the
+    /// throughput model above is slice-length free).
+    pub timeslice_ms: f64,
 }
 
 impl Default for PerfParams {
@@ -26,6 +31,7 @@ impl Default for PerfParams {
             overhead_per_context: 0.02,
             overhead_max: 0.2,
             mig_efficiency: 1.0,
+            timeslice_ms: 2.0,
         }
     }
 }
@@ -58,6 +64,12 @@ impl PerfParams {
             p.push((
                 "mig_efficiency".into(),
                 format!("{} is not in (0, 2]", self.mig_efficiency),
+            ));
+        }
+        if !(self.timeslice_ms > 0.0 && self.timeslice_ms <= 1000.0) {
+            p.push((
+                "timeslice".into(),
+                format!("{} ms is not in (0 ms, 1 s]", self.timeslice_ms),
             ));
         }
         p

@@ -2,6 +2,7 @@
 //! [`WIDTH`] columns. `run --wide` prints the full tables of `table.rs`.
 
 use super::figures::PriorityNames;
+use super::latency_table::latency_table;
 use super::summary::Summary;
 use super::table::{P, footer, header, pct, wait};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
@@ -15,6 +16,10 @@ pub fn render(s: &Summary, names: &PriorityNames) -> String {
     out.push('\n');
     out.push_str(&fit(priority_table(s, names)).to_string());
     out.push('\n');
+    if let Some(t) = latency_table(s) {
+        out.push_str(&fit(t).to_string());
+        out.push('\n');
+    }
     let mut foot = String::new();
     footer(s, &mut foot);
     out.push_str(&wrap(&foot));

@@ -4,6 +4,7 @@
 
 pub mod brief;
 pub mod figures;
+pub mod latency_table;
 pub mod openmetrics;
 pub mod provenance;
 pub mod summary;

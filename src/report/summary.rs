@@ -3,6 +3,7 @@
 use super::provenance::Provenance;
 use crate::cluster::{PoolDef, PoolKind};
 use crate::domain::JobKind;
+use crate::metrics::latency::{LatencyHist, LatencyStats};
 use crate::metrics::{ClassStats, GroupStats, JobState, PoolStats, WaitPercentile, WaitSamples};
 use crate::sim::{NamespaceStats, RunResult};
 use crate::world::{Class, World};
@@ -222,6 +223,13 @@ pub struct ClassSummary {
     pub below_speed_target: Option<f64>,
     pub ran_in: BTreeMap<String, u64>,
     pub unschedulable: BTreeMap<String, u64>,
+    /// Services with a request stream: request latency over all their pools
+    /// (docs/MODEL.md, "Service latency").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencyStats>,
+    /// The same per pool the class ran in.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub latency_by_pool: BTreeMap<String, LatencyStats>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -286,6 +294,7 @@ pub fn summarize(world: &World, r: &RunResult, provenance: Provenance) -> Summar
         }
         classes.push(class_summary(c, s, span));
     }
+    add_latency(world, r, &mut classes);
     let total: f64 = pools.iter().map(|p| p.cost_usd).sum();
     let allocated: f64 = pools.iter().map(|p| p.allocated_cost_usd).sum();
     let useful: f64 = pools.iter().map(|p| p.useful_ref_gpu_hours).sum();
@@ -411,6 +420,24 @@ fn class_summary(c: &Class, s: &ClassStats, span: f64) -> ClassSummary {
             .then(|| s.below_target_ms / s.service_run_ms),
         ran_in: s.ran_in.clone(),
         unschedulable: s.unschedulable.clone(),
+        latency: None,
+        latency_by_pool: BTreeMap::new(),
+    }
+}
+
+/// Fills each service class's latency figures from the run's per (class, pool) histograms.
+fn add_latency(world: &World, r: &RunResult, classes: &mut [ClassSummary]) {
+    for (ix, (c, out)) in world.classes.iter().zip(classes.iter_mut()).enumerate() {
+        let Some(req) = &c.requests else { continue };
+        let mut all = LatencyHist::default();
+        for ((_, pool), h) in r.latency.range((ix as u32, 0)..=(ix as u32, u32::MAX)) {
+            all.merge(h);
+            out.latency_by_pool.insert(
+                world.pools[*pool as usize].name.clone(),
+                h.stats(req.slo_ms),
+            );
+        }
+        out.latency = Some(all.stats(req.slo_ms));
     }
 }
 

@@ -66,6 +66,11 @@ pub fn render(s: &Summary) -> String {
     out.push('\n');
     out.push_str(&class_table(s).to_string());
     out.push('\n');
+    if let Some(mut t) = super::latency_table::latency_table(s) {
+        t.load_preset(UTF8_FULL_CONDENSED);
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
     footer(s, &mut out);
     out
 }

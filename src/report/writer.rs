@@ -2,6 +2,7 @@
 //! renamed into place on `commit`; an uncommitted folder leaves earlier results as they were.
 
 use super::summary::Summary;
+use crate::metrics::latency::LatencyStats;
 use crate::metrics::{ClassSample, JobRecord, Sample};
 use crate::outfile;
 use serde::Serialize;
@@ -186,5 +187,54 @@ pub fn write_tables(
             below_speed_target: c.below_speed_target,
         })
         .collect();
-    write_csv(out, "classes.csv", &rows)
+    write_csv(out, "classes.csv", &rows)?;
+    let latency = latency_rows(summary);
+    if latency.is_empty() {
+        return Ok(());
+    }
+    write_csv(out, "latency.csv", &latency)
+}
+
+/// One row of `latency.csv`: a service class over all its pools (`pool` = `all`), then per pool.
+#[derive(Serialize)]
+struct LatencyRow<'a> {
+    class: &'a str,
+    pool: &'a str,
+    requests: f64,
+    mean_ms: Option<f64>,
+    p50_ms: Option<f64>,
+    p95_ms: Option<f64>,
+    p99_ms: Option<f64>,
+    slo_ms: f64,
+    slo_miss: Option<f64>,
+    overloaded: Option<f64>,
+}
+
+impl<'a> LatencyRow<'a> {
+    fn new(class: &'a str, pool: &'a str, l: &LatencyStats) -> Self {
+        LatencyRow {
+            class,
+            pool,
+            requests: l.requests,
+            mean_ms: l.mean_ms,
+            p50_ms: l.p50_ms,
+            p95_ms: l.p95_ms,
+            p99_ms: l.p99_ms,
+            slo_ms: l.slo_ms,
+            slo_miss: l.slo_miss,
+            overloaded: l.overloaded,
+        }
+    }
+}
+
+fn latency_rows(summary: &Summary) -> Vec<LatencyRow<'_>> {
+    let mut rows = Vec::new();
+    for c in &summary.classes {
+        let Some(all) = &c.latency else { continue };
+        rows.push(LatencyRow::new(&c.name, "all", all));
+        for (pool, stats) in &c.latency_by_pool {
+            rows.push(LatencyRow::new(&c.name, pool, stats));
+        }
+    }
+    rows
 }

@@ -7,6 +7,7 @@ use crate::domain::{
     QuotaAdmission, RequestSpec, Sharing, Taint, Toleration,
 };
 use crate::perf::PerfParams;
+use crate::perf::latency::WorkDist;
 pub use crate::trace::{ImportMap, TraceFormat};
 use crate::units::Dur;
 use crate::workload::synthetic::SyntheticSpec;
@@ -108,6 +109,8 @@ pub struct ModelParams {
     /// `quota_backoff_max`.
     pub quota_backoff: Dur,
     pub quota_backoff_max: Dur,
+    /// Length of one time slice when contexts take turns on a time-shared GPU (service latency).
+    pub timeslice: Dur,
 }
 
 /// Default `model.context_mem_gib`: about 400 MB per CUDA context with lazy module loading
@@ -133,6 +136,7 @@ impl Default for ModelParams {
             mig_mode_change_downtime: Dur(900_000),
             quota_backoff: Dur(10_000),
             quota_backoff_max: Dur(360_000),
+            timeslice: Dur(p.timeslice_ms as u64),
         }
     }
 }
@@ -143,6 +147,7 @@ impl ModelParams {
             overhead_per_context: self.overhead_per_context,
             overhead_max: self.overhead_max,
             mig_efficiency: self.mig_efficiency,
+            timeslice_ms: self.timeslice.ms() as f64,
         }
     }
 
@@ -280,6 +285,24 @@ pub struct ClassSpec {
     /// Services: the speed (work-seconds per second) below which the service misses its target.
     #[serde(default)]
     pub speed_target: Option<f64>,
+    /// Services: the request stream of each instance, whose latency is reported.
+    #[serde(default)]
+    pub requests: Option<RequestsSpec>,
+}
+
+/// The requests one service instance receives (docs/MODEL.md, "Service latency").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsSpec {
+    /// Poisson arrival rate per instance, requests per second.
+    pub rate: f64,
+    /// Mean GPU work per request: ms on the reference GPU, alone.
+    pub work_ms: f64,
+    /// Latency objective, ms: a request slower than this misses it.
+    pub slo_ms: f64,
+    /// How the work of one request varies.
+    #[serde(default)]
+    pub dist: WorkDist,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -18,6 +18,7 @@ impl Simulation<'_> {
             match phase {
                 Phase::Running | Phase::Terminating => {
                     self.progress(slot, end);
+                    self.latency_settle(slot, end);
                     self.ledger.settle_cost(self.jobs.get_mut(slot), end);
                     self.retire(slot, JobState::Running, end, String::new())?;
                 }

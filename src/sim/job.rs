@@ -2,6 +2,7 @@
 
 use crate::cluster::{Cluster, Holding, NO_INSTANCE, PoolKind};
 use crate::domain::{JobKind, LoadStep, RequestSpec};
+use crate::perf::latency::Server;
 use crate::trace::TraceJob;
 use crate::units::SimTime;
 use crate::world::Class;
@@ -16,6 +17,15 @@ pub enum Phase {
     Terminating,
     /// Failed or evicted, waiting out its restart back-off / delay.
     Backoff,
+}
+
+/// The conditions a service's requests have been served under since `since`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LatencyState {
+    pub server: Server,
+    /// Request-rate multiplier: the job's duty cycle over its class's (load steps).
+    pub load: f64,
+    pub since: SimTime,
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +114,8 @@ pub struct Job {
     pub load_next: usize,
     /// Stamp of this job's pending load-step event (0 = none).
     pub load_gen: u64,
+    /// Services with requests, while placed: how the GPU serves them now (latency model).
+    pub lat: Option<LatencyState>,
 }
 
 impl Job {
@@ -171,6 +183,7 @@ impl Job {
             load: std::mem::take(&mut tj.load),
             load_next: 0,
             load_gen: 0,
+            lat: None,
         }
     }
 
@@ -239,6 +252,7 @@ pub(super) mod testing {
             node_affinity: Vec::new(),
             tolerations: Vec::new(),
             speed_target: None,
+            requests: None,
         }
     }
 

@@ -40,6 +40,8 @@ impl Simulation<'_> {
                 let new = job.rates.iter().copied().fold(f64::INFINITY, f64::min);
                 (new, job.speed)
             };
+            // A service's latency also changes with its co-tenants when its speed does not.
+            self.latency_update(slot, now);
             if new_speed == old_speed && fresh != Some(slot) {
                 continue;
             }
@@ -110,9 +112,11 @@ impl Simulation<'_> {
     /// tried again.
     pub(super) fn unplace(&mut self, slot: u32, now: SimTime) {
         self.progress(slot, now);
+        self.latency_settle(slot, now);
         let job = self.jobs.get_mut(slot);
         self.ledger.job_stopped(job, now);
         job.speed = 0.0;
+        job.lat = None;
         let (pool, mem, holdings) = (job.pool, job.mem, std::mem::take(&mut job.holdings));
         self.cluster.release(slot, &holdings, mem);
         if let Some(h) = holdings.first() {

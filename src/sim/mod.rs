@@ -18,6 +18,7 @@ mod fit;
 mod gpu_series;
 pub mod job;
 mod jobs;
+mod latency;
 mod ledger;
 mod lifecycle;
 mod ops;
@@ -131,6 +132,8 @@ pub struct RunResult {
     pub job_cost: Vec<f64>,
     /// The pools' sharing at the end (reconfigurations change it).
     pub final_kinds: Vec<crate::cluster::PoolKind>,
+    /// Request latencies of services with a request stream, per (class, pool).
+    pub latency: BTreeMap<(u32, u32), crate::metrics::latency::LatencyHist>,
 }
 
 /// One run over one World. The state is grouped by concern; the event loop below is the only
@@ -167,7 +170,13 @@ impl<'a> Simulation<'a> {
     pub fn new(world: World, source: JobSource<'a>, sink: RecordSink<'a>) -> Self {
         let cluster = world.cluster();
         let pool_gpus: Vec<u32> = cluster.pools.iter().map(|p| p.gpu_count()).collect();
-        let ledger = Ledger::new(&pool_gpus, world.classes.len(), cluster.gpus.len(), sink);
+        let ledger = Ledger::new(
+            &pool_gpus,
+            world.classes.len(),
+            cluster.gpus.len(),
+            world.seed,
+            sink,
+        );
         Simulation {
             q: EventQueue::new(),
             policy: policy(world.policy, stream(world.seed, "placement")),

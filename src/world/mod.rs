@@ -18,6 +18,7 @@ use crate::domain::{
     QuotaAdmission, RequestSpec, Toleration,
 };
 use crate::perf::PerfParams;
+use crate::perf::latency::Requests;
 use crate::scenario::schema::{ClassSpec, ModelParams, Scenario, TimedEvent};
 use crate::sched::PodSpec;
 use crate::units::SimTime;
@@ -72,6 +73,15 @@ pub struct Class {
     pub node_affinity: Vec<NodeSelectorRequirement>,
     pub tolerations: Vec<Toleration>,
     pub speed_target: Option<f64>,
+    /// Services: each instance's request stream and latency objective.
+    pub requests: Option<ServiceRequests>,
+}
+
+/// A service class's request stream, resolved.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ServiceRequests {
+    pub stream: Requests,
+    pub slo_ms: f64,
 }
 
 /// A resolved scenario: everything a run reads and never changes. The cluster a run changes is
@@ -300,6 +310,14 @@ fn resolve_class(
         node_affinity: c.node_affinity.clone(),
         tolerations: c.tolerations.clone(),
         speed_target: c.speed_target,
+        requests: c.requests.as_ref().map(|r| ServiceRequests {
+            stream: Requests {
+                rate_per_ms: r.rate / 1000.0,
+                work_ms: r.work_ms,
+                dist: r.dist,
+            },
+            slo_ms: r.slo_ms,
+        }),
     })
 }
 

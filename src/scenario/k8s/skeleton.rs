@@ -45,6 +45,7 @@ pub fn placeholder_classes(fragment: &ScenarioFragment) -> Vec<ClassSpec> {
             node_affinity: Vec::new(),
             tolerations,
             speed_target: None,
+            requests: None,
         });
     }
     out

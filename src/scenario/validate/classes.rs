@@ -246,4 +246,19 @@ fn check_lifetime(ck: &mut Checker, c: &ClassSpec, path: &FieldPath) {
         }
         _ => {}
     }
+    if let Some(r) = &c.requests {
+        let at = path.key("requests");
+        if c.kind == JobKind::Batch {
+            ck.error(&at, "only services receive requests");
+        }
+        for (key, v, max) in [
+            ("rate", r.rate, 1e6),
+            ("work_ms", r.work_ms, 3.6e6),
+            ("slo_ms", r.slo_ms, 8.64e7),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v <= max) {
+                ck.error(&at.key(key), format!("{v} is not in (0, {max}]"));
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! are here, quota accounting in `namespaces`, the pools' gauges, time series and operations
 //! in `series`, the job record in `record`.
 
+mod latency;
 mod namespaces;
 mod record;
 mod series;
@@ -62,12 +63,20 @@ pub(super) struct Ledger<'a> {
     class_waits: Vec<ClassWaits>,
     /// End of the last bucket whose per-GPU rows were taken.
     gpu_closed_at: Option<SimTime>,
+    /// Requests served by services that have a request stream.
+    pub latency: latency::LatencyBook,
     sink: RecordSink<'a>,
 }
 
 impl<'a> Ledger<'a> {
     /// `pool_gpus`: each pool's GPUs present at the start.
-    pub fn new(pool_gpus: &[u32], classes: usize, gpus: usize, sink: RecordSink<'a>) -> Self {
+    pub fn new(
+        pool_gpus: &[u32],
+        classes: usize,
+        gpus: usize,
+        seed: u64,
+        sink: RecordSink<'a>,
+    ) -> Self {
         let pools = pool_gpus
             .iter()
             .map(|&g| {
@@ -95,6 +104,7 @@ impl<'a> Ledger<'a> {
             instance_samples: Vec::new(),
             class_waits: Vec::new(),
             gpu_closed_at: None,
+            latency: latency::LatencyBook::new(seed),
             sink,
         }
     }
@@ -317,6 +327,7 @@ impl<'a> Ledger<'a> {
             end,
             job_cost: self.job_cost,
             final_kinds,
+            latency: self.latency.into_hists(),
         }
     }
 }
@@ -330,7 +341,7 @@ mod tests {
     /// One pool of 8 GPUs, one class, 8 GPUs; records go nowhere.
     fn with_ledger(check: impl FnOnce(&mut Ledger)) {
         let mut sink = |_: &JobRecord| Ok(());
-        let mut ledger = Ledger::new(&[8], 1, 8, &mut sink);
+        let mut ledger = Ledger::new(&[8], 1, 8, 1, &mut sink);
         check(&mut ledger);
     }
 
@@ -401,7 +412,7 @@ mod tests {
             written.push((r.id, r.state));
             Ok(())
         };
-        let mut l = Ledger::new(&[8], 1, 8, &mut sink);
+        let mut l = Ledger::new(&[8], 1, 8, 1, &mut sink);
         let job = batch_job(2, 100_000);
         let c = crate::sim::job::testing::class(crate::domain::JobKind::Batch, 2);
         let exit = Exit {

@@ -220,7 +220,7 @@ fn errors_name_the_path_and_list_what_exists() {
         "--set model[0]=1: model: is a mapping, not a list, so `[0]` names nothing; keys are: \
          backoff_limit, context_mem_gib, gpu_speed, mig_efficiency, mig_mode_change_downtime, \
          oom_after, overhead_max, overhead_per_context, quota_backoff, quota_backoff_max, reconfig_downtime, \
-         restart_backoff, restart_backoff_max, restart_delay, termination_grace"
+         restart_backoff, restart_backoff_max, restart_delay, termination_grace, timeslice"
     );
     assert_eq!(
         err(&["classes.development.checkpoint[0]=1"]),
