@@ -30,6 +30,13 @@ pub enum Val {
 }
 
 impl Node {
+    /// A null value without a line (what an empty document reads as).
+    pub fn null() -> Node {
+        Node {
+            line: 0,
+            val: Val::Null,
+        }
+    }
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.val {
             Val::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
