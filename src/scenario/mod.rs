@@ -4,6 +4,7 @@ pub mod include;
 pub mod k8s;
 pub mod locate;
 pub mod schema;
+mod tagged_error;
 pub mod validate;
 
 pub use schema::Scenario;
@@ -28,8 +29,10 @@ pub struct Loaded {
 
 /// Parses scenario YAML; the error names the source and the line and column.
 pub fn parse(text: &str, source: &str) -> Result<Scenario, String> {
-    serde_saphyr::from_str::<Scenario>(text)
-        .map_err(|e| format!("{source}: {}", crate::yaml::message(&e)))
+    serde_saphyr::from_str::<Scenario>(text).map_err(|e| {
+        tagged_error::refine(text, source, &e)
+            .unwrap_or_else(|| format!("{source}: {}", crate::yaml::message_in(&e, source)))
+    })
 }
 
 pub fn load(path: &Path) -> Result<Loaded, String> {

@@ -166,9 +166,36 @@ pub struct PriorityClassSpec {
 #[serde(deny_unknown_fields)]
 pub struct NamespaceSpec {
     pub name: String,
-    /// ResourceQuota hard limits, e.g. `requests.nvidia.com/gpu: 10`.
-    #[serde(default)]
+    /// ResourceQuota hard limits, e.g. `requests.nvidia.com/gpu: 10`; a value may be written
+    /// as a Kubernetes quantity (`"1k"`), which must be a whole count.
+    #[serde(default, deserialize_with = "quota_counts")]
     pub quota: BTreeMap<String, u32>,
+}
+
+/// Quota values: numbers, or Kubernetes quantity strings that are whole counts.
+fn quota_counts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, u32>, D::Error> {
+    use serde::de::Error;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Count {
+        N(u32),
+        S(String),
+    }
+    BTreeMap::<String, Count>::deserialize(d)?
+        .into_iter()
+        .map(|(k, v)| {
+            let n = match v {
+                Count::N(n) => n,
+                Count::S(s) => crate::units::parse_count_quantity(&s)
+                    .map_err(|e| D::Error::custom(format!("{k}: {e}")))
+                    .and_then(|n| {
+                        u32::try_from(n)
+                            .map_err(|_| D::Error::custom(format!("{k}: {s} is too large")))
+                    })?,
+            };
+            Ok((k, n))
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -83,8 +83,13 @@ impl ImportMap {
     pub fn load(path: &Path) -> Result<ImportMap, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let map: ImportMap = serde_saphyr::from_str(&text)
-            .map_err(|e| format!("{}: {}", path.display(), crate::yaml::message(&e)))?;
+        let map: ImportMap = serde_saphyr::from_str(&text).map_err(|e| {
+            format!(
+                "{}: {}",
+                path.display(),
+                crate::yaml::message_in(&e, &path.display().to_string())
+            )
+        })?;
         let problems = map.problems();
         if problems.is_empty() {
             Ok(map)
