@@ -223,6 +223,26 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
+/// The JSON Schema of a duration (`slicesim schema`): a number of seconds, or a string as
+/// [`parse_duration`] reads it.
+impl schemars::JsonSchema for Dur {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A duration: seconds as a number (90, 1.5), or a string with units as Go and Kubernetes write them (\"90s\", \"30m\", \"1h30m\", \"1.5h\", \"500ms\", \"7d\", \"2w\").",
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {
+                    "type": "string",
+                    "pattern": "^\\s*((\\d+\\.?\\d*|\\.\\d+)\\s*|((\\d+\\.?\\d*|\\.\\d+)\\s*(ns|us|µs|μs|ms|s|secs?|m|mins?|h|hrs?|d|days?|w|weeks?)\\s*)+)$"
+                }
+            ]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Scenario files: schema, loading with located errors, validation.
 
 pub mod include;
+pub mod json_schema;
 pub mod k8s;
 pub mod locate;
 pub mod schema;

@@ -17,7 +17,7 @@ fn default_seed() -> u64 {
     1
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub name: String,
@@ -59,7 +59,7 @@ pub struct Scenario {
 
 /// Prices in USD per GPU-hour, overriding the catalog defaults, and how a MIG instance's share
 /// of its GPU is priced.
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Prices {
     #[serde(default)]
@@ -69,7 +69,7 @@ pub struct Prices {
 }
 
 /// Performance-model and restart parameters; every field has a documented default.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelParams {
     pub overhead_per_context: f64,
@@ -141,7 +141,7 @@ impl ModelParams {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SchedulerSpec {
     #[serde(default)]
@@ -151,7 +151,7 @@ pub struct SchedulerSpec {
     pub quota_admission: QuotaAdmission,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriorityClassSpec {
     pub name: String,
@@ -162,14 +162,28 @@ pub struct PriorityClassSpec {
     pub global_default: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NamespaceSpec {
     pub name: String,
     /// ResourceQuota hard limits, e.g. `requests.nvidia.com/gpu: 10`; a value may be written
     /// as a Kubernetes quantity (`"1k"`), which must be a whole count.
     #[serde(default, deserialize_with = "quota_counts")]
+    #[schemars(schema_with = "quota_schema")]
     pub quota: BTreeMap<String, u32>,
+}
+
+/// The JSON Schema of `quota`: resource names to whole numbers or Kubernetes quantities.
+fn quota_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": "^[+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([numkMGTPE]|[KMGTPE]i|[eE][+-]?[0-9]+)?$"}
+            ]
+        }
+    })
 }
 
 /// Quota values: numbers, or Kubernetes quantity strings that are whole counts.
@@ -198,7 +212,7 @@ fn quota_counts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<Strin
         .collect()
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoolSpec {
     pub name: String,
@@ -213,7 +227,7 @@ pub struct PoolSpec {
 }
 
 /// An operation at a set time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TimedEvent {
     /// Cordon `nodes` nodes of `pool` (the highest-numbered), evict their pods gracefully, and
@@ -251,7 +265,7 @@ impl TimedEvent {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassSpec {
     pub name: String,
@@ -290,14 +304,14 @@ pub struct ClassSpec {
     pub speed_target: Option<f64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WorkloadSpec {
     Synthetic(SyntheticSpec),
     Trace(TraceSource),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TraceSource {
     /// Path, relative to the scenario file.
@@ -312,7 +326,7 @@ pub struct TraceSource {
     pub map: ImportMap,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReportSpec {
     /// Width of the time buckets in `pools.csv`.

@@ -20,7 +20,7 @@ use std::path::Path;
 
 /// How a public trace maps onto slicesim's jobs. Written under `workload.map` in a scenario or
 /// in a YAML file given to `--map`; every field has a documented default (docs/TRACE.md).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ImportMap {
     /// Workload class of every imported job; default: `openb`, `philly` or `llm`.
