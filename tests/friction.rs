@@ -117,3 +117,31 @@ fn profile_says_it_replaces_the_trace_workload() {
         "{stderr}"
     );
 }
+
+#[test]
+fn import_parse_errors_name_the_file_not_input() {
+    use slicesim::scenario::k8s::{ImportInputs, Input, import};
+    let bad = |name: &str| Input {
+        name: name.into(),
+        text: "version: v1\nmig-configs: [\n".into(),
+    };
+    for inputs in [
+        ImportInputs {
+            mig_parted: Some(bad("my-mig.yaml")),
+            ..ImportInputs::default()
+        },
+        ImportInputs {
+            device_plugin: Some(bad("my-dp.yaml")),
+            ..ImportInputs::default()
+        },
+        ImportInputs {
+            manifests: vec![bad("my-manifests.yaml")],
+            ..ImportInputs::default()
+        },
+    ] {
+        let e = import(&inputs).unwrap_err().to_string();
+        assert!(e.contains("not valid YAML"), "{e}");
+        assert!(!e.contains("<input>"), "{e}");
+        assert!(e.contains(".yaml:"), "{e}");
+    }
+}

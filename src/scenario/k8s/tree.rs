@@ -251,6 +251,20 @@ pub fn parse_yaml_multi(text: &str) -> Result<Vec<Node>, String> {
         .map_err(|e| crate::yaml::message(&e))
 }
 
+/// [`parse_yaml`] of a file: the error's snippet names `file` (not `<input>`).
+pub fn parse_yaml_in(text: &str, file: &str) -> Result<Node, String> {
+    serde_saphyr::from_str::<Spanned<RawVal>>(text)
+        .map(from_spanned)
+        .map_err(|e| crate::yaml::message_in(&e, file))
+}
+
+/// [`parse_yaml_multi`] of a file: the error's snippet names `file` (not `<input>`).
+pub fn parse_yaml_multi_in(text: &str, file: &str) -> Result<Vec<Node>, String> {
+    serde_saphyr::from_multiple::<Spanned<RawVal>>(text)
+        .map(|docs| docs.into_iter().map(from_spanned).collect())
+        .map_err(|e| crate::yaml::message_in(&e, file))
+}
+
 /// Parses JSON. serde_json checks the syntax (its errors give line and column); the tree is
 /// then read with the YAML parser for the lines, or, should that fail, built without lines.
 pub fn parse_json(text: &str) -> Result<Node, String> {

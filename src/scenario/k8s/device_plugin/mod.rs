@@ -7,7 +7,7 @@
 //! subsets and custom resource naming (`resources`).
 
 use super::Input;
-use super::tree::{Fields, Messages, Node, Src, parse_yaml};
+use super::tree::{Fields, Messages, Node, Src, parse_yaml, parse_yaml_in};
 use config::read_config;
 
 mod config;
@@ -144,7 +144,7 @@ pub fn parse(
     msgs: &mut Messages,
 ) -> Option<DevicePluginConfigs> {
     let src = Src::new(&input.name);
-    let root = match parse_yaml(&input.text) {
+    let root = match parse_yaml_in(&input.text, &input.name) {
         Ok(n) => n,
         Err(e) => {
             msgs.errors

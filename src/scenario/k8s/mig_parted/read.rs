@@ -7,7 +7,9 @@ use super::{Devices, MigConfig, MigEntry, MigPartedFile};
 use crate::catalog::parse_pci_id;
 use crate::scenario::k8s::Input;
 use crate::scenario::k8s::device_plugin::place_embedded;
-use crate::scenario::k8s::tree::{Fields, Messages, Node, Src, join, parse_yaml, parse_yaml_multi};
+use crate::scenario::k8s::tree::{
+    Fields, Messages, Node, Src, join, parse_yaml, parse_yaml_multi_in,
+};
 
 /// Where the configs were found in the file.
 enum Found<'a> {
@@ -23,7 +25,7 @@ enum Found<'a> {
 
 /// Reads a mig-parted config file. Problems go to `msgs`; `None` after an error.
 pub fn parse(input: &Input, msgs: &mut Messages) -> Option<MigPartedFile> {
-    let docs = match parse_yaml_multi(&input.text) {
+    let docs = match parse_yaml_multi_in(&input.text, &input.name) {
         Ok(d) => d,
         Err(e) => {
             msgs.errors
