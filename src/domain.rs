@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 // ---- jobs ----
 
 /// What a job asks Kubernetes for, per pod. `count` is the number of devices on one node.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RequestSpec {
     /// `nvidia.com/gpu: count` — a whole GPU on exclusive pools, a replica on time-sliced pools,
@@ -70,7 +72,7 @@ pub struct LoadStep {
     pub u: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     /// Has an amount of work; done when the work is done.
@@ -81,7 +83,7 @@ pub enum JobKind {
 
 // ---- how a pool shares its GPUs ----
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Sharing {
     Exclusive,
@@ -103,7 +105,9 @@ pub enum Sharing {
 }
 
 /// Where the device plugin puts a multi-replica request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ReplicaAllocation {
     /// Replicas on the least-used GPUs (device plugin default).
@@ -113,7 +117,9 @@ pub enum ReplicaAllocation {
     Packed,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MigStrategy {
     Single,
@@ -122,7 +128,9 @@ pub enum MigStrategy {
 }
 
 /// A MIG instance costs its GPU's price times compute slices / 7 or memory slices / 8.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MigShare {
     #[default]
@@ -155,7 +163,7 @@ impl CostAttribution {
 
 // ---- Kubernetes scheduling vocabulary ----
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Taint {
     pub key: String,
@@ -164,14 +172,14 @@ pub struct Taint {
     pub effect: TaintEffect,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum TaintEffect {
     NoSchedule,
     PreferNoSchedule,
     NoExecute,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Toleration {
     #[serde(default)]
@@ -184,7 +192,9 @@ pub struct Toleration {
     pub effect: Option<TaintEffect>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub enum TolerationOperator {
     #[default]
     Equal,
@@ -192,7 +202,7 @@ pub enum TolerationOperator {
 }
 
 /// One `matchExpressions` entry of a required node affinity.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeSelectorRequirement {
     pub key: String,
@@ -201,7 +211,7 @@ pub struct NodeSelectorRequirement {
     pub values: Vec<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum AffinityOperator {
     In,
     NotIn,
@@ -209,7 +219,9 @@ pub enum AffinityOperator {
     DoesNotExist,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub enum PreemptionPolicy {
     #[default]
     PreemptLowerPriority,
@@ -217,7 +229,9 @@ pub enum PreemptionPolicy {
 }
 
 /// ResourceQuota admission behaviour.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum QuotaAdmission {
     /// Kubernetes: the pod is refused; the Job controller retries with exponential back-off.
@@ -229,7 +243,9 @@ pub enum QuotaAdmission {
 
 // ---- placement policies ----
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum PolicyName {
     /// An unconfigured kube-scheduler: GPU pods tie on every node of a pool; seeded random pick.

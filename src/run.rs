@@ -42,8 +42,14 @@ pub struct WorkloadOverrides {
 }
 
 /// Replaces the scenario's workload as the overrides ask. A trace given on the command line
-/// keeps the scenario's `map` when its workload is a trace too.
-pub fn apply_workload_overrides(loaded: &mut Loaded, o: &WorkloadOverrides) -> Result<(), String> {
+/// keeps the scenario's `map` when its workload is a trace too. Returns notes for the user:
+/// `--profile` replaces the scenario's whole workload (a trace and its `map` included), and the
+/// note says what it replaced.
+pub fn apply_workload_overrides(
+    loaded: &mut Loaded,
+    o: &WorkloadOverrides,
+) -> Result<Vec<String>, String> {
+    let mut notes = Vec::new();
     if o.trace.is_some() && o.profile.is_some() {
         return Err("--trace and --profile both replace the workload; give one".into());
     }
@@ -68,7 +74,30 @@ pub fn apply_workload_overrides(loaded: &mut Loaded, o: &WorkloadOverrides) -> R
         return Err("--trace-format needs --trace FILE".into());
     }
     if let Some(path) = &o.profile {
+        let replaced = match &sc.workload {
+            WorkloadSpec::Trace(t) => {
+                let default_map = t.map == ImportMap::default();
+                format!(
+                    "the scenario's trace workload ({}, format {}){}",
+                    t.path,
+                    t.format,
+                    if default_map {
+                        String::new()
+                    } else {
+                        " and its `map` (the class mapping of the trace's jobs)".to_string()
+                    }
+                )
+            }
+            WorkloadSpec::Synthetic(s) => format!(
+                "the scenario's synthetic workload ({} class(es) in its mix)",
+                s.mix.len()
+            ),
+        };
         sc.workload = WorkloadSpec::Synthetic(load_profile(path)?);
+        notes.push(format!(
+            "--profile {} replaces {replaced}; the jobs come from the profile's classes and rates",
+            path.display()
+        ));
     }
     if o.strict {
         match &mut sc.workload {
@@ -91,7 +120,7 @@ pub fn apply_workload_overrides(loaded: &mut Loaded, o: &WorkloadOverrides) -> R
             }
         }
     }
-    Ok(())
+    Ok(notes)
 }
 
 /// Reads a workload profile: a synthetic workload spec as `slicesim trace fit` writes, or a
@@ -116,7 +145,11 @@ pub fn load_profile(path: &Path) -> Result<SyntheticSpec, String> {
                 }
             },
             Err(_) => {
-                return Err(format!("{}: {}", path.display(), crate::yaml::message(&e)));
+                return Err(format!(
+                    "{}: {}",
+                    path.display(),
+                    crate::yaml::message_in(&e, &path.display().to_string())
+                ));
             }
         },
     };

@@ -5,9 +5,18 @@
 //!
 //! A leaf module (the YAML library only): every layer may use it.
 
-/// The error as a user should read it.
+/// The error as a user should read it. Its snippet header names the text `<input>`: use
+/// [`message_in`] when the file is known.
 pub fn message(e: &serde_saphyr::Error) -> String {
     e.render_with_formatter(&serde_saphyr::UserMessageFormatter)
+}
+
+/// [`message`], with the snippet header naming `source` (the file) instead of `<input>`.
+pub fn message_in(e: &serde_saphyr::Error, source: &str) -> String {
+    e.render_with_options(serde_saphyr::render_options! {
+        formatter: &serde_saphyr::UserMessageFormatter,
+        source_name: Some(source),
+    })
 }
 
 #[cfg(test)]
@@ -44,5 +53,14 @@ mod tests {
             assert!(m.contains("line "), "{text:?}: {m}");
         }
         assert!(parse::<BTreeMap<String, u32>>("a: 1\na: 2\n").contains("duplicate mapping key"),);
+    }
+
+    #[test]
+    fn snippets_name_the_file_not_input() {
+        // Issue 16: parse-error snippets said `<input>` instead of the file.
+        let e = serde_saphyr::from_str::<BTreeMap<String, u32>>("a: 1\nb: x\n").unwrap_err();
+        let m = message_in(&e, "scenarios/mine.yaml");
+        assert!(m.contains("scenarios/mine.yaml:2:"), "{m}");
+        assert!(!m.contains("<input>"), "{m}");
     }
 }

@@ -139,6 +139,7 @@ fn corpus() -> Vec<Seed> {
     let mut files: Vec<PathBuf> = glob::glob(&format!("{}/scenarios/**/*", root().display()))
         .unwrap()
         .chain(glob::glob(&format!("{}/traces/*", root().display())).unwrap())
+        .chain(glob::glob(&format!("{}/tests/fixtures/fleet/*", root().display())).unwrap())
         .filter_map(Result::ok)
         .filter(|p| p.is_file())
         .collect();
@@ -150,7 +151,7 @@ fn corpus() -> Vec<Seed> {
             n if n.starts_with("traces/") => Kind::Trace,
             n if n.ends_with("nodes.json") => Kind::K8sNodes,
             n if n.contains("device-plugin") => Kind::DevicePlugin,
-            n if n.contains("mig-parted") => Kind::MigParted,
+            n if n.contains("mig-parted") || n.contains("mig-manager") => Kind::MigParted,
             n if n.contains("cluster-policy") => Kind::Manifests,
             n if n.ends_with(".yaml") => Kind::Scenario,
             _ => continue,
@@ -557,7 +558,7 @@ fn arg_text() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
             3 => "[0-9]{1,25}".prop_map(|s: String| s),
-            2 => prop::sample::select(vec!["..", "..=", ",", ".", "-", "e", "d", "h", "m", "s", "ms", "w", " "])
+            2 => prop::sample::select(vec!["..", "..=", ",", ".", "-", "e", "d", "h", "m", "s", "ms", "w", " ", "us", "µs", "ns", "k", "Ki", "Gi", "M", "E", "+"])
                 .prop_map(str::to_string),
             1 => prop::sample::select(TOKENS.to_vec()).prop_map(str::to_string),
         ],
@@ -584,8 +585,17 @@ fn argument_parsers_never_panic_and_stay_within_the_limits() {
             if let Ok(v) = slicesim::experiments::fgd::experiment::parse_seeds(&text) {
                 prop_assert!(v.len() <= 100_000);
             }
-            // Durations (--span, horizon, --set horizon=...).
-            let _ = slicesim::units::parse_duration(&text);
+            // Durations (--span, horizon, --set horizon=...), Go/Kubernetes syntax included:
+            // whatever parses prints back as a duration that parses to the same value.
+            if let Ok(d) = slicesim::units::parse_duration(&text) {
+                prop_assert_eq!(slicesim::units::parse_duration(&d.to_string()), Ok(d));
+            }
+            // Kubernetes quantities (quota values, allocatable counts): a whole count is the
+            // quantity's value.
+            let q = slicesim::units::parse_quantity(&text);
+            if let Ok(n) = slicesim::units::parse_count_quantity(&text) {
+                prop_assert_eq!(q, Ok(n as f64));
+            }
             Ok(())
         })
         .unwrap();

@@ -335,7 +335,7 @@ fn node_files_valid_and_malformed() {
     };
     assert!(import_err(bad_json).starts_with("nodes.json: not valid JSON:"));
 
-    let t4 = "{\"kind\": \"List\", \"items\": [\n {\"kind\": \"Node\", \"metadata\": {\"name\": \"t4-1\", \"labels\": {\"nvidia.com/gpu.product\": \"Tesla-T4\", \"nvidia.com/gpu.count\": \"4\"}}, \"status\": {\"allocatable\": {\"nvidia.com/gpu\": \"4\"}}}\n]}\n";
+    let t4 = "{\"kind\": \"List\", \"items\": [\n {\"kind\": \"Node\", \"metadata\": {\"name\": \"t4-1\", \"labels\": {\"nvidia.com/gpu.product\": \"Tesla-P100-PCIE-16GB\", \"nvidia.com/gpu.count\": \"4\"}}, \"status\": {\"allocatable\": {\"nvidia.com/gpu\": \"4\"}}}\n]}\n";
     let unknown_product = ImportInputs {
         nodes: Some(inline("nodes.json", t4)),
         ..Default::default()
@@ -349,7 +349,7 @@ fn node_files_valid_and_malformed() {
         ["nodes.json: no GPU node could be imported (see the warnings)"]
     );
     assert!(
-        e.warnings[0].contains("GPU product Tesla-T4 is not in the catalog"),
+        e.warnings[0].contains("GPU product Tesla-P100-PCIE-16GB is not in the catalog"),
         "{:?}",
         e.warnings
     );

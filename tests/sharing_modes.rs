@@ -194,14 +194,14 @@ fn mig_slows_only_the_kernel_part() {
 #[test]
 fn mig_rejects_jobs_that_do_not_fit_an_instance() {
     let yaml = one_pool("200s", "A100-80GB", 1, 1, MIG_POOL, MIG_CLASS);
-    // Job 1 needs 45 GiB (a 3g.40gb instance has 39.5); job 2 asks for a 1g.10gb, not in the layout.
+    // Job 1 needs 45 GiB (a 3g.40gb instance has 39.25); job 2 asks for a 1g.10gb, not in the layout.
     let csv = "id,submit,class,mig_profile,mem_gib,duration\n0,0,c,,,100\n1,5,c,,45,100\n2,6,c,1g.10gb,,100\n";
     let o = run(&fixture(&yaml, csv).loaded);
     assert_eq!(o.job(0).state, JobState::Completed);
     let too_big = o.job(1);
     assert_eq!(too_big.state, JobState::Unschedulable);
     assert!(
-        too_big.reason.contains("45 GiB") && too_big.reason.contains("39.5 GiB"),
+        too_big.reason.contains("45 GiB") && too_big.reason.contains("39.25 GiB"),
         "{}",
         too_big.reason
     );

@@ -4,8 +4,10 @@
 //! GPU models exist, what each MIG profile looks like, and where the instances of a requested
 //! layout sit on the 8 memory slices of a GPU. Everything here is deterministic and free of I/O.
 
+mod builtin;
 pub mod layout;
 pub mod models;
+pub mod products;
 pub mod render;
 mod validate;
 
@@ -16,6 +18,10 @@ mod tests;
 
 pub use layout::{LayoutError, Placement, enumerate, is_maximal, solve, solve_indices};
 pub use models::{Catalog, GpuModel, MigProfile, price_is_placeholder};
+pub use products::{
+    ProductModel, model_for_pci, model_for_product, nearest_products, parse_pci_id, pci_ids_of,
+    pci_name,
+};
 pub use render::{format_placements, render_layouts, slice_map};
 
 /// Compute slices of a MIG-capable GPU (A100, H100, H200 class).

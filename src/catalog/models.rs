@@ -1,13 +1,14 @@
 //! GPU models and their MIG profiles: the built-in data and the checks for custom models.
 //!
-//! Figures come from `shared/reference/gpu-facts.md`. They are defaults: the hardware harness
-//! reads the real values through NVML and may override them (see [`Catalog::replace`]).
+//! The built-in figures live in `builtin.rs` with their sources in docs/CATALOG.md. They are
+//! defaults: the hardware harness reads the real values through NVML and may override them
+//! (see [`Catalog::replace`]).
 
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 
 /// One MIG GPU-instance profile of a GPU model (one row of `nvidia-smi mig -lgip`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MigProfile {
     /// NVML profile id (19 = 1g, 20 = 1g+me, 15 = 1g double memory, 14 = 2g, 9 = 3g, 5 = 4g, 0 = 7g).
@@ -48,7 +49,7 @@ impl MigProfile {
 }
 
 /// A GPU model: whole-GPU figures, MIG profiles (if MIG capable), speed and price.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GpuModel {
     pub name: String,
@@ -119,9 +120,9 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The six built-in MIG-capable models of gpu-facts.md.
+    /// The built-in models (docs/CATALOG.md lists every figure with its source).
     pub fn builtin() -> Catalog {
-        let mut models = builtin_models();
+        let mut models = super::builtin::builtin_models();
         models.sort_by(|a, b| a.name.cmp(&b.name));
         let placeholder_prices = models
             .iter()
@@ -211,180 +212,10 @@ fn invalid(model: &GpuModel, problems: &[String]) -> String {
     format!("GPU model {}: {}", model.name, problems.join("; "))
 }
 
-/// True for built-in models whose default price is a placeholder: AWS publishes no per-GPU
-/// figure for H100 PCIe, H100 NVL or H200, so they borrow the H100 SXM (p5) price.
+/// True for built-in models whose default price is a placeholder (no per-GPU figure from the
+/// sources of docs/CATALOG.md), so the scenario validator can warn unless the scenario sets one.
 pub fn price_is_placeholder(name: &str) -> bool {
-    PLACEHOLDER_PRICES
+    super::builtin::PLACEHOLDER_PRICES
         .iter()
         .any(|n| n.eq_ignore_ascii_case(name.trim()))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Built-in data (gpu-facts.md). Values marked ASSUMED are not in the facts sheet and are to be
-// confirmed by the HIL inventory (NVML `profile_info`) on first contact with real hardware.
-
-/// Built-in models whose price is a placeholder (see [`price_is_placeholder`]).
-const PLACEHOLDER_PRICES: [&str; 3] = ["H100-PCIe-80GB", "H100-NVL-94GB", "H200-141GB"];
-
-/// MIG geometry per profile id, identical on A100/H100/H200 class GPUs:
-/// (id, compute slices, memory slices, allowed starts, max per GPU, base profile).
-type Geometry = (u32, u8, u8, &'static [u8], u8, bool);
-
-const GEOMETRY: [Geometry; 7] = [
-    (19, 1, 1, &[0, 1, 2, 3, 4, 5, 6], 7, true),
-    (20, 1, 1, &[0, 1, 2, 3, 4, 5, 6], 1, false),
-    (15, 1, 2, &[0, 2, 4, 6], 4, false),
-    (14, 2, 2, &[0, 2, 4], 3, true),
-    (9, 3, 4, &[0, 4], 2, true),
-    (5, 4, 4, &[0], 1, true),
-    (0, 7, 8, &[0], 1, true),
-];
-
-/// Name, SMs and GiB per profile in [`GEOMETRY`] order, except id 20 (1g+me), which is derived
-/// from the 1g row: same SMs and memory, name suffixed `+me`.
-type ProfileRows = [(&'static str, u32, f64); 6];
-
-fn model(
-    name: &str,
-    memory_gib: f64,
-    sms: u32,
-    speed: f64,
-    price: f64,
-    rows: ProfileRows,
-) -> GpuModel {
-    let mig_profiles = GEOMETRY
-        .iter()
-        .enumerate()
-        .map(
-            |(k, &(id, compute_slices, mem_slices, starts, max_count, base))| {
-                let (pname, psms, gib) = rows[k.saturating_sub(1)];
-                MigProfile {
-                    id,
-                    name: if id == 20 {
-                        format!("{pname}+me")
-                    } else {
-                        pname.to_string()
-                    },
-                    compute_slices,
-                    sms: psms,
-                    mem_slices,
-                    mem_gib: gib,
-                    starts: starts.to_vec(),
-                    max_count,
-                    base,
-                }
-            },
-        )
-        .collect();
-    GpuModel {
-        name: name.to_string(),
-        memory_gib,
-        sms,
-        mig_profiles,
-        speed,
-        price_per_hour: price,
-    }
-}
-
-/// Speeds are planning defaults relative to A100-80GB (whole GPU, compute-bound); scenarios
-/// override them per workload class. Prices are the AWS on-demand column of gpu-facts.md.
-fn builtin_models() -> Vec<GpuModel> {
-    vec![
-        // 1g.10gb (id 15) is "~9.7" in the facts; 9.62 like the 2g.10gb with the same two
-        // memory slices. 2g.10gb 9.62 and 4g.20gb 19.62: ASSUMED. 7g.40gb "~39.4".
-        model(
-            "A100-SXM4-40GB",
-            40.0,
-            108,
-            1.0,
-            2.75,
-            [
-                ("1g.5gb", 14, 4.75),
-                ("1g.10gb", 14, 9.62),
-                ("2g.10gb", 28, 9.62),
-                ("3g.20gb", 42, 19.62),
-                ("4g.20gb", 56, 19.62),
-                ("7g.40gb", 98, 39.38),
-            ],
-        ),
-        // All profile memory values ASSUMED (the facts sheet lists none for A100-80GB).
-        model(
-            "A100-80GB",
-            80.0,
-            108,
-            1.0,
-            3.43,
-            [
-                ("1g.10gb", 14, 9.75),
-                ("1g.20gb", 14, 19.62),
-                ("2g.20gb", 28, 19.62),
-                ("3g.40gb", 42, 39.50),
-                ("4g.40gb", 56, 39.50),
-                ("7g.80gb", 98, 79.25),
-            ],
-        ),
-        model(
-            "H100-80GB",
-            80.0,
-            132,
-            2.0,
-            6.88,
-            [
-                ("1g.10gb", 16, 9.75),
-                ("1g.20gb", 26, 19.62),
-                ("2g.20gb", 32, 19.62),
-                ("3g.40gb", 60, 39.50),
-                ("4g.40gb", 64, 39.50),
-                ("7g.80gb", 132, 79.25),
-            ],
-        ),
-        // Price placeholder: H100 SXM price.
-        model(
-            "H100-PCIe-80GB",
-            80.0,
-            114,
-            1.6,
-            6.88,
-            [
-                ("1g.10gb", 14, 9.75),
-                ("1g.20gb", 14, 19.62),
-                ("2g.20gb", 30, 19.62),
-                ("3g.40gb", 46, 39.50),
-                ("4g.40gb", 62, 39.50),
-                ("7g.80gb", 114, 79.25),
-            ],
-        ),
-        // Price placeholder: H100 SXM price.
-        model(
-            "H100-NVL-94GB",
-            94.0,
-            132,
-            1.8,
-            6.88,
-            [
-                ("1g.12gb", 16, 10.75),
-                ("1g.24gb", 26, 21.62),
-                ("2g.24gb", 32, 21.62),
-                ("3g.47gb", 60, 46.38),
-                ("4g.47gb", 64, 46.38),
-                ("7g.94gb", 132, 93.12),
-            ],
-        ),
-        // Price placeholder: no agreed H200 figure. 7g.141gb: 139.0 GiB and 132 SMs ASSUMED.
-        model(
-            "H200-141GB",
-            141.0,
-            132,
-            2.2,
-            6.88,
-            [
-                ("1g.18gb", 16, 16.00),
-                ("1g.35gb", 26, 32.25),
-                ("2g.35gb", 32, 32.25),
-                ("3g.71gb", 60, 69.50),
-                ("4g.71gb", 64, 69.50),
-                ("7g.141gb", 132, 139.0),
-            ],
-        ),
-    ]
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 
+/// The A100/H100/H200 models of gpu-facts.md, whose geometry the layout tests check.
 pub(super) const ALL_MODELS: [&str; 6] = [
     "A100-80GB",
     "A100-SXM4-40GB",
@@ -45,16 +46,96 @@ pub(super) fn no_placement(r: Result<Vec<Placement>, LayoutError>) -> String {
 
 // ---------------------------------------------------------------- built-in data
 
+/// Every built-in model, sorted by name (docs/CATALOG.md has one row each).
+const EVERY_MODEL: [&str; 19] = [
+    "A10-24GB",
+    "A100-80GB",
+    "A100-SXM4-40GB",
+    "A30-24GB",
+    "A800-80GB",
+    "B200-180GB",
+    "GH200-480GB",
+    "H100-80GB",
+    "H100-NVL-94GB",
+    "H100-PCIe-80GB",
+    "H20-96GB",
+    "H200-141GB",
+    "H200-NVL-141GB",
+    "H800-80GB",
+    "L4-24GB",
+    "L40S-48GB",
+    "T4-16GB",
+    "V100-16GB",
+    "V100-32GB",
+];
+
+/// The MIG-capable models among them.
+const MIG_MODELS: [&str; 12] = [
+    "A100-80GB",
+    "A100-SXM4-40GB",
+    "A30-24GB",
+    "A800-80GB",
+    "B200-180GB",
+    "GH200-480GB",
+    "H100-80GB",
+    "H100-NVL-94GB",
+    "H100-PCIe-80GB",
+    "H200-141GB",
+    "H200-NVL-141GB",
+    "H800-80GB",
+];
+
 #[test]
 fn builtin_models_are_sorted_and_valid() {
     let c = Catalog::builtin();
-    assert_eq!(c.names(), ALL_MODELS.to_vec());
+    assert_eq!(c.names(), EVERY_MODEL.to_vec());
     for m in c.models() {
         assert_eq!(m.validate(), Vec::<String>::new(), "{}", m.name);
-        assert!(m.mig_capable());
-        let ids: Vec<u32> = m.mig_profiles.iter().map(|p| p.id).collect();
-        assert_eq!(ids, vec![19, 20, 15, 14, 9, 5, 0], "{}", m.name);
+        assert_eq!(
+            m.mig_capable(),
+            MIG_MODELS.contains(&m.name.as_str()),
+            "{}",
+            m.name
+        );
+        if m.mig_capable() && m.name != "A30-24GB" {
+            let ids: Vec<u32> = m.mig_profiles.iter().map(|p| p.id).collect();
+            assert_eq!(ids, vec![19, 20, 15, 14, 9, 5, 0], "{}", m.name);
+        }
+        // Every model can be recognised by its PCI device ID (mig-parted's device-filter).
+        assert!(!pci_ids_of(&m.name).is_empty(), "{} has no PCI ID", m.name);
     }
+}
+
+#[test]
+fn a30_has_four_compute_and_four_memory_slices() {
+    // NVIDIA MIG user guide: A30 profiles 1g.6gb x4, 2g.12gb x2, 4g.24gb x1; its 4 memory
+    // slices are written as pairs of the catalog's 8.
+    let m = model("A30-24GB");
+    let n = |l: &[&str]| solve(&m, l).map(|p| p.len()).ok();
+    assert_eq!(n(&["1g.6gb"; 4]), Some(4));
+    assert_eq!(n(&["1g.6gb"; 5]), None);
+    assert_eq!(n(&["2g.12gb", "1g.6gb", "1g.6gb"]), Some(3));
+    assert_eq!(n(&["4g.24gb", "1g.6gb"]), None);
+    // SM share of a 1g: 14 of 56 = 1/4.
+    assert_eq!(m.profile("1g.6gb").unwrap().sms * 4, m.sms);
+}
+
+#[test]
+fn issue_15_memory_figures() {
+    // nvidia-smi on recent drivers (MIG user guide, mig-parted issue 97): A100-80GB 1g/2g/3g
+    // = 9.50 / 19.50 / 39.25 GiB; H200 7g = 139.75 GiB (mig-parted issue 120); whole-GPU
+    // memory is NVML's total: H200 143771 MiB / 1024 = 140.40 GiB, H100 81559 / 1024 = 79.65.
+    let a = model("A100-80GB");
+    let gib = |m: &GpuModel, p: &str| m.profile(p).unwrap().mem_gib;
+    assert_eq!(
+        (gib(&a, "1g.10gb"), gib(&a, "2g.20gb"), gib(&a, "3g.40gb")),
+        (9.5, 19.5, 39.25)
+    );
+    let h = model("H200-141GB");
+    assert_eq!(gib(&h, "7g.141gb"), 139.75);
+    assert_eq!(h.memory_gib, 140.4);
+    assert!((143_771.0 / 1024.0 - h.memory_gib).abs() < 0.01);
+    assert!((81_559.0 / 1024.0 - model("H100-80GB").memory_gib).abs() < 0.01);
 }
 
 /// (id, memory slices, compute slices, starts, max, base)
@@ -85,6 +166,9 @@ fn geometry_matches_placement_table() {
         (0, 8, 7, &[0], 1, true),
     ];
     for m in Catalog::builtin().models() {
+        if m.name == "A30-24GB" {
+            continue; // its own geometry: a30_has_four_compute_and_four_memory_slices
+        }
         for (p, &(id, mem, compute, starts, max, base)) in m.mig_profiles.iter().zip(&table) {
             assert_eq!(
                 (
@@ -114,17 +198,17 @@ fn figures_match_gpu_facts() {
          [14, 14, 14, 28, 42, 56, 98], 19.62),
         ("A100-80GB", 80.0, 108, 1.0, 3.43,
          ["1g.10gb", "1g.10gb+me", "1g.20gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"],
-         [14, 14, 14, 28, 42, 56, 98], 39.50),
-        ("H100-80GB", 80.0, 132, 2.0, 6.88,
+         [14, 14, 14, 28, 42, 56, 98], 39.25),
+        ("H100-80GB", 79.65, 132, 2.0, 6.88,
          ["1g.10gb", "1g.10gb+me", "1g.20gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"],
          [16, 16, 26, 32, 60, 64, 132], 39.50),
-        ("H100-PCIe-80GB", 80.0, 114, 1.6, 6.88,
+        ("H100-PCIe-80GB", 79.65, 114, 1.6, 6.88,
          ["1g.10gb", "1g.10gb+me", "1g.20gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"],
          [14, 14, 14, 30, 46, 62, 114], 39.50),
-        ("H100-NVL-94GB", 94.0, 132, 1.8, 6.88,
+        ("H100-NVL-94GB", 93.58, 132, 1.8, 6.88,
          ["1g.12gb", "1g.12gb+me", "1g.24gb", "2g.24gb", "3g.47gb", "4g.47gb", "7g.94gb"],
          [16, 16, 26, 32, 60, 64, 132], 46.38),
-        ("H200-141GB", 141.0, 132, 2.2, 6.88,
+        ("H200-141GB", 140.4, 132, 2.2, 6.88,
          ["1g.18gb", "1g.18gb+me", "1g.35gb", "2g.35gb", "3g.71gb", "4g.71gb", "7g.141gb"],
          [16, 16, 26, 32, 60, 64, 132], 69.50),
     ];
@@ -144,7 +228,7 @@ fn figures_match_gpu_facts() {
     }
     assert_eq!(
         model("H200-141GB").profile("7g.141gb").unwrap().mem_gib,
-        139.0
+        139.75
     );
     assert_eq!(
         model("H100-NVL-94GB").profile("1g.12gb").unwrap().mem_gib,
@@ -163,6 +247,12 @@ fn placeholder_prices() {
         flagged,
         vec!["H100-NVL-94GB", "H100-PCIe-80GB", "H200-141GB"]
     );
+    // Only the AWS column of gpu-facts.md is a sourced price.
+    let sourced: Vec<&str> = EVERY_MODEL
+        .into_iter()
+        .filter(|n| !price_is_placeholder(n))
+        .collect();
+    assert_eq!(sourced, vec!["A100-80GB", "A100-SXM4-40GB", "H100-80GB"]);
     for n in ALL_MODELS {
         assert_eq!(c.price_is_placeholder(n), price_is_placeholder(n), "{n}");
     }
@@ -208,7 +298,7 @@ fn add_custom_models() {
     let mut c = Catalog::builtin();
     c.add(t4()).unwrap();
     assert!(!c.get("T4").unwrap().mig_capable());
-    assert_eq!(c.names().last(), Some(&"T4"));
+    assert!(c.names().contains(&"T4"));
     assert!(c.add(t4()).unwrap_err().contains("already exists"));
     let mut dup = model("A100-80GB");
     dup.name = "a100-80gb".into();

@@ -51,6 +51,9 @@ pub fn run(a: ImportArgs) -> Result<(), String> {
         "import failed".to_string()
     })?;
     report.warnings.iter().for_each(|w| errln!("warning: {w}"));
+    for (name, meaning) in &report.device_plugin_configs {
+        errln!("device-plugin config {name}: {meaning}");
+    }
     let full = !a.fragment && !fragment.pools.is_empty();
     if !a.fragment && !full {
         errln!("note: no pools imported (no --nodes), so only the imported sections are written");
@@ -73,13 +76,21 @@ pub fn run(a: ImportArgs) -> Result<(), String> {
     }
     let nodes: usize = fragment.pool_nodes.iter().map(Vec::len).sum();
     errln!(
-        "imported {} pool(s) from {nodes} node(s), {} priority class(es), {} namespace(s){}; {} warning(s)",
+        "imported {} pool(s) from {nodes} node(s), {} priority class(es), {} namespace(s){}{}; {} warning(s)",
         fragment.pools.len(),
         fragment.priority_classes.len(),
         fragment.namespaces.len(),
         a.out
             .as_ref()
             .map_or(String::new(), |p| format!(" into {}", p.display())),
+        if report.device_plugin_configs.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} device-plugin config(s) described above (give --nodes to make pools)",
+                report.device_plugin_configs.len()
+            )
+        },
         report.warnings.len()
     );
     Ok(())

@@ -15,6 +15,7 @@
 //! | `size.rs` | `slicesim size`, the SLO search (exit 0 / 1 / 2) |
 //! | `mig.rs` | `slicesim mig layouts` |
 //! | `catalog.rs` | `slicesim catalog` |
+//! | `schema.rs` | `slicesim schema` (the scenario format's JSON Schema) |
 //! | `import.rs` | `slicesim import` |
 //! | `trace/` | `slicesim trace ...` (`text.rs`: import reports and `trace stats` as text) |
 //! | `experiment.rs` | `slicesim experiment fgd` |
@@ -43,6 +44,7 @@ mod mig;
 mod progress;
 mod replicate;
 mod run;
+mod schema;
 mod set;
 mod size;
 mod sweep;
@@ -93,6 +95,9 @@ enum Cmd {
     /// List the built-in GPU models.
     #[command(after_help = examples::CATALOG)]
     Catalog,
+    /// Print the JSON Schema of the scenario format (for editor completion and checks).
+    #[command(after_help = schema::EXAMPLES)]
+    Schema(schema::SchemaArgs),
     /// Turn Kubernetes / NVIDIA configuration (nodes, device-plugin and mig-parted configs,
     /// PriorityClass and ResourceQuota manifests) into a scenario; warnings go to stderr.
     #[command(after_help = examples::IMPORT)]
@@ -166,6 +171,7 @@ fn command(cmd: Cmd) -> ExitCode {
         Cmd::Validate(args) => validate::run(args),
         Cmd::Mig { cmd } => mig::run(cmd),
         Cmd::Catalog => catalog::run(),
+        Cmd::Schema(args) => schema::run(args),
         Cmd::Import(args) => import::run(args),
         Cmd::Experiment { cmd } => experiment::run(cmd),
         Cmd::Completions(args) => completions::run(args),

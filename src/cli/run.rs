@@ -75,7 +75,9 @@ pub struct RunArgs {
     /// Any trace row that cannot be used is an error (default: skipped and reported).
     #[arg(long)]
     strict: bool,
-    /// Generate the workload from this fitted profile (slicesim trace fit).
+    /// Generate the workload from this fitted profile (slicesim trace fit). It replaces the
+    /// scenario's whole workload, a trace and its `map` included; a note on stderr says what
+    /// it replaced.
     #[arg(long)]
     profile: Option<PathBuf>,
     /// Multiply the synthetic workload's arrival rate by this (2.0 = twice the load).
@@ -131,7 +133,9 @@ pub fn run(a: RunArgs) -> Result<(), String> {
     for o in &applied {
         errln!("--set {o} (was {})", o.previous_text());
     }
-    apply_workload_overrides(&mut loaded, &workload)?;
+    for note in apply_workload_overrides(&mut loaded, &workload)? {
+        errln!("note: {note}");
+    }
     if report_problems(&loaded, &applied) {
         return Err(format!("{}: invalid scenario (see above)", loaded.source));
     }

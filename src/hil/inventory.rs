@@ -27,6 +27,10 @@ pub struct GpuSnapshot {
     pub name: String,
     /// Built-in catalog model this product maps to, if any.
     pub catalog_model: Option<String>,
+    /// NVML's PCI device ID (`0x<device><vendor>`, e.g. 0x20B210DE), when readable: names the
+    /// model when the product name is not in the catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pci_device_id: Option<u32>,
     pub memory_total_mib: u64,
     pub mig_current: bool,
     pub mig_pending: bool,
@@ -154,9 +158,11 @@ pub fn snapshot_with(
         })
         .collect();
     let catalog = Catalog::builtin();
+    let pci_device_id = dev.pci_info().ok().map(|p| p.pci_device_id);
     let snap = GpuSnapshot {
         index,
-        catalog_model: catalog_model(&catalog, &name, memory_total_mib).map(|m| m.name.clone()),
+        catalog_model: catalog_model(&catalog, &name, pci_device_id).map(|m| m.name.clone()),
+        pci_device_id,
         uuid,
         name,
         memory_total_mib,
@@ -229,7 +235,7 @@ pub fn inventory(nvml: &Nvml, indices: &[u32]) -> Result<Inventory> {
         } else {
             Vec::new()
         };
-        let mismatches = match catalog_model(&catalog, &gpu.name, gpu.memory_total_mib) {
+        let mismatches = match catalog_model(&catalog, &gpu.name, gpu.pci_device_id) {
             Some(m) => check(m, gpu.memory_total_mib, &profiles),
             None => vec![Mismatch {
                 what: "GPU".into(),

@@ -177,43 +177,22 @@ pub fn indices(nvml: &Nvml, only: Option<u32>) -> Result<Vec<u32>> {
     }
 }
 
-/// The built-in catalog model for an NVML product name and memory size, e.g.
-/// `NVIDIA A100-SXM4-80GB` -> `A100-80GB`, `NVIDIA H100 80GB HBM3` -> `H100-80GB`.
-pub fn catalog_model_name(product: &str, memory_mib: u64) -> Option<&'static str> {
-    let p = product.to_ascii_uppercase();
-    let gib = memory_mib as f64 / 1024.0;
-    if p.contains("GH200") {
-        // Grace Hopper (GH200 480GB, GH200 144G HBM3e): other memory sizes and MIG tables than
-        // the H200; no catalog model, so the harness refuses it.
-        None
-    } else if p.contains("H200") {
-        Some("H200-141GB")
-    } else if p.contains("H100") {
-        if p.contains("NVL") {
-            Some("H100-NVL-94GB")
-        } else if p.contains("PCIE") {
-            Some("H100-PCIe-80GB")
-        } else {
-            Some("H100-80GB")
-        }
-    } else if p.contains("A100") {
-        if gib > 60.0 {
-            Some("A100-80GB")
-        } else {
-            Some("A100-SXM4-40GB")
-        }
-    } else {
-        None
-    }
-}
-
-/// The catalog model of a GPU, or an error naming the product.
+/// The built-in catalog model of a GPU: by its exact NVML product name (`NVIDIA H100 80GB
+/// HBM3` -> `H100-80GB`), else by its PCI device ID (`0x233010DE`, NVML's `pci_device_id`).
+/// Names are matched whole (`NVIDIA GH200 480GB` is not an H200); see
+/// [`crate::catalog::products`].
 pub fn catalog_model<'c>(
     catalog: &'c Catalog,
     product: &str,
-    memory_mib: u64,
+    pci_device_id: Option<u32>,
 ) -> Option<&'c GpuModel> {
-    catalog_model_name(product, memory_mib).and_then(|n| catalog.get(n))
+    crate::catalog::model_for_product(product, catalog)
+        .and_then(|m| catalog.get(&m.model))
+        .or_else(|| {
+            let id = pci_device_id?;
+            let device = crate::catalog::parse_pci_id(&format!("{id:08x}"))?;
+            catalog.get(crate::catalog::model_for_pci(device)?)
+        })
 }
 
 #[cfg(test)]
@@ -222,34 +201,27 @@ mod tests {
 
     #[test]
     fn product_names_map_to_catalog_models() {
+        let c = Catalog::builtin();
+        let m = |p: &str, pci: Option<u32>| catalog_model(&c, p, pci).map(|m| m.name.clone());
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(m("NVIDIA A100-SXM4-80GB", None), some("A100-80GB"));
+        assert_eq!(m("NVIDIA A100-PCIE-40GB", None), some("A100-SXM4-40GB"));
+        assert_eq!(m("NVIDIA H100 80GB HBM3", None), some("H100-80GB"));
+        assert_eq!(m("NVIDIA H100 PCIe", None), some("H100-PCIe-80GB"));
+        assert_eq!(m("NVIDIA H100 NVL", None), some("H100-NVL-94GB"));
+        assert_eq!(m("NVIDIA H200", None), some("H200-141GB"));
+        assert_eq!(m("NVIDIA H200 NVL", None), some("H200-NVL-141GB"));
+        assert_eq!(m("Tesla T4", None), some("T4-16GB"));
+        // GH200 contains "H200" but is another product (M15, issue 15): exact names only.
+        assert_eq!(m("NVIDIA GH200 480GB", None), some("GH200-480GB"));
+        assert_eq!(m("NVIDIA GH200 144G HBM3e", None), None);
+        // An unknown name is identified by its PCI device ID (0x20B2 = A100 SXM4 80GB).
         assert_eq!(
-            catalog_model_name("NVIDIA A100-SXM4-80GB", 81920),
-            Some("A100-80GB")
+            m("NVIDIA A100 renamed", Some(0x20B2_10DE)),
+            some("A100-80GB")
         );
-        assert_eq!(
-            catalog_model_name("NVIDIA A100-PCIE-40GB", 40960),
-            Some("A100-SXM4-40GB")
-        );
-        assert_eq!(
-            catalog_model_name("NVIDIA H100 80GB HBM3", 81559),
-            Some("H100-80GB")
-        );
-        assert_eq!(
-            catalog_model_name("NVIDIA H100 PCIe", 81559),
-            Some("H100-PCIe-80GB")
-        );
-        assert_eq!(
-            catalog_model_name("NVIDIA H100 NVL", 95830),
-            Some("H100-NVL-94GB")
-        );
-        assert_eq!(
-            catalog_model_name("NVIDIA H200", 143771),
-            Some("H200-141GB")
-        );
-        assert_eq!(catalog_model_name("Tesla T4", 15360), None);
-        // GH200 contains "H200" but is another product (M15): matched first, and refused.
-        assert_eq!(catalog_model_name("NVIDIA GH200 480GB", 97871), None);
-        assert_eq!(catalog_model_name("NVIDIA GH200 144G HBM3e", 146800), None);
+        assert_eq!(m("NVIDIA A100 renamed", Some(0x31C2_10DE)), None);
+        assert_eq!(m("NVIDIA A100 renamed", None), None);
     }
 
     #[test]

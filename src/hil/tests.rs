@@ -64,7 +64,7 @@ fn safe_possible_placements_is_empty_and_raw_call_is_not() {
 fn inventory_lists_catalog_mismatches() {
     let (_d, nvml) = node(
         &[FakeGpu::new("A100-80GB", true)],
-        &["override 0 profile=19 sms=16 mem_mib=9728 starts=0,2,4,6"],
+        &["override 0 profile=19 sms=16 mem_mib=9984 starts=0,2,4,6"],
     );
     let inv = inventory(&nvml, &[0]).unwrap();
     let m: Vec<String> = inv.gpus[0]
@@ -78,7 +78,7 @@ fn inventory_lists_catalog_mismatches() {
         "{m:?}"
     );
     assert!(
-        m[1].contains("memory: NVML reports 9.50 GiB, catalog has 9.75 GiB"),
+        m[1].contains("memory: NVML reports 9.75 GiB, catalog has 9.50 GiB"),
         "{m:?}"
     );
     assert!(m[2].contains("placement starts: NVML reports 0,2,4,6, catalog has 0,1,2,3,4,5,6"));

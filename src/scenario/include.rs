@@ -40,7 +40,8 @@ impl Sections {
 /// The scenario in `text` with its includes (relative to `base_dir`) merged in. Only the three
 /// merged sections go through untyped trees; the rest of the scenario is parsed as usual.
 pub fn merge(text: &str, source: &str, base_dir: &Path) -> Result<Scenario, String> {
-    let yaml_err = |e: serde_saphyr::Error| format!("{source}: {}", crate::yaml::message(&e));
+    let yaml_err =
+        |e: serde_saphyr::Error| format!("{source}: {}", crate::yaml::message_in(&e, source));
     let mut sc: Scenario = serde_saphyr::from_str(text).map_err(yaml_err)?;
     let own: Sections = serde_saphyr::from_str(text).map_err(yaml_err)?;
     let mut base = Map::new();
@@ -49,8 +50,12 @@ pub fn merge(text: &str, source: &str, base_dir: &Path) -> Result<Scenario, Stri
         let shown = path.display();
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("{source}: include {inc}: cannot read {shown}: {e}"))?;
-        let v: Value = serde_saphyr::from_str(&text)
-            .map_err(|e| format!("{shown}: {}", crate::yaml::message(&e)))?;
+        let v: Value = serde_saphyr::from_str(&text).map_err(|e| {
+            format!(
+                "{shown}: {}",
+                crate::yaml::message_in(&e, &shown.to_string())
+            )
+        })?;
         let Value::Object(map) = v else {
             return Err(format!("{shown}: an included file must be a mapping"));
         };

@@ -1,9 +1,11 @@
 //! Scenario files: schema, loading with located errors, validation.
 
 pub mod include;
+pub mod json_schema;
 pub mod k8s;
 pub mod locate;
 pub mod schema;
+mod tagged_error;
 pub mod validate;
 
 pub use schema::Scenario;
@@ -28,8 +30,10 @@ pub struct Loaded {
 
 /// Parses scenario YAML; the error names the source and the line and column.
 pub fn parse(text: &str, source: &str) -> Result<Scenario, String> {
-    serde_saphyr::from_str::<Scenario>(text)
-        .map_err(|e| format!("{source}: {}", crate::yaml::message(&e)))
+    serde_saphyr::from_str::<Scenario>(text).map_err(|e| {
+        tagged_error::refine(text, source, &e)
+            .unwrap_or_else(|| format!("{source}: {}", crate::yaml::message_in(&e, source)))
+    })
 }
 
 pub fn load(path: &Path) -> Result<Loaded, String> {

@@ -18,7 +18,7 @@ fn default_seed() -> u64 {
     1
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub name: String,
@@ -60,7 +60,7 @@ pub struct Scenario {
 
 /// Prices in USD per GPU-hour, overriding the catalog defaults, and how a MIG instance's share
 /// of its GPU is priced.
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Prices {
     #[serde(default)]
@@ -77,7 +77,7 @@ fn is_held(a: &CostAttribution) -> bool {
 }
 
 /// Performance-model and restart parameters; every field has a documented default.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelParams {
     pub overhead_per_context: f64,
@@ -161,7 +161,7 @@ impl ModelParams {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SchedulerSpec {
     #[serde(default)]
@@ -171,7 +171,7 @@ pub struct SchedulerSpec {
     pub quota_admission: QuotaAdmission,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriorityClassSpec {
     pub name: String,
@@ -182,16 +182,57 @@ pub struct PriorityClassSpec {
     pub global_default: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NamespaceSpec {
     pub name: String,
-    /// ResourceQuota hard limits, e.g. `requests.nvidia.com/gpu: 10`.
-    #[serde(default)]
+    /// ResourceQuota hard limits, e.g. `requests.nvidia.com/gpu: 10`; a value may be written
+    /// as a Kubernetes quantity (`"1k"`), which must be a whole count.
+    #[serde(default, deserialize_with = "quota_counts")]
+    #[schemars(schema_with = "quota_schema")]
     pub quota: BTreeMap<String, u32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The JSON Schema of `quota`: resource names to whole numbers or Kubernetes quantities.
+fn quota_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": "^[+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([numkMGTPE]|[KMGTPE]i|[eE][+-]?[0-9]+)?$"}
+            ]
+        }
+    })
+}
+
+/// Quota values: numbers, or Kubernetes quantity strings that are whole counts.
+fn quota_counts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, u32>, D::Error> {
+    use serde::de::Error;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Count {
+        N(u32),
+        S(String),
+    }
+    BTreeMap::<String, Count>::deserialize(d)?
+        .into_iter()
+        .map(|(k, v)| {
+            let n = match v {
+                Count::N(n) => n,
+                Count::S(s) => crate::units::parse_count_quantity(&s)
+                    .map_err(|e| D::Error::custom(format!("{k}: {e}")))
+                    .and_then(|n| {
+                        u32::try_from(n)
+                            .map_err(|_| D::Error::custom(format!("{k}: {s} is too large")))
+                    })?,
+            };
+            Ok((k, n))
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoolSpec {
     pub name: String,
@@ -206,7 +247,7 @@ pub struct PoolSpec {
 }
 
 /// An operation at a set time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TimedEvent {
     /// Cordon `nodes` nodes of `pool` (the highest-numbered), evict their pods gracefully, and
@@ -244,7 +285,7 @@ impl TimedEvent {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassSpec {
     pub name: String,
@@ -305,14 +346,14 @@ pub struct RequestsSpec {
     pub dist: WorkDist,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WorkloadSpec {
     Synthetic(SyntheticSpec),
     Trace(TraceSource),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TraceSource {
     /// Path, relative to the scenario file.
@@ -327,7 +368,7 @@ pub struct TraceSource {
     pub map: ImportMap,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReportSpec {
     /// Width of the time buckets in `pools.csv`.

@@ -112,7 +112,7 @@ pub fn midnight_before(ms: i64) -> i64 {
 
 /// Where imported times start: at the first record, or at midnight before it (which keeps
 /// the trace's hours of the day, since simulated time 0 is taken as 00:00).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     First,

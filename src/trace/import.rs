@@ -20,7 +20,7 @@ use std::path::Path;
 
 /// How a public trace maps onto slicesim's jobs. Written under `workload.map` in a scenario or
 /// in a YAML file given to `--map`; every field has a documented default (docs/TRACE.md).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ImportMap {
     /// Workload class of every imported job; default: `openb`, `philly` or `llm`.
@@ -83,8 +83,13 @@ impl ImportMap {
     pub fn load(path: &Path) -> Result<ImportMap, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let map: ImportMap = serde_saphyr::from_str(&text)
-            .map_err(|e| format!("{}: {}", path.display(), crate::yaml::message(&e)))?;
+        let map: ImportMap = serde_saphyr::from_str(&text).map_err(|e| {
+            format!(
+                "{}: {}",
+                path.display(),
+                crate::yaml::message_in(&e, &path.display().to_string())
+            )
+        })?;
         let problems = map.problems();
         if problems.is_empty() {
             Ok(map)

@@ -103,6 +103,9 @@ pub struct ScenarioFragment {
 pub struct ConfigImportReport {
     /// `file:line: path: message`, in the order found.
     pub warnings: Vec<String>,
+    /// Without `--nodes`: each device-plugin config's name and what it means
+    /// ([`device_plugin::DevicePluginConfig::describe`]), the default one marked.
+    pub device_plugin_configs: Vec<(String, String)>,
 }
 
 /// Why the import failed, with the warnings found before.
@@ -179,6 +182,21 @@ pub fn import(
         fragment,
         ConfigImportReport {
             warnings: msgs.warnings,
+            device_plugin_configs: match (&dp, &inputs.nodes) {
+                (Some(dp), None) => dp
+                    .configs
+                    .iter()
+                    .map(|c| {
+                        let default = if dp.default.as_deref() == Some(c.name.as_str()) {
+                            " (default: nodes without a nvidia.com/device-plugin.config label)"
+                        } else {
+                            ""
+                        };
+                        (format!("{}{default}", c.name), c.describe())
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
         },
     ))
 }

@@ -131,7 +131,11 @@ pub fn pools_from_nodes(
 /// (`A100-SXM4-80GB` is A100-80GB); the name as written when the catalog has no such model
 /// (openb's own codes such as G2 or T4).
 fn catalog_name(model: &str, catalog: &Catalog) -> String {
-    match super::nodes::map_product(model, None, catalog) {
+    if openb_model(model).is_some() {
+        // openb's own codes keep their openb figures (A10 and T4 included).
+        return model.to_string();
+    }
+    match super::nodes::map_product(model, catalog) {
         Some(m) if m.mig_profile.is_none() => m.model,
         _ => model.to_string(),
     }

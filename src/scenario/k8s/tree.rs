@@ -30,6 +30,13 @@ pub enum Val {
 }
 
 impl Node {
+    /// A null value without a line (what an empty document reads as).
+    pub fn null() -> Node {
+        Node {
+            line: 0,
+            val: Val::Null,
+        }
+    }
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.val {
             Val::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
@@ -48,12 +55,12 @@ impl Node {
             _ => None,
         }
     }
-    /// A whole number ≥ 0, written as a number or, as Kubernetes quantities often are, as a
-    /// string of digits.
+    /// A whole number ≥ 0, written as a number or as a Kubernetes quantity string (`"8"`,
+    /// `"1k"`; `"500m"` is not whole).
     pub fn as_count(&self) -> Option<u64> {
         match &self.val {
             Val::Int(i) => u64::try_from(*i).ok(),
-            Val::Str(s) => s.trim().parse().ok(),
+            Val::Str(s) => crate::units::parse_count_quantity(s).ok(),
             _ => None,
         }
     }
@@ -242,6 +249,20 @@ pub fn parse_yaml_multi(text: &str) -> Result<Vec<Node>, String> {
     serde_saphyr::from_multiple::<Spanned<RawVal>>(text)
         .map(|docs| docs.into_iter().map(from_spanned).collect())
         .map_err(|e| crate::yaml::message(&e))
+}
+
+/// [`parse_yaml`] of a file: the error's snippet names `file` (not `<input>`).
+pub fn parse_yaml_in(text: &str, file: &str) -> Result<Node, String> {
+    serde_saphyr::from_str::<Spanned<RawVal>>(text)
+        .map(from_spanned)
+        .map_err(|e| crate::yaml::message_in(&e, file))
+}
+
+/// [`parse_yaml_multi`] of a file: the error's snippet names `file` (not `<input>`).
+pub fn parse_yaml_multi_in(text: &str, file: &str) -> Result<Vec<Node>, String> {
+    serde_saphyr::from_multiple::<Spanned<RawVal>>(text)
+        .map(|docs| docs.into_iter().map(from_spanned).collect())
+        .map_err(|e| crate::yaml::message_in(&e, file))
 }
 
 /// Parses JSON. serde_json checks the syntax (its errors give line and column); the tree is
@@ -434,6 +455,11 @@ mod tests {
         let text = "a: 1\n0: zero\nb:\n  - x\n  - true\nc: |\n  inner: 2\n  more: 3\n\"d\": 1.5\n";
         let n = parse_yaml(text).unwrap();
         assert_eq!(n.get("a").unwrap().as_count(), Some(1));
+        // Kubernetes quantities (issue 16): "1k" is 1000; "500m" is not a whole count.
+        let q = parse_yaml("a: \"1k\"\nb: \"500m\"\nc: \"2Ki\"\n").unwrap();
+        assert_eq!(q.get("a").unwrap().as_count(), Some(1000));
+        assert_eq!(q.get("b").unwrap().as_count(), None);
+        assert_eq!(q.get("c").unwrap().as_count(), Some(2048));
         assert_eq!(n.get("a").unwrap().line, 1);
         let b = n.get("b").unwrap().as_seq().unwrap();
         assert_eq!(b[0].as_str(), Some("x"));

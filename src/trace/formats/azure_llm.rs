@@ -24,7 +24,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// Azure LLM mapping options (`map.azure_llm`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct AzureLlmMap {
     /// Width of the load steps.

@@ -16,7 +16,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// Philly mapping options (`map.philly`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PhillyMap {
     /// Namespace of a job = this prefix + its virtual cluster id.

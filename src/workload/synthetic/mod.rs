@@ -16,7 +16,7 @@ use rand_distr::{Distribution, Exp1, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 /// A synthetic workload, as written under `workload: {kind: synthetic, ...}` in a scenario.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SyntheticSpec {
     /// Mean arrivals per hour, before diurnal shaping (the daily mean stays this value).
@@ -36,7 +36,7 @@ pub struct SyntheticSpec {
 
 /// A cosine daily cycle: the rate swings by `amplitude` (a fraction of the mean) and peaks at
 /// `peak_hour`. Simulated time 0 is taken as 00:00.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Diurnal {
     /// 0 = flat, 1 = the rate falls to zero at the trough. In `0..=1`.
@@ -46,7 +46,7 @@ pub struct Diurnal {
 }
 
 /// One class in the mix.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MixEntry {
     /// Workload class name (must exist in the scenario).
@@ -74,7 +74,7 @@ pub struct MixEntry {
 
 /// A log-normal distribution given by its median: `ln X ~ N(ln median, sigma²)`, optionally
 /// clamped. Median and sigma are what people can read off a histogram of past run times.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogNormal {
     pub median: Dur,

@@ -7,7 +7,7 @@
 //! subsets and custom resource naming (`resources`).
 
 use super::Input;
-use super::tree::{Fields, Messages, Node, Src, parse_yaml};
+use super::tree::{Fields, Messages, Node, Src, parse_yaml, parse_yaml_in};
 use config::read_config;
 
 mod config;
@@ -59,6 +59,56 @@ pub struct DevicePluginConfig {
     pub mig_time_slicing: Vec<String>,
 }
 
+impl DevicePluginConfig {
+    /// What the config means for the GPUs of a node that selects it: the resources advertised,
+    /// their replicas and the sharing, in one sentence (`import --device-plugin FILE` alone).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        match self.time_slicing {
+            Some(ts) => {
+                let resource = if ts.rename_by_default {
+                    "nvidia.com/gpu.shared"
+                } else {
+                    "nvidia.com/gpu"
+                };
+                parts.push(format!(
+                    "time-slicing: each GPU advertised as {} x {resource} (pools get sharing: {{kind: time_slicing, replicas: {}}}){}",
+                    ts.replicas,
+                    ts.replicas,
+                    if ts.fail_requests_greater_than_one {
+                        "; requests for more than one replica fail"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            None if self.mps => parts.push(
+                "MPS sharing (not modelled: nodes using it are imported as exclusive)".into(),
+            ),
+            None => parts
+                .push("no sharing: each GPU advertised once as nvidia.com/gpu (exclusive)".into()),
+        }
+        match self.mig_strategy {
+            Some(MigStrategyFlag::None) | None => {
+                parts.push("MIG strategy none (MIG GPUs are not advertised)".into())
+            }
+            Some(MigStrategyFlag::Single) => parts.push(
+                "MIG strategy single: MIG instances advertised as nvidia.com/gpu (all of one profile)".into(),
+            ),
+            Some(MigStrategyFlag::Mixed) => parts.push(
+                "MIG strategy mixed: each profile advertised as nvidia.com/mig-<profile>".into(),
+            ),
+        }
+        if !self.mig_time_slicing.is_empty() {
+            parts.push(format!(
+                "time-slicing of {} (not modelled)",
+                self.mig_time_slicing.join(", ")
+            ));
+        }
+        parts.join("; ")
+    }
+}
+
 /// Every config of the file and the one nodes without a `nvidia.com/device-plugin.config` label
 /// get.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,7 +144,7 @@ pub fn parse(
     msgs: &mut Messages,
 ) -> Option<DevicePluginConfigs> {
     let src = Src::new(&input.name);
-    let root = match parse_yaml(&input.text) {
+    let root = match parse_yaml_in(&input.text, &input.name) {
         Ok(n) => n,
         Err(e) => {
             msgs.errors

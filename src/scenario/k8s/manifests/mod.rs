@@ -4,7 +4,7 @@
 
 use super::Input;
 use super::device_plugin::METADATA_IGNORED;
-use super::tree::{Fields, Messages, Node, Src, parse_yaml_multi};
+use super::tree::{Fields, Messages, Node, Src, parse_yaml_multi_in};
 use crate::domain::PreemptionPolicy;
 use crate::scenario::schema::{NamespaceSpec, PriorityClassSpec};
 use std::collections::BTreeMap;
@@ -41,7 +41,7 @@ pub fn parse(inputs: &[Input], msgs: &mut Messages) -> Option<Manifests> {
     let mut quota_seen: BTreeMap<String, String> = BTreeMap::new();
     for input in inputs {
         let src = Src::new(&input.name);
-        let docs = match parse_yaml_multi(&input.text) {
+        let docs = match parse_yaml_multi_in(&input.text, &input.name) {
             Ok(d) => d,
             Err(e) => {
                 msgs.errors

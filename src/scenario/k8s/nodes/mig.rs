@@ -229,7 +229,14 @@ fn infer_mixed(
         if !count.is_multiple_of(g) {
             per.warn(n, format!("advertises {count} x nvidia.com/mig-{p} on {g} GPUs, not the same on every GPU; {} per GPU assumed", count / g));
         }
-        layout.extend(std::iter::repeat_n(prof.name.clone(), (count / g) as usize));
+        let per_gpu = count / g;
+        if per_gpu > u64::from(prof.max_count) {
+            // More than a GPU can hold: the layout check would refuse it anyway; do not build
+            // a list of that length first (a mangled count can be in the billions).
+            per.warn(n, format!("advertises {count} x nvidia.com/mig-{p} on {g} GPUs, more than the {} per GPU the profile allows; ignored", prof.max_count));
+            continue;
+        }
+        layout.extend(std::iter::repeat_n(prof.name.clone(), per_gpu as usize));
     }
     Some(layout)
 }

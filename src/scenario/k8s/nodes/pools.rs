@@ -19,8 +19,8 @@ pub(super) struct Grouping {
     pools: Vec<(Shape, Vec<String>)>,
     /// Nodes that advertise no GPU.
     no_gpu: Vec<String>,
-    /// GPU product → nodes, for products the catalog lacks.
-    unknown_products: BTreeMap<String, Vec<String>>,
+    /// GPU product → line of the first node and the nodes, for products the catalog lacks.
+    unknown_products: BTreeMap<String, (u64, Vec<String>)>,
     /// Dropped-label rule → nodes it dropped labels of.
     dropped: BTreeMap<String, BTreeSet<String>>,
     per: PerNode,
@@ -39,13 +39,11 @@ impl Grouping {
             }
             return;
         };
-        let mem = n
-            .label("nvidia.com/gpu.memory")
-            .and_then(|m| m.parse().ok());
-        let Some(pm) = map_product(product, mem, lookup.catalog) else {
+        let Some(pm) = map_product(product, lookup.catalog) else {
             self.unknown_products
                 .entry(product.to_string())
-                .or_default()
+                .or_insert_with(|| (n.line, Vec::new()))
+                .1
                 .push(n.name.clone());
             return;
         };
@@ -97,7 +95,7 @@ impl Grouping {
             per,
         } = self;
         per.flush(src, msgs);
-        report_left_out(&no_gpu, &unknown_products, &src.file, catalog, msgs);
+        report_left_out(&no_gpu, &unknown_products, src, catalog, msgs);
         report_dropped_labels(&dropped, &src.file, msgs);
         let out = name_pools(pools);
         report_label_only_splits(&out, &src.file, msgs);
@@ -108,26 +106,30 @@ impl Grouping {
 /// Nodes without GPUs, and nodes whose GPU the catalog lacks.
 fn report_left_out(
     no_gpu: &[String],
-    unknown_products: &BTreeMap<String, Vec<String>>,
-    file: &str,
+    unknown_products: &BTreeMap<String, (u64, Vec<String>)>,
+    src: &Src,
     catalog: &Catalog,
     msgs: &mut Messages,
 ) {
     if !no_gpu.is_empty() {
         msgs.warnings.push(format!(
             "{}: {} node(s) without GPUs not imported: {}",
-            file,
+            src.file,
             no_gpu.len(),
             no_gpu.join(", ")
         ));
     }
-    for (product, names) in unknown_products {
-        msgs.warnings.push(format!(
-            "{}: GPU product {product} is not in the catalog (known: {}); node(s) {} not imported. Add the model under gpu_models and a pool for it by hand",
-            file,
-            catalog.names().join(", "),
-            names.join(", ")
-        ));
+    for (product, (line, names)) in unknown_products {
+        msgs.warn(
+            src,
+            *line,
+            "metadata.labels.nvidia.com/gpu.product",
+            format!(
+                "GPU product {product} is not in the catalog (products are matched by their exact name; nearest known: {}); node(s) {} not imported. Add the model under gpu_models and a pool for it by hand",
+                crate::catalog::nearest_products(product, catalog).join(", "),
+                names.join(", ")
+            ),
+        );
     }
 }
 

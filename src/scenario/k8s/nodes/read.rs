@@ -3,7 +3,7 @@
 
 use super::raw_node::{NodeReader, RawNode};
 use crate::scenario::k8s::Input;
-use crate::scenario::k8s::tree::{Fields, Messages, Node, Src, parse_json, parse_yaml};
+use crate::scenario::k8s::tree::{Fields, Messages, Node, Src, parse_json, parse_yaml_in};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Reads every node of the file; `None` (with an error) when the file is not a node list.
@@ -33,7 +33,7 @@ fn parse(input: &Input, msgs: &mut Messages) -> Option<Node> {
     let parsed = if json {
         parse_json(&input.text)
     } else {
-        parse_yaml(&input.text)
+        parse_yaml_in(&input.text, &input.name)
     };
     match parsed {
         Ok(n) => Some(n),

@@ -51,7 +51,7 @@ const COUNT8: (&str, &str) = ("nvidia.com/gpu.count", "8");
 #[test]
 fn products_map_to_catalog_models() {
     let cat = Catalog::builtin();
-    let m = |p: &str| map_product(p, None, &cat).map(|m| (m.model, m.mig_profile));
+    let m = |p: &str| map_product(p, &cat).map(|m| (m.model, m.mig_profile));
     assert_eq!(m("NVIDIA-A100-SXM4-80GB"), Some(("A100-80GB".into(), None)));
     assert_eq!(m("NVIDIA-A100-80GB-PCIe"), Some(("A100-80GB".into(), None)));
     assert_eq!(
@@ -71,23 +71,54 @@ fn products_map_to_catalog_models() {
         Some(("A100-80GB".into(), Some("3g.40gb".into())))
     );
     assert_eq!(m("H100-80GB"), Some(("H100-80GB".into(), None)));
-    assert_eq!(m("Tesla-T4"), None);
-    assert_eq!(m("NVIDIA-GH200-480GB"), None);
-    // An A100 whose name lacks the memory size: the gpu.memory label decides.
-    assert_eq!(
-        map_product("NVIDIA-A100-SXM4", Some(81920), &cat)
-            .unwrap()
-            .model,
-        "A100-80GB"
-    );
-    assert!(map_product("NVIDIA-A100-SXM4", None, &cat).is_none());
+    // The fleet models of issue 16, by the names GPU feature discovery writes.
+    assert_eq!(m("Tesla-T4"), Some(("T4-16GB".into(), None)));
+    assert_eq!(m("NVIDIA-L40S"), Some(("L40S-48GB".into(), None)));
+    assert_eq!(m("NVIDIA-L4"), Some(("L4-24GB".into(), None)));
+    assert_eq!(m("NVIDIA-A30"), Some(("A30-24GB".into(), None)));
+    assert_eq!(m("NVIDIA-B200"), Some(("B200-180GB".into(), None)));
+    assert_eq!(m("NVIDIA-H20"), Some(("H20-96GB".into(), None)));
+    assert_eq!(m("NVIDIA-H800"), Some(("H800-80GB".into(), None)));
+    assert_eq!(m("NVIDIA-A800-SXM4-80GB"), Some(("A800-80GB".into(), None)));
+    // Exact names, never substrings (issue 15: any name containing H200 was an H200).
+    assert_eq!(m("NVIDIA-H200-NVL"), Some(("H200-NVL-141GB".into(), None)));
+    assert_eq!(m("NVIDIA-GH200-480GB"), Some(("GH200-480GB".into(), None)));
+    assert_eq!(m("NVIDIA-GH200-144G-HBM3e"), None);
+    assert_eq!(m("NVIDIA-H200-SXM-141GB-custom"), None);
+    // A name without the memory size is no longer guessed from gpu.memory.
+    assert!(map_product("NVIDIA-A100-SXM4", &cat).is_none());
     // Approximate matches say so.
     assert!(
-        map_product("NVIDIA-A100-PCIE-40GB", None, &cat)
+        map_product("NVIDIA-A100-PCIE-40GB", &cat)
             .unwrap()
             .note
             .is_some()
     );
+}
+
+#[test]
+fn unknown_products_are_warned_at_their_line_with_the_nearest_names() {
+    let alloc = [("nvidia.com/gpu", "8")];
+    let gb = ("nvidia.com/gpu.product", "NVIDIA-GB300");
+    let input = list(&[
+        node("h1", &[H100, COUNT8], &alloc, ""),
+        node("g1", &[gb, COUNT8], &alloc, ""),
+    ]);
+    let out = run(&input, None, None);
+    let w = out
+        .msgs
+        .warnings
+        .iter()
+        .find(|w| w.contains("NVIDIA-GB300"))
+        .expect("a warning for the unknown product");
+    // `file:line: path: message`, the line of node g1, and nearest known names.
+    assert!(w.starts_with("nodes.json:6:"), "{w}");
+    assert!(
+        w.contains(":gpu.product") || w.contains("gpu.product:"),
+        "{w}"
+    );
+    assert!(w.contains("nearest known: "), "{w}");
+    assert!(w.contains("node(s) g1 not imported"), "{w}");
 }
 
 #[test]
@@ -363,7 +394,7 @@ fn single_strategy_products_give_single_pools() {
 #[test]
 fn unknown_products_unknown_fields_and_transient_taints_are_reported() {
     let t4 = [
-        ("nvidia.com/gpu.product", "Tesla-T4"),
+        ("nvidia.com/gpu.product", "Tesla-P100-PCIE-16GB"),
         ("nvidia.com/gpu.count", "4"),
     ];
     let unreachable = "{\"key\": \"node.kubernetes.io/unreachable\", \"effect\": \"NoExecute\", \"timeAdded\": \"2025-01-01T00:00:00Z\"}";
@@ -394,7 +425,7 @@ fn unknown_products_unknown_fields_and_transient_taints_are_reported() {
         "{all}"
     );
     assert!(
-        all.contains("GPU product Tesla-T4 is not in the catalog"),
+        all.contains("GPU product Tesla-P100-PCIE-16GB is not in the catalog"),
         "{all}"
     );
     assert!(

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// What to do with pods that never ran (no `scheduled_time`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NeverRan {
     /// Leave them out of runs and conversions (`trace stats` still counts them).
@@ -17,7 +19,9 @@ pub enum NeverRan {
 }
 
 /// How a fractional share (`gpu_milli` < 1000) is requested.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FractionalAs {
     /// A milli share on fractional pools (`gpu_milli` of each of `num_gpu` GPUs).
@@ -34,7 +38,7 @@ pub const POD_KINDS: [&str; 4] = ["cpu", "fractional", "whole", "multi"];
 pub const QOS_VALUES: [&str; 4] = ["LS", "BE", "Burstable", "Guaranteed"];
 
 /// openb mapping options (`map.openb`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct OpenbMap {
     pub never_ran: NeverRan,
