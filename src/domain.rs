@@ -139,7 +139,9 @@ pub enum MigShare {
 }
 
 /// How a pool's cost is attributed to the jobs on it (`prices.attribution`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CostAttribution {
     /// By share held: a job pays for the devices it holds (replicas / replicas of the GPU, milli

@@ -187,6 +187,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
         ],
     ),
     ("merge", &["--out", "--quiet"]),
+    ("schema", &["--out"]),
     ("trace", &[]),
     ("trace import", &["--format", "--map", "--strict", "--out"]),
     ("trace stats", &["--format", "--map", "--strict", "--json"]),

@@ -31,7 +31,17 @@ pub enum Server {
 }
 
 /// How long one request needs, on the reference GPU alone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    Default,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkDist {
     /// Every request needs exactly the mean work (M/D/1 on a dedicated server).

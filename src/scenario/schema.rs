@@ -327,12 +327,12 @@ pub struct ClassSpec {
     #[serde(default)]
     pub speed_target: Option<f64>,
     /// Services: the request stream of each instance, whose latency is reported.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<RequestsSpec>,
 }
 
 /// The requests one service instance receives (docs/MODEL.md, "Service latency").
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestsSpec {
     /// Poisson arrival rate per instance, requests per second.
