@@ -12,9 +12,16 @@ use rayon::prelude::*;
 
 /// `base` with `axis` set to `value`; errors name the override and every validation error.
 pub fn at_value(base: &Loaded, axis: &str, value: i64) -> Result<Loaded, String> {
+    with_value(base, axis, &value.to_string(), "--axis")
+}
+
+/// `base` with `path` set to `value` (written as `--set` takes it); `flag` names the option
+/// in errors.
+pub fn with_value(base: &Loaded, path: &str, value: &str, flag: &str) -> Result<Loaded, String> {
+    let (axis, value) = (path, value);
     let mut loaded = base.clone();
-    let o = Override::parse(&format!("{axis}={value}")).map_err(|e| format!("--axis {e}"))?;
-    apply_to_loaded(&mut loaded, &[o]).map_err(|e| e.replacen("--set ", "--axis ", 1))?;
+    let o = Override::parse(&format!("{axis}={value}")).map_err(|e| format!("{flag} {e}"))?;
+    apply_to_loaded(&mut loaded, &[o]).map_err(|e| e.replacen("--set ", &format!("{flag} "), 1))?;
     let problems = crate::world::check(&loaded.scenario, &loaded.text, &loaded.base_dir);
     let errors: Vec<String> = problems
         .iter()

@@ -45,6 +45,7 @@ mod progress;
 mod replicate;
 mod run;
 mod schema;
+mod sensitivity;
 mod set;
 mod size;
 mod sweep;
@@ -86,6 +87,9 @@ enum Cmd {
     /// Find the smallest value of a scenario field (nodes, a quota, replicas) that meets every
     /// condition, by bisection (docs/SIZE.md): exit 0 found, 1 not met or not monotone, 2 error.
     Size(size::SizeArgs),
+    /// One parameter at a time (model constants, class traits, or given ranges) low and high:
+    /// how far cost, waits, busy and latency move, largest first (a tornado table).
+    Sensitivity(sensitivity::SensitivityArgs),
     /// MIG geometry commands.
     #[command(after_help = examples::MIG)]
     Mig {
@@ -166,6 +170,7 @@ fn command(cmd: Cmd) -> ExitCode {
         // Exit 1 means an expectation failed, 2 a usage or input error (docs/CI.md).
         Cmd::Check(args) => return check::run(args),
         Cmd::Size(args) => return size::run(args),
+        Cmd::Sensitivity(args) => return sensitivity::run(args),
         Cmd::Run(args) => run::run(args),
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Validate(args) => validate::run(args),
