@@ -108,8 +108,9 @@ fn three_shards_merged_are_the_unsharded_sweep_byte_for_byte() {
     assert!(o.status.success(), "{}", stderr(&o));
     let (a, b) = (files(&whole), files(&s.path("merged")));
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    // 3 sweep files + 4 point summaries + 8 runs x 5 files.
-    assert_eq!(a.len(), 3 + 4 + 8 * 5);
+    // 4 sweep files (sweep.html included) + 4 point summaries + 8 runs x 6 files
+    // (report.html included).
+    assert_eq!(a.len(), 4 + 4 + 8 * 6);
     for (name, bytes) in &a {
         assert!(b[name] == *bytes, "{name} differs");
     }

@@ -22,6 +22,8 @@ pub const EXAMPLES: &str = "Examples:
   slicesim run --seeds 1..10 --out /tmp/r        10 replications: mean ± 95 % CI per figure
   slicesim run --seeds 1,4,7 --half-width 0.02 --jobs 2
   slicesim run --format json | jq '.pools[] | {name, busy, cost_usd}'
+  slicesim run --png --out /tmp/r               report.html plus plots/*.png
+  slicesim run --no-baseline                     skip the exclusive baseline of the seed claims
   slicesim run --openmetrics /tmp/run.om --openmetrics-start 2026-03-02T08:00:00Z
       then: promtool tsdb create-blocks-from openmetrics /tmp/run.om /prometheus/data
 Replications write OUT/seed-<n>/ (a single run's files) and OUT/summary.json,
@@ -85,6 +87,14 @@ pub struct RunArgs {
     /// With --openmetrics: the date and time simulated time 0 stands for (RFC 3339).
     #[arg(long, value_name = "RFC3339", default_value = DEFAULT_START, requires = "openmetrics", value_parser = parse_start)]
     openmetrics_start: i64,
+    /// Also write every plot of report.html as OUT/plots/<id>.png (900 px wide).
+    #[arg(long, conflicts_with = "seeds")]
+    png: bool,
+    /// Skip the exclusive baseline run that report.html's seed claims compare with (a second
+    /// simulation of the same arrivals with every pool exclusive); those claims then read
+    /// "not applicable".
+    #[arg(long, conflicts_with = "seeds")]
+    no_baseline: bool,
     #[command(flatten)]
     set: SetArgs,
 }
@@ -154,6 +164,8 @@ pub fn run(a: RunArgs) -> Result<(), String> {
     let t0 = Instant::now();
     let exports = Exports {
         openmetrics_start_ms: a.openmetrics.as_ref().map(|_| a.openmetrics_start),
+        png: a.png,
+        baseline: !a.no_baseline,
     };
     let o = run_to_dir_with(&loaded, &opts, &out, &exports)?;
     if let (Some(path), Some(text)) = (&a.openmetrics, &o.openmetrics) {
@@ -164,9 +176,12 @@ pub fn run(a: RunArgs) -> Result<(), String> {
         err!("{}", super::trace::text::import_report(r));
     }
     let mut wrote = format!(
-        "wrote {}/{{summary.json,jobs.csv,pools.csv,classes.csv,classes_ts.csv}}",
+        "wrote {}/{{summary.json,jobs.csv,pools.csv,classes.csv,classes_ts.csv,report.html}}",
         out.display()
     );
+    if a.png {
+        wrote.push_str(&format!("\nwrote {}/plots/*.png", out.display()));
+    }
     if let Some(path) = &a.openmetrics {
         wrote.push_str(&format!("\nwrote {}", path.display()));
     }
@@ -207,7 +222,7 @@ fn replicated(
         out!("{}", super::replicate::render(&rep));
     }
     outln!(
-        "wrote {}/{{summary.json,replications.csv,replications_long.csv}} and seed-<n>/ for {} seeds",
+        "wrote {}/{{summary.json,replications.csv,replications_long.csv,report.html}} and seed-<n>/ for {} seeds",
         out.display(),
         rep.replications
     );

@@ -49,6 +49,15 @@ impl WaitSamples {
         self.len() == 0
     }
 
+    /// Every wait in increasing order (ms): the zeros, then the others sorted.
+    pub fn sorted(&self) -> Vec<u64> {
+        let mut nonzero = self.nonzero.clone();
+        nonzero.sort_unstable();
+        let mut all = vec![0; self.zeros as usize];
+        all.extend(nonzero);
+        all
+    }
+
     /// Nearest-rank percentiles `ps` (each 0..=100), the same values [`percentile`] gives on
     /// all the samples; None if there are none.
     pub fn percentiles(&mut self, ps: &[f64]) -> Vec<Option<u64>> {
