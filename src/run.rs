@@ -171,6 +171,8 @@ pub struct RunOutput {
     pub world: World,
     /// What the trace importer did (trace workloads only).
     pub import: Option<ImportReport>,
+    /// The exclusive baseline's summary, when [`Exports::baseline`] asked for it.
+    pub baseline: Option<Summary>,
 }
 
 /// The job stream the scenario asks for, with the import report for trace workloads.
@@ -276,6 +278,7 @@ fn run_staged_with(
         openmetrics,
         world,
         import,
+        baseline,
     };
     Ok((output, out))
 }
