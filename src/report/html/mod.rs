@@ -192,6 +192,22 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any text, escaped, has no markup character left and reads back as itself.
+        #[test]
+        fn escaped_text_has_no_markup_and_reads_back(s in "\\PC*") {
+            let e = esc(&s);
+            proptest::prop_assert!(!e.contains(['<', '>', '"', '\'']));
+            let back = e
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&");
+            proptest::prop_assert_eq!(back, s);
+        }
+    }
+
     #[test]
     fn formats_undo_to_the_value() {
         assert_eq!(Fmt::Pct.show(0.8526), "85.3 %");
