@@ -80,14 +80,14 @@ fn is_mig(p: &PoolSummary) -> bool {
 /// All four claims; `baseline` is the exclusive run (None: not run).
 pub fn claims(s: &Summary, baseline: Option<&Summary>) -> Vec<Claim> {
     vec![
-        ts_utilization(s),
+        ts_utilization(s, baseline),
         improvement(s, baseline),
         cost_per_workload(s, baseline),
         mig_latency(s, baseline),
     ]
 }
 
-fn ts_utilization(s: &Summary) -> Claim {
+fn ts_utilization(s: &Summary, baseline: Option<&Summary>) -> Claim {
     let ts: Vec<&PoolSummary> = s.pools.iter().filter(|p| is_time_sliced(p)).collect();
     let claim = "Time-slicing: 80-90 % typical GPU utilization";
     if ts.is_empty() {
@@ -117,7 +117,12 @@ fn ts_utilization(s: &Summary) -> Claim {
         ),
         inputs: ts
             .iter()
-            .map(|p| (format!("{} busy", p.name), pct(p.busy), String::new()))
+            .map(|p| {
+                let base = baseline
+                    .and_then(|b| b.pools.iter().find(|x| x.name == p.name))
+                    .map_or(String::new(), |x| pct(x.busy));
+                (format!("{} busy", p.name), pct(p.busy), base)
+            })
             .collect(),
     }
 }
