@@ -11,7 +11,7 @@
 //! | gate | [`check`] | `slicesim check`: expectations on a run's figures against bounds and a baseline; JUnit and Markdown; `slicesim size`: the smallest axis value meeting conditions |
 //! | many runs | [`sweep`] | scenario overrides (`--set PATH=VALUE`), replications over seeds with confidence intervals, `compare` of output folders; later grids, shards |
 //! | facade | [`run`] | one run end to end: world, job stream, simulation, report files |
-//! | output | [`report`] | summary, CSV/JSON writers, terminal table (text out, no printing) |
+//! | output | [`report`] | summary, CSV/JSON writers, terminal table, plots, report.html, seed claims (text out, no printing) |
 //! | loop | [`sim`] | the event loop over one [`world::World`]: one `Event` enum, one dispatch |
 //! | resolution | [`world`] | the only place a scenario becomes a `World` (+ resolved checks) |
 //! | model | [`sched`], [`cluster`], [`perf`] | decisions, cluster state, speed equations (no I/O) |

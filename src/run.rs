@@ -162,12 +162,41 @@ pub fn load_profile(path: &Path) -> Result<SyntheticSpec, String> {
     }
 }
 
-/// Outputs a run can produce besides its report folder.
+/// Outputs a run can produce besides its usual files.
 #[derive(Clone, Debug, Default)]
 pub struct Exports {
     /// Render the series as OpenMetrics text with simulated time 0 at this Unix time (ms);
     /// keeps the per-GPU and per-MIG-instance series for it.
     pub openmetrics_start_ms: Option<i64>,
+    /// Also write every plot of `report.html` as `plots/<id>.png`.
+    pub png: bool,
+    /// Run the exclusive baseline ([`exclusive_baseline`]) for the seed claims of
+    /// `report.html` (a second simulation of the same arrivals).
+    pub baseline: bool,
+}
+
+/// The scenario with every pool dedicated: each pool's sharing (and each timed
+/// reconfiguration's) becomes exclusive, and each class's MIG, shared or milli request becomes
+/// a request of as many whole GPUs. Seed, arrivals and everything else are unchanged. The
+/// seed claims compare a run with this baseline.
+pub fn exclusive_baseline(loaded: &Loaded) -> Loaded {
+    use crate::domain::{RequestSpec, Sharing};
+    use crate::scenario::schema::TimedEvent;
+    let mut b = loaded.clone();
+    for p in &mut b.scenario.pools {
+        p.sharing = Sharing::Exclusive;
+    }
+    for e in &mut b.scenario.events {
+        if let TimedEvent::Reconfigure { sharing, .. } = e {
+            *sharing = Sharing::Exclusive;
+        }
+    }
+    for c in &mut b.scenario.classes {
+        c.request = RequestSpec::Gpu {
+            count: c.request.count(),
+        };
+    }
+    b
 }
 
 pub struct RunOutput {
@@ -177,6 +206,8 @@ pub struct RunOutput {
     pub world: World,
     /// What the trace importer did (trace workloads only).
     pub import: Option<ImportReport>,
+    /// The exclusive baseline's summary, when [`Exports::baseline`] asked for it.
+    pub baseline: Option<Summary>,
 }
 
 /// The job stream the scenario asks for, with the import report for trace workloads.
@@ -258,12 +289,23 @@ fn run_staged_with(
     let mut sim = Simulation::new(world.clone(), source, &mut sink);
     sim.check_invariants = opts.check_invariants;
     sim.remember_failed_preemptions(!opts.uncached_preemption);
-    sim.gpu_series = exports.openmetrics_start_ms.is_some();
+    let gpus: u32 = world.pools.iter().map(|p| p.gpu_count()).sum();
+    sim.gpu_series =
+        exports.openmetrics_start_ms.is_some() || gpus <= crate::report::plot::run::GPU_SERIES_MAX;
     sim.progress = opts.progress.clone();
     let result = sim.run()?;
     jobs.finish()?;
     let summary = summarize(&world, &result, provenance);
     write_tables(&mut out, &summary, &result.samples, &result.class_samples)?;
+    let baseline = if exports.baseline {
+        let b = exclusive_baseline(loaded);
+        Some(run_in_memory(&b, opts, &mut |_| Ok(()))?.0)
+    } else {
+        None
+    };
+    let report =
+        crate::report::html_report(&world, &result, &summary, baseline.as_ref(), exports.png)?;
+    write_report(&mut out, &report)?;
     let openmetrics = exports
         .openmetrics_start_ms
         .map(|start| crate::report::openmetrics::render(&world, &result, start));
@@ -272,8 +314,31 @@ fn run_staged_with(
         openmetrics,
         world,
         import,
+        baseline,
     };
     Ok((output, out))
+}
+
+/// Writes `report.html` and, when rendered, `plots/<id>.png`.
+fn write_report(out: &mut OutputDir, report: &crate::report::HtmlReport) -> Result<(), String> {
+    use std::io::Write;
+    let mut f = out.open("report.html")?;
+    f.write_all(report.html.as_bytes())
+        .and_then(|_| f.flush())
+        .map_err(|e| format!("report.html: {e}"))?;
+    if !report.pngs.is_empty() {
+        let dir = out.path().join("plots");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+    }
+    for (id, bytes) in &report.pngs {
+        let name = format!("plots/{id}.png");
+        let mut f = out.open(&name)?;
+        f.write_all(bytes)
+            .and_then(|_| f.flush())
+            .map_err(|e| format!("{name}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Runs the scenario in memory, handing each job record to `on_record` (tests, benches).

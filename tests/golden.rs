@@ -54,17 +54,22 @@ fn paths(text: &[u8], out: &Path) -> String {
 }
 
 /// `git describe` of the build changes with every commit: the provenance block's
-/// `"git_describe": "..."` value is compared as `<GIT>`.
+/// `"git_describe": "..."` value (and its cell in report.html) is compared as `<GIT>`.
 fn git_describe(text: String) -> String {
-    const KEY: &str = "\"git_describe\": \"";
+    let text = replace_value(text, "\"git_describe\": \"", '"');
+    replace_value(text, "data-key=\"/provenance/git_describe\">", '<')
+}
+
+/// Every value between `key` and the next `end` replaced by `<GIT>`.
+fn replace_value(text: String, key: &str, end: char) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
-    while let Some(i) = rest.find(KEY) {
-        let value = &rest[i + KEY.len()..];
-        let end = value.find('"').unwrap_or(value.len());
-        out.push_str(&rest[..i + KEY.len()]);
+    while let Some(i) = rest.find(key) {
+        let value = &rest[i + key.len()..];
+        let stop = value.find(end).unwrap_or(value.len());
+        out.push_str(&rest[..i + key.len()]);
         out.push_str("<GIT>");
-        rest = &value[end..];
+        rest = &value[stop..];
     }
     out.push_str(rest);
     out

@@ -222,6 +222,7 @@ fn one_job_on_one_gpu_by_hand() {
     let out = f.dir.path().join("out");
     let exports = Exports {
         openmetrics_start_ms: Some(1_000_000),
+        ..Exports::default()
     };
     let o = run_to_dir_with(&f.loaded, &RunOptions::default(), &out, &exports).unwrap();
     let p = parse(o.openmetrics.as_deref().unwrap()).unwrap();
@@ -299,6 +300,7 @@ fn the_export_changes_no_other_output() {
         "classes.csv",
         "classes_ts.csv",
         "summary.json",
+        "report.html",
     ] {
         let (x, y) = (
             std::fs::read(a.join(f)).unwrap(),

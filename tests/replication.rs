@@ -108,6 +108,36 @@ fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// The replication's report.html shows every figure of its summary.json once, with the same
+/// mean, and links each seed's report.
+fn replication_report_matches(rep: &Path, summary: &Value) {
+    let html = std::fs::read_to_string(rep.join("report.html")).unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    let sel = scraper::Selector::parse("td[data-figure]").unwrap();
+    let shown: BTreeMap<String, f64> = doc
+        .select(&sel)
+        .map(|td| {
+            let v = td.value();
+            (
+                v.attr("data-figure").unwrap().to_string(),
+                v.attr("data-mean").unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    let figures = summary["figures"].as_array().unwrap();
+    assert_eq!(shown.len(), figures.len());
+    for f in figures {
+        let path = f["path"].as_str().unwrap();
+        // serde_json reads floats to within one unit in the last place.
+        let want = f["mean"].as_f64().unwrap();
+        assert!((shown[path] - want).abs() <= 1e-14 * want.abs(), "{path}");
+    }
+    for seed in 1..=3 {
+        assert!(html.contains(&format!("href=\"seed-{seed}/report.html\"")));
+        assert!(rep.join(format!("seed-{seed}/report.html")).is_file());
+    }
+}
+
 /// Reads one figure from a single run's summary.json.
 type Get = fn(&Value) -> f64;
 
@@ -137,13 +167,15 @@ fn replicated_means_are_the_means_of_single_runs() {
                 "--seed",
                 &s,
                 "--quiet",
+                "--no-baseline",
                 "--out",
                 dir.to_str().unwrap(),
             ],
             &[],
         );
         assert!(o.status.success());
-        // Each seed's folder holds exactly what a single run with that seed writes.
+        // Each seed's folder holds exactly what a single run with that seed writes (report.html
+        // included: replications do not run the exclusive baseline).
         assert_eq!(
             outputs(&dir),
             outputs(&rep.join(format!("seed-{seed}"))),
@@ -152,6 +184,7 @@ fn replicated_means_are_the_means_of_single_runs() {
         singles.push(json(&dir.join("summary.json")));
     }
     let summary = json(&rep.join("summary.json"));
+    replication_report_matches(&rep, &summary);
     assert_eq!(summary["provenance"]["seeds"], serde_json::json!([1, 2, 3]));
     assert_eq!(summary["replications"], 3);
     let by_path: BTreeMap<&str, &Value> = summary["figures"]

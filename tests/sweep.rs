@@ -27,6 +27,56 @@ axes:
 seeds: 1..2
 ";
 
+/// sweep.html: one row per point whose figures are the means of its summary.json, a heatmap
+/// (two axes) and the Pareto plot, each SVG well-formed; points off the front are greyed.
+fn sweep_html_reads_back(html: &str, files: &std::collections::BTreeMap<String, Vec<u8>>) {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse("td[data-figure]").unwrap();
+    let mut checked = 0;
+    for td in doc.select(&sel) {
+        let row = td.parent().and_then(scraper::ElementRef::wrap).unwrap();
+        let first = row
+            .first_child()
+            .and_then(scraper::ElementRef::wrap)
+            .unwrap();
+        let point: String = first.text().collect();
+        let figure = td.value().attr("data-figure").unwrap();
+        let summary: Value =
+            serde_json::from_slice(&files[&format!("points/{point}/summary.json")]).unwrap();
+        let want = summary["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == figure)
+            .map(|f| f["mean"].as_f64().unwrap());
+        let got = td.value().attr("data-mean").unwrap();
+        match want {
+            // serde_json reads floats to within one unit in the last place.
+            Some(w) => assert!(
+                (got.parse::<f64>().unwrap() - w).abs() <= 1e-14 * w.abs(),
+                "{point} {figure}"
+            ),
+            None => assert_eq!(got, "", "{point} {figure}"),
+        }
+        checked += 1;
+    }
+    // 4 points x (the default objectives, cost.total_usd, a p95 wait, jobs.completed).
+    assert!(checked >= 12 && checked % 4 == 0, "{checked} figure cells");
+    for id in ["plot-sweep-heatmap", "plot-sweep-pareto"] {
+        let sel = scraper::Selector::parse(&format!("#{id} svg")).unwrap();
+        let svg = doc.select(&sel).next().unwrap_or_else(|| panic!("{id}"));
+        let text = svg.html();
+        let mut r = quick_xml::Reader::from_str(&text);
+        loop {
+            match r.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("{id}: not XML: {e}"),
+            }
+        }
+    }
+}
+
 fn write_sweep(dir: &Path, text: &str) -> PathBuf {
     let p = dir.join("sweep.yaml");
     std::fs::write(&p, text).unwrap();
@@ -67,8 +117,9 @@ fn outputs_are_byte_identical_whatever_jobs_is() {
         all.push(files(&out));
     }
     let names: Vec<&String> = all[0].keys().collect();
-    // 4 points: sweep.csv, sweep_summary.csv, sweep.json and 4 summaries.
-    assert_eq!(names.len(), 7, "{names:?}");
+    // 4 points: sweep.csv, sweep_summary.csv, sweep.json, sweep.html and 4 summaries.
+    assert_eq!(names.len(), 8, "{names:?}");
+    sweep_html_reads_back(std::str::from_utf8(&all[0]["sweep.html"]).unwrap(), &all[0]);
     assert!(all[0].contains_key("points/p003/summary.json"));
     assert_eq!(all[0], all[1], "--jobs 1 and --jobs 2 differ");
     assert_eq!(all[0], all[2], "--jobs 1 and --jobs 3 differ");

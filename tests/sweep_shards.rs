@@ -108,9 +108,9 @@ fn three_shards_merged_are_the_unsharded_sweep_byte_for_byte() {
     assert!(o.status.success(), "{}", stderr(&o));
     let (a, b) = (files(&whole), files(&s.path("merged")));
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    // 3 sweep files + 4 point summaries + 8 runs x 6 files (the built-in scenario's services
-    // have request streams, so each run also writes latency.csv).
-    assert_eq!(a.len(), 3 + 4 + 8 * 6);
+    // 4 sweep files (sweep.html included) + 4 point summaries + 8 runs x 7 files (report.html,
+    // and latency.csv: the built-in scenario's services have request streams).
+    assert_eq!(a.len(), 4 + 4 + 8 * 7);
     for (name, bytes) in &a {
         assert!(b[name] == *bytes, "{name} differs");
     }

@@ -35,7 +35,7 @@ pub fn run(a: MergeArgs) -> ExitCode {
                 out!("{}", render(&outcome));
             }
             outln!(
-                "merged {} shards into {}/{{sweep.csv,sweep_summary.csv,sweep.json}} and points/<id>/summary.json",
+                "merged {} shards into {}/{{sweep.csv,sweep_summary.csv,sweep.json,sweep.html}} and points/<id>/summary.json",
                 a.shards.len(),
                 a.out.display()
             );

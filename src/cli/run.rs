@@ -23,6 +23,8 @@ pub const EXAMPLES: &str = "Examples:
   slicesim run --seeds 1..10 --out /tmp/r        10 replications: mean ± 95 % CI per figure
   slicesim run --seeds 1,4,7 --half-width 0.02 --jobs 2
   slicesim run --format json | jq '.pools[] | {name, busy, cost_usd}'
+  slicesim run --png --out /tmp/r               report.html plus plots/*.png
+  slicesim run --no-baseline                     skip the exclusive baseline of the seed claims
   slicesim run --openmetrics /tmp/run.om --openmetrics-start 2026-03-02T08:00:00Z
       then: promtool tsdb create-blocks-from openmetrics /tmp/run.om /prometheus/data
 Replications write OUT/seed-<n>/ (a single run's files) and OUT/summary.json,
@@ -90,6 +92,14 @@ pub struct RunArgs {
     /// With --openmetrics: the date and time simulated time 0 stands for (RFC 3339).
     #[arg(long, value_name = "RFC3339", default_value = DEFAULT_START, requires = "openmetrics", value_parser = parse_start)]
     openmetrics_start: i64,
+    /// Also write every plot of report.html as OUT/plots/<id>.png (900 px wide).
+    #[arg(long, conflicts_with = "seeds")]
+    png: bool,
+    /// Skip the exclusive baseline run that report.html's seed claims compare with (a second
+    /// simulation of the same arrivals with every pool exclusive); those claims then read
+    /// "not applicable".
+    #[arg(long, conflicts_with = "seeds")]
+    no_baseline: bool,
     #[command(flatten)]
     set: SetArgs,
 }
@@ -168,6 +178,8 @@ pub fn run(a: RunArgs) -> Result<(), String> {
     let t0 = Instant::now();
     let exports = Exports {
         openmetrics_start_ms: a.openmetrics.as_ref().map(|_| a.openmetrics_start),
+        png: a.png,
+        baseline: !a.no_baseline,
     };
     let bar = SimBar::new(quiet_bar, 1, "run");
     opts.progress = bar.progress();
@@ -185,7 +197,11 @@ pub fn run(a: RunArgs) -> Result<(), String> {
     if o.summary.classes.iter().any(|c| c.latency.is_some()) {
         files.push_str(",latency.csv");
     }
+    files.push_str(",report.html");
     let mut wrote = format!("wrote {}/{{{files}}}", out.display());
+    if a.png {
+        wrote.push_str(&format!("\nwrote {}/plots/*.png", out.display()));
+    }
     if let Some(path) = &a.openmetrics {
         wrote.push_str(&format!("\nwrote {}", path.display()));
     }
@@ -203,11 +219,19 @@ pub fn run(a: RunArgs) -> Result<(), String> {
         }
         outln!("{wrote}");
     }
+    // The wall time covers the exclusive baseline run too: its events count in the rate.
+    let (events, also) = match &o.baseline {
+        Some(b) => (
+            o.summary.events + b.events,
+            format!(", the exclusive baseline's {} events included", b.events),
+        ),
+        None => (o.summary.events, String::new()),
+    };
     errln!(
-        "{} events in {:.3} s ({:.2} M events/s)",
+        "{} events in {:.3} s ({:.2} M events/s{also})",
         o.summary.events,
         wall,
-        o.summary.events as f64 / wall.max(1e-9) / 1e6
+        events as f64 / wall.max(1e-9) / 1e6
     );
     Ok(())
 }
@@ -229,7 +253,7 @@ fn replicated(
         out!("{}", super::replicate::render(&rep));
     }
     outln!(
-        "wrote {}/{{summary.json,replications.csv,replications_long.csv}} and seed-<n>/ for {} seeds",
+        "wrote {}/{{summary.json,replications.csv,replications_long.csv,report.html}} and seed-<n>/ for {} seeds",
         out.display(),
         rep.replications
     );

@@ -25,7 +25,8 @@ Examples:
 The sweep file (docs/SWEEP.md): `base:` a scenario (or `builtin`), `set:` overrides for every
 point, `axes:` (path + values | range | named alternatives), `mode: grid|list`, `seeds: 1..5`,
 `objectives:`. Writes OUT/sweep.csv (one row per point and seed), OUT/sweep_summary.csv (mean
-and 95 % CI per point and figure, and dominance), OUT/sweep.json and
+and 95 % CI per point and figure, and dominance), OUT/sweep.json, OUT/sweep.html (points
+table, heatmap over two axes, cost vs p95-wait Pareto front; open it in a browser) and
 OUT/points/<id>/summary.json; OUT/runs/<id>/seed-<n>/ with --keep-runs.
 Shards (one machine each; 0-based), then merge (byte for byte the unsharded output):
   slicesim sweep FILE --shard 0/3 --out shards/0     (also 1/3, 2/3)
@@ -109,7 +110,7 @@ pub fn run(a: SweepArgs) -> ExitCode {
         out!("{}", render(&outcome));
     }
     outln!(
-        "wrote {}/{{sweep.csv,sweep_summary.csv,sweep.json}} and points/<id>/summary.json for {} points",
+        "wrote {}/{{sweep.csv,sweep_summary.csv,sweep.json,sweep.html}} and points/<id>/summary.json for {} points",
         out.display(),
         prep.plan.points.len()
     );

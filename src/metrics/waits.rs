@@ -61,6 +61,16 @@ impl WaitSamples {
         self.zeros + self.nonzero.len() as u64
     }
 
+    /// Every wait of a started job in increasing order (ms): the zeros, then the others sorted.
+    /// Never-started jobs are not in it (see [`WaitSamples::never_started`]).
+    pub fn sorted(&self) -> Vec<u64> {
+        let mut nonzero = self.nonzero.clone();
+        nonzero.sort_unstable();
+        let mut all = vec![0; self.zeros as usize];
+        all.extend(nonzero);
+        all
+    }
+
     /// Jobs that never started (censored waits).
     pub fn never_started(&self) -> u64 {
         self.censored.len() as u64

@@ -10,6 +10,7 @@ pub mod file;
 pub mod merge;
 pub mod output;
 pub mod overrides;
+pub mod page;
 pub mod plan;
 pub mod points;
 pub mod replicate;

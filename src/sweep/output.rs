@@ -1,5 +1,5 @@
 //! A sweep's output folder (docs/SWEEP.md, "Outputs"), from its plan and its runs' figures in
-//! (point, seed) order: `sweep.csv`, `sweep_summary.csv`, `sweep.json` and
+//! (point, seed) order: `sweep.csv`, `sweep_summary.csv`, `sweep.json`, `sweep.html` and
 //! `points/<id>/summary.json` (the replication format of `run --seeds`). Everything is made from
 //! sorted data, so the bytes do not depend on how the runs were scheduled.
 
@@ -112,6 +112,16 @@ pub fn write(dir: &Path, plan: &Plan, runs: &[RunFigures]) -> Result<Outcome, St
         &summary_csv(plan, &stats, &outcome)?,
     )?;
     put(dir, "sweep.json", &json_bytes(&sweep_json(plan, &outcome))?)?;
+    let first_run: Vec<&str> = runs
+        .first()
+        .map(|r| r.figures.iter().map(|(f, _)| f.as_str()).collect())
+        .unwrap_or_default();
+    let page = super::page::page(plan, &stats, &outcome, &first_run);
+    put(
+        dir,
+        "sweep.html",
+        crate::report::html::sweep::render(&page)?.as_bytes(),
+    )?;
     for ((p, s), o) in plan.points.iter().zip(stats).zip(&outcome.points) {
         debug_assert_eq!(p.id, o.id);
         let rep = Replication {

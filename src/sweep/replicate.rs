@@ -212,7 +212,25 @@ fn write_files(out: &mut OutputDir, rep: &Replication) -> Result<(), String> {
             .map_err(|e| csv_err("replications_long.csv", e))?;
         }
     }
-    w.flush().map_err(|e| format!("replications_long.csv: {e}"))
+    w.flush()
+        .map_err(|e| format!("replications_long.csv: {e}"))?;
+    let rows: Vec<crate::report::html::replication::Row> = rep
+        .figures
+        .iter()
+        .map(|f| crate::report::html::replication::Row {
+            path: &f.path,
+            n: f.n,
+            mean: f.mean,
+            half_width: f.half_width,
+            ci_low: f.ci95_low,
+            ci_high: f.ci95_high,
+        })
+        .collect();
+    let html = crate::report::html::replication::render(&rep.scenario, &rep.provenance, &rows);
+    let mut f = out.open("report.html")?;
+    f.write_all(html.as_bytes())
+        .and_then(|_| f.flush())
+        .map_err(|e| format!("report.html: {e}"))
 }
 
 #[derive(Serialize)]
