@@ -28,6 +28,8 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "--scale",
             "--openmetrics",
             "--openmetrics-start",
+            "--png",
+            "--no-baseline",
             "--set",
         ],
     ),
