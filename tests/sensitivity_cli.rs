@@ -69,6 +69,28 @@ fn busy_moves_with_u_only_and_by_the_hand_worked_amount() {
     );
     assert_eq!(csv.lines().count(), 12);
     assert!(text(&o).contains("pools.p.busy = 0.2"));
+    // The page: one tornado plot (an SVG that parses as XML) and its table, top row u.
+    let html = std::fs::read_to_string(out.join("sensitivity.html")).unwrap();
+    let page = scraper::Html::parse_document(&html);
+    let svg = scraper::Selector::parse("svg").unwrap();
+    let svgs: Vec<_> = page.select(&svg).collect();
+    assert_eq!(svgs.len(), 1);
+    let svg_text = svgs[0].html();
+    let mut reader = quick_xml::Reader::from_str(&svg_text);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("the tornado SVG is not XML: {e}"),
+        }
+    }
+    let first = scraper::Selector::parse("#table-0 tbody tr td").unwrap();
+    assert_eq!(
+        page.select(&first)
+            .next()
+            .map(|td| td.text().collect::<String>()),
+        Some("classes.c.u".to_string())
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub mod junit;
 pub mod markdown;
 pub mod probe;
 pub mod sensitivity;
+pub mod sensitivity_page;
 pub mod size;
 pub mod size_report;
 

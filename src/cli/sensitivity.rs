@@ -1,5 +1,6 @@
 //! `slicesim sensitivity`: which assumption decides the answer. Prints a tornado table per
-//! figure, writes `sensitivity.csv` and `sensitivity.json` into `--out DIR`, and exits 0, or 2
+//! figure, writes `sensitivity.csv`, `sensitivity.json` and `sensitivity.html` into `--out DIR`,
+//! and exits 0, or 2
 //! on a usage or input error (nothing written then).
 
 use super::check::write_atomic;
@@ -49,7 +50,7 @@ pub struct SensitivityArgs {
     /// Parameters shown per figure on the terminal (all are in the files).
     #[arg(long, value_name = "N", default_value_t = 8)]
     top: usize,
-    /// Folder for sensitivity.csv and sensitivity.json.
+    /// Folder for sensitivity.csv, sensitivity.json and sensitivity.html (the tornado plots).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// No progress bar.
@@ -149,8 +150,10 @@ fn sensitivity(a: &SensitivityArgs) -> Result<(), String> {
             serde_json::to_string_pretty(&doc).map_err(|e| format!("sensitivity.json: {e}"))?;
         let csv = to_csv(&result.rows)?;
         std::fs::create_dir_all(dir).map_err(|e| format!("--out {}: {e}", dir.display()))?;
+        let html = slicesim::check::sensitivity_page::page(&result, &loaded.scenario.name, a.top)?;
         write_atomic(&dir.join("sensitivity.csv"), &csv)?;
         write_atomic(&dir.join("sensitivity.json"), &(json + "\n"))?;
+        write_atomic(&dir.join("sensitivity.html"), &html)?;
     }
     out!("{}", render(&result, a.top, seeds.len()));
     if let Some(dir) = &a.out {
