@@ -10,14 +10,19 @@ use std::collections::BTreeMap;
 /// At most this many requests are simulated per stretch; each stands for its share of the
 /// stretch's expected requests.
 const MAX_SAMPLED: usize = 2_000;
+/// After this many stretches of one class on one pool the histogram holds at least tens of
+/// thousands of samples; later stretches are sampled with at most [`LATER_SAMPLED`] requests
+/// (their weight unchanged), which keeps a long run's cost in proportion to its stretches.
+const FULL_STRETCHES: u32 = 64;
+const LATER_SAMPLED: usize = 200;
 /// Requests simulated before recording, so each stretch starts near its steady state rather
 /// than from an empty queue (the instance's queue existed before its conditions changed).
 const WARMUP: usize = 100;
 
 pub(in crate::sim) struct LatencyBook {
     rng: StreamRng,
-    /// Per (class, pool).
-    hists: BTreeMap<(u32, u32), LatencyHist>,
+    /// Per (class, pool): the histogram and the stretches recorded in it.
+    hists: BTreeMap<(u32, u32), (LatencyHist, u32)>,
 }
 
 impl LatencyBook {
@@ -47,12 +52,18 @@ impl LatencyBook {
         if expected.is_nan() || expected <= 0.0 {
             return;
         }
-        let hist = self.hists.entry((class, pool)).or_default();
+        let (hist, stretches) = self.hists.entry((class, pool)).or_default();
+        *stretches += 1;
         if server.load(&stream) >= 1.0 {
             hist.add_overloaded(expected);
             return;
         }
-        let n = (expected.ceil() as usize).clamp(1, MAX_SAMPLED);
+        let cap = if *stretches <= FULL_STRETCHES {
+            MAX_SAMPLED
+        } else {
+            LATER_SAMPLED
+        };
+        let n = (expected.ceil() as usize).clamp(1, cap);
         let weight = expected / n as f64;
         sample(server, &stream, WARMUP, n, &mut self.rng, |ms| {
             hist.add(ms, weight, req.slo_ms)
@@ -60,6 +71,6 @@ impl LatencyBook {
     }
 
     pub fn into_hists(self) -> BTreeMap<(u32, u32), LatencyHist> {
-        self.hists
+        self.hists.into_iter().map(|(k, (h, _))| (k, h)).collect()
     }
 }
