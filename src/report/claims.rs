@@ -321,17 +321,34 @@ fn mig_latency(s: &Summary, baseline: Option<&Summary>) -> Claim {
             Verdict::NotReached
         },
         formula: format!(
-            "figure = the highest, over services that ran on MIG pools, of time below the speed target / service run time; holds at {} or less (latency percentiles are not modelled yet)",
+            "figure = the highest, over services that ran on MIG pools, of time below the speed target / service run time; holds at {} or less. Where a service has a request stream, its p95 request latency and SLO misses are shown beside it (docs/MODEL.md, \"Service latency\"); the baseline serves the same requests on whole GPUs",
             pct(MISS_MAX)
         ),
         inputs: services
             .iter()
-            .map(|c| {
-                (
+            .flat_map(|c| {
+                let mut rows = vec![(
                     format!("{} below speed target", c.name),
                     c.below_speed_target.map_or("-".into(), pct),
                     base(&c.name),
-                )
+                )];
+                if let Some(l) = &c.latency {
+                    let b = baseline
+                        .and_then(|b| b.classes.iter().find(|x| x.name == c.name))
+                        .and_then(|x| x.latency.as_ref());
+                    let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0} ms"));
+                    rows.push((
+                        format!("{} p95 request latency", c.name),
+                        ms(l.p95_ms),
+                        ms(b.and_then(|b| b.p95_ms)),
+                    ));
+                    rows.push((
+                        format!("{} requests over the {} ms SLO", c.name, l.slo_ms),
+                        l.slo_miss.map_or("-".into(), pct),
+                        b.and_then(|b| b.slo_miss).map_or("-".into(), pct),
+                    ));
+                }
+                rows
             })
             .collect(),
     }
