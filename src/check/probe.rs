@@ -18,9 +18,8 @@ pub fn at_value(base: &Loaded, axis: &str, value: i64) -> Result<Loaded, String>
 /// `base` with `path` set to `value` (written as `--set` takes it); `flag` names the option
 /// in errors.
 pub fn with_value(base: &Loaded, path: &str, value: &str, flag: &str) -> Result<Loaded, String> {
-    let (axis, value) = (path, value);
     let mut loaded = base.clone();
-    let o = Override::parse(&format!("{axis}={value}")).map_err(|e| format!("{flag} {e}"))?;
+    let o = Override::parse(&format!("{path}={value}")).map_err(|e| format!("{flag} {e}"))?;
     apply_to_loaded(&mut loaded, &[o]).map_err(|e| e.replacen("--set ", &format!("{flag} "), 1))?;
     let problems = crate::world::check(&loaded.scenario, &loaded.text, &loaded.base_dir);
     let errors: Vec<String> = problems
@@ -32,7 +31,7 @@ pub fn with_value(base: &Loaded, path: &str, value: &str, flag: &str) -> Result<
         Ok(loaded)
     } else {
         Err(format!(
-            "{axis}={value} makes the scenario invalid: {}",
+            "{path}={value} makes the scenario invalid: {}",
             errors.join("; ")
         ))
     }
