@@ -108,27 +108,8 @@ pub fn classes(page: &mut Page, s: &Summary) {
                     Fmt::Int,
                     Some(f64::from(c.priority)),
                 ),
-                fig(
-                    &format!("{k}/jobs/total"),
-                    Fmt::Int,
-                    Some(c.jobs.total as f64),
-                ),
-                fig(
-                    &format!("{k}/jobs/completed"),
-                    Fmt::Int,
-                    Some(c.jobs.completed as f64),
-                ),
-                fig(
-                    &format!("{k}/jobs/pending"),
-                    Fmt::Int,
-                    Some(c.jobs.pending as f64),
-                ),
-                fig(
-                    &format!("{k}/jobs/unschedulable"),
-                    Fmt::Int,
-                    Some(c.jobs.unschedulable as f64),
-                ),
             ];
+            r.extend(job_counts(&k, &c.jobs));
             r.extend(waits(&k, &c.wait));
             r.extend([
                 fig(&format!("{k}/queue_depth"), Fmt::Num, Some(c.queue_depth)),
@@ -188,29 +169,19 @@ pub fn classes(page: &mut Page, s: &Summary) {
     );
 }
 
+/// Total, completed, pending and unschedulable jobs under JSON pointer `k` (`k/jobs/...`).
+fn job_counts(k: &str, j: &crate::report::summary::JobCounts) -> [String; 4] {
+    [
+        ("total", j.total),
+        ("completed", j.completed),
+        ("pending", j.pending),
+        ("unschedulable", j.unschedulable),
+    ]
+    .map(|(name, n)| fig(&format!("{k}/jobs/{name}"), Fmt::Int, Some(n as f64)))
+}
+
 fn group_cells(k: &str, g: &crate::report::summary::GroupSummary) -> Vec<String> {
-    let mut r = vec![
-        fig(
-            &format!("{k}/jobs/total"),
-            Fmt::Int,
-            Some(g.jobs.total as f64),
-        ),
-        fig(
-            &format!("{k}/jobs/completed"),
-            Fmt::Int,
-            Some(g.jobs.completed as f64),
-        ),
-        fig(
-            &format!("{k}/jobs/pending"),
-            Fmt::Int,
-            Some(g.jobs.pending as f64),
-        ),
-        fig(
-            &format!("{k}/jobs/unschedulable"),
-            Fmt::Int,
-            Some(g.jobs.unschedulable as f64),
-        ),
-    ];
+    let mut r = job_counts(k, &g.jobs).to_vec();
     r.extend(waits(k, &g.wait));
     r.extend([
         fig(

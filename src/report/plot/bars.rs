@@ -115,14 +115,7 @@ impl Bars {
             })
             .collect();
         chart.draw_series(labels).map_err(err)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((FONT, 13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(180, 180, 180))
-            .draw()
-            .map_err(err)?;
+        super::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         Ok(())
     }
 }

@@ -87,14 +87,7 @@ impl Lines {
                 });
         }
         if !self.series.is_empty() {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .label_font((FONT, 13))
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(180, 180, 180))
-                .draw()
-                .map_err(err)?;
+            super::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())
     }

@@ -168,6 +168,25 @@ pub fn axis_top(max: f64) -> f64 {
     }
 }
 
+/// The legend every chart uses: series labels at `pos`, on a translucent white box.
+pub(super) fn legend<'a, DB, CT>(
+    chart: &mut plotters::chart::ChartContext<'a, DB, CT>,
+    pos: plotters::chart::SeriesLabelPosition,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    CT: plotters::coord::CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .draw()
+        .map_err(err)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

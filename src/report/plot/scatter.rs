@@ -104,14 +104,7 @@ impl Scatter {
                 EmptyElement::at((p.x, p.y)) + Text::new(p.label.clone(), (7, -14), style.clone())
             }))
             .map_err(err)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(180, 180, 180))
-            .draw()
-            .map_err(err)?;
+        super::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }
