@@ -329,3 +329,49 @@ fn device_plugin_alone_says_what_each_named_config_means() {
         "{stderr}"
     );
 }
+
+#[test]
+fn mig_parted_alone_says_what_each_config_gives_every_model() {
+    let out = Command::new(env!("CARGO_BIN_EXE_slicesim"))
+        .args([
+            "import",
+            "--mig-parted",
+            "tests/fixtures/fleet/mig-manager.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = |name: &str| {
+        stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("mig-parted config {name}: ")))
+            .unwrap_or_else(|| panic!("no line for {name}: {stderr}"))
+            .to_string()
+    };
+    // Before, the file alone printed only "imported 0 pool(s)".
+    // `small`: the A100-80GB entry (0x20B2, 0x20B5) gives seven 1g.10gb; the A100-40GB entry
+    // (0x20B0) four, the most of that double-memory 1g profile.
+    let small = line("small");
+    assert!(small.contains("A100-SXM4-40GB: 4 × 1g.10gb"), "{small}");
+    assert!(small.contains("A100-80GB: 7 × 1g.10gb"), "{small}");
+    assert!(!small.contains("H100"), "{small}");
+    // `h200-quarter`: both H200 models by their IDs; the GB300 entry named, not checked.
+    let h200 = line("h200-quarter");
+    assert!(
+        h200.contains("H200-141GB, H200-NVL-141GB: 4 × 1g.35gb"),
+        "{h200}"
+    );
+    assert!(h200.contains("not in the catalog: GB300"), "{h200}");
+    // `all-disabled` has no filter: every MIG-capable model, one group.
+    let off = line("all-disabled");
+    assert!(
+        off.contains("A100-80GB") && off.contains("H100-80GB"),
+        "{off}"
+    );
+    assert!(off.ends_with(": MIG disabled"), "{off}");
+    assert!(
+        stderr.contains("4 mig-parted config(s) described above"),
+        "{stderr}"
+    );
+}

@@ -54,6 +54,9 @@ pub fn run(a: ImportArgs) -> Result<(), String> {
     for (name, meaning) in &report.device_plugin_configs {
         errln!("device-plugin config {name}: {meaning}");
     }
+    for (name, meaning) in &report.mig_parted_configs {
+        errln!("mig-parted config {name}: {meaning}");
+    }
     let full = !a.fragment && !fragment.pools.is_empty();
     if !a.fragment && !full {
         errln!("note: no pools imported (no --nodes), so only the imported sections are written");
@@ -83,15 +86,28 @@ pub fn run(a: ImportArgs) -> Result<(), String> {
         a.out
             .as_ref()
             .map_or(String::new(), |p| format!(" into {}", p.display())),
-        if report.device_plugin_configs.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; {} device-plugin config(s) described above (give --nodes to make pools)",
-                report.device_plugin_configs.len()
-            )
-        },
+        described(
+            report.device_plugin_configs.len(),
+            report.mig_parted_configs.len()
+        ),
         report.warnings.len()
     );
     Ok(())
+}
+
+/// `; 2 device-plugin config(s) and 5 mig-parted config(s) described above (...)`, or nothing.
+fn described(dp: usize, mig: usize) -> String {
+    let parts: Vec<String> = [(dp, "device-plugin"), (mig, "mig-parted")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, k)| format!("{n} {k} config(s)"))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} described above (give --nodes to make pools)",
+            parts.join(" and ")
+        )
+    }
 }

@@ -106,6 +106,9 @@ pub struct ConfigImportReport {
     /// Without `--nodes`: each device-plugin config's name and what it means
     /// ([`device_plugin::DevicePluginConfig::describe`]), the default one marked.
     pub device_plugin_configs: Vec<(String, String)>,
+    /// Without `--nodes`: each mig-parted config's name and what it gives the GPUs of every
+    /// catalog model it applies to ([`mig_parted::describe_configs`]).
+    pub mig_parted_configs: Vec<(String, String)>,
 }
 
 /// Why the import failed, with the warnings found before.
@@ -195,6 +198,10 @@ pub fn import(
                         (format!("{}{default}", c.name), c.describe())
                     })
                     .collect(),
+                _ => Vec::new(),
+            },
+            mig_parted_configs: match (&mig, &inputs.nodes) {
+                (Some(m), None) => mig_parted::describe_configs(m, &catalog),
                 _ => Vec::new(),
             },
         },

@@ -11,7 +11,9 @@ use super::tree::{Messages, Src};
 use crate::catalog::{Catalog, GpuModel, model_for_pci, pci_ids_of, pci_name, solve};
 use std::collections::BTreeSet;
 
+mod describe_all;
 mod read;
+pub use describe_all::describe_configs;
 pub use read::parse;
 
 /// Which GPUs of a node an entry applies to.
