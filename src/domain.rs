@@ -102,6 +102,12 @@ pub enum Sharing {
         layout: Vec<String>,
     },
     Fractional,
+    /// CUDA Multi-Process Service (device plugin `sharing.mps`): `replicas` clients per GPU,
+    /// each limited to 1/replicas of the SMs and of the memory; kernels of different clients
+    /// run concurrently (docs/MODEL.md, "MPS").
+    Mps {
+        replicas: u32,
+    },
 }
 
 /// Where the device plugin puts a multi-replica request.

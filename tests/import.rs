@@ -217,7 +217,7 @@ fn device_plugin_files_valid_and_malformed() {
         "{w}"
     );
     assert!(
-        w.contains("dp.yaml:6: sharing.mps: MPS sharing is not supported"),
+        w.contains("dp.yaml:6: sharing.mps: no resources: nothing is shared with MPS"),
         "{w}"
     );
 }

@@ -55,6 +55,11 @@ pub enum PoolKind {
         profiles: Vec<String>,
     },
     Fractional,
+    /// MPS: `replicas` clients per GPU (one replica per pod), each with 1/replicas of the SMs
+    /// and of the memory.
+    Mps {
+        replicas: u32,
+    },
 }
 
 /// Milli-GPU units in a whole GPU.
@@ -66,7 +71,7 @@ impl PoolKind {
     pub fn units_per_gpu(&self, kind: usize) -> u32 {
         match self {
             PoolKind::Exclusive => 1,
-            PoolKind::TimeSlicing { replicas, .. } => *replicas,
+            PoolKind::TimeSlicing { replicas, .. } | PoolKind::Mps { replicas } => *replicas,
             PoolKind::Mig { instances, .. } => {
                 instances.iter().filter(|i| i.kind == kind).count() as u32
             }
@@ -88,6 +93,7 @@ impl PoolKind {
             PoolKind::Exclusive => "exclusive".into(),
             PoolKind::Fractional => "fractional".into(),
             PoolKind::TimeSlicing { replicas, .. } => format!("time_slicing x{replicas}"),
+            PoolKind::Mps { replicas } => format!("mps x{replicas}"),
             PoolKind::Mig {
                 instances,
                 profiles,
@@ -111,6 +117,7 @@ impl PoolKind {
             PoolKind::TimeSlicing { .. } => "time_slicing",
             PoolKind::Mig { .. } => "mig",
             PoolKind::Fractional => "fractional",
+            PoolKind::Mps { .. } => "mps",
         }
     }
 }

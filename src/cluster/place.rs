@@ -140,6 +140,9 @@ fn fit_on<S: GpuStates>(s: &S, p: &Pool, node: u32, need: &Need) -> Option<Vec<H
                 ..
             },
         ) => fit_replicas(s, gpus, *n, *replicas, allocation),
+        (Need::Replicas { n }, PoolKind::Mps { replicas }) => {
+            fit_replicas(s, gpus, *n, *replicas, &ReplicaAllocation::Distributed)
+        }
         (Need::Instances { kind, n }, PoolKind::Mig { instances, .. }) => {
             fit_instances(s, gpus, *kind, *n, instances)
         }
@@ -343,7 +346,7 @@ fn mem_of(kind: &PoolKind, h: &Holding, mem: f64, ctx: f64) -> f64 {
     match kind {
         PoolKind::TimeSlicing { .. } => (mem + ctx) * f64::from(h.units),
         PoolKind::Mig { .. } => 0.0,
-        PoolKind::Exclusive | PoolKind::Fractional => mem,
+        PoolKind::Exclusive | PoolKind::Fractional | PoolKind::Mps { .. } => mem,
     }
 }
 

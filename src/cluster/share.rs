@@ -24,7 +24,9 @@ pub fn mig_instance_share(inst: &MigInstance, mig_share: MigShare) -> f64 {
 pub fn holding_share(kind: &PoolKind, units: u32, instance: u16, mig_share: MigShare) -> f64 {
     match kind {
         PoolKind::Exclusive => f64::from(units),
-        PoolKind::TimeSlicing { replicas, .. } => f64::from(units) / f64::from(*replicas),
+        PoolKind::TimeSlicing { replicas, .. } | PoolKind::Mps { replicas } => {
+            f64::from(units) / f64::from(*replicas)
+        }
         PoolKind::Fractional => f64::from(units) / f64::from(MILLI),
         PoolKind::Mig { instances, .. } => {
             mig_instance_share(&instances[instance as usize], mig_share)

@@ -6,6 +6,7 @@ use super::Simulation;
 use super::job::{LatencyState, Phase};
 use crate::cluster::{MILLI, PoolKind};
 use crate::perf::latency::Server;
+use crate::perf::mps::{mps_server_speed, mps_sm_stretch};
 use crate::units::SimTime;
 
 impl Simulation<'_> {
@@ -73,6 +74,20 @@ impl Simulation<'_> {
                 speed: job.s * (f64::from(h.units) / f64::from(MILLI)).min(1.0),
             },
             PoolKind::Exclusive => Server::Dedicated { speed: job.s },
+            // Requests are all kernel time: the client's SM cap, and the bandwidth throttle
+            // its rate has now (its rate over its SM-only rate).
+            PoolKind::Mps { replicas } => {
+                let sm_only = job.s / ((1.0 - job.u) + job.u * mps_sm_stretch(job.d, *replicas));
+                let rate = job.rates.iter().copied().fold(f64::INFINITY, f64::min);
+                let throttle = if sm_only > 0.0 && rate.is_finite() {
+                    rate / sm_only
+                } else {
+                    1.0
+                };
+                Server::Dedicated {
+                    speed: mps_server_speed(job.s, job.d, *replicas, throttle),
+                }
+            }
             PoolKind::TimeSlicing { .. } => {
                 // Every replica held on the GPU is a context; the instance's requests use one,
                 // the others (its own further replicas included) hold their turns with the

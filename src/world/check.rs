@@ -225,6 +225,11 @@ impl Resolve for Resolved<'_> {
             Sharing::TimeSlicing { replicas: 0, .. } => {
                 ck.error(&path.key("sharing").key("replicas"), "must be at least 1");
             }
+            Sharing::Mps { replicas } => {
+                if let Some(why) = crate::perf::mps::replicas_problem(*replicas) {
+                    ck.error(&path.key("sharing").key("replicas"), why);
+                }
+            }
             _ => {}
         }
     }

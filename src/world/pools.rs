@@ -112,6 +112,9 @@ pub fn pool_kind(model: &GpuModel, sharing: &Sharing) -> Result<PoolKind, String
     Ok(match sharing {
         Sharing::Exclusive => PoolKind::Exclusive,
         Sharing::Fractional => PoolKind::Fractional,
+        Sharing::Mps { replicas } => PoolKind::Mps {
+            replicas: *replicas,
+        },
         Sharing::TimeSlicing {
             replicas,
             rename_by_default,

@@ -17,7 +17,7 @@ pub(super) fn read_config(
         name: name.to_string(),
         mig_strategy: None,
         time_slicing: None,
-        mps: false,
+        mps: None,
         mig_time_slicing: Vec::new(),
     };
     if let Some(flags) = top.take("flags")
@@ -49,8 +49,7 @@ pub(super) fn read_config(
             cfg.time_slicing = read_time_slicing(ts, src, msgs, &mut cfg.mig_time_slicing);
         }
         if let Some(mps) = s.take("mps") {
-            cfg.mps = true;
-            msgs.warn(src, mps.line, "sharing.mps", "MPS sharing is not supported by the simulator; nodes using this config are imported without it");
+            cfg.mps = super::mps::read_mps(mps, src, msgs);
         }
         s.finish(src, msgs);
     }
@@ -201,7 +200,12 @@ fn read_resource(
 }
 
 /// `replicas`: a whole number >= 1; None once the error is reported.
-fn read_replicas(e: &mut Fields, item: &Node, src: &Src, msgs: &mut Messages) -> Option<u32> {
+pub(super) fn read_replicas(
+    e: &mut Fields,
+    item: &Node,
+    src: &Src,
+    msgs: &mut Messages,
+) -> Option<u32> {
     match e.take("replicas") {
         Some(v) => match v.as_i64() {
             Some(n) if n >= 1 && n as u64 <= MAX_REPLICAS => Some(n as u32),

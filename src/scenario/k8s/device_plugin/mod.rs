@@ -1,9 +1,10 @@
 //! NVIDIA device-plugin configuration: a ConfigMap whose `data` holds named configs as YAML
 //! strings, or one bare config file (`version: v1`).
 //!
-//! Read: `flags.migStrategy` (none | single | mixed) and `sharing.timeSlicing` (`renameByDefault`,
-//! `failRequestsGreaterThanOne`, `resources[{name: nvidia.com/gpu, replicas}]`). Reported as
-//! unsupported: `sharing.mps`, time-slicing of MIG devices, renamed resources, per-device
+//! Read: `flags.migStrategy` (none | single | mixed), `sharing.timeSlicing` (`renameByDefault`,
+//! `failRequestsGreaterThanOne`, `resources[{name: nvidia.com/gpu, replicas}]`) and
+//! `sharing.mps` (`resources[{name: nvidia.com/gpu, replicas}]`, 2 to 48). Reported as
+//! unsupported: time-slicing of MIG devices, renamed resources, per-device
 //! subsets and custom resource naming (`resources`).
 
 use super::Input;
@@ -11,6 +12,7 @@ use super::tree::{Fields, Messages, Node, Src, parse_yaml, parse_yaml_in};
 use config::read_config;
 
 mod config;
+mod mps;
 
 /// `flags.migStrategy`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,8 +55,8 @@ pub struct DevicePluginConfig {
     pub name: String,
     pub mig_strategy: Option<MigStrategyFlag>,
     pub time_slicing: Option<TimeSlicing>,
-    /// `sharing.mps` is set (not supported by the simulator).
-    pub mps: bool,
+    /// `sharing.mps`: the replicas of `nvidia.com/gpu` (an MPS pool), when set and valid.
+    pub mps: Option<u32>,
     /// MIG resources given time-slicing replicas (not supported: a pool is MIG or time-sliced).
     pub mig_time_slicing: Vec<String>,
 }
@@ -82,9 +84,10 @@ impl DevicePluginConfig {
                     }
                 ));
             }
-            None if self.mps => parts.push(
-                "MPS sharing (not modelled: nodes using it are imported as exclusive)".into(),
-            ),
+            None if self.mps.is_some() => parts.push(format!(
+                "MPS: each GPU advertised as {r} x nvidia.com/gpu, each client limited to 1/{r} of the SMs and of the memory (pools get sharing: {{kind: mps, replicas: {r}}})",
+                r = self.mps.unwrap_or(0)
+            )),
             None => parts
                 .push("no sharing: each GPU advertised once as nvidia.com/gpu (exclusive)".into()),
         }

@@ -22,6 +22,9 @@ pub(super) fn gpu_count(
         Sharing::Exclusive | Sharing::Fractional => {
             label.or_else(|| r("nvidia.com/gpu").map(|v| u32::try_from(v).unwrap_or(u32::MAX)))
         }
+        Sharing::Mps { replicas } => {
+            label.or_else(|| div(r("nvidia.com/gpu")?, u64::from(*replicas)))
+        }
         Sharing::TimeSlicing {
             replicas,
             rename_by_default,
@@ -70,6 +73,9 @@ pub fn expected_resources(sharing: &Sharing, gpus: u32) -> BTreeMap<String, u64>
     match sharing {
         Sharing::Exclusive | Sharing::Fractional => {
             out.insert("nvidia.com/gpu".to_string(), g);
+        }
+        Sharing::Mps { replicas } => {
+            out.insert("nvidia.com/gpu".to_string(), g * u64::from(*replicas));
         }
         Sharing::TimeSlicing {
             replicas,
