@@ -100,6 +100,11 @@ pub enum Sharing {
         #[serde(default)]
         strategy: MigStrategy,
         layout: Vec<String>,
+        /// Time-slicing replicas per MIG profile (device plugin `sharing.timeSlicing` of
+        /// `nvidia.com/mig-<profile>`): each instance of the profile is advertised this many
+        /// times; profiles not listed are not shared.
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        replicas: std::collections::BTreeMap<String, u32>,
     },
     Fractional,
     /// CUDA Multi-Process Service (device plugin `sharing.mps`): `replicas` clients per GPU,

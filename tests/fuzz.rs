@@ -158,7 +158,7 @@ fn corpus() -> Vec<Seed> {
         };
         add(&name, kind, text);
     }
-    let samples: [(&str, Kind, &str); 7] = [
+    let samples: [(&str, Kind, &str); 8] = [
         (
             "philly.csv",
             Kind::Trace,
@@ -208,6 +208,15 @@ fn corpus() -> Vec<Seed> {
              sharing: {kind: mps, replicas: 4}}\nclasses:\n  - {name: c, kind: batch, namespace: d, \
              request: {kind: gpu, count: 1}, u: 0.5, d: 0.5, b: 0.3, mem_gib: 10}\nworkload:\n  \
              kind: synthetic\n  rate_per_hour: 20\n  mix: [{class: c, weight: 1, duration: {median: 5m, sigma: 0.5}}]\n",
+        ),
+        (
+            "mig-ts.yaml",
+            Kind::Scenario,
+            "name: m\nhorizon: 1h\npools:\n  - {name: p, gpu: A100-80GB, nodes: 1, gpus_per_node: 2, \
+             sharing: {kind: mig, layout: [4g.40gb, 3g.40gb], replicas: {3g.40gb: 3}}}\nclasses:\n  \
+             - {name: c, kind: batch, namespace: d, request: {kind: mig, profile: 3g.40gb, count: 1}, \
+             u: 0.5, d: 0.5, mem_gib: 10}\nworkload:\n  kind: synthetic\n  rate_per_hour: 20\n  \
+             mix: [{class: c, weight: 1, duration: {median: 5m, sigma: 0.5}}]\n",
         ),
         (
             "device-plugin-mps.yaml",

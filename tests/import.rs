@@ -74,7 +74,8 @@ fn the_example_directory_imports_into_a_scenario_that_validates_and_runs() {
         p[1].sharing,
         Sharing::Mig {
             strategy: MigStrategy::Mixed,
-            layout: ["3g.40gb", "2g.20gb", "2g.20gb"].map(String::from).to_vec()
+            layout: ["3g.40gb", "2g.20gb", "2g.20gb"].map(String::from).to_vec(),
+            replicas: Default::default()
         }
     );
     assert_eq!(p[1].taints[0].key, "dedicated");

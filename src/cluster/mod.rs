@@ -30,6 +30,12 @@ pub struct MigInstance {
     pub mem_gib: f64,
     /// Index of this instance's profile among the pool's distinct profiles (its free index).
     pub kind: usize,
+    /// Time-slicing replicas of the physical instance (1: not shared). A time-sliced instance
+    /// appears once per replica in the layout's instance list, all copies with the same
+    /// `group`.
+    pub replicas: u32,
+    /// Index (in the instance list) of the first copy of this physical instance.
+    pub group: u16,
 }
 
 impl MigInstance {
@@ -102,8 +108,17 @@ impl PoolKind {
                 let counts: Vec<String> = profiles
                     .iter()
                     .map(|p| {
-                        let n = instances.iter().filter(|i| &i.profile == p).count();
-                        format!("{n}x{p}")
+                        let physical = || {
+                            instances
+                                .iter()
+                                .enumerate()
+                                .filter(|(k, i)| &i.profile == p && usize::from(i.group) == *k)
+                        };
+                        let n = physical().count();
+                        match physical().map(|(_, i)| i.replicas).max() {
+                            Some(r) if r > 1 => format!("{n}x{p}(x{r})"),
+                            _ => format!("{n}x{p}"),
+                        }
                     })
                     .collect();
                 format!("mig {}", counts.join("+"))

@@ -59,6 +59,11 @@ impl Simulation<'_> {
         let gpu = &self.cluster.gpus[h.gpu as usize];
         let perf = &self.world.perf;
         Some(match &self.cluster.pools[gpu.pool as usize].kind {
+            // A time-sliced MIG instance: round-robin slices among its contexts, each request
+            // served at the instance's speed (the MIG equation with u = 1).
+            PoolKind::Mig { instances, .. } if instances[h.instance as usize].replicas > 1 => {
+                self.sliced_instance_server(job, gpu, instances, h.instance)
+            }
             // A request's work is all kernel time: u = 1 in the MIG speed equation.
             PoolKind::Mig { instances, .. } => Server::Dedicated {
                 speed: perf.mig_speed(

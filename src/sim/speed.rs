@@ -61,6 +61,16 @@ pub fn recompute_gpu(
             on_rate(slot);
         };
     match &pool.kind {
+        PoolKind::Mig { instances, .. } if instances.iter().any(|i| i.replicas > 1) => {
+            gauges = super::mig_ts::sliced_mig_gpu(
+                gs,
+                instances,
+                jobs,
+                params,
+                mig_share,
+                &mut set_rate,
+            );
+        }
         PoolKind::Mig { instances, .. } => {
             for t in &gs.tenants {
                 let job = jobs[t.job as usize].as_ref().expect("tenant is a live job");

@@ -86,7 +86,15 @@ impl Resolve for Resolved<'_> {
             return false;
         };
         let sp = path.key("sharing");
-        if let Sharing::Mig { strategy, layout } = &p.sharing {
+        if let Sharing::Mig {
+            strategy,
+            layout,
+            replicas,
+        } = &p.sharing
+        {
+            if !super::mig_replicas::check(ck, layout, replicas, &sp.key("replicas")) {
+                return false;
+            }
             if !model.mig_capable() {
                 ck.error(&sp, format!("{} is not MIG capable", model.name));
                 return false;
@@ -207,7 +215,17 @@ impl Resolve for Resolved<'_> {
             return;
         };
         match sharing {
-            Sharing::Mig { layout, .. } => {
+            Sharing::Mig {
+                layout, replicas, ..
+            } => {
+                if !super::mig_replicas::check(
+                    ck,
+                    layout,
+                    replicas,
+                    &path.key("sharing").key("replicas"),
+                ) {
+                    return;
+                }
                 if !model.mig_capable() {
                     ck.error(
                         &path.key("sharing"),

@@ -75,7 +75,9 @@ fn placeholder_request(model: &GpuModel, sharing: &Sharing) -> Option<(RequestSp
                 (RequestSpec::Gpu { count: 1 }, mem)
             }
         }
-        Sharing::Mig { strategy, layout } => {
+        Sharing::Mig {
+            strategy, layout, ..
+        } => {
             let smallest = layout
                 .iter()
                 .filter_map(|l| model.profile(l))

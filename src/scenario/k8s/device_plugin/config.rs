@@ -98,7 +98,7 @@ fn read_time_slicing(
     ts: &Node,
     src: &Src,
     msgs: &mut Messages,
-    mig_time_slicing: &mut Vec<String>,
+    mig_time_slicing: &mut Vec<(String, u32)>,
 ) -> Option<TimeSlicing> {
     let base = "sharing.timeSlicing";
     let mut f = Fields::new(ts, base, src, msgs)?;
@@ -159,7 +159,7 @@ struct Entry<'a> {
 fn read_resource(
     at: &Entry,
     replicas: &mut Option<u32>,
-    mig_time_slicing: &mut Vec<String>,
+    mig_time_slicing: &mut Vec<(String, u32)>,
     src: &Src,
     msgs: &mut Messages,
 ) {
@@ -185,8 +185,10 @@ fn read_resource(
             *replicas = replicas.or(count);
         }
         n if n.starts_with("nvidia.com/mig-") => {
-            mig_time_slicing.push(n.to_string());
-            msgs.warn(src, item.line, path, format!("time-slicing MIG devices ({n}) is not supported; MIG nodes are imported without it"));
+            let profile = n.trim_start_matches("nvidia.com/mig-");
+            if let Some(r) = count {
+                mig_time_slicing.push((profile.to_string(), r));
+            }
         }
         "" => msgs.error(src, item.line, &e.path_of("name"), "missing resource name"),
         n => msgs.warn(

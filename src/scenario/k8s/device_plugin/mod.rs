@@ -2,9 +2,10 @@
 //! strings, or one bare config file (`version: v1`).
 //!
 //! Read: `flags.migStrategy` (none | single | mixed), `sharing.timeSlicing` (`renameByDefault`,
-//! `failRequestsGreaterThanOne`, `resources[{name: nvidia.com/gpu, replicas}]`) and
+//! `failRequestsGreaterThanOne`, `resources[{name: nvidia.com/gpu | nvidia.com/mig-<profile>,
+//! replicas}]`) and
 //! `sharing.mps` (`resources[{name: nvidia.com/gpu, replicas}]`, 2 to 48). Reported as
-//! unsupported: time-slicing of MIG devices, renamed resources, per-device
+//! unsupported: renamed resources, per-device
 //! subsets and custom resource naming (`resources`).
 
 use super::Input;
@@ -57,8 +58,9 @@ pub struct DevicePluginConfig {
     pub time_slicing: Option<TimeSlicing>,
     /// `sharing.mps`: the replicas of `nvidia.com/gpu` (an MPS pool), when set and valid.
     pub mps: Option<u32>,
-    /// MIG resources given time-slicing replicas (not supported: a pool is MIG or time-sliced).
-    pub mig_time_slicing: Vec<String>,
+    /// MIG profiles given time-slicing replicas (`nvidia.com/mig-<profile>` entries of
+    /// `sharing.timeSlicing.resources`): (profile, replicas).
+    pub mig_time_slicing: Vec<(String, u32)>,
 }
 
 impl DevicePluginConfig {
@@ -103,9 +105,14 @@ impl DevicePluginConfig {
             ),
         }
         if !self.mig_time_slicing.is_empty() {
+            let each: Vec<String> = self
+                .mig_time_slicing
+                .iter()
+                .map(|(p, r)| format!("{p} x {r}"))
+                .collect();
             parts.push(format!(
-                "time-slicing of {} (not modelled)",
-                self.mig_time_slicing.join(", ")
+                "time-slicing of MIG instances: {} (MIG pools get replicas: {{profile: N}})",
+                each.join(", ")
             ));
         }
         parts.join("; ")
