@@ -100,8 +100,19 @@ pub enum Sharing {
         #[serde(default)]
         strategy: MigStrategy,
         layout: Vec<String>,
+        /// Time-slicing replicas per MIG profile (device plugin `sharing.timeSlicing` of
+        /// `nvidia.com/mig-<profile>`): each instance of the profile is advertised this many
+        /// times; profiles not listed are not shared.
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        replicas: std::collections::BTreeMap<String, u32>,
     },
     Fractional,
+    /// CUDA Multi-Process Service (device plugin `sharing.mps`): `replicas` clients per GPU,
+    /// each limited to 1/replicas of the SMs and of the memory; kernels of different clients
+    /// run concurrently (docs/MODEL.md, "MPS").
+    Mps {
+        replicas: u32,
+    },
 }
 
 /// Where the device plugin puts a multi-replica request.

@@ -158,7 +158,7 @@ fn corpus() -> Vec<Seed> {
         };
         add(&name, kind, text);
     }
-    let samples: [(&str, Kind, &str); 5] = [
+    let samples: [(&str, Kind, &str); 8] = [
         (
             "philly.csv",
             Kind::Trace,
@@ -200,6 +200,30 @@ fn corpus() -> Vec<Seed> {
              sharing: {kind: time_slicing, replicas: 4}}\nclasses:\n  - {name: llm, pools: [p], \
              request: {gpus: 1}}\nworkload:\n  kind: trace\n  path: ../traces/small-mixed.csv\n  \
              map:\n    azure_llm: {window: 60s, replicas: 2}\n    openb: {untimed_interval: 10s}\n",
+        ),
+        (
+            "mps.yaml",
+            Kind::Scenario,
+            "name: m\nhorizon: 1h\npools:\n  - {name: p, gpu: H100-80GB, nodes: 1, gpus_per_node: 2, \
+             sharing: {kind: mps, replicas: 4}}\nclasses:\n  - {name: c, kind: batch, namespace: d, \
+             request: {kind: gpu, count: 1}, u: 0.5, d: 0.5, b: 0.3, mem_gib: 10}\nworkload:\n  \
+             kind: synthetic\n  rate_per_hour: 20\n  mix: [{class: c, weight: 1, duration: {median: 5m, sigma: 0.5}}]\n",
+        ),
+        (
+            "mig-ts.yaml",
+            Kind::Scenario,
+            "name: m\nhorizon: 1h\npools:\n  - {name: p, gpu: A100-80GB, nodes: 1, gpus_per_node: 2, \
+             sharing: {kind: mig, layout: [4g.40gb, 3g.40gb], replicas: {3g.40gb: 3}}}\nclasses:\n  \
+             - {name: c, kind: batch, namespace: d, request: {kind: mig, profile: 3g.40gb, count: 1}, \
+             u: 0.5, d: 0.5, mem_gib: 10}\nworkload:\n  kind: synthetic\n  rate_per_hour: 20\n  \
+             mix: [{class: c, weight: 1, duration: {median: 5m, sigma: 0.5}}]\n",
+        ),
+        (
+            "device-plugin-mps.yaml",
+            Kind::DevicePlugin,
+            "version: v1\nflags:\n  migStrategy: mixed\nsharing:\n  mps:\n    failRequestsGreaterThanOne: true\n    \
+             resources:\n      - name: nvidia.com/gpu\n        replicas: 4\n  timeSlicing:\n    resources:\n      \
+             - name: nvidia.com/mig-1g.10gb\n        replicas: 3\n",
         ),
     ];
     for (name, kind, text) in samples {

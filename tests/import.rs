@@ -74,7 +74,8 @@ fn the_example_directory_imports_into_a_scenario_that_validates_and_runs() {
         p[1].sharing,
         Sharing::Mig {
             strategy: MigStrategy::Mixed,
-            layout: ["3g.40gb", "2g.20gb", "2g.20gb"].map(String::from).to_vec()
+            layout: ["3g.40gb", "2g.20gb", "2g.20gb"].map(String::from).to_vec(),
+            replicas: Default::default()
         }
     );
     assert_eq!(p[1].taints[0].key, "dedicated");
@@ -217,7 +218,7 @@ fn device_plugin_files_valid_and_malformed() {
         "{w}"
     );
     assert!(
-        w.contains("dp.yaml:6: sharing.mps: MPS sharing is not supported"),
+        w.contains("dp.yaml:6: sharing.mps: no resources: nothing is shared with MPS"),
         "{w}"
     );
 }

@@ -30,6 +30,12 @@ pub struct MigInstance {
     pub mem_gib: f64,
     /// Index of this instance's profile among the pool's distinct profiles (its free index).
     pub kind: usize,
+    /// Time-slicing replicas of the physical instance (1: not shared). A time-sliced instance
+    /// appears once per replica in the layout's instance list, all copies with the same
+    /// `group`.
+    pub replicas: u32,
+    /// Index (in the instance list) of the first copy of this physical instance.
+    pub group: u16,
 }
 
 impl MigInstance {
@@ -55,6 +61,11 @@ pub enum PoolKind {
         profiles: Vec<String>,
     },
     Fractional,
+    /// MPS: `replicas` clients per GPU (one replica per pod), each with 1/replicas of the SMs
+    /// and of the memory.
+    Mps {
+        replicas: u32,
+    },
 }
 
 /// Milli-GPU units in a whole GPU.
@@ -66,7 +77,7 @@ impl PoolKind {
     pub fn units_per_gpu(&self, kind: usize) -> u32 {
         match self {
             PoolKind::Exclusive => 1,
-            PoolKind::TimeSlicing { replicas, .. } => *replicas,
+            PoolKind::TimeSlicing { replicas, .. } | PoolKind::Mps { replicas } => *replicas,
             PoolKind::Mig { instances, .. } => {
                 instances.iter().filter(|i| i.kind == kind).count() as u32
             }
@@ -88,6 +99,7 @@ impl PoolKind {
             PoolKind::Exclusive => "exclusive".into(),
             PoolKind::Fractional => "fractional".into(),
             PoolKind::TimeSlicing { replicas, .. } => format!("time_slicing x{replicas}"),
+            PoolKind::Mps { replicas } => format!("mps x{replicas}"),
             PoolKind::Mig {
                 instances,
                 profiles,
@@ -96,8 +108,17 @@ impl PoolKind {
                 let counts: Vec<String> = profiles
                     .iter()
                     .map(|p| {
-                        let n = instances.iter().filter(|i| &i.profile == p).count();
-                        format!("{n}x{p}")
+                        let physical = || {
+                            instances
+                                .iter()
+                                .enumerate()
+                                .filter(|(k, i)| &i.profile == p && usize::from(i.group) == *k)
+                        };
+                        let n = physical().count();
+                        match physical().map(|(_, i)| i.replicas).max() {
+                            Some(r) if r > 1 => format!("{n}x{p}(x{r})"),
+                            _ => format!("{n}x{p}"),
+                        }
                     })
                     .collect();
                 format!("mig {}", counts.join("+"))
@@ -111,6 +132,7 @@ impl PoolKind {
             PoolKind::TimeSlicing { .. } => "time_slicing",
             PoolKind::Mig { .. } => "mig",
             PoolKind::Fractional => "fractional",
+            PoolKind::Mps { .. } => "mps",
         }
     }
 }

@@ -140,6 +140,14 @@ fn fit_on<S: GpuStates>(s: &S, p: &Pool, node: u32, need: &Need) -> Option<Vec<H
                 ..
             },
         ) => fit_replicas(s, gpus, *n, *replicas, allocation),
+        (Need::Replicas { n }, PoolKind::Mps { replicas }) => {
+            fit_replicas(s, gpus, *n, *replicas, &ReplicaAllocation::Distributed)
+        }
+        (Need::Instances { kind, n }, PoolKind::Mig { instances, .. })
+            if instances.iter().any(|i| i.replicas > 1) =>
+        {
+            fit_sliced_instances(s, gpus, *kind, *n, instances)
+        }
         (Need::Instances { kind, n }, PoolKind::Mig { instances, .. }) => {
             fit_instances(s, gpus, *kind, *n, instances)
         }
@@ -197,6 +205,50 @@ fn fit_replicas<S: GpuStates>(
                 instance: NO_INSTANCE,
             }),
         }
+    }
+    Some(out)
+}
+
+/// `n` replicas of MIG instances of profile `kind` on a pool with time-sliced instances, one
+/// at a time, each from the physical instance with the fewest replicas in use (the device
+/// plugin's `distributed` policy); ties to the lower GPU, then layout order.
+fn fit_sliced_instances<S: GpuStates>(
+    s: &S,
+    gpus: Range<u32>,
+    kind: usize,
+    n: u32,
+    instances: &[MigInstance],
+) -> Option<Vec<Holding>> {
+    let mut out: Vec<Holding> = Vec::new();
+    for _ in 0..n {
+        let taken = |g: u32, i: usize| {
+            !s.instance_free(g, i)
+                || out
+                    .iter()
+                    .any(|h| h.gpu == g && usize::from(h.instance) == i)
+        };
+        let mut best: Option<(u32, u32, usize)> = None;
+        for g in gpus.clone() {
+            for (i, inst) in instances.iter().enumerate() {
+                if inst.kind != kind || taken(g, i) {
+                    continue;
+                }
+                let used = instances
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, o)| o.group == inst.group && taken(g, *k))
+                    .count() as u32;
+                if best.is_none_or(|b| (used, g, i) < b) {
+                    best = Some((used, g, i));
+                }
+            }
+        }
+        let (_, g, i) = best?;
+        out.push(Holding {
+            gpu: g,
+            units: 1,
+            instance: i as u16,
+        });
     }
     Some(out)
 }
@@ -343,7 +395,7 @@ fn mem_of(kind: &PoolKind, h: &Holding, mem: f64, ctx: f64) -> f64 {
     match kind {
         PoolKind::TimeSlicing { .. } => (mem + ctx) * f64::from(h.units),
         PoolKind::Mig { .. } => 0.0,
-        PoolKind::Exclusive | PoolKind::Fractional => mem,
+        PoolKind::Exclusive | PoolKind::Fractional | PoolKind::Mps { .. } => mem,
     }
 }
 

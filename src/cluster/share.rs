@@ -13,9 +13,15 @@ pub fn mig_compute_share(inst: &MigInstance) -> f64 {
 /// Share of its GPU a MIG instance represents: its compute slices out of 7, or its memory
 /// slices out of 8, as the scenario's `prices.mig_share` says.
 pub fn mig_instance_share(inst: &MigInstance, mig_share: MigShare) -> f64 {
-    match mig_share {
+    let whole = match mig_share {
         MigShare::Compute => mig_compute_share(inst),
         MigShare::Memory => f64::from(inst.mem_slices) / f64::from(MIG_MEMORY_SLICES),
+    };
+    // One replica of a time-sliced instance is that share of it.
+    if inst.replicas > 1 {
+        whole / f64::from(inst.replicas)
+    } else {
+        whole
     }
 }
 
@@ -24,7 +30,9 @@ pub fn mig_instance_share(inst: &MigInstance, mig_share: MigShare) -> f64 {
 pub fn holding_share(kind: &PoolKind, units: u32, instance: u16, mig_share: MigShare) -> f64 {
     match kind {
         PoolKind::Exclusive => f64::from(units),
-        PoolKind::TimeSlicing { replicas, .. } => f64::from(units) / f64::from(*replicas),
+        PoolKind::TimeSlicing { replicas, .. } | PoolKind::Mps { replicas } => {
+            f64::from(units) / f64::from(*replicas)
+        }
         PoolKind::Fractional => f64::from(units) / f64::from(MILLI),
         PoolKind::Mig { instances, .. } => {
             mig_instance_share(&instances[instance as usize], mig_share)
@@ -45,6 +53,8 @@ mod tests {
             sm_fraction: 0.0,
             mem_gib: 0.0,
             kind: 0,
+            replicas: 1,
+            group: 0,
         }
     }
 

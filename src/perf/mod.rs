@@ -5,6 +5,8 @@
 //! work-second is one second on a whole reference GPU, alone.
 
 pub mod latency;
+pub mod mig_ts;
+pub mod mps;
 
 use serde::{Deserialize, Serialize};
 

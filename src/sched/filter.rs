@@ -131,6 +131,9 @@ fn device_need(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
             RequestSpec::Gpu { count } | RequestSpec::SharedGpu { count },
             PoolKind::TimeSlicing { .. },
         ) => time_sliced_need(pool, pod, *count),
+        (RequestSpec::Gpu { count }, PoolKind::Mps { replicas }) => {
+            crate::sched::mps::mps_need(pool, *replicas, *count, mem)
+        }
         (RequestSpec::SharedGpu { .. }, kind) => Err(format!(
             "pool {name}: requests nvidia.com/gpu.shared but the pool is {} (only time-sliced pools with rename_by_default advertise it)",
             kind.label()

@@ -7,6 +7,7 @@
 pub mod affinity;
 pub mod filter;
 pub mod kube;
+pub mod mps;
 pub mod policy;
 pub mod preemption;
 pub mod queue;

@@ -6,6 +6,7 @@ use super::Simulation;
 use super::job::{LatencyState, Phase};
 use crate::cluster::{MILLI, PoolKind};
 use crate::perf::latency::Server;
+use crate::perf::mps::{mps_server_speed, mps_sm_stretch};
 use crate::units::SimTime;
 
 impl Simulation<'_> {
@@ -58,6 +59,11 @@ impl Simulation<'_> {
         let gpu = &self.cluster.gpus[h.gpu as usize];
         let perf = &self.world.perf;
         Some(match &self.cluster.pools[gpu.pool as usize].kind {
+            // A time-sliced MIG instance: round-robin slices among its contexts, each request
+            // served at the instance's speed (the MIG equation with u = 1).
+            PoolKind::Mig { instances, .. } if instances[h.instance as usize].replicas > 1 => {
+                self.sliced_instance_server(job, gpu, instances, h.instance)
+            }
             // A request's work is all kernel time: u = 1 in the MIG speed equation.
             PoolKind::Mig { instances, .. } => Server::Dedicated {
                 speed: perf.mig_speed(
@@ -73,6 +79,20 @@ impl Simulation<'_> {
                 speed: job.s * (f64::from(h.units) / f64::from(MILLI)).min(1.0),
             },
             PoolKind::Exclusive => Server::Dedicated { speed: job.s },
+            // Requests are all kernel time: the client's SM cap, and the bandwidth throttle
+            // its rate has now (its rate over its SM-only rate).
+            PoolKind::Mps { replicas } => {
+                let sm_only = job.s / ((1.0 - job.u) + job.u * mps_sm_stretch(job.d, *replicas));
+                let rate = job.rates.iter().copied().fold(f64::INFINITY, f64::min);
+                let throttle = if sm_only > 0.0 && rate.is_finite() {
+                    rate / sm_only
+                } else {
+                    1.0
+                };
+                Server::Dedicated {
+                    speed: mps_server_speed(job.s, job.d, *replicas, throttle),
+                }
+            }
             PoolKind::TimeSlicing { .. } => {
                 // Every replica held on the GPU is a context; the instance's requests use one,
                 // the others (its own further replicas included) hold their turns with the

@@ -21,6 +21,7 @@ mod jobs;
 mod latency;
 mod ledger;
 mod lifecycle;
+mod mig_ts;
 mod ops;
 mod place;
 mod preempt;

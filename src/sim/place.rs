@@ -143,7 +143,7 @@ impl Simulation<'_> {
             self.preempt_memo.touched(pool, node);
         }
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
-        let oom = self.overcommitted(pool, &gpus);
+        let oom = self.overcommitted(pool, &gpus) || self.instance_overcommitted(pool, &holdings);
         let attempt = self.next_stamp();
         let wait = {
             let job = self.job(slot);

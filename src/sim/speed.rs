@@ -5,6 +5,7 @@ use super::job::Job;
 use crate::cluster::share::{holding_share, mig_compute_share};
 use crate::cluster::{Cluster, MILLI, PoolKind};
 use crate::domain::MigShare;
+use crate::perf::mps::{MpsClient, MpsRate, mps_busy, mps_gpu};
 use crate::perf::{self, ContextRate, PerfParams, SharedContext};
 use crate::units::SimTime;
 
@@ -24,6 +25,8 @@ pub struct GpuGauges {
 pub struct SpeedScratch {
     tenants: Vec<SharedContext>,
     rates: Vec<ContextRate>,
+    mps_clients: Vec<MpsClient>,
+    mps_rates: Vec<MpsRate>,
 }
 
 /// Computes each tenant's rate on GPU `g` (written into the jobs' `rates`) and the GPU's gauges.
@@ -58,6 +61,16 @@ pub fn recompute_gpu(
             on_rate(slot);
         };
     match &pool.kind {
+        PoolKind::Mig { instances, .. } if instances.iter().any(|i| i.replicas > 1) => {
+            gauges = super::mig_ts::sliced_mig_gpu(
+                gs,
+                instances,
+                jobs,
+                params,
+                mig_share,
+                &mut set_rate,
+            );
+        }
         PoolKind::Mig { instances, .. } => {
             for t in &gs.tenants {
                 let job = jobs[t.job as usize].as_ref().expect("tenant is a live job");
@@ -71,6 +84,33 @@ pub fn recompute_gpu(
                 let held = holding_share(&pool.kind, 1, t.instance, mig_share);
                 gauges.alloc += held;
                 set_rate(jobs, t.job, t.instance, rate, held);
+            }
+        }
+        PoolKind::Mps { replicas } => {
+            // Every replica held is one MPS client (a pod holds one: requests for more fail).
+            scratch.mps_clients.clear();
+            for t in &gs.tenants {
+                let job = jobs[t.job as usize].as_ref().expect("tenant is a live job");
+                for _ in 0..t.units {
+                    scratch.mps_clients.push(MpsClient {
+                        s: job.s,
+                        u: job.u,
+                        d: job.d,
+                        b: job.b,
+                    });
+                }
+                gauges.alloc += holding_share(&pool.kind, t.units, t.instance, mig_share);
+            }
+            mps_gpu(*replicas, &scratch.mps_clients, &mut scratch.mps_rates);
+            gauges.busy = mps_busy(scratch.mps_rates.iter().map(|r| r.kernel));
+            gauges.sm = scratch.mps_rates.iter().map(|r| r.kernel * r.sm).sum();
+            let mut k = 0;
+            for t in &gs.tenants {
+                let rate = scratch.mps_rates[k].speed;
+                // A client holds its SM share outright: charged as held.
+                let share = holding_share(&pool.kind, t.units, t.instance, mig_share);
+                k += t.units as usize;
+                set_rate(jobs, t.job, t.instance, rate, share);
             }
         }
         kind => {

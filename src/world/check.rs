@@ -86,7 +86,15 @@ impl Resolve for Resolved<'_> {
             return false;
         };
         let sp = path.key("sharing");
-        if let Sharing::Mig { strategy, layout } = &p.sharing {
+        if let Sharing::Mig {
+            strategy,
+            layout,
+            replicas,
+        } = &p.sharing
+        {
+            if !super::mig_replicas::check(ck, layout, replicas, &sp.key("replicas")) {
+                return false;
+            }
             if !model.mig_capable() {
                 ck.error(&sp, format!("{} is not MIG capable", model.name));
                 return false;
@@ -207,7 +215,17 @@ impl Resolve for Resolved<'_> {
             return;
         };
         match sharing {
-            Sharing::Mig { layout, .. } => {
+            Sharing::Mig {
+                layout, replicas, ..
+            } => {
+                if !super::mig_replicas::check(
+                    ck,
+                    layout,
+                    replicas,
+                    &path.key("sharing").key("replicas"),
+                ) {
+                    return;
+                }
                 if !model.mig_capable() {
                     ck.error(
                         &path.key("sharing"),
@@ -224,6 +242,11 @@ impl Resolve for Resolved<'_> {
             }
             Sharing::TimeSlicing { replicas: 0, .. } => {
                 ck.error(&path.key("sharing").key("replicas"), "must be at least 1");
+            }
+            Sharing::Mps { replicas } => {
+                if let Some(why) = crate::perf::mps::replicas_problem(*replicas) {
+                    ck.error(&path.key("sharing").key("replicas"), why);
+                }
             }
             _ => {}
         }

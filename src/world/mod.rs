@@ -4,6 +4,7 @@
 //! reconfigurations (`pools.rs`).
 
 mod check;
+mod mig_replicas;
 mod pools;
 
 pub use check::check;

@@ -112,6 +112,9 @@ pub fn pool_kind(model: &GpuModel, sharing: &Sharing) -> Result<PoolKind, String
     Ok(match sharing {
         Sharing::Exclusive => PoolKind::Exclusive,
         Sharing::Fractional => PoolKind::Fractional,
+        Sharing::Mps { replicas } => PoolKind::Mps {
+            replicas: *replicas,
+        },
         Sharing::TimeSlicing {
             replicas,
             rename_by_default,
@@ -123,7 +126,11 @@ pub fn pool_kind(model: &GpuModel, sharing: &Sharing) -> Result<PoolKind, String
             rename_by_default: *rename_by_default,
             fail_requests_greater_than_one: *fail_requests_greater_than_one,
         },
-        Sharing::Mig { strategy, layout } => {
+        Sharing::Mig {
+            strategy,
+            layout,
+            replicas,
+        } => {
             let names: Vec<&str> = layout.iter().map(String::as_str).collect();
             let placements = solve(model, &names).map_err(|e| e.to_string())?;
             let mut profiles: Vec<String> = Vec::new();
@@ -137,15 +144,22 @@ pub fn pool_kind(model: &GpuModel, sharing: &Sharing) -> Result<PoolKind, String
                         profiles.len() - 1
                     }
                 };
-                instances.push(MigInstance {
-                    profile: prof.name.clone(),
-                    start: pl.start,
-                    compute_slices: prof.compute_slices,
-                    mem_slices: prof.mem_slices,
-                    sm_fraction: f64::from(prof.sms) / f64::from(model.sms),
-                    mem_gib: prof.mem_gib,
-                    kind,
-                });
+                // A time-sliced instance is listed once per replica (see MigInstance::group).
+                let copies = replicas.get(&prof.name).copied().unwrap_or(1).max(1);
+                let group = instances.len() as u16;
+                for _ in 0..copies {
+                    instances.push(MigInstance {
+                        profile: prof.name.clone(),
+                        start: pl.start,
+                        compute_slices: prof.compute_slices,
+                        mem_slices: prof.mem_slices,
+                        sm_fraction: f64::from(prof.sms) / f64::from(model.sms),
+                        mem_gib: prof.mem_gib,
+                        kind,
+                        replicas: copies,
+                        group,
+                    });
+                }
             }
             PoolKind::Mig {
                 strategy: *strategy,

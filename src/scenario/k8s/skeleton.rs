@@ -59,6 +59,10 @@ fn placeholder_request(model: &GpuModel, sharing: &Sharing) -> Option<(RequestSp
         Sharing::Exclusive | Sharing::Fractional => {
             (RequestSpec::Gpu { count: 1 }, model.memory_gib / 4.0)
         }
+        Sharing::Mps { replicas } => (
+            RequestSpec::Gpu { count: 1 },
+            model.memory_gib / f64::from((*replicas).max(1)) / 2.0,
+        ),
         Sharing::TimeSlicing {
             replicas,
             rename_by_default,
@@ -71,7 +75,9 @@ fn placeholder_request(model: &GpuModel, sharing: &Sharing) -> Option<(RequestSp
                 (RequestSpec::Gpu { count: 1 }, mem)
             }
         }
-        Sharing::Mig { strategy, layout } => {
+        Sharing::Mig {
+            strategy, layout, ..
+        } => {
             let smallest = layout
                 .iter()
                 .filter_map(|l| model.profile(l))

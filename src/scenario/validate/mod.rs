@@ -303,6 +303,12 @@ fn check_pool(
         ck.error(&path.key("sharing").key("replicas"), "must be at least 1");
         ok = false;
     }
+    if let Sharing::Mps { replicas } = &p.sharing
+        && let Some(why) = crate::perf::mps::replicas_problem(*replicas)
+    {
+        ck.error(&path.key("sharing").key("replicas"), why);
+        ok = false;
+    }
     r.pool_sharing(ck, p, path, ok)
 }
 

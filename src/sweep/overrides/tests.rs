@@ -236,9 +236,9 @@ fn values_that_do_not_fit_are_blamed_on_their_override() {
         "--set pools.h100-timeslice.nodes=-1: pools.h100-timeslice.nodes: invalid u32"
     );
     assert_eq!(
-        err(&["seed=2", "pools.a100-mig-inference.sharing.kind=mps"]),
-        "--set pools.a100-mig-inference.sharing.kind=mps: pools.a100-mig-inference.sharing.kind: \
-         unknown variant `mps`, expected one of exclusive, time_slicing, mig, fractional"
+        err(&["seed=2", "pools.a100-mig-inference.sharing.kind=vgpu"]),
+        "--set pools.a100-mig-inference.sharing.kind=vgpu: pools.a100-mig-inference.sharing.kind: \
+         unknown variant `vgpu`, expected one of exclusive, time_slicing, mig, fractional, mps"
     );
     let e = err(&["poolz.x.nodes=3"]);
     assert!(

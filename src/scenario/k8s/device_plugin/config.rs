@@ -17,7 +17,7 @@ pub(super) fn read_config(
         name: name.to_string(),
         mig_strategy: None,
         time_slicing: None,
-        mps: false,
+        mps: None,
         mig_time_slicing: Vec::new(),
     };
     if let Some(flags) = top.take("flags")
@@ -49,8 +49,7 @@ pub(super) fn read_config(
             cfg.time_slicing = read_time_slicing(ts, src, msgs, &mut cfg.mig_time_slicing);
         }
         if let Some(mps) = s.take("mps") {
-            cfg.mps = true;
-            msgs.warn(src, mps.line, "sharing.mps", "MPS sharing is not supported by the simulator; nodes using this config are imported without it");
+            cfg.mps = super::mps::read_mps(mps, src, msgs);
         }
         s.finish(src, msgs);
     }
@@ -99,7 +98,7 @@ fn read_time_slicing(
     ts: &Node,
     src: &Src,
     msgs: &mut Messages,
-    mig_time_slicing: &mut Vec<String>,
+    mig_time_slicing: &mut Vec<(String, u32)>,
 ) -> Option<TimeSlicing> {
     let base = "sharing.timeSlicing";
     let mut f = Fields::new(ts, base, src, msgs)?;
@@ -160,7 +159,7 @@ struct Entry<'a> {
 fn read_resource(
     at: &Entry,
     replicas: &mut Option<u32>,
-    mig_time_slicing: &mut Vec<String>,
+    mig_time_slicing: &mut Vec<(String, u32)>,
     src: &Src,
     msgs: &mut Messages,
 ) {
@@ -186,8 +185,10 @@ fn read_resource(
             *replicas = replicas.or(count);
         }
         n if n.starts_with("nvidia.com/mig-") => {
-            mig_time_slicing.push(n.to_string());
-            msgs.warn(src, item.line, path, format!("time-slicing MIG devices ({n}) is not supported; MIG nodes are imported without it"));
+            let profile = n.trim_start_matches("nvidia.com/mig-");
+            if let Some(r) = count {
+                mig_time_slicing.push((profile.to_string(), r));
+            }
         }
         "" => msgs.error(src, item.line, &e.path_of("name"), "missing resource name"),
         n => msgs.warn(
@@ -201,7 +202,12 @@ fn read_resource(
 }
 
 /// `replicas`: a whole number >= 1; None once the error is reported.
-fn read_replicas(e: &mut Fields, item: &Node, src: &Src, msgs: &mut Messages) -> Option<u32> {
+pub(super) fn read_replicas(
+    e: &mut Fields,
+    item: &Node,
+    src: &Src,
+    msgs: &mut Messages,
+) -> Option<u32> {
     match e.take("replicas") {
         Some(v) => match v.as_i64() {
             Some(n) if n >= 1 && n as u64 <= MAX_REPLICAS => Some(n as u32),

@@ -1,9 +1,11 @@
 //! NVIDIA device-plugin configuration: a ConfigMap whose `data` holds named configs as YAML
 //! strings, or one bare config file (`version: v1`).
 //!
-//! Read: `flags.migStrategy` (none | single | mixed) and `sharing.timeSlicing` (`renameByDefault`,
-//! `failRequestsGreaterThanOne`, `resources[{name: nvidia.com/gpu, replicas}]`). Reported as
-//! unsupported: `sharing.mps`, time-slicing of MIG devices, renamed resources, per-device
+//! Read: `flags.migStrategy` (none | single | mixed), `sharing.timeSlicing` (`renameByDefault`,
+//! `failRequestsGreaterThanOne`, `resources[{name: nvidia.com/gpu | nvidia.com/mig-<profile>,
+//! replicas}]`) and
+//! `sharing.mps` (`resources[{name: nvidia.com/gpu, replicas}]`, 2 to 48). Reported as
+//! unsupported: renamed resources, per-device
 //! subsets and custom resource naming (`resources`).
 
 use super::Input;
@@ -11,6 +13,7 @@ use super::tree::{Fields, Messages, Node, Src, parse_yaml, parse_yaml_in};
 use config::read_config;
 
 mod config;
+mod mps;
 
 /// `flags.migStrategy`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,10 +56,11 @@ pub struct DevicePluginConfig {
     pub name: String,
     pub mig_strategy: Option<MigStrategyFlag>,
     pub time_slicing: Option<TimeSlicing>,
-    /// `sharing.mps` is set (not supported by the simulator).
-    pub mps: bool,
-    /// MIG resources given time-slicing replicas (not supported: a pool is MIG or time-sliced).
-    pub mig_time_slicing: Vec<String>,
+    /// `sharing.mps`: the replicas of `nvidia.com/gpu` (an MPS pool), when set and valid.
+    pub mps: Option<u32>,
+    /// MIG profiles given time-slicing replicas (`nvidia.com/mig-<profile>` entries of
+    /// `sharing.timeSlicing.resources`): (profile, replicas).
+    pub mig_time_slicing: Vec<(String, u32)>,
 }
 
 impl DevicePluginConfig {
@@ -82,9 +86,10 @@ impl DevicePluginConfig {
                     }
                 ));
             }
-            None if self.mps => parts.push(
-                "MPS sharing (not modelled: nodes using it are imported as exclusive)".into(),
-            ),
+            None if self.mps.is_some() => parts.push(format!(
+                "MPS: each GPU advertised as {r} x nvidia.com/gpu, each client limited to 1/{r} of the SMs and of the memory (pools get sharing: {{kind: mps, replicas: {r}}})",
+                r = self.mps.unwrap_or(0)
+            )),
             None => parts
                 .push("no sharing: each GPU advertised once as nvidia.com/gpu (exclusive)".into()),
         }
@@ -100,9 +105,14 @@ impl DevicePluginConfig {
             ),
         }
         if !self.mig_time_slicing.is_empty() {
+            let each: Vec<String> = self
+                .mig_time_slicing
+                .iter()
+                .map(|(p, r)| format!("{p} x {r}"))
+                .collect();
             parts.push(format!(
-                "time-slicing of {} (not modelled)",
-                self.mig_time_slicing.join(", ")
+                "time-slicing of MIG instances: {} (MIG pools get replicas: {{profile: N}})",
+                each.join(", ")
             ));
         }
         parts.join("; ")

@@ -56,17 +56,41 @@ fn reads_named_configs_and_reports_unknown_fields_at_their_file_line() {
 }
 
 #[test]
-fn bare_config_is_its_own_default_and_mps_is_unsupported() {
+fn bare_config_is_its_own_default_and_mps_is_read() {
     let mut m = Messages::default();
     let text = "version: v1\nsharing:\n  mps:\n    resources:\n      - name: nvidia.com/gpu\n        replicas: 2\n";
     let c = parse(&input(text), None, &mut m).unwrap();
     assert_eq!(c.default.as_deref(), Some(BARE_CONFIG));
-    assert!(c.configs[0].mps && c.configs[0].time_slicing.is_none());
-    assert!(
-        m.warnings[0].starts_with("dp.yaml:3: sharing.mps: MPS sharing is not supported"),
-        "{:?}",
-        m.warnings
-    );
+    assert_eq!(c.configs[0].mps, Some(2));
+    assert!(c.configs[0].time_slicing.is_none());
+    assert!(m.warnings.is_empty() && m.errors.is_empty(), "{m:?}");
+    assert!(c.configs[0].describe().starts_with(
+        "MPS: each GPU advertised as 2 x nvidia.com/gpu, each client limited to 1/2 of the SMs and of the memory"
+    ));
+}
+
+#[test]
+fn mps_replicas_outside_2_to_48_and_mig_resources_are_reported_with_lines() {
+    // 49 clients: more than MPS takes per GPU; 1 replica: no sharing at all.
+    for (r, want) in [(49, "49 is not in 2..=48"), (1, "1 is not in 2..=48")] {
+        let text = format!(
+            "version: v1\nsharing:\n  mps:\n    resources:\n      - name: nvidia.com/gpu\n        replicas: {r}\n"
+        );
+        let mut m = Messages::default();
+        let c = parse(&input(&text), None, &mut m);
+        assert!(c.is_none() || c.unwrap().configs[0].mps.is_none());
+        let all = m.errors.join("\n");
+        assert!(
+            all.contains("dp.yaml:6: sharing.mps.resources[0].replicas: ") && all.contains(want),
+            "{all}"
+        );
+    }
+    let text = "version: v1\nsharing:\n  mps:\n    failRequestsGreaterThanOne: false\n    resources:\n      - name: nvidia.com/mig-1g.10gb\n        replicas: 2\n      - name: nvidia.com/gpu\n        replicas: 4\n";
+    let mut m = Messages::default();
+    let c = parse(&input(text), None, &mut m).unwrap();
+    assert_eq!(c.configs[0].mps, Some(4));
+    assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
+    assert!(m.warnings[0].starts_with("dp.yaml:6: sharing.mps.resources[0]: MPS on MIG devices"));
 }
 
 #[test]
@@ -102,16 +126,17 @@ fn malformed_files_are_errors_with_lines() {
 }
 
 #[test]
-fn mig_time_slicing_and_renames_are_reported() {
+fn mig_time_slicing_is_read_and_renames_are_reported() {
     let text = "version: v1\nsharing:\n  timeSlicing:\n    resources:\n      - name: nvidia.com/mig-1g.10gb\n        replicas: 2\n      - name: nvidia.com/gpu\n        replicas: 3\n        rename: gpu-shared\n        devices: [0, 1]\n";
     let mut m = Messages::default();
     let c = parse(&input(text), None, &mut m).unwrap();
     assert_eq!(c.configs[0].time_slicing.unwrap().replicas, 3);
     assert_eq!(
         c.configs[0].mig_time_slicing,
-        vec!["nvidia.com/mig-1g.10gb"]
+        vec![("1g.10gb".to_string(), 2)]
     );
-    assert_eq!(m.warnings.len(), 3, "{:?}", m.warnings);
+    // The rename and the device subset are reported; time-sliced MIG devices are imported.
+    assert_eq!(m.warnings.len(), 2, "{:?}", m.warnings);
 }
 
 #[test]

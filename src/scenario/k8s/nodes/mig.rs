@@ -160,16 +160,16 @@ pub(super) fn mig_sharing(
         return Err(Skip);
     }
     let strategy = mig_strategy(n, g.pm, config, per);
-    if let Some(c) = config
-        && (c.time_slicing.is_some() || !c.mig_time_slicing.is_empty())
-    {
-        per.warn(n, format!("device-plugin config {} time-slices, which is not supported on MIG nodes; the MIG instances are imported unshared", c.name));
-    }
     let distinct: BTreeSet<&str> = names.iter().copied().collect();
+    let replicas = super::mig_replicas::instance_replicas(n, config, strategy, &distinct, per);
     if strategy == MigStrategy::Single && distinct.len() > 1 {
         per.warn(n, format!("single MIG strategy with mixed profiles ({}): the device plugin advertises 0 GPUs on this node", distinct.into_iter().collect::<Vec<_>>().join(", ")));
     }
-    Ok(Sharing::Mig { strategy, layout })
+    Ok(Sharing::Mig {
+        strategy,
+        layout,
+        replicas,
+    })
 }
 
 /// The most instances of `profile` that fit one GPU (7 for a 1g, 2 for a 3g).

@@ -24,6 +24,7 @@
 
 mod labels;
 mod mig;
+mod mig_replicas;
 mod per_node;
 mod pools;
 mod product;

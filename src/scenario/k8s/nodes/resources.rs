@@ -22,6 +22,9 @@ pub(super) fn gpu_count(
         Sharing::Exclusive | Sharing::Fractional => {
             label.or_else(|| r("nvidia.com/gpu").map(|v| u32::try_from(v).unwrap_or(u32::MAX)))
         }
+        Sharing::Mps { replicas } => {
+            label.or_else(|| div(r("nvidia.com/gpu")?, u64::from(*replicas)))
+        }
         Sharing::TimeSlicing {
             replicas,
             rename_by_default,
@@ -37,15 +40,17 @@ pub(super) fn gpu_count(
         Sharing::Mig {
             strategy: MigStrategy::Mixed,
             layout,
+            replicas,
         } => label.or_else(|| {
             let total: u64 = n.mig_resources().iter().map(|(_, v)| v).sum();
-            div(total, layout.len() as u64)
+            div(total, devices_per_gpu(layout, replicas))
         }),
         Sharing::Mig {
             strategy: MigStrategy::Single,
             layout,
+            replicas,
         } => {
-            let per_gpu = layout.len() as u64;
+            let per_gpu = devices_per_gpu(layout, replicas);
             match (label, r("nvidia.com/gpu")) {
                 (Some(c), Some(a)) if u64::from(c) * per_gpu == a => Some(c),
                 (Some(c), Some(a)) if u64::from(c) == a && per_gpu > 1 => {
@@ -71,6 +76,9 @@ pub fn expected_resources(sharing: &Sharing, gpus: u32) -> BTreeMap<String, u64>
         Sharing::Exclusive | Sharing::Fractional => {
             out.insert("nvidia.com/gpu".to_string(), g);
         }
+        Sharing::Mps { replicas } => {
+            out.insert("nvidia.com/gpu".to_string(), g * u64::from(*replicas));
+        }
         Sharing::TimeSlicing {
             replicas,
             rename_by_default,
@@ -86,18 +94,21 @@ pub fn expected_resources(sharing: &Sharing, gpus: u32) -> BTreeMap<String, u64>
         Sharing::Mig {
             strategy: MigStrategy::Mixed,
             layout,
+            replicas,
         } => {
             for p in layout {
-                *out.entry(format!("nvidia.com/mig-{p}")).or_insert(0) += g;
+                let r = u64::from(replicas.get(p).copied().unwrap_or(1).max(1));
+                *out.entry(format!("nvidia.com/mig-{p}")).or_insert(0) += g * r;
             }
         }
         Sharing::Mig {
             strategy: MigStrategy::Single,
             layout,
+            replicas,
         } => {
             let distinct: BTreeSet<&String> = layout.iter().collect();
             let n = if distinct.len() == 1 {
-                g * layout.len() as u64
+                g * devices_per_gpu(layout, replicas)
             } else {
                 0
             };
@@ -127,4 +138,12 @@ pub(super) fn check_advertised(n: &RawNode, sharing: &Sharing, gpus: u32, per: &
     if !diffs.is_empty() {
         per.warn(n, format!("allocatable differs from what the configuration gives ({}): unhealthy GPUs or a configuration not applied yet? The configuration is imported", diffs.join(", ")));
     }
+}
+
+/// MIG devices one GPU advertises: its instances, each once per time-slicing replica.
+fn devices_per_gpu(layout: &[String], replicas: &std::collections::BTreeMap<String, u32>) -> u64 {
+    layout
+        .iter()
+        .map(|p| u64::from(replicas.get(p).copied().unwrap_or(1).max(1)))
+        .sum()
 }

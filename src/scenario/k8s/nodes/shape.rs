@@ -99,6 +99,7 @@ pub(super) fn node_shape(
 fn default_tag(sharing: &Sharing) -> String {
     match sharing {
         Sharing::TimeSlicing { replicas, .. } => format!("ts{replicas}"),
+        Sharing::Mps { replicas } => format!("mps{replicas}"),
         Sharing::Mig { .. } => "mig".into(),
         _ => "exclusive".into(),
     }

@@ -1,5 +1,5 @@
 //! Step: the device-plugin config a node runs with, and the sharing of a node without MIG
-//! (time-slicing or exclusive) from that config, else from GPU feature discovery labels.
+//! (time-slicing, MPS or exclusive) from that config, else from GPU feature discovery labels.
 
 use super::per_node::{PerNode, Skip};
 use super::raw_node::RawNode;
@@ -55,10 +55,15 @@ pub(super) fn plain_sharing(
         .and_then(|r| r.parse().ok());
     let label_strategy = n.label("nvidia.com/gpu.sharing-strategy");
     if let Some(c) = config {
-        if c.mps {
-            per.warn(n, format!("device-plugin config {} uses MPS, which is not supported; imported as exclusive", c.name));
+        if let Some(replicas) = c.mps {
+            if let Some(r) = label_replicas
+                && r != replicas
+            {
+                per.warn(n, format!("nvidia.com/gpu.replicas={r} but device-plugin config {} gives {replicas} MPS replicas; the config is used", c.name));
+            }
+            return Sharing::Mps { replicas };
         }
-        if c.time_slicing.is_none() && !c.mps && label_replicas.is_some_and(|r| r > 1) {
+        if c.time_slicing.is_none() && label_replicas.is_some_and(|r| r > 1) {
             per.warn(n, format!("nvidia.com/gpu.replicas={} but device-plugin config {} does not time-slice; the config is used", label_replicas.unwrap_or(0), c.name));
         }
         return match c.time_slicing {
@@ -79,11 +84,7 @@ pub(super) fn plain_sharing(
         };
     }
     if label_strategy == Some("mps") {
-        per.warn(
-            n,
-            "nvidia.com/gpu.sharing-strategy=mps: MPS is not supported; imported as exclusive",
-        );
-        return Sharing::Exclusive;
+        return mps_from_labels(n, label_replicas, label_count, per);
     }
     let shared = n.resource("nvidia.com/gpu.shared");
     let replicas = label_replicas.filter(|&r| r > 1).or_else(|| {
@@ -101,5 +102,31 @@ pub(super) fn plain_sharing(
             }
         }
         None => Sharing::Exclusive,
+    }
+}
+
+/// `nvidia.com/gpu.sharing-strategy=mps`: the replicas from `nvidia.com/gpu.replicas`, else
+/// from the advertised `nvidia.com/gpu` over the GPU count; exclusive when neither says.
+fn mps_from_labels(
+    n: &RawNode,
+    label_replicas: Option<u32>,
+    label_count: Option<u32>,
+    per: &mut PerNode,
+) -> Sharing {
+    let replicas = label_replicas.filter(|&r| r > 1).or_else(|| {
+        let (a, g) = (n.resource("nvidia.com/gpu")?, u64::from(label_count?));
+        (g > 0 && a.is_multiple_of(g) && a / g > 1)
+            .then(|| u32::try_from(a / g).unwrap_or(u32::MAX))
+    });
+    match replicas.map(|r| (r, crate::perf::mps::replicas_problem(r))) {
+        Some((r, None)) => Sharing::Mps { replicas: r },
+        Some((r, Some(why))) => {
+            per.warn(n, format!("nvidia.com/gpu.sharing-strategy=mps with {r} replicas: {why}; imported as exclusive"));
+            Sharing::Exclusive
+        }
+        None => {
+            per.warn(n, "nvidia.com/gpu.sharing-strategy=mps but neither nvidia.com/gpu.replicas nor the advertised nvidia.com/gpu gives the replicas; imported as exclusive");
+            Sharing::Exclusive
+        }
     }
 }

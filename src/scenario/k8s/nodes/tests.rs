@@ -279,7 +279,8 @@ fn mig_layouts_come_from_the_mig_parted_config() {
         p.sharing,
         Sharing::Mig {
             strategy: MigStrategy::Mixed,
-            layout: ["3g.40gb", "2g.20gb", "2g.20gb"].map(String::from).to_vec()
+            layout: ["3g.40gb", "2g.20gb", "2g.20gb"].map(String::from).to_vec(),
+            replicas: Default::default()
         }
     );
     assert!(out.used.mig_configs.contains("inference-mixed"));
@@ -328,7 +329,8 @@ fn stock_config_names_and_advertised_resources_give_layouts_without_a_mig_parted
         out.pools[0].spec.sharing,
         Sharing::Mig {
             strategy: MigStrategy::Mixed,
-            layout: vec!["1g.10gb".to_string(); 7]
+            layout: vec!["1g.10gb".to_string(); 7],
+            replicas: Default::default()
         }
     );
     // An unknown config name: the layout is inferred from the advertised MIG resources.
@@ -386,7 +388,8 @@ fn single_strategy_products_give_single_pools() {
         p.sharing,
         Sharing::Mig {
             strategy: MigStrategy::Single,
-            layout: vec!["1g.10gb".to_string(); 7]
+            layout: vec!["1g.10gb".to_string(); 7],
+            replicas: Default::default()
         }
     );
 }
