@@ -197,6 +197,9 @@ pub fn run(a: RunArgs) -> Result<(), String> {
     if o.summary.classes.iter().any(|c| c.latency.is_some()) {
         files.push_str(",latency.csv");
     }
+    if !o.summary.operations.is_empty() {
+        files.push_str(",operations.csv");
+    }
     files.push_str(",report.html");
     let mut wrote = format!("wrote {}/{{{files}}}", out.display());
     if a.png {

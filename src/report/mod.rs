@@ -8,6 +8,7 @@ pub mod figures;
 pub mod html;
 pub mod latency_table;
 pub mod openmetrics;
+pub mod operations;
 pub mod plot;
 pub mod provenance;
 pub mod summary;

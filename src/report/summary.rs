@@ -84,14 +84,7 @@ pub struct PrioritySummary {
     pub jobs: GroupSummary,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct OperationSummary {
-    pub at_s: f64,
-    pub kind: String,
-    pub pool: String,
-    pub detail: String,
-    pub evicted_jobs: u64,
-}
+pub use super::operations::OperationSummary;
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct JobCounts {
@@ -333,17 +326,7 @@ pub fn summarize(world: &World, r: &RunResult, provenance: Provenance) -> Summar
                 jobs: GroupSummary::of(g),
             })
             .collect(),
-        operations: r
-            .ops
-            .iter()
-            .map(|o| OperationSummary {
-                at_s: o.at as f64 / 1000.0,
-                kind: o.kind.clone(),
-                pool: o.pool.clone(),
-                detail: o.detail.clone(),
-                evicted_jobs: o.evicted,
-            })
-            .collect(),
+        operations: r.ops.iter().map(super::operations::operation).collect(),
     }
 }
 

@@ -220,14 +220,7 @@ pub(super) fn footer(s: &Summary, out: &mut String) {
         ));
     }
     for op in &s.operations {
-        out.push_str(&format!(
-            "at {:.1} h: {} {}: {} ({} jobs evicted)\n",
-            op.at_s / 3600.0,
-            op.kind,
-            op.pool,
-            op.detail,
-            op.evicted_jobs
-        ));
+        out.push_str(&super::operations::line(op));
     }
 }
 

@@ -142,7 +142,8 @@ struct ClassRow<'a> {
     below_speed_target: Option<f64>,
 }
 
-/// Writes `summary.json`, `pools.csv`, `classes.csv` and `classes_ts.csv`.
+/// Writes `summary.json`, `pools.csv`, `classes.csv`, `classes_ts.csv`, and
+/// `operations.csv` and `latency.csv` when there is something to put in them.
 pub fn write_tables(
     out: &mut OutputDir,
     summary: &Summary,
@@ -188,6 +189,10 @@ pub fn write_tables(
         })
         .collect();
     write_csv(out, "classes.csv", &rows)?;
+    if !summary.operations.is_empty() {
+        let ops = super::operations::rows(&summary.operations);
+        write_csv(out, "operations.csv", &ops)?;
+    }
     let latency = latency_rows(summary);
     if latency.is_empty() {
         return Ok(());

@@ -246,17 +246,69 @@ pub struct PoolSpec {
     pub sharing: Sharing,
 }
 
+/// How many nodes a rolling operation takes down at once: a count (`2`) or a percentage of
+/// the pool's present nodes (`"25%"`, rounded up, at least one node), as a DaemonSet's
+/// `rollingUpdate.maxUnavailable`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum MaxUnavailable {
+    Count(u32),
+    Percent(String),
+}
+
+impl MaxUnavailable {
+    /// The batch size for a pool of `nodes` present nodes, or why the value is wrong.
+    pub fn nodes(&self, nodes: u32) -> Result<u32, String> {
+        match self {
+            MaxUnavailable::Count(0) => Err("must be at least 1".into()),
+            MaxUnavailable::Count(n) => Ok(*n),
+            MaxUnavailable::Percent(s) => {
+                let pct = s
+                    .strip_suffix('%')
+                    .and_then(|v| v.trim().parse::<u32>().ok())
+                    .filter(|p| (1..=100).contains(p))
+                    .ok_or_else(|| {
+                        format!("expected a node count or a percentage 1%-100%, got `{s}`")
+                    })?;
+                Ok((u64::from(nodes) * u64::from(pct)).div_ceil(100).max(1) as u32)
+            }
+        }
+    }
+}
+
+/// A PodDisruptionBudget over a class's pods: exactly one of the two fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PdbSpec {
+    /// At most this many of the class's pods may be unavailable (not running) for an
+    /// eviction to be allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unavailable: Option<u32>,
+    /// At least this many of the class's pods must stay running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_available: Option<u32>,
+}
+
 /// An operation at a set time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TimedEvent {
     /// Cordon `nodes` nodes of `pool` (the highest-numbered), evict their pods gracefully, and
-    /// bring them back after `duration`.
+    /// bring them back after `duration`; with `max_unavailable`, a few nodes at a time.
     Drain {
         at: Dur,
         pool: String,
         nodes: u32,
         duration: Dur,
+        /// Rolling drain: at most this many nodes (or this percentage of the pool's nodes,
+        /// rounded up) are down at once; the next batch starts when the previous one is back.
+        /// Absent: all `nodes` at once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_unavailable: Option<MaxUnavailable>,
+        /// Give up (as `kubectl drain --timeout`) when a batch's evictions are still refused
+        /// by PodDisruptionBudgets this long after the batch started. Absent: wait forever.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout: Option<Dur>,
     },
     /// Drain the whole pool, re-partition it to `sharing` (downtime per `model`), bring it back.
     Reconfigure {
@@ -329,6 +381,9 @@ pub struct ClassSpec {
     /// Services: the request stream of each instance, whose latency is reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<RequestsSpec>,
+    /// PodDisruptionBudget of the class's pods, honoured by drains (not by preemption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdb: Option<PdbSpec>,
 }
 
 /// The requests one service instance receives (docs/MODEL.md, "Service latency").

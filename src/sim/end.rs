@@ -45,7 +45,14 @@ impl Simulation<'_> {
         }
         let final_kinds = self.cluster.pools.iter().map(|p| p.kind.clone()).collect();
         let events = self.q.popped();
-        Ok(self.ledger.into_result(end, events, final_kinds))
+        let mut result = self.ledger.into_result(end, events, final_kinds);
+        for (i, op) in result.ops.iter_mut().enumerate() {
+            if let Some(cost) = self.optrack.cost(i, end) {
+                op.evicted = cost.evictions;
+                op.cost = cost;
+            }
+        }
+        Ok(result)
     }
 
     /// Panics if a GPU holds more than its replicas, instances or milli, or if a node that is

@@ -253,6 +253,7 @@ pub(super) mod testing {
             tolerations: Vec::new(),
             speed_target: None,
             requests: None,
+            pdb: None,
         }
     }
 

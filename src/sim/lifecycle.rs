@@ -208,6 +208,7 @@ impl Simulation<'_> {
         self.unplace(slot, now);
         let job = self.jobs.get_mut(slot);
         let lost = self.ledger.work_lost(job);
+        self.optrack.terminated(slot, lost);
         if job.preempted_now {
             self.ledger.preemption_lost(job.class, lost);
         }
@@ -239,9 +240,13 @@ impl Simulation<'_> {
             let waited = self.world.horizon.saturating_sub(job.submit);
             (waited, self.shapes.home_pool(job.shape))
         });
+        let submit = job.submit;
         let quota = (job.admitted && state != JobState::Running && state != JobState::Pending)
             .then(|| (job.namespace.clone(), job.quota_key.clone(), job.quota_n));
         self.jobs.remove(slot);
+        if let Some((waited, _)) = censored {
+            self.optrack.waited(submit, waited, true);
+        }
         if let Some((ns, key, n)) = quota {
             self.release_quota(&ns, &key, n, now);
         }

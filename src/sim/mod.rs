@@ -6,9 +6,11 @@
 //! counter, cost, sample and record) and `arrivals::Arrivals` (the trace). The transitions of
 //! the model are split by concern: `admit` (arrivals, quotas, queues), `fit` (where a shape can
 //! go), `place` (scheduling passes, fallback, starting a job), `preempt` (PostFilter) with
-//! `preempt_memo` (each node's last answer to it), `lifecycle` (speeds, finishing, failing,
-//! evicting), `ops` (timed drains, reconfigurations, resizes) and `end` (the horizon). One
-//! `Event` enum, one dispatch `match` in `run`.
+//! `preempt_memo` (each node's last answer to it) and `nominate` (the room held for a
+//! preemptor), `lifecycle` (speeds, finishing, failing, evicting), `ops` (timed drains,
+//! reconfigurations, resizes) with `rolling` (drains a few nodes at a time, PodDisruptionBudgets)
+//! and `op_cost` (what each operation cost), and `end` (the horizon). One `Event` enum, one
+//! dispatch `match` in `run`.
 
 mod admission;
 mod admit;
@@ -22,11 +24,14 @@ mod latency;
 mod ledger;
 mod lifecycle;
 mod mig_ts;
+mod nominate;
+mod op_cost;
 mod ops;
 mod place;
 mod preempt;
 mod preempt_memo;
 pub mod progress;
+mod rolling;
 mod shapes;
 pub mod speed;
 
@@ -77,6 +82,8 @@ enum Event {
     Reconfigured { ix: u32 },
     /// A resize down has finished: the pool keeps `nodes` nodes.
     Shrunk { pool: u32, nodes: u32 },
+    /// Rolling drain `id`: its batch is back, or refused evictions are due again.
+    Rollout { id: u32, stamp: u64 },
     /// Close a time-series bucket.
     Sample,
     /// The horizon.
@@ -106,7 +113,11 @@ pub struct OpRecord {
     pub pool: String,
     pub detail: String,
     pub evicted: u64,
+    /// What it cost (evictions, lost work, unavailable GPU-hours, waits in its window).
+    pub cost: OpCost,
 }
+
+pub use op_cost::{OpBatch, OpCost};
 
 /// Totals of a finished run.
 #[derive(Debug)]
@@ -157,6 +168,11 @@ pub struct Simulation<'a> {
     touched: Vec<u32>,
     /// Failed preemption attempts and the nodes changed since.
     preempt_memo: PreemptMemo,
+    /// Each timed operation's cost so far, and the rolling drains in progress.
+    optrack: op_cost::OpTracker,
+    rollouts: Vec<rolling::Rollout>,
+    /// Preemptors waiting for their victims, and the node each is nominated to.
+    nominations: Vec<nominate::Nomination>,
     next_stamp: u64,
     /// Check cluster invariants after every event (tests).
     pub check_invariants: bool,
@@ -190,6 +206,9 @@ impl<'a> Simulation<'a> {
             scratch: SpeedScratch::default(),
             touched: Vec::new(),
             preempt_memo: PreemptMemo::new(cluster.pools.len(), true),
+            optrack: op_cost::OpTracker::default(),
+            rollouts: Vec::new(),
+            nominations: Vec::new(),
             next_stamp: 0,
             check_invariants: false,
             gpu_series: false,
@@ -276,6 +295,7 @@ impl<'a> Simulation<'a> {
                 Event::NodesUp { pool, from, to } => self.nodes_up(pool, from, to, now),
                 Event::Reconfigured { ix } => self.finish_reconfigure(ix, now),
                 Event::Shrunk { pool, nodes } => self.finish_shrink(pool, nodes, now),
+                Event::Rollout { id, stamp } => self.on_rollout(id, stamp, now),
                 Event::Sample => {
                     self.close_bucket(now);
                     self.report_progress(now, horizon);

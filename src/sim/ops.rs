@@ -10,7 +10,7 @@ use std::ops::Range;
 
 /// The nodes `from..to` (half-open) as a reader counts them: `node 3`, `nodes 2-3` (inclusive),
 /// `no nodes`.
-fn node_range(from: u32, to: u32) -> String {
+pub(super) fn node_range(from: u32, to: u32) -> String {
     match to.saturating_sub(from) {
         0 => "no nodes".into(),
         1 => format!("node {from}"),
@@ -28,14 +28,29 @@ impl Simulation<'_> {
         let pool = self.world.pool_ix[op.pool()];
         let present = self.cluster.pools[pool as usize].present;
         let grace = self.world.params.termination_grace.ms();
+        let rec = self.ledger.op_count();
+        self.optrack.open(rec, now);
+        let gpn = self.cluster.pools[pool as usize].gpus_per_node;
         let (kind, detail, evicted) = match &op {
+            TimedEvent::Drain { .. } if self.drain_is_rolling(&op) => {
+                let detail = self.start_rolling_drain(&op, rec, now);
+                ("drain", detail, 0)
+            }
             TimedEvent::Drain {
                 nodes, duration, ..
             } => {
                 // The highest-numbered nodes go first, as a maintenance script would take them.
                 let from = present.saturating_sub(*nodes);
                 self.cluster.mark_down(pool, from..present, 1);
-                let evicted = self.evict_nodes(pool, from..present, now);
+                let evicted = self.evict_nodes(pool, from..present, now, rec);
+                let back = now + duration.ms();
+                self.optrack.close(rec, back);
+                self.optrack
+                    .down(rec, (present - from) * gpn, now, Some(back));
+                let b = self.optrack.batch(rec, from, present, now);
+                let batch = self.optrack.batch_mut(rec, b);
+                batch.evicted = Some(now);
+                batch.end = Some(back);
                 self.q.schedule(
                     now + duration.ms(),
                     Event::NodesUp {
@@ -58,9 +73,15 @@ impl Simulation<'_> {
                     downtime += params.mig_mode_change_downtime.ms();
                 }
                 self.cluster.mark_down(pool, all.clone(), 1);
-                let evicted = self.evict_nodes(pool, 0..present, now);
-                self.q
-                    .schedule(now + grace + downtime, Event::Reconfigured { ix });
+                let evicted = self.evict_nodes(pool, 0..present, now, rec);
+                let back = now + grace + downtime;
+                self.optrack.close(rec, back);
+                self.optrack.down(rec, present * gpn, now, Some(back));
+                let b = self.optrack.batch(rec, 0, present, now);
+                let batch = self.optrack.batch_mut(rec, b);
+                batch.evicted = Some(now);
+                batch.end = Some(back);
+                self.q.schedule(back, Event::Reconfigured { ix });
                 let detail = format!(
                     "all {present} nodes drained; back after {} grace + {} downtime{}",
                     Dur(grace),
@@ -82,11 +103,16 @@ impl Simulation<'_> {
                 if nodes >= present {
                     self.set_present(pool, nodes, now);
                     self.pool_changed(pool);
+                    self.optrack.close(rec, now);
                     ("resize", format!("{present} -> {nodes} nodes"), 0)
                 } else {
                     self.pool_changed(pool);
                     self.cluster.set_leaving(pool, nodes..present, true);
-                    let evicted = self.evict_nodes(pool, nodes..present, now);
+                    let evicted = self.evict_nodes(pool, nodes..present, now, rec);
+                    let gone = now + grace;
+                    self.optrack.close(rec, gone);
+                    self.optrack
+                        .down(rec, (present - nodes) * gpn, now, Some(gone));
                     self.q.schedule(now + grace, Event::Shrunk { pool, nodes });
                     let detail = format!("{present} -> {nodes} nodes (after draining)");
                     ("resize", detail, evicted)
@@ -97,8 +123,9 @@ impl Simulation<'_> {
         self.ledger.op(now, kind, name, detail, evicted);
     }
 
-    /// Gracefully evicts every running pod on `nodes` of `pool`; returns how many.
-    fn evict_nodes(&mut self, pool: u32, nodes: Range<u32>, now: SimTime) -> u64 {
+    /// Gracefully evicts every running pod on `nodes` of `pool` for operation `rec`; returns
+    /// how many.
+    fn evict_nodes(&mut self, pool: u32, nodes: Range<u32>, now: SimTime, rec: usize) -> u64 {
         let mut slots: Vec<u32> = Vec::new();
         let p = &self.cluster.pools[pool as usize];
         for node in nodes {
@@ -114,6 +141,7 @@ impl Simulation<'_> {
         for s in slots {
             if self.live(s).is_some_and(|j| j.phase == Phase::Running) && self.evict(s, now, false)
             {
+                self.optrack.evicted(rec, s);
                 n += 1;
             }
         }

@@ -21,7 +21,7 @@ impl Simulation<'_> {
                 }
             }
             let allowed = self.allowed_pools(key.slot, now);
-            match self.find_place(shape, allowed) {
+            match self.find_place_nominated(key.slot, shape, allowed, now) {
                 Some((pool, choice, holdings)) => {
                     self.admission.pending.pop_head(shape);
                     self.dequeued(key.slot, now);
@@ -93,7 +93,11 @@ impl Simulation<'_> {
 
     /// The first usable pool, among those ranked below `allowed` in the class's list, where the
     /// policy finds a node that fits; with the pool's rank.
-    fn find_place(&self, shape: u32, allowed: usize) -> Option<(u32, usize, Vec<Holding>)> {
+    pub(super) fn find_place(
+        &self,
+        shape: u32,
+        allowed: usize,
+    ) -> Option<(u32, usize, Vec<Holding>)> {
         let cluster = &self.cluster;
         for fp in &self.shapes.get(shape).fit.pools {
             if fp.rank >= allowed {
@@ -165,6 +169,10 @@ impl Simulation<'_> {
             job.first_start.get_or_insert(now);
             wait
         };
+        if let Some(w) = wait {
+            let submit = self.live(slot).expect("live").submit;
+            self.optrack.waited(submit, w, false);
+        }
         if oom {
             let at = now + self.world.params.oom_after.ms();
             self.q.schedule(

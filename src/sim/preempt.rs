@@ -81,6 +81,7 @@ impl Simulation<'_> {
         // The preemptor waits for its victims to leave instead of preempting again meanwhile.
         let grace = self.world.params.termination_grace.ms();
         self.job(slot).nominated_until = now + grace + 1;
+        self.nominate(slot, &victims);
         true
     }
 

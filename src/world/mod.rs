@@ -76,6 +76,8 @@ pub struct Class {
     pub speed_target: Option<f64>,
     /// Services: each instance's request stream and latency objective.
     pub requests: Option<ServiceRequests>,
+    /// PodDisruptionBudget of its pods (drains honour it).
+    pub pdb: Option<crate::scenario::schema::PdbSpec>,
 }
 
 /// A service class's request stream, resolved.
@@ -319,6 +321,7 @@ fn resolve_class(
             },
             slo_ms: r.slo_ms,
         }),
+        pdb: c.pdb.clone(),
     })
 }
 

@@ -358,12 +358,50 @@ pub fn operations(page: &mut Page, s: &Summary) {
                     Fmt::Int,
                     Some(o.evicted_jobs as f64),
                 ),
+                fig(&format!("/operations/{i}/end_s"), Fmt::Hours, Some(o.end_s)),
+                fig(
+                    &format!("/operations/{i}/unavailable_gpu_hours"),
+                    Fmt::Num,
+                    Some(o.unavailable_gpu_hours),
+                ),
+                fig(
+                    &format!("/operations/{i}/lost_ref_gpu_hours"),
+                    Fmt::Num,
+                    Some(o.lost_ref_gpu_hours),
+                ),
+                fig(
+                    &format!("/operations/{i}/jobs_submitted"),
+                    Fmt::Int,
+                    Some(o.jobs_submitted as f64),
+                ),
+                fig(
+                    &format!("/operations/{i}/wait_p50_s"),
+                    Fmt::Hours,
+                    o.wait_p50_s,
+                ),
+                fig(
+                    &format!("/operations/{i}/wait_p95_s"),
+                    Fmt::Hours,
+                    o.wait_p95_s,
+                ),
             ]
         })
         .collect();
     page.table(
         "operations-table",
-        &["at", "operation", "pool", "detail", "jobs evicted"],
+        &[
+            "at",
+            "operation",
+            "pool",
+            "detail",
+            "jobs evicted",
+            "window ends",
+            "GPU-h unavailable",
+            "ref GPU-h lost",
+            "jobs submitted in window",
+            "their wait p50",
+            "their wait p95",
+        ],
         &rows,
     );
 }

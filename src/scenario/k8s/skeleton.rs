@@ -46,6 +46,7 @@ pub fn placeholder_classes(fragment: &ScenarioFragment) -> Vec<ClassSpec> {
             tolerations,
             speed_target: None,
             requests: None,
+            pdb: None,
         });
     }
     out

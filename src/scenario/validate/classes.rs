@@ -230,6 +230,14 @@ fn check_placement(
 
 /// Checkpoint interval and the services-only speed target.
 fn check_lifetime(ck: &mut Checker, c: &ClassSpec, path: &FieldPath) {
+    if let Some(pdb) = &c.pdb
+        && pdb.max_unavailable.is_some() == pdb.min_available.is_some()
+    {
+        ck.error(
+            &path.key("pdb"),
+            "expected exactly one of `max_unavailable` and `min_available`",
+        );
+    }
     if c.checkpoint.is_some_and(|d| d.ms() == 0) {
         ck.error(
             &path.key("checkpoint"),

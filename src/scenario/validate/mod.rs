@@ -337,7 +337,11 @@ fn check_events(
         }
         match e {
             TimedEvent::Drain {
-                nodes, duration, ..
+                nodes,
+                duration,
+                max_unavailable,
+                timeout,
+                ..
             } => {
                 if *nodes == 0 || *nodes > pool.nodes {
                     ck.error(
@@ -347,6 +351,14 @@ fn check_events(
                 }
                 if duration.ms() == 0 {
                     ck.error(&path.key("duration"), "must be longer than 0");
+                }
+                if let Some(m) = max_unavailable
+                    && let Err(e) = m.nodes(pool.nodes)
+                {
+                    ck.error(&path.key("max_unavailable"), e);
+                }
+                if timeout.is_some_and(|t| t.ms() == 0) {
+                    ck.error(&path.key("timeout"), "must be longer than 0");
                 }
             }
             TimedEvent::Resize { nodes, .. } => {

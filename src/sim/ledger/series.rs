@@ -106,6 +106,12 @@ impl Ledger<'_> {
             pool,
             detail,
             evicted,
+            cost: Default::default(),
         });
+    }
+
+    /// Operations recorded so far (the next one's index).
+    pub fn op_count(&self) -> usize {
+        self.ops.len()
     }
 }

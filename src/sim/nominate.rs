@@ -1,0 +1,155 @@
+//! kube-scheduler's nominated node: a preemptor whose victims are still terminating is
+//! nominated to their node (`status.nominatedNodeName`), and while it waits, pods of lower
+//! or equal priority are placed there only where the preemptor still fits once its victims
+//! have gone (docs/MODEL.md, "Nominated node").
+//!
+//! kube-scheduler runs the Filter plugins of a pod "with nominated pods": every pod nominated
+//! to the node with a priority at least the pod's counts as if it were running there
+//! (framework `RunFilterPluginsWithNominatedPods`). Here the capacity the preemptor needs is
+//! held once its victims have gone; while they terminate they still hold their devices.
+
+use super::Simulation;
+use super::job::Phase;
+use crate::cluster::{Holding, Need};
+use crate::sched::preemption::Candidate;
+use crate::units::SimTime;
+
+/// A pending preemptor and the node its victims are leaving.
+#[derive(Clone, Debug)]
+pub(super) struct Nomination {
+    slot: u32,
+    job: u64,
+    priority: i32,
+    pool: u32,
+    node: u32,
+    need: Need,
+    /// Its victims (slot, job id), while they terminate.
+    victims: Vec<(u32, u64)>,
+    /// The nomination lapses then (the preemptor may preempt again).
+    until: SimTime,
+}
+
+impl Simulation<'_> {
+    /// The job in `slot` evicted `victims` (all on one node) to make room for itself: it is
+    /// nominated to their node until it may preempt again (`nominated_until`).
+    pub(super) fn nominate(&mut self, slot: u32, victims: &[Candidate]) {
+        let Some(first) = victims.first() else {
+            return;
+        };
+        let Some((pool, node)) = self.live(first.id).and_then(|v| {
+            let h = v.holdings.first()?;
+            Some((v.pool, self.cluster.gpus[h.gpu as usize].node))
+        }) else {
+            return;
+        };
+        let j = self.live(slot).expect("preemptor is live");
+        let Some(need) = (self.shapes.get(j.shape).fit.pools.iter())
+            .find(|fp| fp.pool == pool)
+            .map(|fp| fp.need.clone())
+        else {
+            return;
+        };
+        let n = Nomination {
+            slot,
+            job: j.id,
+            priority: j.priority,
+            pool,
+            node,
+            need,
+            victims: (victims.iter())
+                .map(|v| (v.id, self.live(v.id).expect("victim is live").id))
+                .collect(),
+            until: j.nominated_until,
+        };
+        self.nominations.retain(|m| m.slot != slot);
+        self.nominations.push(n);
+    }
+
+    /// Drops nominations that lapsed or whose preemptor is no longer pending.
+    fn prune_nominations(&mut self, now: SimTime) {
+        let jobs = &self.jobs;
+        self.nominations.retain(|n| {
+            n.until > now
+                && jobs
+                    .get(n.slot)
+                    .is_some_and(|j| j.id == n.job && j.phase == Phase::Pending)
+        });
+    }
+
+    /// Where the job in `slot` (of `shape`) goes, as `find_place` answers, but never onto a
+    /// node where that would leave no room for a nominated preemptor of priority at least its
+    /// own once the preemptor's victims have gone.
+    pub(super) fn find_place_nominated(
+        &mut self,
+        slot: u32,
+        shape: u32,
+        allowed: usize,
+        now: SimTime,
+    ) -> Option<(u32, usize, Vec<Holding>)> {
+        if self.nominations.is_empty() {
+            return self.find_place(shape, allowed);
+        }
+        self.prune_nominations(now);
+        let prio = self.live(slot).expect("live").priority;
+        let binding: Vec<usize> = (0..self.nominations.len())
+            .filter(|&i| {
+                let n = &self.nominations[i];
+                n.slot != slot && n.priority >= prio
+            })
+            .collect();
+        if binding.is_empty() {
+            return self.find_place(shape, allowed);
+        }
+        // Nodes taken out of this one search, to be put back.
+        let mut hidden: Vec<(u32, u32)> = Vec::new();
+        let found = loop {
+            let Some((pool, choice, holdings)) = self.find_place(shape, allowed) else {
+                break None;
+            };
+            let Some(h) = holdings.first() else {
+                break Some((pool, choice, holdings));
+            };
+            let node = self.cluster.gpus[h.gpu as usize].node;
+            let mut blocked = false;
+            for &i in &binding {
+                let n = self.nominations[i].clone();
+                if n.pool == pool && n.node == node && !self.leaves_room(slot, &holdings, &n) {
+                    blocked = true;
+                    break;
+                }
+            }
+            if !blocked {
+                break Some((pool, choice, holdings));
+            }
+            self.cluster.mark_down(pool, node..node + 1, 1);
+            hidden.push((pool, node));
+        };
+        for (pool, node) in hidden {
+            self.cluster.mark_down(pool, node..node + 1, -1);
+        }
+        found
+    }
+
+    /// Would nominee `n` still fit on its node, once its victims have gone, if the job in
+    /// `slot` took `holdings` there? A what-if: the cluster is as it was afterwards.
+    fn leaves_room(&mut self, slot: u32, holdings: &[Holding], n: &Nomination) -> bool {
+        let mem = self.live(slot).expect("live").mem;
+        let saved: Vec<f64> = (holdings.iter())
+            .map(|h| self.cluster.gpus[h.gpu as usize].mem_used)
+            .collect();
+        self.cluster.commit(slot, holdings, mem);
+        let victims: Vec<(&[Holding], f64)> = (n.victims.iter())
+            .filter_map(|&(s, id)| self.live(s).filter(|v| v.id == id))
+            .filter(|v| v.phase == Phase::Terminating)
+            .map(|v| (v.holdings.as_slice(), v.mem))
+            .collect();
+        let fits = self.cluster.fits_without(n.pool, n.node, &n.need, &victims);
+        self.cluster.release(slot, holdings, mem);
+        // Memory sums are restored exactly (a - b + b need not be a in floating point).
+        for (h, m) in holdings.iter().zip(saved) {
+            self.cluster.gpus[h.gpu as usize].mem_used = m;
+        }
+        self.cluster.refresh_node(n.pool, n.node);
+        fits
+    }
+}
