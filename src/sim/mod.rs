@@ -15,6 +15,7 @@ mod admit;
 mod arrivals;
 mod end;
 mod fit;
+mod gang;
 mod gpu_series;
 pub mod job;
 mod jobs;
@@ -134,6 +135,8 @@ pub struct RunResult {
     pub final_kinds: Vec<crate::cluster::PoolKind>,
     /// Request latencies of services with a request stream, per (class, pool).
     pub latency: BTreeMap<(u32, u32), crate::metrics::latency::LatencyHist>,
+    /// Gang jobs counted apart (also counted with every job).
+    pub gangs: crate::metrics::gangs::GangStats,
 }
 
 /// One run over one World. The state is grouped by concern; the event loop below is the only
@@ -156,6 +159,8 @@ pub struct Simulation<'a> {
     touched: Vec<u32>,
     /// Failed preemption attempts and the nodes changed since.
     preempt_memo: PreemptMemo,
+    /// Gang jobs counted apart (`gang`).
+    gangs: crate::metrics::gangs::GangStats,
     next_stamp: u64,
     /// Check cluster invariants after every event (tests).
     pub check_invariants: bool,
@@ -189,6 +194,7 @@ impl<'a> Simulation<'a> {
             scratch: SpeedScratch::default(),
             touched: Vec::new(),
             preempt_memo: PreemptMemo::new(cluster.pools.len(), true),
+            gangs: Default::default(),
             next_stamp: 0,
             check_invariants: false,
             gpu_series: false,
