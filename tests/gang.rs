@@ -156,6 +156,30 @@ fn preempting_one_pod_evicts_the_whole_gang() {
 }
 
 #[test]
+fn draining_one_node_of_a_gang_evicts_all_its_pods() {
+    // The gang (class ck: checkpoint 30 s, 2 x 8 GPUs, 1000 s) runs on n0 and n1 from 0.
+    // t = 100: n1 (the highest-numbered node) is drained for 50 s: the gang is evicted whole.
+    // t = 110: it leaves both nodes having done 110 s: keeps 90, loses 20 s x 16 GPUs = 320.
+    // t = 130: restart delay over; n1 is down until 150, so all or nothing, it waits.
+    // t = 150: n1 is back: the gang starts with 910 s left and ends at 1060.
+    let f = gang_fixture(2, "id,submit,class,gpus,duration\n0,0,ck,2x8,1000\n");
+    let mut loaded = f.loaded.clone();
+    let yaml = loaded.text.replace(
+        "workload:",
+        "events:\n  - {at: 100s, kind: drain, pool: p, nodes: 1, duration: 50s}\nworkload:",
+    );
+    loaded.scenario = slicesim::scenario::parse(&yaml, "test").expect("parses");
+    loaded.text = yaml;
+    let o = run(&loaded);
+    assert_times(&o, 0, 0.0, 1060.0);
+    let g = o.job(0);
+    assert_eq!((g.preemptions, g.evictions), (0, 1));
+    assert_close(g.lost_s, 320.0, "gang lost: 20 s x 16 GPUs");
+    assert_eq!(g.gpus, whole_nodes(&[0, 1]));
+    assert_eq!(o.summary.operations[0].evicted_jobs, 1);
+}
+
+#[test]
 fn a_gang_does_not_preempt() {
     // Both nodes busy with low-priority 8-GPU jobs until 100 and 200; a high-priority gang
     // (2 x 8) at t = 10 evicts nobody and starts when both nodes are free, at 200.
