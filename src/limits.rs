@@ -24,6 +24,10 @@ pub const MAX_GPUS: u64 = 1_000_000;
 /// Azure LLM mapping (`map.azure_llm.replicas`).
 pub const MAX_REPLICAS: u64 = 1_024;
 
+/// Pods of one gang job (`NxK` in a native trace's `gpus`, `pods` of a mix entry). Far above
+/// the widest jobs of public traces (Philly: 128 GPUs, 16 pods of 8).
+pub const MAX_PODS: u32 = 10_000;
+
 /// Jobs of one run: the expected arrivals of a synthetic workload (rate x span, or `max_jobs`),
 /// with `--scale` applied; also the jobs `trace generate` writes. A job that waits takes about
 /// 600 bytes (500 000 waiting jobs: 305 MB resident), so this is about 3 GB at worst.

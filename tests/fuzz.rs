@@ -158,14 +158,23 @@ fn corpus() -> Vec<Seed> {
         };
         add(&name, kind, text);
     }
-    let samples: [(&str, Kind, &str); 8] = [
+    let samples: [(&str, Kind, &str); 9] = [
         (
             "philly.csv",
             Kind::Trace,
             "timestamp,duration,num_gpus,gpu_time,cluster\n\
              2017-10-09 07:01:55,66.0,1,66.0,11cb48\n\
              2017-10-09 06:13:03,2951.5,4,11806.0,6214e9\n\
-             2017-10-09 06:20:00,120,1,0,6214e9\n",
+             2017-10-09 06:20:00,120,1,0,6214e9\n\
+             2017-10-09 06:25:00,600,16,9600,6214e9\n",
+        ),
+        (
+            "gang.csv",
+            Kind::Trace,
+            "id,submit,class,gpus,duration\n\
+             0,0,training,8,3600\n\
+             1,60,training,4x8,7200\n\
+             2,90,training,2X1,60\n",
         ),
         (
             "openb_pod_list.csv",

@@ -1,5 +1,6 @@
 //! Time-weighted accumulators, per-job records and summaries. No I/O here.
 
+pub mod gangs;
 pub mod gpu_series;
 pub mod latency;
 pub mod records;

@@ -5,6 +5,7 @@
 pub mod brief;
 pub mod claims;
 pub mod figures;
+pub mod gangs;
 pub mod html;
 pub mod latency_table;
 pub mod openmetrics;

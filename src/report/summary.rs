@@ -32,6 +32,9 @@ pub struct Summary {
     pub priorities: Vec<PrioritySummary>,
     /// Timed operations as they happened.
     pub operations: Vec<OperationSummary>,
+    /// Gang jobs counted apart; absent when the run had none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gangs: Option<super::gangs::GangSummary>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -130,7 +133,7 @@ pub struct Waits {
 }
 
 impl Waits {
-    fn of(waits: &WaitSamples) -> Self {
+    pub(crate) fn of(waits: &WaitSamples) -> Self {
         let p = waits.clone().censored_percentiles(&[50.0, 95.0, 99.0]);
         let s = |v: Option<WaitPercentile>| v.map(|w| w.ms as f64 / 1000.0);
         let c = |v: Option<WaitPercentile>| v.is_some_and(|w| w.censored);
@@ -327,6 +330,7 @@ pub fn summarize(world: &World, r: &RunResult, provenance: Provenance) -> Summar
             })
             .collect(),
         operations: r.ops.iter().map(super::operations::operation).collect(),
+        gangs: super::gangs::GangSummary::of(&r.gangs),
     }
 }
 

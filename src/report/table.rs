@@ -208,6 +208,9 @@ pub(super) fn footer(s: &Summary, out: &mut String) {
     for (why, n) in &s.unschedulable {
         out.push_str(&format!("unschedulable x{n}: {why}\n"));
     }
+    if let Some(g) = &s.gangs {
+        out.push_str(&g.line());
+    }
     for ns in s.namespaces.iter().filter(|n| !n.quota.is_empty()) {
         let quota: Vec<String> = ns.quota.iter().map(|(k, v)| format!("{k}={v}")).collect();
         out.push_str(&format!(

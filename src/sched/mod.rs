@@ -6,6 +6,7 @@
 
 pub mod affinity;
 pub mod filter;
+pub mod gang;
 pub mod kube;
 pub mod mps;
 pub mod policy;

@@ -52,12 +52,14 @@ impl Simulation<'_> {
                 op.cost = cost;
             }
         }
+        result.gangs = std::mem::take(&mut self.gangs);
         Ok(result)
     }
 
     /// Panics if a GPU holds more than its replicas, instances or milli, or if a node that is
     /// down or absent offers free capacity (tests).
     pub(super) fn assert_invariants(&self) {
+        self.assert_gangs_whole();
         for (g, st) in self.cluster.gpus.iter().enumerate() {
             let kind = &self.cluster.pools[st.pool as usize].kind;
             let cap = match kind {

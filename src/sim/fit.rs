@@ -6,6 +6,7 @@ use super::job::Job;
 use super::shapes::{Shape, ShapeKey};
 use crate::cluster::Pool;
 use crate::domain::RequestSpec;
+use crate::sched::gang::gang_fit;
 use crate::sched::{ShapeFit, fit_shape};
 use crate::world::future_pools;
 
@@ -18,7 +19,7 @@ impl Simulation<'_> {
         request: &RequestSpec,
         gpu_models: Vec<String>,
     ) -> u32 {
-        let (class, mem) = (job.class, job.mem);
+        let (class, mem, pods) = (job.class, job.mem, job.pods);
         let (key, models) = ShapeKey::new(
             class,
             request,
@@ -27,10 +28,11 @@ impl Simulation<'_> {
             job.can_preempt,
             gpu_models,
         );
+        let key = key.with_pods(pods);
         if let Some(s) = self.shapes.find(&key) {
             return s;
         }
-        let fit = self.fit_of(class, request, mem, &models);
+        let fit = self.fit_of(class, request, mem, &models, pods);
         let fits_after_reconfiguration =
             fit.pools.is_empty() && self.fits_later(class, request, mem, &models);
         let shape = Shape {
@@ -40,18 +42,28 @@ impl Simulation<'_> {
             models,
             fit,
             fits_after_reconfiguration,
+            pods,
         };
         self.shapes.insert(key, shape)
     }
 
     /// Where a shape can go on the cluster as it is configured now.
-    fn fit_of(&self, class: u32, request: &RequestSpec, mem: f64, models: &[String]) -> ShapeFit {
+    /// A gang (`pods` > 1) only where a pool can ever hold all its pods (`sched::gang`).
+    fn fit_of(
+        &self,
+        class: u32,
+        request: &RequestSpec,
+        mem: f64,
+        models: &[String],
+        pods: u32,
+    ) -> ShapeFit {
         let c = &self.world.classes[class as usize];
-        restrict_models(
+        let fit = restrict_models(
             fit_shape(&self.cluster.pools, &c.pools, &c.pod(request, mem)),
             &self.cluster.pools,
             models,
-        )
+        );
+        gang_fit(fit, &self.cluster.pools, pods)
     }
 
     /// Would the request fit once a scenario reconfiguration still to come has happened? Such a
@@ -79,9 +91,9 @@ impl Simulation<'_> {
         self.shapes.clear_fits();
         for ix in 0..self.shapes.len() {
             let s = self.shapes.get(ix);
-            let (class, request, mem, models) =
-                (s.class, s.request.clone(), s.mem, s.models.clone());
-            let fit = self.fit_of(class, &request, mem, &models);
+            let (class, request, mem, models, pods) =
+                (s.class, s.request.clone(), s.mem, s.models.clone(), s.pods);
+            let fit = self.fit_of(class, &request, mem, &models, pods);
             let later = fit.pools.is_empty() && self.fits_later(class, &request, mem, &models);
             self.shapes.set_fit(ix, fit, later);
             self.admission.pending.mark_dirty(ix);

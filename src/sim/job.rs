@@ -116,6 +116,9 @@ pub struct Job {
     pub load_gen: u64,
     /// Services with requests, while placed: how the GPU serves them now (latency model).
     pub lat: Option<LatencyState>,
+    /// Pods of a gang (1: an ordinary job). Its holdings are every pod's devices, placed and
+    /// evicted together (`sim::gang`).
+    pub pods: u32,
 }
 
 impl Job {
@@ -138,7 +141,8 @@ impl Job {
             priority,
             can_preempt,
             quota_key: request.quota_resource(),
-            quota_n: request.count(),
+            // Every pod of a gang counts against the quota.
+            quota_n: request.count().saturating_mul(tj.pod_count()),
             admitted: false,
             quota_blocked_since: None,
             quota_refusals: 0,
@@ -151,7 +155,7 @@ impl Job {
             preempted_now: false,
             batch: c.kind == JobKind::Batch,
             work: tj.duration as f64,
-            devices: f64::from(request.count().max(1)),
+            devices: f64::from(request.count().max(1)) * f64::from(tj.pod_count()),
             u: tj.u.unwrap_or(c.u),
             d: tj.d.unwrap_or(c.d),
             b: c.b,
@@ -184,6 +188,7 @@ impl Job {
             load_next: 0,
             load_gen: 0,
             lat: None,
+            pods: tj.pod_count(),
         }
     }
 

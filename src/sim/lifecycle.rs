@@ -1,5 +1,6 @@
 //! A placed job's life: speeds when co-tenants change, progress, finishing, failing, eviction.
 
+use super::gang::touch_nodes;
 use super::job::Phase;
 use super::ledger::{Exit, job_record};
 use super::speed::recompute_gpu;
@@ -119,10 +120,7 @@ impl Simulation<'_> {
         job.lat = None;
         let (pool, mem, holdings) = (job.pool, job.mem, std::mem::take(&mut job.holdings));
         self.cluster.release(slot, &holdings, mem);
-        if let Some(h) = holdings.first() {
-            let node = self.cluster.gpus[h.gpu as usize].node;
-            self.preempt_memo.touched(pool, node);
-        }
+        touch_nodes(&mut self.preempt_memo, &self.cluster, pool, &holdings);
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
         // Kept for the job's record (where it last ran).
         self.job(slot).holdings = holdings;
@@ -180,7 +178,7 @@ impl Simulation<'_> {
     /// Starts a graceful eviction: the pod keeps its devices (and runs) for the grace period.
     /// Returns false if the job was not running.
     pub(super) fn evict(&mut self, slot: u32, now: SimTime, preempted: bool) -> bool {
-        let Some(job) = self.live(slot) else {
+        let Some(job) = self.jobs.get(slot) else {
             return false;
         };
         if job.phase != Phase::Running {
@@ -188,11 +186,12 @@ impl Simulation<'_> {
         }
         let grace = self.world.params.termination_grace.ms();
         // No longer a possible victim: what preemption finds on its node changes.
-        let pool = job.pool;
-        if let Some(h) = job.holdings.first() {
-            let node = self.cluster.gpus[h.gpu as usize].node;
-            self.preempt_memo.touched(pool, node);
-        }
+        touch_nodes(
+            &mut self.preempt_memo,
+            &self.cluster,
+            job.pool,
+            &job.holdings,
+        );
         let job = self.jobs.get_mut(slot);
         job.phase = Phase::Terminating;
         job.preempted_now = preempted;
@@ -224,6 +223,7 @@ impl Simulation<'_> {
         now: SimTime,
         reason: String,
     ) -> Result<(), String> {
+        self.gang_left(slot, state);
         // The record is built in place; moving the (large) job out first costs more than it.
         let job = self.live(slot).expect("live");
         let shape = self.shapes.get(job.shape);

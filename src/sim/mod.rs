@@ -17,6 +17,7 @@ mod admit;
 mod arrivals;
 mod end;
 mod fit;
+mod gang;
 mod gpu_series;
 pub mod job;
 mod jobs;
@@ -146,6 +147,8 @@ pub struct RunResult {
     pub final_kinds: Vec<crate::cluster::PoolKind>,
     /// Request latencies of services with a request stream, per (class, pool).
     pub latency: BTreeMap<(u32, u32), crate::metrics::latency::LatencyHist>,
+    /// Gang jobs counted apart (also counted with every job).
+    pub gangs: crate::metrics::gangs::GangStats,
 }
 
 /// One run over one World. The state is grouped by concern; the event loop below is the only
@@ -173,6 +176,8 @@ pub struct Simulation<'a> {
     rollouts: Vec<rolling::Rollout>,
     /// Preemptors waiting for their victims, and the node each is nominated to.
     nominations: Vec<nominate::Nomination>,
+    /// Gang jobs counted apart (`gang`).
+    gangs: crate::metrics::gangs::GangStats,
     next_stamp: u64,
     /// Check cluster invariants after every event (tests).
     pub check_invariants: bool,
@@ -209,6 +214,7 @@ impl<'a> Simulation<'a> {
             optrack: op_cost::OpTracker::default(),
             rollouts: Vec::new(),
             nominations: Vec::new(),
+            gangs: Default::default(),
             next_stamp: 0,
             check_invariants: false,
             gpu_series: false,

@@ -1,5 +1,6 @@
 //! Scheduling passes: which pending job goes where, fallback between pools, starting a job.
 
+use super::gang::touch_nodes;
 use super::job::Phase;
 use super::ledger::{FirstStart, Started};
 use super::{Event, Simulation};
@@ -98,6 +99,10 @@ impl Simulation<'_> {
         shape: u32,
         allowed: usize,
     ) -> Option<(u32, usize, Vec<Holding>)> {
+        let pods = self.shapes.get(shape).pods;
+        if pods > 1 {
+            return self.find_gang_place(shape, allowed, pods);
+        }
         let cluster = &self.cluster;
         for fp in &self.shapes.get(shape).fit.pools {
             if fp.rank >= allowed {
@@ -141,11 +146,8 @@ impl Simulation<'_> {
         let s = w.speed(class, pool);
         let mem = self.live(slot).expect("live").mem;
         self.cluster.commit(slot, &holdings, mem);
-        // A pod on one node: what preemption finds there changes.
-        if let Some(h) = holdings.first() {
-            let node = self.cluster.gpus[h.gpu as usize].node;
-            self.preempt_memo.touched(pool, node);
-        }
+        // A pod on one node (a gang's pods on theirs): what preemption finds there changes.
+        touch_nodes(&mut self.preempt_memo, &self.cluster, pool, &holdings);
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
         let oom = self.overcommitted(pool, &gpus) || self.instance_overcommitted(pool, &holdings);
         let attempt = self.next_stamp();

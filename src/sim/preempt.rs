@@ -34,7 +34,8 @@ impl Simulation<'_> {
     pub(super) fn try_preempt(&mut self, slot: u32, allowed: usize, now: SimTime) -> bool {
         let (prio, shape) = {
             let j = self.live(slot).expect("live");
-            if !j.can_preempt || j.nominated_until > now {
+            // A gang never preempts (docs/MODEL.md, "Gang jobs").
+            if !j.can_preempt || j.nominated_until > now || j.pods > 1 {
                 return false;
             }
             (j.priority, j.shape)

@@ -18,6 +18,8 @@ pub(super) struct ShapeKey {
     can_preempt: bool,
     /// GPU models the job allows (lower case, sorted); empty = any.
     models: Vec<String>,
+    /// Pods of a gang (1: an ordinary job).
+    pods: u32,
 }
 
 impl ShapeKey {
@@ -40,8 +42,15 @@ impl ShapeKey {
             priority,
             can_preempt,
             models: models.iter().map(|m| m.to_lowercase()).collect(),
+            pods: 1,
         };
         (key, models)
+    }
+
+    /// The same key for a gang of `pods` pods.
+    pub fn with_pods(mut self, pods: u32) -> ShapeKey {
+        self.pods = pods;
+        self
     }
 }
 
@@ -54,6 +63,8 @@ pub(super) struct Shape {
     pub fit: ShapeFit,
     /// Fits nowhere now, but will after a scheduled reconfiguration.
     pub fits_after_reconfiguration: bool,
+    /// Pods of a gang (1: an ordinary job).
+    pub pods: u32,
 }
 
 /// Every shape seen, indexed by key and by the pools it fits.
@@ -190,6 +201,7 @@ mod tests {
                 rejected: Vec::new(),
             },
             fits_after_reconfiguration: false,
+            pods: 1,
         }
     }
 

@@ -33,6 +33,10 @@ pub struct TraceJob {
     /// step's. Empty = `u` stays constant. Used for services whose load follows a request trace.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub load: Vec<LoadStep>,
+    /// A gang (multi-node job, docs/MODEL.md "Gang jobs"): this many pods, each asking for
+    /// `request`, scheduled all or nothing. None or 1 = one pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pods: Option<u32>,
 }
 
 impl TraceJob {
@@ -52,6 +56,12 @@ impl TraceJob {
             checkpoint: None,
             gpu_models: Vec::new(),
             load: Vec::new(),
+            pods: None,
         }
+    }
+
+    /// Pods of the job: 1 unless it is a gang.
+    pub fn pod_count(&self) -> u32 {
+        self.pods.unwrap_or(1).max(1)
     }
 }

@@ -37,6 +37,8 @@ struct GroupKey {
     gpu_models: Vec<String>,
     /// `mem_gib` bits (an exact key for an f64).
     mem_bits: Option<u64>,
+    /// Pods of a gang (None: one pod).
+    pods: Option<u32>,
 }
 
 /// A fitted profile and what the fit noticed.
@@ -181,6 +183,7 @@ fn fit_mix(jobs: &[TraceJob], kept: &[usize], notes: &mut Vec<String>) -> Vec<Mi
             request: j.request.clone(),
             gpu_models: j.gpu_models.clone(),
             mem_bits: j.mem_gib.map(f64::to_bits),
+            pods: j.pods,
         };
         groups.entry(key).or_default().push(j.duration);
         by_class
@@ -242,6 +245,7 @@ fn mix_entry(
         namespace: key.namespace,
         priority_class: key.priority_class,
         gpu_models: key.gpu_models,
+        pods: key.pods,
     }
 }
 

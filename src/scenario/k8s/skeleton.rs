@@ -148,6 +148,7 @@ pub fn skeleton(fragment: &ScenarioFragment, name: &str) -> Scenario {
             namespace: None,
             priority_class: None,
             gpu_models: Vec::new(),
+            pods: None,
         })
         .collect();
     Scenario {

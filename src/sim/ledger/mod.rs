@@ -328,6 +328,7 @@ impl<'a> Ledger<'a> {
             job_cost: self.job_cost,
             final_kinds,
             latency: self.latency.into_hists(),
+            gangs: Default::default(),
         }
     }
 }

@@ -36,7 +36,7 @@ pub(in crate::sim) fn job_record(
         class: class.name.clone(),
         namespace: job.namespace.clone(),
         priority: job.priority,
-        request: request.to_string(),
+        request: super::super::gang::request_text(request, job.pods),
         state,
         submit_s: ms_to_secs(job.submit),
         start_s: job.first_start.map(ms_to_secs),

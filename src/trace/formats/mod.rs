@@ -6,3 +6,4 @@ pub mod azure_llm;
 pub mod native;
 pub mod openb;
 pub mod philly;
+mod philly_gang;

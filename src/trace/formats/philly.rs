@@ -4,6 +4,7 @@
 //! The mapping is documented in `docs/TRACE.md` (section "Philly"). The file is read whole and
 //! sorted by submit time (stable, so equal times keep file order) before jobs are yielded.
 
+use super::philly_gang::Gangs;
 use crate::domain::RequestSpec;
 use crate::trace::clock::{Origin, midnight_before, parse_datetime_ms};
 use crate::trace::error::TraceError;
@@ -26,6 +27,18 @@ pub struct PhillyMap {
     pub origin: Origin,
     /// Work = duration × this (e.g. below 1 when the reference GPU is faster than Philly's).
     pub duration_scale: f64,
+    /// GPUs of one pod of a wide job: a job asking for more becomes a gang of
+    /// ceil(num_gpus / pod_gpus) pods of ceil(num_gpus / pods) GPUs each (docs/TRACE.md).
+    /// Left out when serialized at its default, so a scenario's hash does not change with it.
+    #[serde(skip_serializing_if = "is_default_pod_gpus")]
+    pub pod_gpus: u32,
+}
+
+/// A Philly node's GPUs: the default pod size of a wide job.
+const DEFAULT_POD_GPUS: u32 = 8;
+
+fn is_default_pod_gpus(n: &u32) -> bool {
+    *n == DEFAULT_POD_GPUS
 }
 
 impl Default for PhillyMap {
@@ -34,6 +47,7 @@ impl Default for PhillyMap {
             namespace_prefix: "vc-".into(),
             origin: Origin::Midnight,
             duration_scale: 1.0,
+            pod_gpus: DEFAULT_POD_GPUS,
         }
     }
 }
@@ -46,6 +60,9 @@ impl PhillyMap {
                 "duration_scale".into(),
                 format!("{} is not a number > 0", self.duration_scale),
             ));
+        }
+        if self.pod_gpus == 0 {
+            out.push(("pod_gpus".into(), "0 is not a number of GPUs >= 1".into()));
         }
         out
     }
@@ -101,6 +118,7 @@ fn import_rows<R: Read>(
     // (absolute submit ms, job) in file order.
     let mut parsed: Vec<(i64, TraceJob)> = Vec::new();
     let mut no_cluster = 0u64;
+    let mut gangs = Gangs::default();
     let mut ordinal = 0u64;
     while let Some(row) = rows.next_row() {
         let (line, rec) = match row? {
@@ -129,7 +147,9 @@ fn import_rows<R: Read>(
         };
         let mut job = TraceJob::new(id, 0, class.clone(), duration);
         job.namespace = namespace;
-        job.request = Some(RequestSpec::Gpu { count });
+        let (pods, per_pod) = gangs.split(count, opts.pod_gpus);
+        job.request = Some(RequestSpec::Gpu { count: per_pod });
+        job.pods = pods;
         parsed.push((at, job));
     }
     if no_cluster > 0 {
@@ -137,6 +157,7 @@ fn import_rows<R: Read>(
             "{no_cluster} rows have no cluster: their jobs take the class's namespace"
         ));
     }
+    gangs.note(opts.pod_gpus, &mut report);
     let entries = to_entries(parsed, opts.origin, &mut report);
     Ok((entries, report))
 }
@@ -288,6 +309,7 @@ mod tests {
             namespace_prefix: String::new(),
             origin: Origin::First,
             duration_scale: 0.5,
+            ..PhillyMap::default()
         };
         let text =
             format!("{HEAD}2017-10-09 07:00:00,100,2,200,ab\n2017-10-09 07:00:10,1,1,1,cd\n");
@@ -401,11 +423,20 @@ mod tests {
         ns.sort_unstable();
         ns.dedup();
         assert_eq!(ns.len(), 15);
+        // The widest job: 128 GPUs, a gang of 16 pods of 8.
         let max = entries
             .iter()
-            .map(|e| e.job.request.as_ref().unwrap().count())
+            .map(|e| e.job.request.as_ref().unwrap().count() * e.job.pod_count())
             .max();
         assert_eq!(max, Some(128));
+        // The 289 jobs of 12 to 128 GPUs (SOURCES.md) are gangs of pods of at most 8.
+        let gangs: Vec<_> = entries.iter().filter(|e| e.job.pods.is_some()).collect();
+        assert_eq!(gangs.len(), 289);
+        assert!(
+            gangs
+                .iter()
+                .all(|e| e.job.request.as_ref().unwrap().count() <= 8)
+        );
         assert!(
             entries
                 .windows(2)

@@ -153,7 +153,15 @@ impl StatsBuilder {
             RunStatus::Untimed => "untimed",
         };
         *s.status.entry(status.into()).or_default() += 1;
-        let (kind, gpus) = kind_of(j.request.as_ref());
+        // A gang counts as one job of all its pods' devices.
+        let pods = j.pod_count();
+        let (kind, gpus) = match kind_of(j.request.as_ref()) {
+            (kind, gpus) if pods > 1 => (
+                if kind == "mig" { kind } else { "multi_gpu" },
+                gpus * f64::from(pods),
+            ),
+            other => other,
+        };
         let m = &mut s.requests;
         *match kind {
             "class_default" => &mut m.class_default,
@@ -164,7 +172,7 @@ impl StatsBuilder {
             _ => &mut m.mig,
         } += 1;
         if let Some(r) = &j.request {
-            *s.devices.entry(r.count()).or_default() += 1;
+            *s.devices.entry(r.count().saturating_mul(pods)).or_default() += 1;
             if let RequestSpec::Milli { milli, .. } = r
                 && *milli < 1000
             {

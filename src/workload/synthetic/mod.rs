@@ -7,7 +7,7 @@
 
 use crate::domain::RequestSpec;
 use crate::engine::rng::{StreamRng, stream};
-use crate::limits::{MAX_JOBS, MAX_SPAN_MS, exceeds};
+use crate::limits::{MAX_JOBS, MAX_PODS, MAX_SPAN_MS, exceeds};
 use crate::trace::TraceJob;
 use crate::units::{Dur, MS_PER_HOUR, SimTime, secs_to_ms};
 use rand::RngExt;
@@ -70,6 +70,10 @@ pub struct MixEntry {
     /// GPU models the jobs may run on (empty = any).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gpu_models: Vec<String>,
+    /// Gang jobs: this many pods of `request` each, scheduled all or nothing (docs/MODEL.md,
+    /// "Gang jobs"). Absent = one pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pods: Option<u32>,
 }
 
 /// A log-normal distribution given by its median: `ln X ~ N(ln median, sigma²)`, optionally
@@ -247,6 +251,14 @@ fn entry_problems(i: usize, e: &MixEntry, out: &mut Vec<(String, String)>) {
         }
         _ => {}
     }
+    if let Some(n) = e.pods
+        && !(1..=MAX_PODS).contains(&n)
+    {
+        say(
+            at("pods"),
+            format!("{n} is not a number of pods in 1..={MAX_PODS} (a gang's size)"),
+        );
+    }
 }
 
 /// The jobs of a [`SyntheticSpec`], generated one at a time in submit order.
@@ -383,6 +395,7 @@ impl Iterator for SyntheticJobs {
             checkpoint: None,
             gpu_models: entry.gpu_models.clone(),
             load: Vec::new(),
+            pods: entry.pods,
         })
     }
 

@@ -3,6 +3,7 @@
 use super::values::{parse_load, secs_text_to_ms, split_models};
 use super::*;
 use crate::domain::RequestSpec;
+use crate::limits::MAX_PODS;
 use crate::trace::job::TraceJob;
 use crate::units::SimTime;
 
@@ -123,7 +124,10 @@ impl Layout {
         }
         let namespace = field(NAMESPACE).map(str::to_string);
         let priority_class = field(PRIORITY_CLASS).map(str::to_string);
-        let gpus = field(GPUS).map(|v| parse_int::<u32>(GPUS, v)).transpose()?;
+        let (pods, gpus) = match field(GPUS).map(parse_gpus).transpose()? {
+            Some((pods, gpus)) => (pods, Some(gpus)),
+            None => (None, None),
+        };
         let gpu_milli = field(GPU_MILLI).map(parse_milli).transpose()?;
         let mig_profile = field(MIG_PROFILE);
         let mem_gib = field(MEM_GIB).map(parse_mem).transpose()?;
@@ -154,8 +158,41 @@ impl Layout {
             checkpoint,
             gpu_models,
             load,
+            pods,
         })
     }
+}
+
+/// `gpus`: a device count `k`, or `NxK` for a gang of N pods of K devices each (docs/TRACE.md).
+fn parse_gpus(v: &str) -> Result<(Option<u32>, u32), RowError> {
+    let Some((n, k)) = v.split_once(['x', 'X']) else {
+        return Ok((None, parse_int::<u32>(GPUS, v)?));
+    };
+    let bad = |why: &str| {
+        err(
+            GPUS,
+            format!("`{v}` {why} (expected a count like 8, or NxK: N pods of K GPUs, like 2x8)"),
+        )
+    };
+    let pods = n
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| bad("has no whole number of pods before x"))?;
+    let count = k
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| bad("has no whole number of GPUs per pod after x"))?;
+    if !(1..=MAX_PODS).contains(&pods) {
+        return Err(bad(&format!(
+            "asks for {pods} pods; a gang has 1..={MAX_PODS}"
+        )));
+    }
+    if count == 0 {
+        return Err(bad(
+            "asks for 0 GPUs per pod; a gang's pods need at least 1",
+        ));
+    }
+    Ok((Some(pods), count))
 }
 
 /// `gpu_milli`: a share of one GPU in 1..=1000.

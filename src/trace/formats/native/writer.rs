@@ -89,7 +89,27 @@ fn check_request(job: &TraceJob) -> Result<(), TraceError> {
         }
         Some(RequestSpec::Gpu { .. }) | Some(RequestSpec::SharedGpu { .. }) | None => {}
     }
-    Ok(())
+    check_pods(job)
+}
+
+/// A gang (`pods`) is written as `NxK` in `gpus`: it needs a request of at least 1 device and
+/// 1..=MAX_PODS pods.
+fn check_pods(job: &TraceJob) -> Result<(), TraceError> {
+    let Some(n) = job.pods else {
+        return Ok(());
+    };
+    let max = crate::limits::MAX_PODS;
+    if !(1..=max).contains(&n) {
+        return Err(bad(job, "gpus", format!("{n} pods is not in 1..={max}")));
+    }
+    match &job.request {
+        Some(r) if r.count() >= 1 => Ok(()),
+        _ => Err(bad(
+            job,
+            "gpus",
+            format!("a gang of {n} pods needs a request of at least 1 GPU per pod"),
+        )),
+    }
 }
 
 /// Memory, `u`, `d` and the run time.
@@ -228,7 +248,10 @@ impl<W: Write> NativeWriter<W> {
             job.class.clone(),
             opt(job.namespace.clone()),
             opt(job.priority_class.clone()),
-            opt(gpus.map(|g| g.to_string())),
+            opt(gpus.map(|g| match job.pods {
+                Some(n) => format!("{n}x{g}"),
+                None => g.to_string(),
+            })),
             opt(milli.map(|m| m.to_string())),
             opt(mig),
             // f64's Display is the shortest text that parses back to the same value.

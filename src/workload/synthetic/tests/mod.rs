@@ -22,6 +22,7 @@ fn entry(class: &str, weight: f64, median_s: u64, sigma: f64) -> MixEntry {
         namespace: None,
         priority_class: None,
         gpu_models: Vec::new(),
+        pods: None,
     }
 }
 

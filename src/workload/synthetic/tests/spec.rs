@@ -127,6 +127,7 @@ mix:
                     namespace: None,
                     priority_class: None,
                     gpu_models: Vec::new(),
+                    pods: None,
                 },
                 entry("inference", 1.0, 900, 0.5),
             ],

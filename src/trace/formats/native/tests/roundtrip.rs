@@ -120,6 +120,8 @@ fn trace_job() -> impl Strategy<Value = TraceJob> {
         (fraction(), fraction()),
         proptest::option::of(any::<u64>()),
         (proptest::collection::vec(name(), 0..3), load()),
+        // A gang's pod count (written `NxK` in `gpus`); kept only where there is a request.
+        proptest::option::of(1u32..=10_000),
     )
         .prop_map(
             |(
@@ -131,7 +133,9 @@ fn trace_job() -> impl Strategy<Value = TraceJob> {
                 (u, d),
                 checkpoint,
                 (gpu_models, load),
+                pods,
             )| {
+                let pods = pods.filter(|_| request.as_ref().is_some_and(|r| r.count() >= 1));
                 TraceJob {
                     id,
                     submit,
@@ -149,6 +153,7 @@ fn trace_job() -> impl Strategy<Value = TraceJob> {
                         .filter(|m| !m.contains('|'))
                         .collect(),
                     load,
+                    pods,
                 }
             },
         )
