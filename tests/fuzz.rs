@@ -158,7 +158,7 @@ fn corpus() -> Vec<Seed> {
         };
         add(&name, kind, text);
     }
-    let samples: [(&str, Kind, &str); 5] = [
+    let samples: [(&str, Kind, &str); 6] = [
         (
             "philly.csv",
             Kind::Trace,
@@ -201,6 +201,17 @@ fn corpus() -> Vec<Seed> {
              request: {gpus: 1}}\nworkload:\n  kind: trace\n  path: ../traces/small-mixed.csv\n  \
              map:\n    azure_llm: {window: 60s, replicas: 2}\n    openb: {untimed_interval: 10s}\n",
         ),
+        (
+            "cpu-memory.yaml",
+            Kind::Scenario,
+            "name: cm\nhorizon: 1h\npools:\n  - {name: p, gpu: A100-80GB, nodes: 2, gpus_per_node: 8, \
+             cpu: 95500m, memory: 512Gi, sharing: {kind: exclusive}}\nclasses:\n  - {name: c, kind: batch, \
+             namespace: n, request: {kind: gpu, count: 1}, cpu: 8, memory: 64Gi, u: 1, d: 1, mem_gib: 1}\n  \
+             - {name: e, kind: service, namespace: n, request: {kind: gpu, count: 0}, cpu: 500m, \
+             memory: 1e9, u: 1, d: 1, mem_gib: 0}\nworkload: {kind: synthetic, rate_per_hour: 20, mix: \
+             [{class: c, weight: 1, duration: {median: 10m, sigma: 0.5}}, {class: e, weight: 1, \
+             duration: {median: 10m, sigma: 0.5}}]}\n",
+        ),
     ];
     for (name, kind, text) in samples {
         add(name, kind, text.as_bytes().to_vec());
@@ -242,6 +253,9 @@ const TOKENS: &[&str] = &[
     ",",
     ",,,,",
     "\u{feff}",
+    "500m",
+    "64Gi",
+    "1e30",
     "\u{0}",
     "é",
 ];

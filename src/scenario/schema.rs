@@ -244,6 +244,13 @@ pub struct PoolSpec {
     #[serde(default)]
     pub taints: Vec<Taint>,
     pub sharing: Sharing,
+    /// Allocatable CPU per node (cores or a quantity such as `96` or `95500m`); absent = not
+    /// constrained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<super::host::Cpu>,
+    /// Allocatable host memory per node (e.g. `512Gi`); absent = not constrained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<super::host::Memory>,
 }
 
 /// An operation at a set time.
@@ -329,6 +336,12 @@ pub struct ClassSpec {
     /// Services: the request stream of each instance, whose latency is reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<RequestsSpec>,
+    /// CPU each pod requests (cores or a quantity such as `500m`); absent = none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<super::host::Cpu>,
+    /// Host memory each pod requests (e.g. `16Gi`); absent = none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<super::host::Memory>,
 }
 
 /// The requests one service instance receives (docs/MODEL.md, "Service latency").

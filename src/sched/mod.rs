@@ -6,6 +6,7 @@
 
 pub mod affinity;
 pub mod filter;
+pub mod host_score;
 pub mod kube;
 pub mod policy;
 pub mod preemption;

@@ -70,5 +70,6 @@ impl Simulation<'_> {
                 }
             }
         }
+        self.assert_host_invariants();
     }
 }

@@ -4,7 +4,7 @@
 use super::Simulation;
 use super::job::Job;
 use super::shapes::{Shape, ShapeKey};
-use crate::cluster::Pool;
+use crate::cluster::{HostNeed, Pool};
 use crate::domain::RequestSpec;
 use crate::sched::{ShapeFit, fit_shape};
 use crate::world::future_pools;
@@ -18,7 +18,7 @@ impl Simulation<'_> {
         request: &RequestSpec,
         gpu_models: Vec<String>,
     ) -> u32 {
-        let (class, mem) = (job.class, job.mem);
+        let (class, mem, host) = (job.class, job.mem, job.host);
         let (key, models) = ShapeKey::new(
             class,
             request,
@@ -26,13 +26,14 @@ impl Simulation<'_> {
             job.priority,
             job.can_preempt,
             gpu_models,
+            host,
         );
         if let Some(s) = self.shapes.find(&key) {
             return s;
         }
-        let fit = self.fit_of(class, request, mem, &models);
+        let fit = self.fit_of(class, request, mem, &models, host);
         let fits_after_reconfiguration =
-            fit.pools.is_empty() && self.fits_later(class, request, mem, &models);
+            fit.pools.is_empty() && self.fits_later(class, request, mem, &models, host);
         let shape = Shape {
             class,
             request: request.clone(),
@@ -40,15 +41,23 @@ impl Simulation<'_> {
             models,
             fit,
             fits_after_reconfiguration,
+            host,
         };
         self.shapes.insert(key, shape)
     }
 
     /// Where a shape can go on the cluster as it is configured now.
-    fn fit_of(&self, class: u32, request: &RequestSpec, mem: f64, models: &[String]) -> ShapeFit {
+    fn fit_of(
+        &self,
+        class: u32,
+        request: &RequestSpec,
+        mem: f64,
+        models: &[String],
+        host: HostNeed,
+    ) -> ShapeFit {
         let c = &self.world.classes[class as usize];
         restrict_models(
-            fit_shape(&self.cluster.pools, &c.pools, &c.pod(request, mem)),
+            fit_shape(&self.cluster.pools, &c.pools, &c.pod(request, mem, host)),
             &self.cluster.pools,
             models,
         )
@@ -56,10 +65,17 @@ impl Simulation<'_> {
 
     /// Would the request fit once a scenario reconfiguration still to come has happened? Such a
     /// pod stays pending (Kubernetes keeps it) instead of being reported unschedulable.
-    fn fits_later(&self, class: u32, request: &RequestSpec, mem: f64, models: &[String]) -> bool {
+    fn fits_later(
+        &self,
+        class: u32,
+        request: &RequestSpec,
+        mem: f64,
+        models: &[String],
+        host: HostNeed,
+    ) -> bool {
         let now = self.q.now();
         let c = &self.world.classes[class as usize];
-        let pod = c.pod(request, mem);
+        let pod = c.pod(request, mem, host);
         let upcoming: Vec<_> = self
             .world
             .events
@@ -79,10 +95,11 @@ impl Simulation<'_> {
         self.shapes.clear_fits();
         for ix in 0..self.shapes.len() {
             let s = self.shapes.get(ix);
-            let (class, request, mem, models) =
-                (s.class, s.request.clone(), s.mem, s.models.clone());
-            let fit = self.fit_of(class, &request, mem, &models);
-            let later = fit.pools.is_empty() && self.fits_later(class, &request, mem, &models);
+            let (class, request, mem, models, host) =
+                (s.class, s.request.clone(), s.mem, s.models.clone(), s.host);
+            let fit = self.fit_of(class, &request, mem, &models, host);
+            let later =
+                fit.pools.is_empty() && self.fits_later(class, &request, mem, &models, host);
             self.shapes.set_fit(ix, fit, later);
             self.admission.pending.mark_dirty(ix);
         }

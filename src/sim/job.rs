@@ -116,6 +116,11 @@ pub struct Job {
     pub load_gen: u64,
     /// Services with requests, while placed: how the GPU serves them now (latency model).
     pub lat: Option<LatencyState>,
+    /// CPU and host memory the pod requests.
+    pub host: crate::cluster::HostNeed,
+    /// The pool-local node it holds CPU and host memory on while placed (pods with a
+    /// request, and pods without GPUs).
+    pub node: Option<u32>,
 }
 
 impl Job {
@@ -151,7 +156,12 @@ impl Job {
             preempted_now: false,
             batch: c.kind == JobKind::Batch,
             work: tj.duration as f64,
-            devices: f64::from(request.count().max(1)),
+            // A pod without GPUs (CPU-only) delivers no GPU work.
+            devices: if request.count() == 0 {
+                0.0
+            } else {
+                f64::from(request.count())
+            },
             u: tj.u.unwrap_or(c.u),
             d: tj.d.unwrap_or(c.d),
             b: c.b,
@@ -184,6 +194,8 @@ impl Job {
             load_next: 0,
             load_gen: 0,
             lat: None,
+            host: c.host_need(&tj.host),
+            node: None,
         }
     }
 
@@ -222,6 +234,12 @@ impl Job {
                 }
             })
             .collect();
+        if gpus.is_empty()
+            && let Some(n) = self.node
+        {
+            // A CPU-only pod: its node.
+            return (pool.name.clone(), format!("n{n}"));
+        }
         (pool.name.clone(), gpus.join(";"))
     }
 }
@@ -253,6 +271,7 @@ pub(super) mod testing {
             tolerations: Vec::new(),
             speed_target: None,
             requests: None,
+            host: Default::default(),
         }
     }
 

@@ -123,6 +123,7 @@ impl Simulation<'_> {
             let node = self.cluster.gpus[h.gpu as usize].node;
             self.preempt_memo.touched(pool, node);
         }
+        self.free_host(slot, pool);
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
         // Kept for the job's record (where it last ran).
         self.job(slot).holdings = holdings;
@@ -191,6 +192,8 @@ impl Simulation<'_> {
         let pool = job.pool;
         if let Some(h) = job.holdings.first() {
             let node = self.cluster.gpus[h.gpu as usize].node;
+            self.preempt_memo.touched(pool, node);
+        } else if let Some(node) = job.node {
             self.preempt_memo.touched(pool, node);
         }
         let job = self.jobs.get_mut(slot);

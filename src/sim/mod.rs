@@ -16,6 +16,7 @@ mod arrivals;
 mod end;
 mod fit;
 mod gpu_series;
+mod host;
 pub mod job;
 mod jobs;
 mod latency;

@@ -22,9 +22,10 @@ impl Simulation<'_> {
             }
             let allowed = self.allowed_pools(key.slot, now);
             match self.find_place(shape, allowed) {
-                Some((pool, choice, holdings)) => {
+                Some((pool, choice, (node, holdings))) => {
                     self.admission.pending.pop_head(shape);
                     self.dequeued(key.slot, now);
+                    self.hold_host(key.slot, pool, node);
                     self.start(key.slot, pool, choice, holdings, now);
                 }
                 None => {
@@ -93,7 +94,7 @@ impl Simulation<'_> {
 
     /// The first usable pool, among those ranked below `allowed` in the class's list, where the
     /// policy finds a node that fits; with the pool's rank.
-    fn find_place(&self, shape: u32, allowed: usize) -> Option<(u32, usize, Vec<Holding>)> {
+    fn find_place(&self, shape: u32, allowed: usize) -> Option<(u32, usize, (u32, Vec<Holding>))> {
         let cluster = &self.cluster;
         for fp in &self.shapes.get(shape).fit.pools {
             if fp.rank >= allowed {
@@ -105,9 +106,10 @@ impl Simulation<'_> {
                 need: &fp.need,
                 typical: self.shapes.typical(fp.pool),
                 mig_share: self.world.mig_share,
+                host: self.shapes.get(shape).host,
             };
-            if let Some((_, h)) = self.policy.place(&ctx) {
-                return Some((fp.pool, fp.rank, h));
+            if let Some(found) = self.policy.place(&ctx) {
+                return Some((fp.pool, fp.rank, found));
             }
         }
         None
@@ -140,6 +142,8 @@ impl Simulation<'_> {
         // A pod on one node: what preemption finds there changes.
         if let Some(h) = holdings.first() {
             let node = self.cluster.gpus[h.gpu as usize].node;
+            self.preempt_memo.touched(pool, node);
+        } else if let Some(node) = self.live(slot).expect("live").node {
             self.preempt_memo.touched(pool, node);
         }
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
@@ -191,6 +195,9 @@ impl Simulation<'_> {
         self.ledger.job_started(started, now);
         self.schedule_service_end(slot, now);
         self.refresh_gpus(&gpus, now, Some(slot));
+        if gpus.is_empty() {
+            self.cpu_only_started(slot, now);
+        }
     }
 
     /// Time-slicing has no memory isolation: does a GPU of `gpus` now hold more memory than

@@ -1,6 +1,6 @@
 //! The job record every trace reader and the synthetic generator produce.
 
-use crate::domain::{LoadStep, RequestSpec};
+use crate::domain::{HostRequest, LoadStep, RequestSpec};
 use crate::units::SimTime;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +33,9 @@ pub struct TraceJob {
     /// step's. Empty = `u` stays constant. Used for services whose load follows a request trace.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub load: Vec<LoadStep>,
+    /// CPU and host memory the pod requests; unset fields inherit the class's.
+    #[serde(default, skip_serializing_if = "HostRequest::is_empty")]
+    pub host: HostRequest,
 }
 
 impl TraceJob {
@@ -52,6 +55,7 @@ impl TraceJob {
             checkpoint: None,
             gpu_models: Vec::new(),
             load: Vec::new(),
+            host: HostRequest::default(),
         }
     }
 }

@@ -46,6 +46,8 @@ pub fn placeholder_classes(fragment: &ScenarioFragment) -> Vec<ClassSpec> {
             tolerations,
             speed_target: None,
             requests: None,
+            cpu: None,
+            memory: None,
         });
     }
     out

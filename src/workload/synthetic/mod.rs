@@ -383,6 +383,7 @@ impl Iterator for SyntheticJobs {
             checkpoint: None,
             gpu_models: entry.gpu_models.clone(),
             load: Vec::new(),
+            host: Default::default(),
         })
     }
 

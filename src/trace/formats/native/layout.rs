@@ -154,6 +154,7 @@ impl Layout {
             checkpoint,
             gpu_models,
             load,
+            host: Default::default(),
         })
     }
 }

@@ -49,6 +49,7 @@ id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,dura
         checkpoint: Some(600_000),
         gpu_models: vec!["T4".into(), "V100M16".into()],
         load: Vec::new(),
+        host: Default::default(),
     };
     let second = TraceJob {
         id: 8,
@@ -77,6 +78,7 @@ id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,dura
                 u: 1.0,
             },
         ],
+        host: Default::default(),
     };
     assert_eq!(jobs, vec![first, second]);
 }

@@ -149,6 +149,7 @@ fn trace_job() -> impl Strategy<Value = TraceJob> {
                         .filter(|m| !m.contains('|'))
                         .collect(),
                     load,
+                    host: Default::default(),
                 }
             },
         )
