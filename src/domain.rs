@@ -63,6 +63,24 @@ impl std::fmt::Display for RequestSpec {
     }
 }
 
+/// CPU and host memory one pod requests (Kubernetes `resources.requests.cpu` and
+/// `resources.requests.memory`); `None` = not given (the class's value applies, else no request).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostRequest {
+    /// Millicores (`500m` = 500, `2` = 2,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_milli: Option<u64>,
+    /// Bytes of host memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_bytes: Option<u64>,
+}
+
+impl HostRequest {
+    pub fn is_empty(&self) -> bool {
+        self.cpu_milli.is_none() && self.mem_bytes.is_none()
+    }
+}
+
 /// One step of a job's load: from `at` ms after the job's submit time, its duty cycle is `u`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LoadStep {

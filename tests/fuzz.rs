@@ -158,7 +158,7 @@ fn corpus() -> Vec<Seed> {
         };
         add(&name, kind, text);
     }
-    let samples: [(&str, Kind, &str); 9] = [
+    let samples: [(&str, Kind, &str); 10] = [
         (
             "philly.csv",
             Kind::Trace,
@@ -234,6 +234,17 @@ fn corpus() -> Vec<Seed> {
              resources:\n      - name: nvidia.com/gpu\n        replicas: 4\n  timeSlicing:\n    resources:\n      \
              - name: nvidia.com/mig-1g.10gb\n        replicas: 3\n",
         ),
+        (
+            "cpu-memory.yaml",
+            Kind::Scenario,
+            "name: cm\nhorizon: 1h\npools:\n  - {name: p, gpu: A100-80GB, nodes: 2, gpus_per_node: 8, \
+             cpu: 95500m, memory: 512Gi, sharing: {kind: exclusive}}\nclasses:\n  - {name: c, kind: batch, \
+             namespace: n, request: {kind: gpu, count: 1}, cpu: 8, memory: 64Gi, u: 1, d: 1, mem_gib: 1}\n  \
+             - {name: e, kind: service, namespace: n, request: {kind: gpu, count: 0}, cpu: 500m, \
+             memory: 1e9, u: 1, d: 1, mem_gib: 0}\nworkload: {kind: synthetic, rate_per_hour: 20, mix: \
+             [{class: c, weight: 1, duration: {median: 10m, sigma: 0.5}}, {class: e, weight: 1, \
+             duration: {median: 10m, sigma: 0.5}}]}\n",
+        ),
     ];
     for (name, kind, text) in samples {
         add(name, kind, text.as_bytes().to_vec());
@@ -275,6 +286,9 @@ const TOKENS: &[&str] = &[
     ",",
     ",,,,",
     "\u{feff}",
+    "500m",
+    "64Gi",
+    "1e30",
     "\u{0}",
     "é",
 ];

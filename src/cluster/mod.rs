@@ -2,6 +2,7 @@
 //! share, and the per-pool index of free capacity.
 
 pub mod frag;
+pub mod host;
 pub mod index;
 mod place;
 pub mod share;
@@ -9,6 +10,7 @@ pub mod share;
 pub use place::Need;
 
 pub use frag::{Frag, TypicalNeed, typical_needs};
+pub use host::{HostCapacity, HostNeed, NodeHost};
 pub use index::FreeIndex;
 
 use crate::catalog::GpuModel;
@@ -161,6 +163,8 @@ pub struct Pool {
     pub present: u32,
     /// Per node: being removed by a resize (cordoned until it is gone).
     pub leaving: Vec<bool>,
+    /// Per node: CPU and host memory, allocatable and requested.
+    pub host: NodeHost,
 }
 
 impl Pool {
@@ -197,6 +201,8 @@ pub struct PoolDef {
     pub gpus_per_node: u32,
     /// Nodes present at the start.
     pub present: u32,
+    /// CPU and host memory each node can allocate.
+    pub host: HostCapacity,
 }
 
 impl PoolDef {
@@ -266,6 +272,7 @@ impl Cluster {
             node_count,
             gpus_per_node,
             present,
+            host,
         } = def;
         let pool_ix = self.pools.len() as u32;
         let first_node = self.pools.last().map_or(0, |p| p.first_node + p.node_count);
@@ -304,6 +311,7 @@ impl Cluster {
             down: vec![0; node_count as usize],
             leaving: vec![false; node_count as usize],
             present: node_count,
+            host: NodeHost::new(host, node_count),
         });
         // Nodes reserved for a later resize start absent.
         self.set_present(pool_ix, present);

@@ -1,5 +1,6 @@
 //! Scenario files: schema, loading with located errors, validation.
 
+pub mod host;
 pub mod include;
 pub mod json_schema;
 pub mod k8s;

@@ -244,6 +244,13 @@ pub struct PoolSpec {
     #[serde(default)]
     pub taints: Vec<Taint>,
     pub sharing: Sharing,
+    /// Allocatable CPU per node (cores or a quantity such as `96` or `95500m`); absent = not
+    /// constrained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<super::host::Cpu>,
+    /// Allocatable host memory per node (e.g. `512Gi`); absent = not constrained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<super::host::Memory>,
 }
 
 /// How many nodes a rolling operation takes down at once: a count (`2`) or a percentage of
@@ -384,6 +391,12 @@ pub struct ClassSpec {
     /// PodDisruptionBudget of the class's pods, honoured by drains (not by preemption).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdb: Option<PdbSpec>,
+    /// CPU each pod requests (cores or a quantity such as `500m`); absent = none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<super::host::Cpu>,
+    /// Host memory each pod requests (e.g. `16Gi`); absent = none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<super::host::Memory>,
 }
 
 /// The requests one service instance receives (docs/MODEL.md, "Service latency").

@@ -5,7 +5,7 @@
 //! run time is whether a node has the free devices right now.
 
 use super::affinity::{check_labels, untolerated};
-use crate::cluster::{Need, Pool, PoolKind};
+use crate::cluster::{HostNeed, Need, Pool, PoolKind};
 use crate::domain::{MigStrategy, NodeSelectorRequirement, RequestSpec, Toleration};
 use std::collections::BTreeMap;
 
@@ -88,6 +88,8 @@ pub struct PodSpec<'a> {
     pub node_selector: &'a BTreeMap<String, String>,
     pub node_affinity: &'a [NodeSelectorRequirement],
     pub tolerations: &'a [Toleration],
+    /// CPU and host memory the pod requests (zero = none).
+    pub host: HostNeed,
 }
 
 /// Checks one pool; `Ok(need)` when the pod could run there on an empty node.
@@ -95,6 +97,9 @@ pub fn check_pool(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
     check_labels(&pool.labels, pod.node_selector, pod.node_affinity)
         .map_err(|why| format!("pool {}: {why}", pool.name))?;
     check_taints(pool, pod)?;
+    if let Some(why) = pool.host.cap.too_small(pod.host) {
+        return Err(format!("pool {}: {why}", pool.name));
+    }
     device_need(pool, pod)
 }
 
@@ -123,9 +128,7 @@ fn device_need(pool: &Pool, pod: &PodSpec) -> Result<Need, String> {
         (RequestSpec::Gpu { count: 0 }, _)
         | (RequestSpec::SharedGpu { count: 0 }, _)
         | (RequestSpec::Milli { count: 0, .. }, _)
-        | (RequestSpec::Mig { count: 0, .. }, _) => {
-            Err("requests no GPU (CPU-only pods are not modeled)".into())
-        }
+        | (RequestSpec::Mig { count: 0, .. }, _) => Ok(Need::Whole { gpus: 0 }),
         (RequestSpec::Gpu { count }, PoolKind::Exclusive) => whole_need(pool, *count, mem),
         (
             RequestSpec::Gpu { count } | RequestSpec::SharedGpu { count },

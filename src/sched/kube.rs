@@ -6,7 +6,8 @@
 //! kube-scheduler scores every feasible node (integer scores 0..=100 per plugin, weighted), then
 //! picks one node at random among those with the highest total. Within one pool of identical
 //! nodes, every plugin of the default profile ties (same labels, taints and images; CPU and host
-//! memory are not modelled), so only the score of the pod's GPU resource can tell nodes apart,
+//! memory are scored in `host_score` on pools that give them), so only the score of the pod's
+//! GPU resource can tell nodes apart,
 //! and it depends on nothing but the node's free units of that resource. A policy here is
 //! therefore a score of the free count, and the pick is uniform among the fitting nodes of the
 //! best-scoring free levels, drawn from the run's seeded `placement` stream.
@@ -73,7 +74,7 @@ impl KubeScore {
 
 /// kube-scheduler's piecewise-linear shape, its scores (0..=10) scaled to 0..=100, integer
 /// arithmetic as the scheduler does it.
-fn shape_score(points: &[(i64, i64)], utilization: i64) -> i64 {
+pub(super) fn shape_score(points: &[(i64, i64)], utilization: i64) -> i64 {
     let scale = MAX_NODE_SCORE / 10;
     let Some(&(u0, s0)) = points.first() else {
         return 0;
@@ -164,13 +165,17 @@ impl PlacementPolicy for Kube {
 
     fn place(&self, ctx: &PlaceCtx) -> Option<(u32, Vec<Holding>)> {
         let pool = &ctx.cluster.pools[ctx.pool as usize];
+        if pool.host.cap.constrained() || ctx.need.units() == 0 {
+            // CPU and memory are scored (or the pod has no GPU to rank nodes by).
+            return super::host_score::place(self.score, ctx, &mut self.rng.borrow_mut());
+        }
         let kind = ctx.need.index();
         let free = &pool.free[kind];
         let need = ctx.need.units().max(1);
         if free.max_free() < need {
             return None;
         }
-        let mut fit = |node: u32| ctx.cluster.fit_on_node(ctx.pool, node, ctx.need);
+        let mut fit = |node: u32| ctx.fit(node);
         if self.score == KubeScore::Default {
             return self.draw(free, need, u32::MAX, &mut fit);
         }

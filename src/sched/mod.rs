@@ -7,6 +7,7 @@
 pub mod affinity;
 pub mod filter;
 pub mod gang;
+pub mod host_score;
 pub mod kube;
 pub mod mps;
 pub mod policy;

@@ -5,7 +5,9 @@
 //! look at device-level state (FGD) override [`PlacementPolicy::place`] instead.
 
 use super::kube::{Kube, KubeScore};
-use crate::cluster::{Cluster, FreeIndex, Holding, MILLI, NO_INSTANCE, Need, TypicalNeed};
+use crate::cluster::{
+    Cluster, FreeIndex, Holding, HostNeed, MILLI, NO_INSTANCE, Need, TypicalNeed,
+};
 use crate::domain::{MigShare, PolicyName};
 use rand_chacha::ChaCha8Rng;
 
@@ -18,6 +20,30 @@ pub struct PlaceCtx<'a> {
     /// whose [`PlacementPolicy::uses_typical`] is true.
     pub typical: &'a [TypicalNeed],
     pub mig_share: MigShare,
+    /// CPU and host memory the pod requests (NodeResourcesFit, `cluster::host`).
+    pub host: HostNeed,
+}
+
+impl PlaceCtx<'_> {
+    /// The devices the pod would get on pool-local `node`, if it fits there: its devices, and
+    /// its CPU and host memory (a pod without GPUs needs a schedulable node and the latter only).
+    pub fn fit(&self, node: u32) -> Option<Vec<Holding>> {
+        let pool = &self.cluster.pools[self.pool as usize];
+        if !pool.host.fits(node, self.host) {
+            return None;
+        }
+        if self.need.units() == 0 && !pool.schedulable(node) {
+            return None;
+        }
+        self.cluster.fit_on_node(self.pool, node, self.need)
+    }
+
+    /// A pod without GPUs on a policy that orders nodes by free GPU units: the lowest-numbered
+    /// node where it fits (the GPU index cannot rank nodes for it).
+    pub fn first_host_fit(&self) -> Option<(u32, Vec<Holding>)> {
+        let present = self.cluster.pools[self.pool as usize].present;
+        (0..present).find_map(|n| self.fit(n).map(|h| (n, h)))
+    }
 }
 
 pub trait PlacementPolicy {
@@ -28,10 +54,13 @@ pub trait PlacementPolicy {
     /// The node and devices for a pod in `ctx.pool`. The default takes the first node in
     /// [`pick`](Self::pick)'s order that fits, with the devices `Cluster::fit_on_node` proposes.
     fn place(&self, ctx: &PlaceCtx) -> Option<(u32, Vec<Holding>)> {
+        if ctx.need.units() == 0 {
+            return ctx.first_host_fit();
+        }
         let free = &ctx.cluster.pools[ctx.pool as usize].free[ctx.need.index()];
         let mut found = None;
         let node = self.pick(free, ctx.need.units(), &mut |node| {
-            found = ctx.cluster.fit_on_node(ctx.pool, node, ctx.need);
+            found = ctx.fit(node);
             found.is_some()
         })?;
         found.map(|h| (node, h))
@@ -110,9 +139,12 @@ impl PlacementPolicy for Fgd {
             Need::Milli { mem, .. } => *mem,
             _ => 0.0,
         };
+        if ctx.need.units() == 0 {
+            return ctx.first_host_fit();
+        }
         let mut best: Option<(f64, u32, Vec<Holding>)> = None;
         for node in free.nodes_with(ctx.need.units()) {
-            let Some(proposed) = c.fit_on_node(ctx.pool, node, ctx.need) else {
+            let Some(proposed) = ctx.fit(node) else {
                 continue;
             };
             let before = c

@@ -79,5 +79,6 @@ impl Simulation<'_> {
                 }
             }
         }
+        self.assert_host_invariants();
     }
 }

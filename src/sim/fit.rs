@@ -4,7 +4,7 @@
 use super::Simulation;
 use super::job::Job;
 use super::shapes::{Shape, ShapeKey};
-use crate::cluster::Pool;
+use crate::cluster::{HostNeed, Pool};
 use crate::domain::RequestSpec;
 use crate::sched::gang::gang_fit;
 use crate::sched::{ShapeFit, fit_shape};
@@ -19,7 +19,7 @@ impl Simulation<'_> {
         request: &RequestSpec,
         gpu_models: Vec<String>,
     ) -> u32 {
-        let (class, mem, pods) = (job.class, job.mem, job.pods);
+        let (class, mem, pods, host) = (job.class, job.mem, job.pods, job.host);
         let (key, models) = ShapeKey::new(
             class,
             request,
@@ -27,14 +27,15 @@ impl Simulation<'_> {
             job.priority,
             job.can_preempt,
             gpu_models,
+            host,
         );
         let key = key.with_pods(pods);
         if let Some(s) = self.shapes.find(&key) {
             return s;
         }
-        let fit = self.fit_of(class, request, mem, &models, pods);
+        let fit = self.fit_of(class, request, mem, &models, pods, host);
         let fits_after_reconfiguration =
-            fit.pools.is_empty() && self.fits_later(class, request, mem, &models);
+            fit.pools.is_empty() && self.fits_later(class, request, mem, &models, host);
         let shape = Shape {
             class,
             request: request.clone(),
@@ -43,6 +44,7 @@ impl Simulation<'_> {
             fit,
             fits_after_reconfiguration,
             pods,
+            host,
         };
         self.shapes.insert(key, shape)
     }
@@ -56,10 +58,11 @@ impl Simulation<'_> {
         mem: f64,
         models: &[String],
         pods: u32,
+        host: HostNeed,
     ) -> ShapeFit {
         let c = &self.world.classes[class as usize];
         let fit = restrict_models(
-            fit_shape(&self.cluster.pools, &c.pools, &c.pod(request, mem)),
+            fit_shape(&self.cluster.pools, &c.pools, &c.pod(request, mem, host)),
             &self.cluster.pools,
             models,
         );
@@ -68,10 +71,17 @@ impl Simulation<'_> {
 
     /// Would the request fit once a scenario reconfiguration still to come has happened? Such a
     /// pod stays pending (Kubernetes keeps it) instead of being reported unschedulable.
-    fn fits_later(&self, class: u32, request: &RequestSpec, mem: f64, models: &[String]) -> bool {
+    fn fits_later(
+        &self,
+        class: u32,
+        request: &RequestSpec,
+        mem: f64,
+        models: &[String],
+        host: HostNeed,
+    ) -> bool {
         let now = self.q.now();
         let c = &self.world.classes[class as usize];
-        let pod = c.pod(request, mem);
+        let pod = c.pod(request, mem, host);
         let upcoming: Vec<_> = self
             .world
             .events
@@ -91,10 +101,17 @@ impl Simulation<'_> {
         self.shapes.clear_fits();
         for ix in 0..self.shapes.len() {
             let s = self.shapes.get(ix);
-            let (class, request, mem, models, pods) =
-                (s.class, s.request.clone(), s.mem, s.models.clone(), s.pods);
-            let fit = self.fit_of(class, &request, mem, &models, pods);
-            let later = fit.pools.is_empty() && self.fits_later(class, &request, mem, &models);
+            let (class, request, mem, models, pods, host) = (
+                s.class,
+                s.request.clone(),
+                s.mem,
+                s.models.clone(),
+                s.pods,
+                s.host,
+            );
+            let fit = self.fit_of(class, &request, mem, &models, pods, host);
+            let later =
+                fit.pools.is_empty() && self.fits_later(class, &request, mem, &models, host);
             self.shapes.set_fit(ix, fit, later);
             self.admission.pending.mark_dirty(ix);
         }

@@ -33,6 +33,7 @@ impl Simulation<'_> {
                 need: &fp.need,
                 typical: self.shapes.typical(fp.pool),
                 mig_share: self.world.mig_share,
+                host: self.shapes.get(shape).host,
             };
             if let Some(h) = place_gang(self.policy.as_ref(), &ctx, pods) {
                 return Some((fp.pool, fp.rank, h));

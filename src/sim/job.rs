@@ -119,6 +119,11 @@ pub struct Job {
     /// Pods of a gang (1: an ordinary job). Its holdings are every pod's devices, placed and
     /// evicted together (`sim::gang`).
     pub pods: u32,
+    /// CPU and host memory the pod requests.
+    pub host: crate::cluster::HostNeed,
+    /// The pool-local node it holds CPU and host memory on while placed (pods with a
+    /// request, and pods without GPUs).
+    pub node: Option<u32>,
 }
 
 impl Job {
@@ -155,7 +160,12 @@ impl Job {
             preempted_now: false,
             batch: c.kind == JobKind::Batch,
             work: tj.duration as f64,
-            devices: f64::from(request.count().max(1)) * f64::from(tj.pod_count()),
+            // A pod without GPUs (CPU-only) delivers no GPU work; a gang, every pod's.
+            devices: if request.count() == 0 {
+                0.0
+            } else {
+                f64::from(request.count()) * f64::from(tj.pod_count())
+            },
             u: tj.u.unwrap_or(c.u),
             d: tj.d.unwrap_or(c.d),
             b: c.b,
@@ -189,6 +199,13 @@ impl Job {
             load_gen: 0,
             lat: None,
             pods: tj.pod_count(),
+            // A gang's pods request no CPU or host memory (docs/MODEL.md, "Gang jobs").
+            host: if tj.pod_count() > 1 {
+                Default::default()
+            } else {
+                c.host_need(&tj.host)
+            },
+            node: None,
         }
     }
 
@@ -227,6 +244,12 @@ impl Job {
                 }
             })
             .collect();
+        if gpus.is_empty()
+            && let Some(n) = self.node
+        {
+            // A CPU-only pod: its node.
+            return (pool.name.clone(), format!("n{n}"));
+        }
         (pool.name.clone(), gpus.join(";"))
     }
 }
@@ -259,6 +282,7 @@ pub(super) mod testing {
             speed_target: None,
             requests: None,
             pdb: None,
+            host: Default::default(),
         }
     }
 

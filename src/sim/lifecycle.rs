@@ -121,6 +121,7 @@ impl Simulation<'_> {
         let (pool, mem, holdings) = (job.pool, job.mem, std::mem::take(&mut job.holdings));
         self.cluster.release(slot, &holdings, mem);
         touch_nodes(&mut self.preempt_memo, &self.cluster, pool, &holdings);
+        self.free_host(slot, pool);
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
         // Kept for the job's record (where it last ran).
         self.job(slot).holdings = holdings;
@@ -186,12 +187,12 @@ impl Simulation<'_> {
         }
         let grace = self.world.params.termination_grace.ms();
         // No longer a possible victim: what preemption finds on its node changes.
-        touch_nodes(
-            &mut self.preempt_memo,
-            &self.cluster,
-            job.pool,
-            &job.holdings,
-        );
+        let pool = job.pool;
+        touch_nodes(&mut self.preempt_memo, &self.cluster, pool, &job.holdings);
+        if let (true, Some(node)) = (job.holdings.is_empty(), job.node) {
+            // A pod without GPUs holds only CPU and memory on its node.
+            self.preempt_memo.touched(pool, node);
+        }
         let job = self.jobs.get_mut(slot);
         job.phase = Phase::Terminating;
         job.preempted_now = preempted;

@@ -19,6 +19,7 @@ mod end;
 mod fit;
 mod gang;
 mod gpu_series;
+mod host;
 pub mod job;
 mod jobs;
 mod latency;

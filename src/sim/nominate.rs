@@ -85,7 +85,7 @@ impl Simulation<'_> {
         shape: u32,
         allowed: usize,
         now: SimTime,
-    ) -> Option<(u32, usize, Vec<Holding>)> {
+    ) -> Option<(u32, usize, (u32, Vec<Holding>))> {
         if self.nominations.is_empty() {
             return self.find_place(shape, allowed);
         }
@@ -103,11 +103,11 @@ impl Simulation<'_> {
         // Nodes taken out of this one search, to be put back.
         let mut hidden: Vec<(u32, u32)> = Vec::new();
         let found = loop {
-            let Some((pool, choice, holdings)) = self.find_place(shape, allowed) else {
+            let Some((pool, choice, (on, holdings))) = self.find_place(shape, allowed) else {
                 break None;
             };
             let Some(h) = holdings.first() else {
-                break Some((pool, choice, holdings));
+                break Some((pool, choice, (on, holdings)));
             };
             let node = self.cluster.gpus[h.gpu as usize].node;
             let mut blocked = false;
@@ -119,7 +119,7 @@ impl Simulation<'_> {
                 }
             }
             if !blocked {
-                break Some((pool, choice, holdings));
+                break Some((pool, choice, (on, holdings)));
             }
             self.cluster.mark_down(pool, node..node + 1, 1);
             hidden.push((pool, node));

@@ -132,6 +132,8 @@ impl Simulation<'_> {
             for g in p.node_gpus(node) {
                 slots.extend(self.cluster.gpus[g as usize].tenants.iter().map(|t| t.job));
             }
+            // Pods without GPUs (and every pod holding CPU or host memory) on the node.
+            slots.extend_from_slice(p.host.pods(node));
         }
         slots.sort_unstable();
         slots.dedup();

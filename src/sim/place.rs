@@ -23,9 +23,10 @@ impl Simulation<'_> {
             }
             let allowed = self.allowed_pools(key.slot, now);
             match self.find_place_nominated(key.slot, shape, allowed, now) {
-                Some((pool, choice, holdings)) => {
+                Some((pool, choice, (node, holdings))) => {
                     self.admission.pending.pop_head(shape);
                     self.dequeued(key.slot, now);
+                    self.hold_host(key.slot, pool, node);
                     self.start(key.slot, pool, choice, holdings, now);
                 }
                 None => {
@@ -98,10 +99,15 @@ impl Simulation<'_> {
         &self,
         shape: u32,
         allowed: usize,
-    ) -> Option<(u32, usize, Vec<Holding>)> {
+    ) -> Option<(u32, usize, (u32, Vec<Holding>))> {
         let pods = self.shapes.get(shape).pods;
         if pods > 1 {
-            return self.find_gang_place(shape, allowed, pods);
+            // A gang's pods hold no CPU or host memory (docs/MODEL.md, "Gang jobs"): the node
+            // recorded is its first pod's.
+            return self.find_gang_place(shape, allowed, pods).map(|(p, rank, h)| {
+                let node = h.first().map_or(0, |x| self.cluster.gpus[x.gpu as usize].node);
+                (p, rank, (node, h))
+            });
         }
         let cluster = &self.cluster;
         for fp in &self.shapes.get(shape).fit.pools {
@@ -114,9 +120,10 @@ impl Simulation<'_> {
                 need: &fp.need,
                 typical: self.shapes.typical(fp.pool),
                 mig_share: self.world.mig_share,
+                host: self.shapes.get(shape).host,
             };
-            if let Some((_, h)) = self.policy.place(&ctx) {
-                return Some((fp.pool, fp.rank, h));
+            if let Some(found) = self.policy.place(&ctx) {
+                return Some((fp.pool, fp.rank, found));
             }
         }
         None
@@ -148,6 +155,10 @@ impl Simulation<'_> {
         self.cluster.commit(slot, &holdings, mem);
         // A pod on one node (a gang's pods on theirs): what preemption finds there changes.
         touch_nodes(&mut self.preempt_memo, &self.cluster, pool, &holdings);
+        if let (true, Some(node)) = (holdings.is_empty(), self.live(slot).expect("live").node) {
+            // A pod without GPUs holds only CPU and memory on its node.
+            self.preempt_memo.touched(pool, node);
+        }
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
         let oom = self.overcommitted(pool, &gpus) || self.instance_overcommitted(pool, &holdings);
         let attempt = self.next_stamp();
@@ -201,6 +212,9 @@ impl Simulation<'_> {
         self.ledger.job_started(started, now);
         self.schedule_service_end(slot, now);
         self.refresh_gpus(&gpus, now, Some(slot));
+        if gpus.is_empty() {
+            self.cpu_only_started(slot, now);
+        }
     }
 
     /// Time-slicing has no memory isolation: does a GPU of `gpus` now hold more memory than

@@ -5,7 +5,7 @@
 use super::Simulation;
 use super::job::Phase;
 use super::preempt_memo::{Look, NodeId};
-use crate::cluster::Need;
+use crate::cluster::{HostNeed, Need};
 use crate::sched::preemption::{Candidate, NodeVictims, pick_node, select_victims};
 use crate::units::SimTime;
 
@@ -41,6 +41,7 @@ impl Simulation<'_> {
             (j.priority, j.shape)
         };
         let key = (shape, allowed);
+        let host = self.shapes.get(shape).host;
         let look = self
             .preempt_memo
             .look(shape, allowed, self.cluster.layout_gen);
@@ -59,14 +60,14 @@ impl Simulation<'_> {
                 .collect();
             match look {
                 Look::Everywhere => {
-                    let options = self.victims_everywhere(&pools, prio);
+                    let options = self.victims_everywhere(&pools, prio, host);
                     let scanned = pools.iter().map(|(p, _)| *p).collect();
                     self.preempt_memo.scanned(key, scanned, &options);
                     pick_node(&options).map(|i| options[i].victims.clone())
                 }
                 Look::Changed(nodes) => {
                     for node in nodes {
-                        let victims = self.victims_changed(node, &pools, prio);
+                        let victims = self.victims_changed(node, &pools, prio, host);
                         self.preempt_memo.set(key, node, victims);
                     }
                     self.preempt_memo.best(key)
@@ -87,7 +88,12 @@ impl Simulation<'_> {
     }
 
     /// Victim sets on every node of `pools`, in pool then node order.
-    fn victims_everywhere(&self, pools: &[(u32, Need)], prio: i32) -> Vec<NodeVictims<(u32, u32)>> {
+    fn victims_everywhere(
+        &self,
+        pools: &[(u32, Need)],
+        prio: i32,
+        host: HostNeed,
+    ) -> Vec<NodeVictims<(u32, u32)>> {
         let mut options = Vec::new();
         for (pool, need) in pools {
             // Nothing to gain where no running pod has a lower priority.
@@ -96,7 +102,7 @@ impl Simulation<'_> {
             }
             let present = self.cluster.pools[*pool as usize].present;
             for node in 0..present {
-                if let Some(victims) = self.victims_on_node(*pool, node, need, prio) {
+                if let Some(victims) = self.victims_on_node(*pool, node, need, prio, host) {
                     options.push(NodeVictims {
                         node: (*pool, node),
                         victims,
@@ -113,12 +119,13 @@ impl Simulation<'_> {
         (pool, node): NodeId,
         pools: &[(u32, Need)],
         prio: i32,
+        host: HostNeed,
     ) -> Option<Vec<Candidate>> {
         let (_, need) = pools.iter().find(|(p, _)| *p == pool)?;
         if !self.ledger.runs_below(pool, prio) {
             return None;
         }
-        self.victims_on_node(pool, node, need, prio)
+        self.victims_on_node(pool, node, need, prio, host)
     }
 
     /// The minimal victim set on one node, if evicting pods below `prio` makes `need` fit.
@@ -128,6 +135,7 @@ impl Simulation<'_> {
         node: u32,
         need: &Need,
         prio: i32,
+        host: HostNeed,
     ) -> Option<Vec<Candidate>> {
         if !self.cluster.pools[pool as usize].schedulable(node) {
             return None;
@@ -138,6 +146,11 @@ impl Simulation<'_> {
         }
         select_victims(prio, &pods, &mut |evicted| {
             self.fits_without(pool, node, need, evicted)
+                && (self.cluster.pools[pool as usize].host).fits_after(
+                    node,
+                    host,
+                    self.host_freed(pool, node, evicted),
+                )
         })
     }
 
@@ -157,6 +170,17 @@ impl Simulation<'_> {
                         start: j.attempt_start,
                     });
                 }
+            }
+        }
+        // Pods without GPUs on the node (their CPU and memory count in `host_freed`).
+        for &slot in self.cluster.pools[pool as usize].host.pods(node) {
+            let j = self.live(slot).expect("host pod is live");
+            if j.devices == 0.0 && j.phase == Phase::Running && j.priority < below {
+                out.push(Candidate {
+                    id: slot,
+                    priority: j.priority,
+                    start: j.attempt_start,
+                });
             }
         }
         out

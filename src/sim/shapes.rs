@@ -2,7 +2,7 @@
 //! fit; each pool's typical shapes (fragmentation, FGD) are built from the jobs per shape.
 
 use crate::cluster::frag::TYPICAL_THRESHOLD_PCT;
-use crate::cluster::{Need, TypicalNeed, typical_needs};
+use crate::cluster::{HostNeed, Need, TypicalNeed, typical_needs};
 use crate::domain::RequestSpec;
 use crate::sched::ShapeFit;
 use std::collections::BTreeMap;
@@ -20,6 +20,8 @@ pub(super) struct ShapeKey {
     models: Vec<String>,
     /// Pods of a gang (1: an ordinary job).
     pods: u32,
+    /// CPU and host memory the pod requests.
+    host: HostNeed,
 }
 
 impl ShapeKey {
@@ -32,6 +34,7 @@ impl ShapeKey {
         priority: i32,
         can_preempt: bool,
         mut models: Vec<String>,
+        host: HostNeed,
     ) -> (ShapeKey, Vec<String>) {
         models.sort_by_key(|m| m.to_lowercase());
         models.dedup_by_key(|m| m.to_lowercase());
@@ -43,6 +46,7 @@ impl ShapeKey {
             can_preempt,
             models: models.iter().map(|m| m.to_lowercase()).collect(),
             pods: 1,
+            host,
         };
         (key, models)
     }
@@ -65,6 +69,8 @@ pub(super) struct Shape {
     pub fits_after_reconfiguration: bool,
     /// Pods of a gang (1: an ordinary job).
     pub pods: u32,
+    /// CPU and host memory the pod requests.
+    pub host: HostNeed,
 }
 
 /// Every shape seen, indexed by key and by the pools it fits.
@@ -167,7 +173,8 @@ impl Shapes {
             .filter_map(|&s| {
                 let shape = &self.shapes[s as usize];
                 let fp = shape.fit.pools.iter().find(|fp| fp.pool == pool)?;
-                Some((fp.need.clone(), self.jobs[s as usize]))
+                // Pods without GPUs fragment no GPU.
+                (fp.need.units() > 0).then(|| (fp.need.clone(), self.jobs[s as usize]))
             })
             .collect();
         self.typical[p] = typical_needs(&counts, TYPICAL_THRESHOLD_PCT);
@@ -202,23 +209,64 @@ mod tests {
             },
             fits_after_reconfiguration: false,
             pods: 1,
+            host: HostNeed::default(),
         }
     }
 
     #[test]
     fn keys_ignore_model_case_order_and_sub_mib_memory() {
         let models = |m: &[&str]| m.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let (a, named) = ShapeKey::new(0, &gpus(1), 10.0, 0, false, models(&["H100", "a100"]));
+        let (a, named) = ShapeKey::new(
+            0,
+            &gpus(1),
+            10.0,
+            0,
+            false,
+            models(&["H100", "a100"]),
+            HostNeed::default(),
+        );
         // 10.0001 GiB = 10240.1 MiB, rounded to 10240 like 10.0 GiB.
-        let (b, _) = ShapeKey::new(0, &gpus(1), 10.0001, 0, false, models(&["A100", "h100"]));
+        let (b, _) = ShapeKey::new(
+            0,
+            &gpus(1),
+            10.0001,
+            0,
+            false,
+            models(&["A100", "h100"]),
+            HostNeed::default(),
+        );
         assert_eq!(a, b);
         // One name per model, as first given, sorted ignoring case.
         assert_eq!(named, ["a100", "H100"]);
-        let (_, deduped) = ShapeKey::new(0, &gpus(1), 10.0, 0, false, models(&["A100", "a100"]));
+        let (_, deduped) = ShapeKey::new(
+            0,
+            &gpus(1),
+            10.0,
+            0,
+            false,
+            models(&["A100", "a100"]),
+            HostNeed::default(),
+        );
         assert_eq!(deduped, ["A100"]);
         // 10.001 GiB = 10241.02 MiB: another shape; so is another priority.
-        let (c, _) = ShapeKey::new(0, &gpus(1), 10.001, 0, false, models(&["a100", "h100"]));
-        let (d, _) = ShapeKey::new(0, &gpus(1), 10.0, 1, false, models(&["a100", "h100"]));
+        let (c, _) = ShapeKey::new(
+            0,
+            &gpus(1),
+            10.001,
+            0,
+            false,
+            models(&["a100", "h100"]),
+            HostNeed::default(),
+        );
+        let (d, _) = ShapeKey::new(
+            0,
+            &gpus(1),
+            10.0,
+            1,
+            false,
+            models(&["a100", "h100"]),
+            HostNeed::default(),
+        );
         assert_ne!(a, c);
         assert_ne!(a, d);
 
@@ -233,7 +281,7 @@ mod tests {
     #[test]
     fn typical_shapes_are_rebuilt_only_when_stale() {
         let mut shapes = Shapes::new(2);
-        let key = |n| ShapeKey::new(0, &gpus(n), 10.0, 0, false, Vec::new()).0;
+        let key = |n| ShapeKey::new(0, &gpus(n), 10.0, 0, false, Vec::new(), HostNeed::default()).0;
         let one = shapes.insert(key(1), shape_in_pool_0(1));
         let two = shapes.insert(key(2), shape_in_pool_0(2));
         let typical = |s: &Shapes| -> Vec<(Need, u64)> {

@@ -1,6 +1,6 @@
 //! The job record every trace reader and the synthetic generator produce.
 
-use crate::domain::{LoadStep, RequestSpec};
+use crate::domain::{HostRequest, LoadStep, RequestSpec};
 use crate::units::SimTime;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,9 @@ pub struct TraceJob {
     /// `request`, scheduled all or nothing. None or 1 = one pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pods: Option<u32>,
+    /// CPU and host memory the pod requests; unset fields inherit the class's.
+    #[serde(default, skip_serializing_if = "HostRequest::is_empty")]
+    pub host: HostRequest,
 }
 
 impl TraceJob {
@@ -57,6 +60,7 @@ impl TraceJob {
             gpu_models: Vec::new(),
             load: Vec::new(),
             pods: None,
+            host: HostRequest::default(),
         }
     }
 

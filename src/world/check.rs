@@ -175,6 +175,10 @@ impl Resolve for Resolved<'_> {
             node_selector: &c.node_selector,
             node_affinity: &c.node_affinity,
             tolerations: &c.tolerations,
+            host: crate::cluster::HostNeed {
+                cpu_milli: c.cpu.map_or(0, |q| q.0),
+                mem_bytes: c.memory.map_or(0, |q| q.0),
+            },
         };
         let fit = fit_shape(&cluster.pools, &candidates, &pod);
         let ix = |name: &str| pools.get(name).map(|&i| i as u32);

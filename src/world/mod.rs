@@ -78,6 +78,8 @@ pub struct Class {
     pub requests: Option<ServiceRequests>,
     /// PodDisruptionBudget of its pods (drains honour it).
     pub pdb: Option<crate::scenario::schema::PdbSpec>,
+    /// CPU and host memory each pod requests unless its trace row says otherwise.
+    pub host: crate::domain::HostRequest,
 }
 
 /// A service class's request stream, resolved.
@@ -118,13 +120,28 @@ pub struct World {
 
 impl Class {
     /// What a pod of this class asking for `request` with `mem` GiB puts before the scheduler.
-    pub fn pod<'a>(&'a self, request: &'a RequestSpec, mem: f64) -> PodSpec<'a> {
+    pub fn pod<'a>(
+        &'a self,
+        request: &'a RequestSpec,
+        mem: f64,
+        host: crate::cluster::HostNeed,
+    ) -> PodSpec<'a> {
         PodSpec {
             request,
             mem_gib: mem,
             node_selector: &self.node_selector,
             node_affinity: &self.node_affinity,
             tolerations: &self.tolerations,
+            host,
+        }
+    }
+
+    /// CPU and host memory a pod of this class requests when its trace row gives `tj` (each
+    /// resource: the row's, else the class's, else none).
+    pub fn host_need(&self, tj: &crate::domain::HostRequest) -> crate::cluster::HostNeed {
+        crate::cluster::HostNeed {
+            cpu_milli: tj.cpu_milli.or(self.host.cpu_milli).unwrap_or(0),
+            mem_bytes: tj.mem_bytes.or(self.host.mem_bytes).unwrap_or(0),
         }
     }
 }
@@ -322,6 +339,10 @@ fn resolve_class(
             slo_ms: r.slo_ms,
         }),
         pdb: c.pdb.clone(),
+        host: crate::domain::HostRequest {
+            cpu_milli: c.cpu.map(|q| q.0),
+            mem_bytes: c.memory.map(|q| q.0),
+        },
     })
 }
 

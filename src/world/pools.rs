@@ -50,6 +50,10 @@ pub fn pool_def(
         node_count,
         gpus_per_node: p.gpus_per_node,
         present: p.nodes,
+        host: crate::cluster::HostCapacity {
+            cpu_milli: p.cpu.map(|c| c.0),
+            mem_bytes: p.memory.map(|m| m.0),
+        },
     }
 }
 

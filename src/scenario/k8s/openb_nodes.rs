@@ -5,6 +5,7 @@
 use crate::catalog::{Catalog, GpuModel};
 use crate::domain::Sharing;
 use crate::limits::{MAX_GPUS_PER_NODE, exceeds};
+use crate::scenario::host::{Cpu, Memory};
 use crate::scenario::schema::PoolSpec;
 use crate::trace::formats::openb::lists::{self, Wording};
 use crate::trace::rows::CsvRows;
@@ -47,8 +48,8 @@ pub fn openb_model(name: &str) -> Option<GpuModel> {
 }
 
 /// Groups the GPU nodes of an openb node list into pools of identical nodes (one per GPU model
-/// and GPUs per node), shared as `sharing`. Nodes without GPUs are left out (CPU-only pods are
-/// not modeled). Models the catalog lacks get an entry from [`openb_model`]; unknown ones are
+/// and GPUs per node, CPU and memory: `cpu` and `memory` of the pool), shared as `sharing`.
+/// Nodes without GPUs are left out (a pool has GPUs). Models the catalog lacks get an entry from [`openb_model`]; unknown ones are
 /// an error naming them.
 pub fn pools_from_nodes(
     path: &Path,
@@ -62,7 +63,8 @@ pub fn pools_from_nodes(
     rows.locate(&lists::NODE_COLUMNS, "openb node list")?;
     let nodes = lists::node_rows(rows, Wording::Import)?;
     report.rows = nodes.len() as u64;
-    let mut groups: BTreeMap<(String, u32), u32> = BTreeMap::new();
+    // (model, GPUs per node) -> (CPU millicores, memory MiB) per node -> nodes.
+    let mut groups: BTreeMap<(String, u32), BTreeMap<(u64, u64), u32>> = BTreeMap::new();
     let mut cpu_only = 0u64;
     let catalog = Catalog::builtin();
     for n in nodes {
@@ -89,32 +91,44 @@ pub fn pools_from_nodes(
         }
         *groups
             .entry((catalog_name(&n.model, &catalog), n.gpus))
+            .or_default()
+            .entry((n.cpu_milli, n.memory_mib))
             .or_default() += 1;
     }
     if cpu_only > 0 {
         report.notes.push(format!(
-            "{cpu_only} nodes without GPUs left out (CPU-only pods are not modeled)"
+            "{cpu_only} nodes without GPUs left out (CPU-only pods run on the GPU nodes' CPUs)"
         ));
     }
     let mut gpu_models: Vec<GpuModel> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     let mut pools = Vec::new();
-    for ((model, gpus), nodes) in &groups {
+    for ((model, gpus), shapes) in &groups {
         if catalog.get(model).is_none() && !gpu_models.iter().any(|m| &m.name == model) {
             match openb_model(model) {
                 Some(m) => gpu_models.push(m),
                 None => unknown.push(model.clone()),
             }
         }
-        pools.push(PoolSpec {
-            name: format!("{}-{gpus}g", model.to_lowercase()),
-            gpu: model.clone(),
-            nodes: *nodes,
-            gpus_per_node: *gpus,
-            labels: BTreeMap::new(),
-            taints: Vec::new(),
-            sharing: sharing.clone(),
-        });
+        for (&(cpu_milli, memory_mib), nodes) in shapes {
+            // One pool per node shape; the CPU in the name only where a model and GPU count
+            // come with several.
+            let mut name = format!("{}-{gpus}g", model.to_lowercase());
+            if shapes.len() > 1 {
+                name.push_str(&format!("-{}c", Cpu(cpu_milli)));
+            }
+            pools.push(PoolSpec {
+                name,
+                gpu: model.clone(),
+                nodes: *nodes,
+                gpus_per_node: *gpus,
+                labels: BTreeMap::new(),
+                taints: Vec::new(),
+                sharing: sharing.clone(),
+                cpu: Some(Cpu(cpu_milli)),
+                memory: Some(Memory(memory_mib.saturating_mul(1 << 20))),
+            });
+        }
     }
     if !unknown.is_empty() {
         report.notes.push(format!(
@@ -208,7 +222,22 @@ mod tests {
         assert_eq!(q, p);
         assert_eq!(
             report.notes,
-            vec!["310 nodes without GPUs left out (CPU-only pods are not modeled)"]
+            vec!["310 nodes without GPUs left out (CPU-only pods run on the GPU nodes' CPUs)"]
+        );
+        // Node shapes (openb_node_list_gpu_node.csv): G2 8 GPUs, 96 cores, 384 GiB (549 nodes);
+        // P100 with 2 GPUs in three shapes: 16 cores/120 GiB (107), 64/256 (22), 8/60 (2).
+        let g2 = p.pools.iter().find(|x| x.name == "g2-8g").unwrap();
+        assert_eq!(
+            (g2.nodes, g2.cpu, g2.memory),
+            (549, Some(Cpu(96_000)), Some(Memory(384 << 30)))
+        );
+        let p100: Vec<(&str, u32)> = (p.pools.iter())
+            .filter(|x| x.name.starts_with("p100-2g"))
+            .map(|x| (x.name.as_str(), x.nodes))
+            .collect();
+        assert_eq!(
+            p100,
+            [("p100-2g-8c", 2), ("p100-2g-16c", 107), ("p100-2g-64c", 22)]
         );
         // The YAML parses back as scenario fields.
         let yaml = pools_yaml(&p, "nodes.csv").unwrap();

@@ -47,6 +47,8 @@ pub fn placeholder_classes(fragment: &ScenarioFragment) -> Vec<ClassSpec> {
             speed_target: None,
             requests: None,
             pdb: None,
+            cpu: None,
+            memory: None,
         });
     }
     out

@@ -138,13 +138,12 @@ fn check_sizes(ck: &mut Checker, c: &ClassSpec, path: &FieldPath) {
     }
 }
 
-/// The request: counts of at least 1, a milli share in 1..=1000, a known MIG profile.
+/// The request: counts of at least 1 (`gpu` may be 0: a CPU-only pod), a milli share in 1..=1000, a known MIG profile.
 fn check_request(ck: &mut Checker, r: &mut dyn Resolve, c: &ClassSpec, path: &FieldPath) {
     let rp = path.key("request");
     match &c.request {
-        RequestSpec::Gpu { count } | RequestSpec::SharedGpu { count } if *count == 0 => {
-            ck.error(&rp.key("count"), "must be at least 1")
-        }
+        // `gpu` with count 0 is a pod without GPUs (CPU and memory only).
+        RequestSpec::SharedGpu { count: 0 } => ck.error(&rp.key("count"), "must be at least 1"),
         RequestSpec::Mig { profile, count } => {
             if *count == 0 {
                 ck.error(&rp.key("count"), "must be at least 1");

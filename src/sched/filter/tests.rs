@@ -24,6 +24,7 @@ fn pool(kind: PoolKind, per_node: u32, taints: Vec<Taint>) -> Pool {
         down: vec![0],
         present: 1,
         leaving: vec![false],
+        host: Default::default(),
     }
 }
 
@@ -46,6 +47,7 @@ fn check(pool: &Pool, request: RequestSpec, mem_gib: f64) -> Result<Need, String
             node_selector: &none,
             node_affinity: &[],
             tolerations: &[],
+            host: Default::default(),
         },
     )
 }
@@ -67,7 +69,8 @@ fn exclusive_pool_takes_whole_gpus_up_to_a_node() {
     );
     assert_eq!(
         check(&p, RequestSpec::Gpu { count: 0 }, 1.0),
-        Err("requests no GPU (CPU-only pods are not modeled)".into())
+        Ok(Need::Whole { gpus: 0 }),
+        "a CPU-only pod takes no device"
     );
 }
 
@@ -175,8 +178,8 @@ fn the_same_reason_of_many_pools_is_said_once() {
         .unwrap()
     };
     // A reason without a pool, 12 times (openb's 12 pools): once.
-    let cpu = ["requests no GPU (CPU-only pods are not modeled)"; 12];
-    assert_eq!(fit(&cpu), "requests no GPU (CPU-only pods are not modeled)");
+    let cpu = ["requests 64 CPU but nodes have 32"; 12];
+    assert_eq!(fit(&cpu), "requests 64 CPU but nodes have 32");
     // Five pools with one reason, one with another: three named, "and 2 more".
     assert_eq!(
         fit(&[
@@ -191,4 +194,49 @@ fn the_same_reason_of_many_pools_is_said_once() {
          pool c: taint x:NoSchedule not tolerated"
     );
     assert_eq!(fit(&["pool a: x", "pool b: x"]), "pools a, b: x");
+}
+
+/// NodeResourcesFit, statically: a pod asking for more CPU or memory than a node can allocate
+/// never fits the pool, whatever its GPUs; a pool without a CPU capacity takes any request.
+#[test]
+fn cpu_and_memory_beyond_a_node_rule_the_pool_out() {
+    use crate::cluster::{HostCapacity, HostNeed, NodeHost};
+    let mut p = pool(PoolKind::Exclusive, 8, Vec::new());
+    p.host = NodeHost::new(
+        HostCapacity {
+            cpu_milli: Some(96_000),
+            mem_bytes: Some(512 << 30),
+        },
+        1,
+    );
+    let request = RequestSpec::Gpu { count: 1 };
+    let none = BTreeMap::new();
+    let pod = |cpu_milli, mem_gib: u64| PodSpec {
+        request: &request,
+        mem_gib: 1.0,
+        node_selector: &none,
+        node_affinity: &[],
+        tolerations: &[],
+        host: HostNeed {
+            cpu_milli,
+            mem_bytes: mem_gib << 30,
+        },
+    };
+    assert_eq!(
+        check_pool(&p, &pod(96_000, 512)),
+        Ok(Need::Whole { gpus: 1 })
+    );
+    assert_eq!(
+        check_pool(&p, &pod(96_500, 1)),
+        Err("pool p: requests 96500m CPU but nodes have 96".into())
+    );
+    assert_eq!(
+        check_pool(&p, &pod(1_000, 513)),
+        Err("pool p: requests 513GiB of memory but nodes have 512GiB".into())
+    );
+    p.host = NodeHost::default();
+    assert_eq!(
+        check_pool(&p, &pod(1_000_000, 4096)),
+        Ok(Need::Whole { gpus: 1 })
+    );
 }

@@ -396,6 +396,7 @@ impl Iterator for SyntheticJobs {
             gpu_models: entry.gpu_models.clone(),
             load: Vec::new(),
             pods: entry.pods,
+            host: Default::default(),
         })
     }
 

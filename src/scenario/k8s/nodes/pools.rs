@@ -4,10 +4,11 @@
 use super::labels::dropped_rule;
 use super::per_node::PerNode;
 use super::product::map_product;
-use super::raw_node::RawNode;
+use super::raw_node::{HostAmounts, RawNode};
 use super::shape::{GpuNode, Shape, node_shape};
 use super::{ImportedPool, Lookup, Used};
 use crate::catalog::Catalog;
+use crate::scenario::host::{Cpu, Memory};
 use crate::scenario::k8s::tree::{Messages, Src};
 use crate::scenario::schema::PoolSpec;
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,6 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(super) struct Grouping {
     /// Each shape with its nodes, in first-seen order.
     pools: Vec<(Shape, Vec<String>)>,
+    /// Per pool: the smallest CPU and memory its nodes list (`None` once a node lists none).
+    hosts: Vec<HostAmounts>,
     /// Nodes that advertise no GPU.
     no_gpu: Vec<String>,
     /// GPU product → line of the first node and the nodes, for products the catalog lacks.
@@ -74,9 +77,20 @@ impl Grouping {
                 "cordoned (spec.unschedulable); imported as a schedulable node",
             );
         }
-        match self.pools.iter_mut().find(|(s, _)| *s == shape) {
-            Some((_, names)) => names.push(n.name.clone()),
-            None => self.pools.push((shape, vec![n.name.clone()])),
+        match self.pools.iter_mut().position(|(s, _)| *s == shape) {
+            Some(i) => {
+                self.pools[i].1.push(n.name.clone());
+                let h = &mut self.hosts[i];
+                // The pool's nodes are taken as the smallest of them (a conservative capacity:
+                // identical machines list slightly different allocatable memory).
+                let min = |a: Option<u64>, b: Option<u64>| a.zip(b).map(|(a, b)| a.min(b));
+                h.cpu_milli = min(h.cpu_milli, n.host.cpu_milli);
+                h.mem_bytes = min(h.mem_bytes, n.host.mem_bytes);
+            }
+            None => {
+                self.pools.push((shape, vec![n.name.clone()]));
+                self.hosts.push(n.host);
+            }
         }
     }
 
@@ -89,6 +103,7 @@ impl Grouping {
     ) -> Vec<ImportedPool> {
         let Grouping {
             pools,
+            hosts,
             no_gpu,
             unknown_products,
             dropped,
@@ -97,7 +112,11 @@ impl Grouping {
         per.flush(src, msgs);
         report_left_out(&no_gpu, &unknown_products, src, catalog, msgs);
         report_dropped_labels(&dropped, &src.file, msgs);
-        let out = name_pools(pools);
+        let mut out = name_pools(pools);
+        for (p, h) in out.iter_mut().zip(hosts) {
+            p.spec.cpu = h.cpu_milli.map(Cpu);
+            p.spec.memory = h.mem_bytes.map(Memory);
+        }
         report_label_only_splits(&out, &src.file, msgs);
         out
     }
@@ -191,6 +210,8 @@ fn name_pools(shapes: Vec<(Shape, Vec<String>)>) -> Vec<ImportedPool> {
                 labels: shape.labels,
                 taints: shape.taints,
                 sharing: shape.sharing,
+                cpu: None,
+                memory: None,
             },
             nodes,
         });

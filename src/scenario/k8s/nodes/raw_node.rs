@@ -2,6 +2,7 @@
 
 use super::read::Tally;
 use crate::domain::{Taint, TaintEffect};
+use crate::scenario::host::{Cpu, Memory};
 use crate::scenario::k8s::tree::{Fields, Messages, Node, Src};
 use std::collections::BTreeMap;
 
@@ -15,6 +16,15 @@ pub(super) struct RawNode {
     /// nvidia.com/* resources only.
     pub(super) allocatable: Option<BTreeMap<String, u64>>,
     pub(super) capacity: Option<BTreeMap<String, u64>>,
+    /// `cpu` (millicores) and `memory` (bytes) of `allocatable`, else of `capacity`.
+    pub(super) host: HostAmounts,
+}
+
+/// CPU millicores and memory bytes a node lists (`None`: not listed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct HostAmounts {
+    pub(super) cpu_milli: Option<u64>,
+    pub(super) mem_bytes: Option<u64>,
 }
 
 impl RawNode {
@@ -89,9 +99,13 @@ impl NodeReader<'_> {
             Some(spec) => self.spec(spec, &f.path_of("spec"), &name),
             None => (Vec::new(), false),
         };
-        let (allocatable, capacity) = match f.take("status") {
+        let ((allocatable, a_host), (capacity, c_host)) = match f.take("status") {
             Some(status) => self.status(status, &f.path_of("status"), &name),
-            None => (None, None),
+            None => Default::default(),
+        };
+        let host = HostAmounts {
+            cpu_milli: a_host.cpu_milli.or(c_host.cpu_milli),
+            mem_bytes: a_host.mem_bytes.or(c_host.mem_bytes),
         };
         self.tally.collect(f);
         Some(RawNode {
@@ -102,6 +116,7 @@ impl NodeReader<'_> {
             unschedulable,
             allocatable,
             capacity,
+            host,
         })
     }
 
@@ -223,16 +238,25 @@ impl NodeReader<'_> {
         status: &Node,
         path: &str,
         name: &str,
-    ) -> (Option<Resources>, Option<Resources>) {
+    ) -> (
+        (Option<Resources>, HostAmounts),
+        (Option<Resources>, HostAmounts),
+    ) {
         let Some(mut s) = Fields::new(status, path, self.src, self.msgs) else {
-            return (None, None);
+            return Default::default();
         };
-        let allocatable = s
-            .take("allocatable")
-            .map(|n| self.resources(n, &s.path_of("allocatable"), name));
-        let capacity = s
-            .take("capacity")
-            .map(|n| self.resources(n, &s.path_of("capacity"), name));
+        let split = |r: Option<(Resources, HostAmounts)>| match r {
+            Some((res, host)) => (Some(res), host),
+            None => (None, HostAmounts::default()),
+        };
+        let allocatable = split(
+            s.take("allocatable")
+                .map(|n| self.resources(n, &s.path_of("allocatable"), name)),
+        );
+        let capacity = split(
+            s.take("capacity")
+                .map(|n| self.resources(n, &s.path_of("capacity"), name)),
+        );
         s.ignore(&[
             "addresses",
             "conditions",
@@ -250,9 +274,11 @@ impl NodeReader<'_> {
         (allocatable, capacity)
     }
 
-    /// The `nvidia.com/*` counts of a resource mapping; other resources go to the tally.
-    fn resources(&mut self, n: &Node, path: &str, name: &str) -> Resources {
+    /// The `nvidia.com/*` counts of a resource mapping, and `cpu` and `memory`; other
+    /// resources go to the tally.
+    fn resources(&mut self, n: &Node, path: &str, name: &str) -> (Resources, HostAmounts) {
         let mut gpu = BTreeMap::new();
+        let mut host = HostAmounts::default();
         if n.as_map().is_none() {
             self.msgs.error(
                 self.src,
@@ -274,11 +300,30 @@ impl NodeReader<'_> {
                         format!("node {name}: {} is not a whole number; ignored", v.show()),
                     ),
                 }
+            } else if k == "cpu" || k == "memory" {
+                let text = match (v.as_str(), v.as_i64()) {
+                    (Some(s), _) => s.to_string(),
+                    (None, Some(i)) => i.to_string(),
+                    _ => v.show(),
+                };
+                let parsed = if k == "cpu" {
+                    Cpu::parse(&text).map(|c| host.cpu_milli = Some(c.0))
+                } else {
+                    Memory::parse(&text).map(|m| host.mem_bytes = Some(m.0))
+                };
+                if let Err(e) = parsed {
+                    self.msgs.warn(
+                        self.src,
+                        v.line,
+                        &format!("{path}.{k}"),
+                        format!("node {name}: {e}; ignored"),
+                    );
+                }
             } else {
                 self.tally.other_resources.insert(k.clone());
             }
         }
-        gpu
+        (gpu, host)
     }
 }
 

@@ -144,7 +144,7 @@ impl Tally {
         }
         if !self.other_resources.is_empty() {
             msgs.warnings.push(format!(
-                "{}: node resources not modelled by the simulator (pools have no CPU or memory), ignored: {}",
+                "{}: node resources not modelled by the simulator (only GPUs, cpu and memory are), ignored: {}",
                 src.file,
                 self.other_resources.into_iter().collect::<Vec<_>>().join(", ")
             ));

@@ -159,6 +159,7 @@ impl Layout {
             gpu_models,
             load,
             pods,
+            host: Default::default(),
         })
     }
 }

@@ -50,6 +50,7 @@ id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,dura
         gpu_models: vec!["T4".into(), "V100M16".into()],
         load: Vec::new(),
         pods: None,
+        host: Default::default(),
     };
     let second = TraceJob {
         id: 8,
@@ -79,6 +80,7 @@ id,submit,class,namespace,priority_class,gpus,gpu_milli,mig_profile,mem_gib,dura
             },
         ],
         pods: None,
+        host: Default::default(),
     };
     assert_eq!(jobs, vec![first, second]);
 }

@@ -154,6 +154,7 @@ fn trace_job() -> impl Strategy<Value = TraceJob> {
                         .collect(),
                     load,
                     pods,
+                    host: Default::default(),
                 }
             },
         )

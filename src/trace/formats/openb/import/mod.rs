@@ -7,7 +7,7 @@
 
 use super::lists::{self, OpenbPod, Wording};
 use super::map::{FractionalAs, NeverRan, OpenbMap, QOS_VALUES};
-use crate::domain::RequestSpec;
+use crate::domain::{HostRequest, RequestSpec};
 use crate::limits::{MAX_TRACE_SPAN_MS, exceeds};
 use crate::trace::error::TraceError;
 use crate::trace::format::TraceFormat;
@@ -285,6 +285,11 @@ fn entry_of(
         .unwrap_or_else(|| default_class.to_string());
     let mut job = TraceJob::new(id, submit_s * 1000, class, duration_ms);
     job.request = Some(request);
+    // The pod's CPU and memory requests (cpu_milli, memory_mib).
+    job.host = HostRequest {
+        cpu_milli: Some(pod.cpu_milli),
+        mem_bytes: Some(pod.memory_mib.saturating_mul(1 << 20)),
+    };
     if pod.num_gpu > 0 {
         job.gpu_models = pod.gpu_spec;
         job.gpu_models.sort();

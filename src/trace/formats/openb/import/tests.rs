@@ -43,8 +43,18 @@ fn pods_map_to_jobs() {
     );
     assert_eq!(j.gpu_models, vec!["T4", "V100M16"]);
     assert_eq!((j.submit, j.duration), (100_000, 540_000));
-    // CPU-only.
+    // CPU-only: kept, with its 4 cores and 8 GiB (8,192 MiB = 8,589,934,592 bytes).
     assert_eq!(by_id(2).job.request, Some(RequestSpec::Gpu { count: 0 }));
+    assert_eq!(
+        by_id(2).job.host,
+        HostRequest {
+            cpu_milli: Some(4_000),
+            mem_bytes: Some(8_589_934_592)
+        }
+    );
+    // Every pod carries its CPU and memory: pod 3, 64 cores and 64 GiB.
+    assert_eq!(by_id(3).job.host.cpu_milli, Some(64_000));
+    assert_eq!(by_id(3).job.host.mem_bytes, Some(64 << 30));
     // 8 whole GPUs, ran 90 -> 180 (failed, but it ran).
     assert_eq!(by_id(3).job.request, Some(RequestSpec::Gpu { count: 8 }));
     assert_eq!(by_id(3).job.duration, 90_000);
