@@ -155,6 +155,41 @@ pub fn publish(tmp: &Path, target: &Path) -> Result<(), String> {
     result.map_err(fail)
 }
 
+/// Publishes staged files together, `(tmp, target)` in order: every one flushed to disk, then
+/// each renamed over its target, then each folder synced once (not once per file, as
+/// [`publish`] would). A file that cannot be synced publishes none; a failed rename leaves the
+/// files before it published and removes the rest. Each target is still replaced whole.
+pub fn publish_all(staged: &[(PathBuf, PathBuf)]) -> Result<(), String> {
+    let fail = |target: &Path, e: io::Error| format!("{}: cannot write: {e}", target.display());
+    let discard_from = |i: usize| staged[i..].iter().for_each(|(tmp, _)| discard(tmp));
+    for (tmp, target) in staged {
+        if let Err(e) = File::open(tmp).and_then(|f| f.sync_all()) {
+            discard_from(0);
+            return Err(fail(target, e));
+        }
+    }
+    let mut dirs: Vec<&Path> = Vec::new();
+    for (i, (tmp, target)) in staged.iter().enumerate() {
+        if let Err(e) = std::fs::rename(tmp, target) {
+            discard_from(i);
+            return Err(fail(target, e));
+        }
+        forget(tmp);
+        if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty())
+            && !dirs.contains(&dir)
+        {
+            dirs.push(dir);
+        }
+    }
+    // Best effort, as in `publish`: the renames reach the disk with their folders.
+    for dir in dirs {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
 /// Removes the staged `tmp` (writing failed or was abandoned).
 pub fn discard(tmp: &Path) {
     let _ = std::fs::remove_file(tmp);

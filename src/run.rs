@@ -2,8 +2,10 @@
 
 use crate::domain::PolicyName;
 use crate::metrics::JobRecord;
-use crate::report::writer::JobsCsv;
-use crate::report::{OutputDir, Provenance, Summary, scenario_sha256, summarize, write_tables};
+use crate::report::jobs_thread::JobsOut;
+use crate::report::{
+    OutputDir, Provenance, RenderedPlots, Summary, scenario_sha256, summarize, write_tables,
+};
 use crate::scenario::Loaded;
 use crate::scenario::schema::{ImportMap, TraceFormat, TraceSource, WorkloadSpec};
 use crate::sim::{JobSource, Simulation};
@@ -11,6 +13,8 @@ use crate::trace::{ImportReport, format, import};
 use crate::workload::synthetic::{SyntheticJobs, SyntheticSpec};
 use crate::world::World;
 use std::path::{Path, PathBuf};
+
+mod baseline;
 
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -284,27 +288,32 @@ fn run_staged_with(
     let (source, import) = job_source(loaded, world.seed)?;
     let provenance = Provenance::new(scenario_sha256(loaded, opts.policy)?, vec![world.seed]);
     let mut out = OutputDir::create(out_dir)?;
-    let mut jobs = JobsCsv::new(out.open("jobs.csv")?);
-    let mut sink = |r: &JobRecord| jobs.write(r);
-    let mut sim = Simulation::new(world.clone(), source, &mut sink);
-    sim.check_invariants = opts.check_invariants;
-    sim.remember_failed_preemptions(!opts.uncached_preemption);
-    let gpus: u32 = world.pools.iter().map(|p| p.gpu_count()).sum();
-    sim.gpu_series =
-        exports.openmetrics_start_ms.is_some() || gpus <= crate::report::plot::run::GPU_SERIES_MAX;
-    sim.progress = opts.progress.clone();
-    let result = sim.run()?;
-    jobs.finish()?;
-    let summary = summarize(&world, &result, provenance);
-    write_tables(&mut out, &summary, &result.samples, &result.class_samples)?;
-    let baseline = if exports.baseline {
-        let b = exclusive_baseline(loaded);
-        Some(run_in_memory(&b, opts, &mut |_| Ok(()))?.0)
-    } else {
-        None
-    };
-    let report =
-        crate::report::html_report(&world, &result, &summary, baseline.as_ref(), exports.png)?;
+    // The exclusive baseline simulates on another thread while this one runs the scenario,
+    // writes its files and renders its plots (`run/baseline.rs`).
+    let base = exports.baseline.then(|| exclusive_baseline(loaded));
+    let ((result, summary, plots), baseline) = baseline::beside(base.as_ref(), opts, |opts| {
+        // A writer thread for jobs.csv only when no other thread runs beside this one and
+        // there is a core for it (`report/jobs_thread.rs`).
+        let alone = !exports.baseline
+            && rayon::current_thread_index().is_none()
+            && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+        let mut jobs = JobsOut::new(out.open("jobs.csv")?, alone)?;
+        let mut sink = |r: &JobRecord| jobs.write(r);
+        let mut sim = Simulation::new(world.clone(), source, &mut sink);
+        sim.check_invariants = opts.check_invariants;
+        sim.remember_failed_preemptions(!opts.uncached_preemption);
+        let gpus: u32 = world.pools.iter().map(|p| p.gpu_count()).sum();
+        sim.gpu_series = exports.openmetrics_start_ms.is_some()
+            || gpus <= crate::report::plot::run::GPU_SERIES_MAX;
+        sim.progress = opts.progress.clone();
+        let result = sim.run()?;
+        jobs.finish()?;
+        let summary = summarize(&world, &result, provenance);
+        write_tables(&mut out, &summary, &result.samples, &result.class_samples)?;
+        let plots = RenderedPlots::new(&world, &result, &summary, exports.png)?;
+        Ok((result, summary, plots))
+    })?;
+    let report = plots.page(&summary, baseline.as_ref());
     write_report(&mut out, &report)?;
     let openmetrics = exports
         .openmetrics_start_ms

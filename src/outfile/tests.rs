@@ -90,3 +90,64 @@ fn a_symbolic_link_is_written_through_and_stays_a_link() {
 
 // remove_temporaries() is global: its test is in tests/limits_cli.rs, a process of its own
 // where no other test stages files.
+
+/// Stages `text` for `target` as [`stage`] does; the (temporary, target) pair.
+fn staged(target: &Path, text: &str) -> (PathBuf, PathBuf) {
+    let (tmp, mut f) = stage(target).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    (tmp, target.to_path_buf())
+}
+
+#[test]
+fn publish_all_replaces_every_target_and_leaves_no_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(dir.path().join("a.csv"), "old\n").unwrap();
+    let files = [
+        staged(&dir.path().join("a.csv"), "a\n"),
+        staged(&dir.path().join("b.csv"), "b\n"),
+        staged(&sub.join("c.csv"), "c\n"),
+    ];
+    publish_all(&files).unwrap();
+    assert_eq!(names(dir.path()), vec!["a.csv", "b.csv", "sub"]);
+    assert_eq!(names(&sub), vec!["c.csv"]);
+    for (_, target) in &files {
+        let name = target.file_name().unwrap().to_string_lossy();
+        assert_eq!(
+            std::fs::read_to_string(target).unwrap(),
+            format!("{}\n", &name[..1])
+        );
+    }
+    assert!(
+        live()
+            .files
+            .iter()
+            .all(|f| files.iter().all(|(t, _)| t != f))
+    );
+}
+
+#[test]
+fn publish_all_that_fails_to_rename_keeps_the_files_before_and_removes_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    // The second target is a folder that is not empty: its rename fails.
+    let blocked = dir.path().join("b.csv");
+    std::fs::create_dir(&blocked).unwrap();
+    std::fs::write(blocked.join("keep"), "").unwrap();
+    let files = [
+        staged(&dir.path().join("a.csv"), "a\n"),
+        staged(&blocked, "b\n"),
+        staged(&dir.path().join("c.csv"), "c\n"),
+    ];
+    let e = publish_all(&files).unwrap_err();
+    assert!(
+        e.starts_with(&format!("{}: cannot write: ", blocked.display())),
+        "{e}"
+    );
+    assert_eq!(names(dir.path()), vec!["a.csv", "b.csv"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.csv")).unwrap(),
+        "a\n"
+    );
+    assert_eq!(names(&blocked), vec!["keep"]);
+}

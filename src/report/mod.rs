@@ -7,6 +7,7 @@ pub mod claims;
 pub mod figures;
 pub mod gangs;
 pub mod html;
+pub mod jobs_thread;
 pub mod latency_table;
 pub mod openmetrics;
 pub mod operations;
@@ -19,7 +20,7 @@ pub mod writer;
 mod page;
 
 pub use figures::{PriorityNames, figures, figures_of_value, is_count_entry, priority_names};
-pub use page::{HtmlReport, html_report};
+pub use page::{HtmlReport, RenderedPlots, html_report};
 pub use provenance::{Provenance, scenario_sha256};
 pub use summary::{Summary, summarize};
 pub use writer::{OutputDir, write_tables};

@@ -52,17 +52,10 @@ impl OutputDir {
         Ok(BufWriter::with_capacity(1 << 20, f))
     }
 
-    /// Syncs every staged file and renames it into place.
+    /// Syncs every staged file, renames each into place, then syncs the folder once.
     pub fn commit(mut self) -> Result<(), String> {
         let staged = std::mem::take(&mut self.staged);
-        for (i, (tmp, target)) in staged.iter().enumerate() {
-            if let Err(e) = outfile::publish(tmp, target) {
-                for (rest, _) in &staged[i + 1..] {
-                    outfile::discard(rest);
-                }
-                return Err(e);
-            }
-        }
+        outfile::publish_all(&staged)?;
         outfile::forget_dir(&self.dir);
         self.created = false;
         Ok(())
@@ -99,6 +92,12 @@ impl<W: Write> JobsCsv<W> {
     }
     pub fn finish(mut self) -> Result<(), String> {
         self.w.flush().map_err(|e| format!("jobs.csv: {e}"))
+    }
+    /// Flushes and hands back the underlying writer.
+    pub fn into_inner(self) -> Result<W, String> {
+        self.w
+            .into_inner()
+            .map_err(|e| format!("jobs.csv: {}", e.error()))
     }
 }
 
