@@ -2,7 +2,7 @@
 
 use crate::domain::PolicyName;
 use crate::metrics::JobRecord;
-use crate::report::jobs_thread::JobsOut;
+use crate::report::writer::JobsCsv;
 use crate::report::{
     OutputDir, Provenance, RenderedPlots, Summary, scenario_sha256, summarize, write_tables,
 };
@@ -292,12 +292,7 @@ fn run_staged_with(
     // writes its files and renders its plots (`run/baseline.rs`).
     let base = exports.baseline.then(|| exclusive_baseline(loaded));
     let ((result, summary, plots), baseline) = baseline::beside(base.as_ref(), opts, |opts| {
-        // A writer thread for jobs.csv only when no other thread runs beside this one and
-        // there is a core for it (`report/jobs_thread.rs`).
-        let alone = !exports.baseline
-            && rayon::current_thread_index().is_none()
-            && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-        let mut jobs = JobsOut::new(out.open("jobs.csv")?, alone)?;
+        let mut jobs = JobsCsv::new(out.open("jobs.csv")?);
         let mut sink = |r: &JobRecord| jobs.write(r);
         let mut sim = Simulation::new(world.clone(), source, &mut sink);
         sim.check_invariants = opts.check_invariants;

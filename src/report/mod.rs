@@ -7,7 +7,6 @@ pub mod claims;
 pub mod figures;
 pub mod gangs;
 pub mod html;
-pub mod jobs_thread;
 pub mod latency_table;
 pub mod openmetrics;
 pub mod operations;
