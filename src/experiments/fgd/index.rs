@@ -47,11 +47,13 @@ impl ShapeIndex {
     }
 
     /// The node's current score, or [`NONE`].
+    #[inline]
     pub fn get(&self, node: usize) -> u8 {
         self.score[node]
     }
 
     /// Sets the node's score (`NONE`: infeasible). `score` must be below [`BUCKETS`] or `NONE`.
+    #[inline]
     pub fn set(&mut self, node: usize, score: u8) {
         let old = self.score[node];
         if old == score {

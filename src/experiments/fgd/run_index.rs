@@ -42,21 +42,36 @@ impl Scheduler<'_> {
     /// Brings a shape's index up to date: the nodes changed since it last looked (all nodes the
     /// first time, or when more changes than nodes are pending). False when a score falls
     /// outside the index's range.
+    ///
+    /// Pods never leave, so a node's free CPU, memory and GPU only shrink and its pod count only
+    /// grows: a node once infeasible for a shape stays so and is not looked at again.
     fn catch_up(&mut self, ix: &mut ShapeIndex, p: &WorkloadPod, class: u32) -> bool {
         let (from, to) = (ix.seen, self.changes.len());
         ix.seen = to;
-        if from == 0 || to - from >= self.nodes.len() {
-            (0..self.nodes.len()).all(|i| self.refresh(ix, i, p, class))
+        let fresh = from == 0;
+        if fresh || to - from >= self.nodes.len() {
+            (0..self.nodes.len()).all(|i| self.refresh(ix, i, p, class, fresh))
         } else {
             (from..to).all(|k| {
                 let i = self.changes[k] as usize;
-                self.refresh(ix, i, p, class)
+                self.refresh(ix, i, p, class, false)
             })
         }
     }
 
-    /// Re-scores node `i` (rank) in a shape's index.
-    fn refresh(&mut self, ix: &mut ShapeIndex, i: usize, p: &WorkloadPod, class: u32) -> bool {
+    /// Re-scores node `i` (rank) in a shape's index; unless `fresh`, a node already infeasible
+    /// is left as it is.
+    fn refresh(
+        &mut self,
+        ix: &mut ShapeIndex,
+        i: usize,
+        p: &WorkloadPod,
+        class: u32,
+        fresh: bool,
+    ) -> bool {
+        if !fresh && ix.get(i) == NONE {
+            return true;
+        }
         if !self.nodes[i].fits(p) {
             ix.set(i, NONE);
             return true;
