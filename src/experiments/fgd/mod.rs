@@ -10,6 +10,7 @@
 //! | `model.rs` | pods, nodes, the feasibility filter, device state |
 //! | `frag.rs` | the typical-pod distribution and node fragmentation |
 //! | `policy.rs` | the six node scores and device choices |
+//! | `index.rs` | per pod shape, the nodes bucketed by score: the best node without a scan |
 //! | `tune.rs` | shuffling and tuning the pod sequence |
 //! | `workload.rs` | a pod list read once: pods, score classes, typical pods |
 //! | `run.rs` | one run: the scheduling loop and per-pod records |
@@ -21,6 +22,7 @@ pub mod batch;
 pub mod discrete;
 pub mod experiment;
 pub mod frag;
+pub mod index;
 pub mod model;
 pub mod policy;
 pub mod run;

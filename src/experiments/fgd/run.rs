@@ -5,10 +5,14 @@
 //! `percentageOfNodesToScore = 100`. FGD's score of a node depends only on the node's state and
 //! the pod's (cpu, milli, k), so it is cached per (node, pod class) and only the node a pod lands
 //! on is invalidated; the node's own fragmentation W·F(n) is likewise recomputed only for that
-//! node, and the cluster total is updated by the difference (exact integers).
+//! node, and the cluster total is updated by the difference (exact integers). The choice itself
+//! comes from a per-shape index of nodes bucketed by score (`index.rs`), brought up to date with
+//! only the nodes changed since the shape last asked; the full scan stays as the reference (and
+//! the fallback for scores outside the index's range).
 
 use super::discrete::Record;
 use super::frag::FragTable;
+use super::index::ShapeIndex;
 use super::model::{ClusterSpec, NodeState, WorkloadPod};
 use super::policy::{
     Policy, best_fit_raw, dot_prod_score, fgd_node_score, gpu_clustering_score, gpu_packing_score,
@@ -74,7 +78,19 @@ pub struct Scheduler<'a> {
     group_cache: Vec<u8>,
     rng: StreamRng,
     feasible: Vec<u32>,
+    /// Index of each pod shape seen so far (see `index.rs`).
+    shapes: BTreeMap<ShapeKey, usize>,
+    index: Vec<ShapeIndex>,
+    /// Nodes (rank) placed on, in order: what each shape's index has still to replay.
+    changes: Vec<u32>,
+    /// Choose by scanning every node (the reference path; also taken for good once a score falls
+    /// outside the index's range).
+    full_scan: bool,
 }
+
+/// What a pod's feasibility and every policy's score depend on: CPU, memory, per-GPU milli, GPU
+/// count and accepted models.
+type ShapeKey = (u64, u64, u32, u32, u64);
 
 impl<'a> Scheduler<'a> {
     /// `ranks[i]` is the rank of node i (name order): a permutation of 0..nodes.
@@ -134,7 +150,16 @@ impl<'a> Scheduler<'a> {
             group_cache: vec![UNKNOWN; group_len],
             rng,
             feasible: Vec::new(),
+            shapes: BTreeMap::new(),
+            index: Vec::new(),
+            changes: Vec::new(),
+            full_scan: false,
         }
+    }
+
+    /// Chooses by scanning every node instead of the index (same decisions; for tests).
+    pub fn set_full_scan(&mut self, on: bool) {
+        self.full_scan = on;
     }
 
     /// Allocated GPU milli.
@@ -182,8 +207,8 @@ impl<'a> Scheduler<'a> {
         }
     }
 
-    /// One scheduling cycle: the chosen node (rank index), or None if no node is feasible.
-    fn select(&mut self, p: &WorkloadPod, class: u32) -> Option<usize> {
+    /// The reference cycle: every node checked and scored.
+    fn select_scan(&mut self, p: &WorkloadPod, class: u32) -> Option<usize> {
         if self.policy == Policy::Random {
             self.feasible.clear();
             for (i, n) in self.nodes.iter().enumerate() {
@@ -255,6 +280,7 @@ impl<'a> Scheduler<'a> {
         self.node_frag[i] = f;
         self.used += p.gpu_request();
         self.pristine[i] = false;
+        self.changes.push(i as u32);
         if !self.cache.is_empty() {
             self.cache[i * self.nclasses..(i + 1) * self.nclasses].fill(UNKNOWN);
         }
@@ -332,6 +358,9 @@ pub fn run_one(
         ranks,
     }
 }
+
+#[path = "run_index.rs"]
+mod run_index;
 
 #[cfg(test)]
 #[path = "run_tests.rs"]

@@ -164,3 +164,109 @@ fn frag_total_is_updated_incrementally() {
     // Idle nodes (nothing pre-placed here): 14 GPUs hold 3 pods of 300 each: 42.
     assert_eq!(placed, 42);
 }
+
+mod index_vs_scan {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A node: CPU (200 cores is beyond the openb range, so some scores leave 0..=100 and the
+    /// scheduler must fall back to the scan), memory, GPU count, model.
+    fn node() -> impl Strategy<Value = (u64, u64, u8, u8)> {
+        (
+            prop_oneof![
+                Just(8_000u64),
+                Just(32_000),
+                Just(96_000),
+                Just(128_000),
+                Just(200_000)
+            ],
+            prop_oneof![Just(60_000u64), Just(400_000)],
+            prop_oneof![Just(0u8), Just(1), Just(2), Just(4), Just(8)],
+            0u8..2,
+        )
+    }
+
+    /// A pod shape from a small palette, so that shapes repeat: CPU, memory, (milli, count),
+    /// constraint (0: any, 1: model A, 2: model B).
+    fn pod_shape() -> impl Strategy<Value = (u64, u64, (u32, u32), u8)> {
+        (
+            prop_oneof![Just(1_000u64), Just(4_000), Just(8_000), Just(32_000)],
+            prop_oneof![Just(0u64), Just(1_000), Just(50_000)],
+            prop_oneof![
+                Just((0u32, 0u32)),
+                Just((300, 1)),
+                Just((500, 1)),
+                Just((1000, 1)),
+                Just((1000, 2)),
+                Just((1000, 4)),
+                Just((1000, 8))
+            ],
+            0u8..3,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// The index picks the node (and devices) the full scan picks, pod after pod, for every
+        /// policy: over random clusters, node ranks and pod lists, until the cluster is full.
+        #[test]
+        fn index_picks_what_the_scan_picks(
+            nodes in prop::collection::vec(node(), 1..40),
+            shapes in prop::collection::vec(pod_shape(), 1..60),
+            seed in 0u64..1000,
+        ) {
+            let models = Models { names: vec!["A".into(), "B".into()] };
+            let mut specs: Vec<NodeSpec> = nodes
+                .iter()
+                .enumerate()
+                .map(|(i, &(cpu, mem, gpus, model))| NodeSpec {
+                    name: format!("n{i:03}"),
+                    cpu,
+                    mem,
+                    gpus,
+                    model: if gpus == 0 { u8::MAX } else { model },
+                })
+                .collect();
+            specs.sort_by(|a, b| a.name.cmp(&b.name));
+            let gpu_milli = specs.iter().map(|n| 1000 * u64::from(n.gpus)).sum();
+            let cluster = ClusterSpec { nodes: specs, models: models.clone(), gpu_milli };
+            let pods: Vec<WorkloadPod> = shapes
+                .iter()
+                .enumerate()
+                .map(|(i, &(cpu, mem, (milli, k), c))| {
+                    let spec: Vec<String> = match (milli, c) {
+                        (0, _) | (_, 0) => vec![],
+                        (_, 1) => vec!["A".into()],
+                        _ => vec!["B".into()],
+                    };
+                    WorkloadPod {
+                        name: format!("p{i:03}"),
+                        cpu,
+                        mem,
+                        milli,
+                        k,
+                        types: models.mask(&spec),
+                        spec: spec.join("|"),
+                    }
+                })
+                .collect();
+            let w = Workload::new("w", pods, &cluster);
+            let ranks = node_ranks(cluster.nodes.len(), &mut stream(seed, "ranks"));
+            for policy in Policy::ALL {
+                let mk = || Scheduler::new(
+                    &cluster, &w.frag, policy, &ranks, w.classes.len(), stream(seed, "r"),
+                );
+                let (mut fast, mut scan) = (mk(), mk());
+                scan.set_full_scan(true);
+                // The list three times over: the cluster fills and pods start to fail.
+                for (step, o) in (0..3 * w.pods.len()).map(|k| k % w.pods.len()).enumerate() {
+                    let p = &w.pods[o];
+                    let a = fast.schedule(p, w.class_of[o]);
+                    let b = scan.schedule(p, w.class_of[o]);
+                    prop_assert_eq!(a, b, "{:?}, pod {} ({:?})", policy, step, p);
+                }
+                prop_assert_eq!(fast.nodes(), scan.nodes());
+            }
+        }
+    }
+}
