@@ -111,6 +111,19 @@ fn fits(units: &[Unit], need: &Need, whole: u32) -> bool {
     }
 }
 
+/// Fragmented capacity of `units` (GPU-equivalents, `free` in all) with respect to one need.
+pub(crate) fn need_fragment(units: &[Unit], need: &Need, whole: u32, free: f64) -> f64 {
+    if fits(units, need, whole) {
+        units
+            .iter()
+            .filter(|u| !usable(u, need, whole))
+            .map(|u| u.share)
+            .sum()
+    } else {
+        free
+    }
+}
+
 /// Fragmented capacity of `units` (GPU-equivalents) averaged over the typical needs; `whole` is
 /// the free count of a fully free GPU (1 for exclusive pools).
 pub fn units_frag(units: &[Unit], typical: &[TypicalNeed], whole: u32) -> Frag {
@@ -124,16 +137,7 @@ pub fn units_frag(units: &[Unit], typical: &[TypicalNeed], whole: u32) -> Frag {
     }
     let mut acc = 0.0;
     for t in typical {
-        let f = if fits(units, &t.need, whole) {
-            units
-                .iter()
-                .filter(|u| !usable(u, &t.need, whole))
-                .map(|u| u.share)
-                .sum()
-        } else {
-            free
-        };
-        acc += t.weight as f64 * f;
+        acc += t.weight as f64 * need_fragment(units, &t.need, whole, free);
     }
     Frag {
         free,

@@ -3,6 +3,7 @@
 
 pub mod frag;
 pub mod host;
+pub mod frag_cache;
 pub mod index;
 mod place;
 pub mod share;
@@ -256,6 +257,9 @@ pub struct Cluster {
     /// GPU memory each CUDA context takes on a time-sliced GPU besides the job's own `mem`
     /// (`model.context_mem_gib`).
     pub context_mem_gib: f64,
+    /// Per node (numbered across pools, `Pool::first_node + node`): how often its free counts
+    /// were recomputed, i.e. its pods or its layout changed (`frag_cache` compares them).
+    pub node_changes: Vec<u64>,
 }
 
 impl Cluster {
@@ -295,6 +299,8 @@ impl Cluster {
             .map(|k| FreeIndex::new(node_count, kind.units_per_gpu(k) * gpus_per_node))
             .collect();
         let present = present.min(node_count);
+        self.node_changes
+            .resize((first_node + node_count) as usize, 0);
         self.pools.push(Pool {
             name,
             model,

@@ -63,11 +63,14 @@ impl GpuStates for Cluster {
 struct Without<'a> {
     cluster: &'a Cluster,
     first_gpu: u32,
-    used: Vec<u32>,
-    mem_used: Vec<f64>,
+    used: &'a mut [u32],
+    mem_used: &'a mut [f64],
     /// Per GPU: MIG instances the gone pods held (bit per instance).
-    freed: Vec<u128>,
+    freed: &'a mut [u128],
 }
+
+/// GPUs per node up to which a what-if keeps its counts on the stack.
+const STACK_GPUS: usize = 16;
 
 impl GpuStates for Without<'_> {
     #[inline]
@@ -101,15 +104,51 @@ impl Cluster {
         need: &Need,
         gone: &[(&[Holding], f64)],
     ) -> bool {
+        let gpus = self.pools[pool as usize].node_gpus(node);
+        let n = gpus.len();
+        if n <= STACK_GPUS {
+            let (mut used, mut mem_used, mut freed) =
+                ([0; STACK_GPUS], [0.0; STACK_GPUS], [0; STACK_GPUS]);
+            self.fits_without_in(
+                pool,
+                node,
+                need,
+                gone,
+                &mut used[..n],
+                &mut mem_used[..n],
+                &mut freed[..n],
+            )
+        } else {
+            let (mut used, mut mem_used, mut freed) = (vec![0; n], vec![0.0; n], vec![0; n]);
+            self.fits_without_in(pool, node, need, gone, &mut used, &mut mem_used, &mut freed)
+        }
+    }
+
+    /// `fits_without` with room for the node's counts.
+    #[allow(clippy::too_many_arguments)]
+    fn fits_without_in(
+        &self,
+        pool: u32,
+        node: u32,
+        need: &Need,
+        gone: &[(&[Holding], f64)],
+        used: &mut [u32],
+        mem_used: &mut [f64],
+        freed: &mut [u128],
+    ) -> bool {
         let p = &self.pools[pool as usize];
         let gpus = p.node_gpus(node);
         let states = &self.gpus[gpus.start as usize..gpus.end as usize];
-        let mut view = Without {
+        for (i, s) in states.iter().enumerate() {
+            used[i] = s.used;
+            mem_used[i] = s.mem_used;
+        }
+        let view = Without {
             cluster: self,
             first_gpu: gpus.start,
-            used: states.iter().map(|s| s.used).collect(),
-            mem_used: states.iter().map(|s| s.mem_used).collect(),
-            freed: vec![0; states.len()],
+            used,
+            mem_used,
+            freed,
         };
         for (holdings, mem) in gone {
             for h in holdings.iter().filter(|h| gpus.contains(&h.gpu)) {
@@ -369,21 +408,18 @@ impl Cluster {
     /// Recomputes one node's free counts; a node that is down or absent offers nothing.
     pub(crate) fn refresh_node(&mut self, pool: u32, node: u32) {
         let p = &self.pools[pool as usize];
+        self.node_changes[(p.first_node + node) as usize] += 1;
         let up = p.schedulable(node);
         let gpus = p.node_gpus(node);
-        let states = &self.gpus[gpus.start as usize..gpus.end as usize];
-        let counts: Vec<u32> = (0..p.kind.index_count())
-            .map(|k| {
-                if up {
-                    states.iter().map(|s| free_units(&p.kind, k, s)).sum()
-                } else {
-                    0
-                }
-            })
-            .collect();
-        let p = &mut self.pools[pool as usize];
-        for (k, c) in counts.into_iter().enumerate() {
-            p.free[k].set(node, c);
+        for k in 0..p.kind.index_count() {
+            let p = &self.pools[pool as usize];
+            let states = &self.gpus[gpus.start as usize..gpus.end as usize];
+            let c = if up {
+                states.iter().map(|s| free_units(&p.kind, k, s)).sum()
+            } else {
+                0
+            };
+            self.pools[pool as usize].free[k].set(node, c);
         }
     }
 }

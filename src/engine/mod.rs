@@ -2,6 +2,7 @@
 //! seeded random streams. It knows nothing about GPUs; the model defines its own event enum.
 
 pub mod queue;
+pub mod radix;
 pub mod rng;
 
 pub use queue::EventQueue;

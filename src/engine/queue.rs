@@ -3,39 +3,15 @@
 //! The sequence number only increases, so events due at the same instant pop in the order they
 //! were scheduled: the run is deterministic without relying on how the heap breaks ties.
 //! Cancellation is lazy: the model stamps events with a generation and ignores stale ones when
-//! they pop, which is far cheaper than removing them from the heap.
+//! they pop, which is far cheaper than removing them from the heap. Events are never scheduled
+//! before `now`, so the queue is a monotone one (`radix::RadixHeap`).
 
+use super::radix::RadixHeap;
 use crate::units::SimTime;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-
-struct Entry<E> {
-    time: SimTime,
-    seq: u64,
-    event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    // Reversed so that std's max-heap pops the earliest (time, seq) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
-}
 
 /// Future events of type `E` and the current simulated time.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: RadixHeap<E>,
     now: SimTime,
     next_seq: u64,
     popped: u64,
@@ -50,7 +26,7 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: RadixHeap::new(),
             now: 0,
             next_seq: 0,
             popped: 0,
@@ -69,20 +45,20 @@ impl<E> EventQueue<E> {
         let time = time.max(self.now);
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { time, seq, event });
+        self.heap.push((time, seq), event);
     }
 
     /// Time of the next event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+        self.heap.peek_key().map(|(time, _)| time)
     }
 
     /// Removes the earliest event and advances `now` to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let e = self.heap.pop()?;
-        self.now = e.time;
+        let ((time, _), event) = self.heap.pop()?;
+        self.now = time;
         self.popped += 1;
-        Some((e.time, e.event))
+        Some((time, event))
     }
 
     pub fn len(&self) -> usize {

@@ -52,12 +52,10 @@ pub fn select_victims(
             .then(a.id.cmp(&b.id))
     });
     let mut evicted: Vec<Candidate> = lower.clone();
+    let mut without: Vec<u32> = Vec::with_capacity(lower.len());
     for c in &lower {
-        let without: Vec<u32> = evicted
-            .iter()
-            .filter(|v| v.id != c.id)
-            .map(|v| v.id)
-            .collect();
+        without.clear();
+        without.extend(evicted.iter().filter(|v| v.id != c.id).map(|v| v.id));
         if fits(&without) {
             evicted.retain(|v| v.id != c.id);
         }

@@ -63,6 +63,8 @@ pub(super) struct Ledger<'a> {
     class_waits: Vec<ClassWaits>,
     /// End of the last bucket whose per-GPU rows were taken.
     gpu_closed_at: Option<SimTime>,
+    /// Each node's fragments, kept between samples until the node changes.
+    frag: crate::cluster::frag_cache::FragCache,
     /// Requests served by services that have a request stream.
     pub latency: latency::LatencyBook,
     sink: RecordSink<'a>,
@@ -104,6 +106,7 @@ impl<'a> Ledger<'a> {
             instance_samples: Vec::new(),
             class_waits: Vec::new(),
             gpu_closed_at: None,
+            frag: Default::default(),
             latency: latency::LatencyBook::new(seed),
             sink,
         }

@@ -86,7 +86,7 @@ impl Ledger<'_> {
         for (i, ps) in self.pools.iter_mut().enumerate() {
             let p = &cluster.pools[i];
             let mut s = ps.sample(&p.name, &p.kind.describe(), self.last_sample, now);
-            let f = cluster.pool_frag(i as u32, shapes.typical(i as u32), mig_share);
+            let f = (self.frag).pool_frag(cluster, i as u32, shapes.typical(i as u32), mig_share);
             s.fragmented_gpus = f.fragmented;
             s.fragmentation = f.ratio();
             self.samples.push(s);
