@@ -155,6 +155,7 @@ mod tests {
                 node_count: nodes,
                 gpus_per_node: 2,
                 present: nodes,
+                host: Default::default(),
             });
         }
         c

@@ -2,8 +2,8 @@
 //! share, and the per-pool index of free capacity.
 
 pub mod frag;
-pub mod host;
 pub mod frag_cache;
+pub mod host;
 pub mod index;
 mod place;
 pub mod share;

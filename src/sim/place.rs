@@ -104,10 +104,14 @@ impl Simulation<'_> {
         if pods > 1 {
             // A gang's pods hold no CPU or host memory (docs/MODEL.md, "Gang jobs"): the node
             // recorded is its first pod's.
-            return self.find_gang_place(shape, allowed, pods).map(|(p, rank, h)| {
-                let node = h.first().map_or(0, |x| self.cluster.gpus[x.gpu as usize].node);
-                (p, rank, (node, h))
-            });
+            return self
+                .find_gang_place(shape, allowed, pods)
+                .map(|(p, rank, h)| {
+                    let node = h
+                        .first()
+                        .map_or(0, |x| self.cluster.gpus[x.gpu as usize].node);
+                    (p, rank, (node, h))
+                });
         }
         let cluster = &self.cluster;
         for fp in &self.shapes.get(shape).fit.pools {
