@@ -231,8 +231,7 @@ pub fn run(a: RunArgs) -> Result<(), String> {
         None => (o.summary.events, String::new()),
     };
     errln!(
-        "{} events in {:.3} s ({:.2} M events/s{also})",
-        o.summary.events,
+        "{events} events in {:.3} s ({:.2} M events/s{also})",
         wall,
         events as f64 / wall.max(1e-9) / 1e6
     );
