@@ -2,10 +2,12 @@
 //! validates and runs; each file kind is imported when valid and refused, with its file and
 //! line, when malformed; unknown and unsupported fields are reported.
 
+mod common;
+use common::import::{errors_of, inline};
 use slicesim::domain::{MigStrategy, Sharing};
 use slicesim::run::{RunOptions, run_in_memory};
 use slicesim::scenario::k8s::{ImportInputs, Input, import, render, skeleton};
-use slicesim::scenario::{self, Loaded, Severity};
+use slicesim::scenario::{self, Loaded};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,23 +25,6 @@ fn example_inputs() -> ImportInputs {
         mig_parted: Some(file("mig-parted-config.yaml")),
         manifests: vec![file("cluster-policy.yaml")],
     }
-}
-
-fn inline(name: &str, text: &str) -> Input {
-    Input {
-        name: name.into(),
-        text: text.into(),
-    }
-}
-
-/// Validation errors of a scenario text (warnings are allowed).
-fn errors_of(text: &str) -> Vec<String> {
-    let sc = scenario::parse(text, "imported").unwrap_or_else(|e| panic!("parses: {e}\n{text}"));
-    slicesim::world::check(&sc, text, Path::new("."))
-        .into_iter()
-        .filter(|p| p.severity == Severity::Error)
-        .map(|p| p.to_string())
-        .collect()
 }
 
 #[test]

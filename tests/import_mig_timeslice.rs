@@ -4,19 +4,14 @@
 //! label, give the MIG pool `replicas: {1g.10gb: N}` (no longer dropped); the scenario
 //! validates and runs with the instances time-sliced.
 
+mod common;
+use common::import::{errors_of, inline};
 use slicesim::domain::{MigStrategy, Sharing};
 use slicesim::run::{RunOptions, run_in_memory};
 use slicesim::scenario::k8s::{ImportInputs, Input, import, render};
-use slicesim::scenario::{self, Loaded, Severity};
+use slicesim::scenario::{self, Loaded};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn inline(name: &str, text: &str) -> Input {
-    Input {
-        name: name.into(),
-        text: text.into(),
-    }
-}
+use std::path::PathBuf;
 
 const CM: &str = r#"apiVersion: v1
 kind: ConfigMap
@@ -76,12 +71,7 @@ fn device_plugin_time_slicing_of_mig_devices_becomes_instance_replicas() {
     );
     let text = render(&fragment, &inputs, "imported", true);
     let sc = scenario::parse(&text, "imported").unwrap();
-    let errors: Vec<String> = slicesim::world::check(&sc, &text, Path::new("."))
-        .into_iter()
-        .filter(|p| p.severity == Severity::Error)
-        .map(|p| p.to_string())
-        .collect();
-    assert_eq!(errors, Vec::<String>::new());
+    assert_eq!(errors_of(&text), Vec::<String>::new());
     let loaded = Loaded {
         scenario: sc,
         text: text.clone(),

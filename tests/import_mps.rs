@@ -4,18 +4,13 @@
 //! `{kind: mps, replicas: N}` pools without the old "not supported" warning; the scenario
 //! validates and runs.
 
+mod common;
+use common::import::{errors_of, inline};
 use slicesim::domain::Sharing;
 use slicesim::run::{RunOptions, run_in_memory};
 use slicesim::scenario::k8s::{ImportInputs, Input, import, render};
-use slicesim::scenario::{self, Loaded, Severity};
-use std::path::{Path, PathBuf};
-
-fn inline(name: &str, text: &str) -> Input {
-    Input {
-        name: name.into(),
-        text: text.into(),
-    }
-}
+use slicesim::scenario::{self, Loaded};
+use std::path::PathBuf;
 
 /// A device-plugin ConfigMap as the GPU operator takes it: one MPS config, one time-slicing.
 const CM: &str = r#"apiVersion: v1
@@ -57,15 +52,6 @@ fn nodes(items: &[String]) -> Input {
             items.join(",\n")
         ),
     )
-}
-
-fn errors_of(text: &str) -> Vec<String> {
-    let sc = scenario::parse(text, "imported").unwrap_or_else(|e| panic!("parses: {e}\n{text}"));
-    slicesim::world::check(&sc, text, Path::new("."))
-        .into_iter()
-        .filter(|p| p.severity == Severity::Error)
-        .map(|p| p.to_string())
-        .collect()
 }
 
 #[test]

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod import;
 
 use slicesim::metrics::{JobRecord, JobState};
 use slicesim::report::Summary;

@@ -190,15 +190,27 @@ fn read_resource(
                 mig_time_slicing.push((profile.to_string(), r));
             }
         }
-        "" => msgs.error(src, item.line, &e.path_of("name"), "missing resource name"),
-        n => msgs.warn(
-            src,
-            item.line,
-            &e.path_of("name"),
-            format!("resource {n} is not an NVIDIA GPU resource the simulator knows; not imported"),
-        ),
+        n => other_resource(n, item, &e, src, msgs),
     }
     e.finish(src, msgs);
+}
+
+/// A `resources[i]` name neither `sharing` reader takes: missing (an error) or not an NVIDIA
+/// GPU resource (a warning; the entry is not imported).
+pub(super) fn other_resource(name: &str, item: &Node, e: &Fields, src: &Src, msgs: &mut Messages) {
+    let at = e.path_of("name");
+    if name.is_empty() {
+        msgs.error(src, item.line, &at, "missing resource name");
+    } else {
+        msgs.warn(
+            src,
+            item.line,
+            &at,
+            format!(
+                "resource {name} is not an NVIDIA GPU resource the simulator knows; not imported"
+            ),
+        );
+    }
 }
 
 /// `replicas`: a whole number >= 1; None once the error is reported.

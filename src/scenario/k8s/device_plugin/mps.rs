@@ -1,7 +1,7 @@
 //! `sharing.mps` of a device-plugin config (v0.15 and later): the replicas of `nvidia.com/gpu`
 //! that become an MPS pool (`sharing: {kind: mps, replicas: N}`).
 
-use super::config::read_replicas;
+use super::config::{other_resource, read_replicas};
 use crate::perf::mps::replicas_problem;
 use crate::scenario::k8s::tree::{Fields, Messages, Node, Src};
 
@@ -98,13 +98,7 @@ fn read_resource(
             path,
             format!("MPS on MIG devices ({n}) is not supported by the device plugin; not imported"),
         ),
-        "" => msgs.error(src, item.line, &e.path_of("name"), "missing resource name"),
-        n => msgs.warn(
-            src,
-            item.line,
-            &e.path_of("name"),
-            format!("resource {n} is not an NVIDIA GPU resource the simulator knows; not imported"),
-        ),
+        n => other_resource(n, item, &e, src, msgs),
     }
     e.finish(src, msgs);
 }

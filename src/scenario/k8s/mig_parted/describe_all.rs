@@ -32,16 +32,7 @@ fn describe_config(c: &MigConfig, catalog: &Catalog) -> String {
         .iter()
         .map(|(t, models)| format!("{}: {t}", models.join(", ")))
         .collect();
-    let others: Vec<String> =
-        c.entries
-            .iter()
-            .flat_map(|e| e.filter_models().1)
-            .fold(Vec::new(), |mut v, o| {
-                if !v.contains(&o) {
-                    v.push(o);
-                }
-                v
-            });
+    let others: Vec<String> = unique(c.entries.iter().flat_map(|e| e.filter_models().1));
     if !others.is_empty() {
         parts.push(format!(
             "entries for GPUs not in the catalog: {}",
@@ -49,17 +40,12 @@ fn describe_config(c: &MigConfig, catalog: &Catalog) -> String {
         ));
     }
     if groups.is_empty() {
-        let profiles: Vec<&str> = c
-            .entries
-            .iter()
-            .filter(|e| e.device_filter.is_empty())
-            .flat_map(|e| e.mig_devices.iter().map(|(p, _)| p.as_str()))
-            .fold(Vec::new(), |mut v, p| {
-                if !v.contains(&p) {
-                    v.push(p);
-                }
-                v
-            });
+        let profiles: Vec<&str> = unique(
+            c.entries
+                .iter()
+                .filter(|e| e.device_filter.is_empty())
+                .flat_map(|e| e.mig_devices.iter().map(|(p, _)| p.as_str())),
+        );
         parts.insert(
             0,
             if profiles.is_empty() {
@@ -115,4 +101,15 @@ fn on_model(c: &MigConfig, model: &GpuModel) -> Option<String> {
         }
         Err(e) => format!("invalid ({e})"),
     })
+}
+
+/// The items in first-seen order, each once.
+fn unique<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut v = Vec::new();
+    for x in items {
+        if !v.contains(&x) {
+            v.push(x);
+        }
+    }
+    v
 }
