@@ -163,6 +163,41 @@ fn a_disruption_budget_makes_a_drain_wait_and_retry() {
 }
 
 #[test]
+fn budget_percentages_round_up_as_the_disruption_controller_does() {
+    // 4 nodes x 1 GPU, jobs 0-3 (1000 s) on n0-n3 from 0, class s under a percentage budget.
+    // At 100 a drain of n2, n3 in one batch (timeout 60 s); job 2 is asked first, then job 3.
+    //   maxUnavailable 30%: ceil(0.3 x 4) = 2 may be unavailable, desiredHealthy 4 - 2 = 2.
+    //     job 2: 4 - 2 = 2 allowed -> evicted; job 3: 3 - 2 = 1 -> evicted. Batch evicted
+    //     at 100, back at 200; both restart there (left 110, pending 130): 200 -> 1200.
+    //     (Rounding down, 1 pod, would have refused job 3.)
+    //   minAvailable 60%: ceil(0.6 x 4) = 3 must stay. job 2: 4 - 3 = 1 -> evicted; job 3:
+    //     3 - 3 = 0 -> refused, and stays refused (job 2 cannot restart: n0, n1 busy, n2, n3
+    //     cordoned) until the timeout at 160 gives up; job 2 restarts on n2 at 160 -> 1160.
+    //     (Rounding down, 2 pods, would have let job 3 go.)
+    for (budget, evicted, refused, end2, end3) in [
+        ("{max_unavailable: \"30%\"}", 2, 0, 1200.0, 1200.0),
+        ("{min_available: \"60%\"}", 1, 1, 1160.0, 1000.0),
+    ] {
+        let yaml = scenario(
+            "{name: p, gpu: A100-80GB, nodes: 4, gpus_per_node: 1, sharing: {kind: exclusive}}",
+            &PDB_CLASS.replace("{min_available: 1}", budget),
+            "  - {kind: drain, at: 100s, pool: p, nodes: 2, duration: 100s, timeout: 60s}",
+        );
+        let csv = "id,submit,class,duration\n0,0,s,1000\n1,0,s,1000\n2,0,s,1000\n3,0,s,1000\n";
+        let o = run(&fixture(&yaml, csv).loaded);
+        let d = &o.summary.operations[0];
+        assert_eq!(
+            (d.evicted_jobs, d.refused_evictions),
+            (evicted, refused),
+            "{budget}"
+        );
+        assert_eq!(d.timed_out, refused > 0, "{budget}");
+        assert_times(&o, 2, 0.0, end2);
+        assert_times(&o, 3, 0.0, end3);
+    }
+}
+
+#[test]
 fn a_drain_blocked_past_its_timeout_gives_up_and_says_so() {
     // 2 nodes x 1 GPU; class s has minAvailable 2, jobs 0 and 1 (1000 s) on n0, n1. At 100 a
     // drain of n1 with timeout 60 s: job 1 may never be evicted (2 - 2 = 0). Retries at
@@ -297,6 +332,15 @@ fn bad_rolling_and_budget_settings_are_errors_naming_the_field() {
             "classes[0].pdb",
             "exactly one",
         ),
+        (
+            scenario(
+                "{name: p, gpu: A100-80GB, nodes: 4, gpus_per_node: 1, sharing: {kind: exclusive}}",
+                &PDB_CLASS.replace("{min_available: 1}", "{min_available: \"120%\"}"),
+                "  - {kind: drain, at: 100s, pool: p, nodes: 4, duration: 100s}",
+            ),
+            "classes[0].pdb.min_available",
+            "percentage 0%-100%, got `120%`",
+        ),
     ];
     for (yaml, at, what) in cases {
         let problems = problems_of(&yaml);
@@ -329,7 +373,7 @@ proptest! {
         drained in 1u32..=5,
         m in 1u32..=3,
         dur_s in 30u32..=400,
-        budget in 0u32..=3,
+        budget in 0u32..=5,
         timeout in prop::option::of(10u32..=300),
         jobs in prop::collection::vec((0u32..=600, 1u32..=900, 0usize..=2, 1u32..=2), 1..=14),
     ) {
@@ -338,7 +382,9 @@ proptest! {
             0 => String::new(),
             1 => ", pdb: {min_available: 1}".into(),
             2 => ", pdb: {max_unavailable: 1}".into(),
-            _ => ", pdb: {min_available: 3}".into(),
+            3 => ", pdb: {min_available: 3}".into(),
+            4 => ", pdb: {max_unavailable: \"34%\"}".into(),
+            _ => ", pdb: {min_available: \"50%\"}".into(),
         };
         let timeout = timeout.map_or(String::new(), |t| format!(", timeout: {t}s"));
         let yaml = scenario(

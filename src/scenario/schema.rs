@@ -283,17 +283,47 @@ impl MaxUnavailable {
     }
 }
 
-/// A PodDisruptionBudget over a class's pods: exactly one of the two fields.
+/// A PodDisruptionBudget over a class's pods: exactly one of the two fields, each a pod count
+/// or a percentage of the class's pods in the cluster (`"50%"`), as `policy/v1` allows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PdbSpec {
     /// At most this many of the class's pods may be unavailable (not running) for an
     /// eviction to be allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_unavailable: Option<u32>,
+    pub max_unavailable: Option<PdbValue>,
     /// At least this many of the class's pods must stay running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_available: Option<u32>,
+    pub min_available: Option<PdbValue>,
+}
+
+/// A budget's value: a pod count (`2`) or a percentage (`"50%"`) of the pods it covers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum PdbValue {
+    Count(u32),
+    Percent(String),
+}
+
+impl PdbValue {
+    /// The pod count for `expected` pods covered. A percentage is rounded up, as the
+    /// disruption controller does for both fields (kubernetes.io, "Specifying a Disruption
+    /// Budget for your Application", rounding logic when specifying percentages).
+    pub fn pods(&self, expected: u32) -> Result<u32, String> {
+        match self {
+            PdbValue::Count(n) => Ok(*n),
+            PdbValue::Percent(s) => {
+                let pct = s
+                    .strip_suffix('%')
+                    .and_then(|v| v.trim().parse::<u32>().ok())
+                    .filter(|p| *p <= 100)
+                    .ok_or_else(|| {
+                        format!("expected a pod count or a percentage 0%-100%, got `{s}`")
+                    })?;
+                Ok((u64::from(expected) * u64::from(pct)).div_ceil(100) as u32)
+            }
+        }
+    }
 }
 
 /// An operation at a set time.

@@ -25,16 +25,19 @@ pub const EVICTION_RETRY: SimTime = 5_000;
 /// Whether a budget allows one more eviction now: `healthy` pods of the class running,
 /// `expected` pods of the class in the cluster (pending, running, terminating or restarting).
 /// As the disruption controller computes it, disruptionsAllowed = healthy − desiredHealthy,
-/// with desiredHealthy = minAvailable, or expected − maxUnavailable; an eviction needs
-/// disruptionsAllowed ≥ 1.
+/// with desiredHealthy = minAvailable, or max(0, expected − maxUnavailable), a percentage
+/// taken of `expected` and rounded up; an eviction needs disruptionsAllowed ≥ 1. A value
+/// validation rejects (a bad percentage) allows nothing.
 pub fn eviction_allowed(pdb: &PdbSpec, healthy: u32, expected: u32) -> bool {
     let healthy = i64::from(healthy);
-    let desired = match (pdb.min_available, pdb.max_unavailable) {
-        (Some(min), _) => i64::from(min),
-        (None, Some(max)) => i64::from(expected) - i64::from(max),
+    let desired = match (&pdb.min_available, &pdb.max_unavailable) {
+        (Some(min), _) => min.pods(expected).map(i64::from),
+        (None, Some(max)) => max
+            .pods(expected)
+            .map(|m| (i64::from(expected) - i64::from(m)).max(0)),
         (None, None) => return true,
     };
-    healthy - desired >= 1
+    desired.is_ok_and(|d| healthy - d >= 1)
 }
 
 /// One rolling drain in progress.
@@ -285,11 +288,19 @@ impl Simulation<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::schema::PdbValue;
 
     fn pdb(max: Option<u32>, min: Option<u32>) -> PdbSpec {
         PdbSpec {
-            max_unavailable: max,
-            min_available: min,
+            max_unavailable: max.map(PdbValue::Count),
+            min_available: min.map(PdbValue::Count),
+        }
+    }
+
+    fn pct(max: Option<&str>, min: Option<&str>) -> PdbSpec {
+        PdbSpec {
+            max_unavailable: max.map(|v| PdbValue::Percent(v.into())),
+            min_available: min.map(|v| PdbValue::Percent(v.into())),
         }
     }
 
@@ -314,5 +325,37 @@ mod tests {
         assert!(!eviction_allowed(&pdb(Some(1), None), 3, 4));
         // maxUnavailable 0 never allows an eviction.
         assert!(!eviction_allowed(&pdb(Some(0), None), 4, 4));
+    }
+
+    #[test]
+    fn budget_percentages_round_up() {
+        // minAvailable 50% of 7 pods: ceil(3.5) = 4 must stay; with 5 running 5 - 4 = 1 may
+        // go, with 4 running none (the Kubernetes docs' own example: 7 pods, 50% -> 4).
+        assert!(eviction_allowed(&pct(None, Some("50%")), 5, 7));
+        assert!(!eviction_allowed(&pct(None, Some("50%")), 4, 7));
+        // maxUnavailable 30% of 4 pods: ceil(1.2) = 2 may be unavailable, desired 4 - 2 = 2;
+        // 3 running: 1 allowed; 2 running (2 already unavailable): none.
+        assert!(eviction_allowed(&pct(Some("30%"), None), 3, 4));
+        assert!(!eviction_allowed(&pct(Some("30%"), None), 2, 4));
+        // maxUnavailable 100%: desired 0, so any running pod may go; 0% never.
+        assert!(eviction_allowed(&pct(Some("100%"), None), 1, 9));
+        assert!(!eviction_allowed(&pct(Some("0%"), None), 9, 9));
+        // minAvailable 0%: nothing needs to stay.
+        assert!(eviction_allowed(&pct(None, Some("0%")), 1, 1));
+        // Integer maxUnavailable larger than the pods: desired clamps at 0, not negative.
+        assert!(eviction_allowed(&pdb(Some(10), None), 1, 3));
+        // A bad percentage (validation rejects it) allows nothing rather than everything.
+        assert!(!eviction_allowed(&pct(None, Some("150%")), 9, 9));
+    }
+
+    #[test]
+    fn budget_values_parse_like_int_or_string() {
+        assert_eq!(PdbValue::Percent("50%".into()).pods(7), Ok(4));
+        assert_eq!(PdbValue::Percent(" 25 %".into()).pods(8), Ok(2));
+        assert_eq!(PdbValue::Percent("0%".into()).pods(8), Ok(0));
+        assert_eq!(PdbValue::Count(3).pods(1), Ok(3));
+        for bad in ["50", "%", "-5%", "101%", "1.5%", ""] {
+            assert!(PdbValue::Percent(bad.into()).pods(10).is_err(), "{bad}");
+        }
     }
 }

@@ -229,13 +229,22 @@ fn check_placement(
 
 /// Checkpoint interval and the services-only speed target.
 fn check_lifetime(ck: &mut Checker, c: &ClassSpec, path: &FieldPath) {
-    if let Some(pdb) = &c.pdb
-        && pdb.max_unavailable.is_some() == pdb.min_available.is_some()
-    {
-        ck.error(
-            &path.key("pdb"),
-            "expected exactly one of `max_unavailable` and `min_available`",
-        );
+    if let Some(pdb) = &c.pdb {
+        if pdb.max_unavailable.is_some() == pdb.min_available.is_some() {
+            ck.error(
+                &path.key("pdb"),
+                "expected exactly one of `max_unavailable` and `min_available`",
+            );
+        }
+        let fields = [
+            ("max_unavailable", &pdb.max_unavailable),
+            ("min_available", &pdb.min_available),
+        ];
+        for (field, value) in fields {
+            if let Some(Err(e)) = value.as_ref().map(|v| v.pods(0)) {
+                ck.error(&path.key("pdb").key(field), e);
+            }
+        }
     }
     if c.checkpoint.is_some_and(|d| d.ms() == 0) {
         ck.error(
