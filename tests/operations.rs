@@ -267,6 +267,40 @@ fn freed_capacity_is_held_for_the_nominated_preemptor() {
 }
 
 #[test]
+fn the_nominated_preemptor_holds_the_cpu_its_victims_free() {
+    // 1 node, 2 GPUs, 8 cores. Job 0 (low, 1 GPU, 4 cores) and job 1 (low, no GPU, 4 cores)
+    // run from 0. At 100 job 2 (high, 1 GPU, 8 cores, 50 s) fits nowhere (a GPU is free but
+    // no core): it preempts both and is nominated to the node; both leave at 110, job 0 first.
+    // At 105 job 3 (mid, 4 cores, 100 s) arrives: no core free. At 110, after job 0 has left,
+    // 4 cores are free and job 3 would fit; the nomination keeps it off, since job 2 (8 cores)
+    // would then no longer fit once job 1 has gone. After job 1 leaves, job 2 starts at 110
+    // (-> 160). At 160 job 3 (mid) starts (-> 260) and job 0 (low, pending again since 130,
+    // submitted before job 1) takes the other 4 cores (-> 1160); job 1 waits for job 3: 260 ->
+    // 1260. Without the CPU in the reservation job 3 took the cores at 110 and job 2 waited
+    // until 210. Job 3 both as a pod without GPUs and as a GPU pod.
+    for mid in ["e4", "g4"] {
+        let pool = "{name: p, gpu: A100-80GB, nodes: 1, gpus_per_node: 2, cpu: 8, sharing: {kind: exclusive}}";
+        let classes = "  - {name: g4, kind: batch, namespace: default, request: {kind: gpu, count: 1}, u: 1, d: 1, mem_gib: 10, cpu: 4}
+  - {name: e4, kind: batch, namespace: default, request: {kind: gpu, count: 0}, u: 1, d: 1, mem_gib: 0, cpu: 4}
+  - {name: g8, kind: batch, namespace: default, request: {kind: gpu, count: 1}, u: 1, d: 1, mem_gib: 10, cpu: 8}";
+        let yaml = scenario(pool, classes, "  []").replace("events:\n  []\n", "");
+        let csv = format!(
+            "id,submit,class,priority_class,duration\n0,0,g4,low,1000\n1,0,e4,low,1000\n2,100,g8,high,50\n3,105,{mid},mid,100\n"
+        );
+        let o = run(&fixture(&yaml, &csv).loaded);
+        assert_times(&o, 2, 110.0, 160.0);
+        assert_times(&o, 3, 160.0, 260.0);
+        assert_times(&o, 0, 0.0, 1160.0);
+        assert_times(&o, 1, 0.0, 1260.0);
+        assert_eq!(
+            (o.job(0).preemptions, o.job(1).preemptions),
+            (1, 1),
+            "{mid}"
+        );
+    }
+}
+
+#[test]
 fn a_reconfiguration_reports_its_cost() {
     // 2 nodes x 1 GPU time-sliced 2 ways; jobs 0, 1 (1000 s, checkpoint every 30 s) on n0 at
     // 0. At 100 the pool is re-partitioned to exclusive: both evicted, down 10 s grace + 50 s

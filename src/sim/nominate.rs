@@ -5,12 +5,13 @@
 //!
 //! kube-scheduler runs the Filter plugins of a pod "with nominated pods": every pod nominated
 //! to the node with a priority at least the pod's counts as if it were running there
-//! (framework `RunFilterPluginsWithNominatedPods`). Here the capacity the preemptor needs is
-//! held once its victims have gone; while they terminate they still hold their devices.
+//! (framework `RunFilterPluginsWithNominatedPods`). Here the capacity the preemptor needs (its
+//! devices, CPU and host memory) is held once its victims have gone; while they terminate they
+//! still hold theirs.
 
 use super::Simulation;
 use super::job::Phase;
-use crate::cluster::{Holding, Need};
+use crate::cluster::{Holding, HostNeed, Need};
 use crate::sched::preemption::Candidate;
 use crate::units::SimTime;
 
@@ -23,6 +24,8 @@ pub(super) struct Nomination {
     pool: u32,
     node: u32,
     need: Need,
+    /// Its CPU and host memory request.
+    host: HostNeed,
     /// Its victims (slot, job id), while they terminate.
     victims: Vec<(u32, u64)>,
     /// The nomination lapses then (the preemptor may preempt again).
@@ -36,9 +39,13 @@ impl Simulation<'_> {
         let Some(first) = victims.first() else {
             return;
         };
+        // A victim without GPUs (a CPU-only pod) is found on its node by its host placement.
         let Some((pool, node)) = self.live(first.id).and_then(|v| {
-            let h = v.holdings.first()?;
-            Some((v.pool, self.cluster.gpus[h.gpu as usize].node))
+            let on_gpu = v
+                .holdings
+                .first()
+                .map(|h| self.cluster.gpus[h.gpu as usize].node);
+            Some((v.pool, on_gpu.or(v.node)?))
         }) else {
             return;
         };
@@ -56,6 +63,7 @@ impl Simulation<'_> {
             pool,
             node,
             need,
+            host: j.host,
             victims: (victims.iter())
                 .map(|v| (v.id, self.live(v.id).expect("victim is live").id))
                 .collect(),
@@ -106,10 +114,8 @@ impl Simulation<'_> {
             let Some((pool, choice, (on, holdings))) = self.find_place(shape, allowed) else {
                 break None;
             };
-            let Some(h) = holdings.first() else {
-                break Some((pool, choice, (on, holdings)));
-            };
-            let node = self.cluster.gpus[h.gpu as usize].node;
+            // The node the pod would go to (a pod without GPUs too: it takes CPU and memory).
+            let node = on;
             let mut blocked = false;
             for &i in &binding {
                 let n = self.nominations[i].clone();
@@ -131,9 +137,30 @@ impl Simulation<'_> {
     }
 
     /// Would nominee `n` still fit on its node, once its victims have gone, if the job in
-    /// `slot` took `holdings` there? A what-if: the cluster is as it was afterwards.
+    /// `slot` took `holdings` (and its CPU and host memory) there? A what-if: the cluster is as
+    /// it was afterwards.
     fn leaves_room(&mut self, slot: u32, holdings: &[Holding], n: &Nomination) -> bool {
-        let mem = self.live(slot).expect("live").mem;
+        let (mem, host) = {
+            let j = self.live(slot).expect("live");
+            // A GPU pod without a request holds no CPU or memory (sim/host.rs).
+            (j.mem, j.host)
+        };
+        let leaving: Vec<u32> = (n.victims.iter())
+            .filter(|&&(s, id)| {
+                self.live(s)
+                    .is_some_and(|v| v.id == id && v.phase == Phase::Terminating)
+            })
+            .map(|&(s, _)| s)
+            .collect();
+        let freed = self.host_freed(n.pool, n.node, &leaving);
+        let both = HostNeed {
+            cpu_milli: n.host.cpu_milli + host.cpu_milli,
+            mem_bytes: n.host.mem_bytes + host.mem_bytes,
+        };
+        let host_fits = (self.cluster.pools[n.pool as usize].host).fits_after(n.node, both, freed);
+        if !host_fits {
+            return false;
+        }
         let saved: Vec<f64> = (holdings.iter())
             .map(|h| self.cluster.gpus[h.gpu as usize].mem_used)
             .collect();
