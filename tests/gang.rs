@@ -180,12 +180,33 @@ fn draining_one_node_of_a_gang_evicts_all_its_pods() {
 }
 
 #[test]
-fn a_gang_does_not_preempt() {
-    // Both nodes busy with low-priority 8-GPU jobs until 100 and 200; a high-priority gang
-    // (2 x 8) at t = 10 evicts nobody and starts when both nodes are free, at 200.
+fn a_gang_preempts_for_all_its_pods_at_once() {
+    // Both nodes busy with low-priority 8-GPU jobs (0: 100 s, 1: 200 s, class c: no
+    // checkpoint). A high-priority gang (2 x 8, 50 s) at t = 10 needs both nodes: it evicts
+    // both jobs at 10; they leave at 20 (grace 10 s) and the gang starts at 20 -> 70. The
+    // victims are pending again at 40 (restart delay 20 s) and start over at 70 on their
+    // nodes: job 0 70 -> 170, job 1 70 -> 270.
     let csv = "id,submit,class,priority_class,gpus,duration
 0,0,c,low,8,100
 1,0,c,low,8,200
+2,10,c,high,2x8,50
+";
+    let o = two_node_run(2, csv);
+    assert_times(&o, 2, 20.0, 70.0);
+    assert_times(&o, 0, 0.0, 170.0);
+    assert_times(&o, 1, 0.0, 270.0);
+    assert_eq!((o.job(0).preemptions, o.job(1).preemptions), (1, 1));
+    assert_eq!(o.pool("p").preemptions, 2);
+}
+
+#[test]
+fn a_gang_evicts_nobody_unless_all_its_pods_then_fit() {
+    // Node n0 has a low-priority job (0: 100 s), n1 one of the gang's own priority (1: 200 s,
+    // not a victim). The gang (high, 2 x 8) could free n0 only: one node for two pods, so
+    // nothing is evicted; it starts when both nodes are free, at 200 -> 250.
+    let csv = "id,submit,class,priority_class,gpus,duration
+0,0,c,low,8,100
+1,0,c,high,8,200
 2,10,c,high,2x8,50
 ";
     let o = two_node_run(2, csv);
@@ -193,6 +214,48 @@ fn a_gang_does_not_preempt() {
     assert_times(&o, 1, 0.0, 200.0);
     assert_times(&o, 2, 200.0, 250.0);
     assert_eq!(o.pool("p").preemptions, 0);
+}
+
+#[test]
+fn a_gang_uses_free_nodes_first_and_the_victims_kube_would_pick() {
+    // Three nodes. n0 and n1 run low jobs 0 (from 0) and 1 (from 5); n2 runs job 2 (high,
+    // not a victim, from 6) until 306. At 10 gang 3 (high, 2 x 8, 50 s) fits nowhere: no node is free,
+    // and n0 and n1 each free one pod's room. Both needed: jobs 0 and 1 evicted at 10,
+    // gang on n0 + n1 from 20 -> 70.
+    // Then with n2 free instead of job 2: the gang takes n2's free room and needs one more
+    // node; of n0 (victim started at 0) and n1 (victim started at 5) kube-scheduler prefers
+    // the node whose victim started latest: n1. Job 1 alone is evicted at 10 (leaves 20,
+    // pending 40); the gang runs on n1 + n2 from 20 -> 70; job 1 restarts at 70 on n1 -> 370
+    // (300 s); job 0 is untouched (0 -> 300).
+    let csv = "id,submit,class,priority_class,gpus,duration
+0,0,c,low,8,300
+1,5,c,low,8,300
+2,6,c,high,8,300
+3,10,c,high,2x8,50
+";
+    let o = two_node_run(3, csv);
+    assert_times(&o, 3, 20.0, 70.0);
+    assert_eq!(
+        (
+            o.job(0).preemptions,
+            o.job(1).preemptions,
+            o.job(2).preemptions
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!(o.job(3).gpus, whole_nodes(&[0, 1]));
+    // Job 2 gone: n2 is free from the start (job 2 never submitted).
+    let csv = "id,submit,class,priority_class,gpus,duration
+0,0,c,low,8,300
+1,5,c,low,8,300
+3,10,c,high,2x8,50
+";
+    let o = two_node_run(3, csv);
+    assert_times(&o, 3, 20.0, 70.0);
+    assert_eq!(o.job(3).gpus, whole_nodes(&[1, 2]));
+    assert_times(&o, 0, 0.0, 300.0);
+    assert_times(&o, 1, 5.0, 370.0);
+    assert_eq!((o.job(0).preemptions, o.job(1).preemptions), (0, 1));
 }
 
 proptest! {

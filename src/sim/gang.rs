@@ -2,7 +2,8 @@
 //! holdings are every pod's devices. It is placed all or nothing in one pool
 //! (`sched::gang::place_gang`), progresses at its slowest holding's rate (as every job does),
 //! and is evicted whole: any pod's eviction (preemption, drain) takes all of them, with the
-//! work since the last checkpoint lost on every pod. Gangs never preempt for themselves.
+//! work since the last checkpoint lost on every pod. A gang preempts for all its pods at once
+//! (`gang_preempt.rs`).
 //! Their counts and waits are kept apart here as well as with every job.
 
 use super::Simulation;

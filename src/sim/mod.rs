@@ -18,6 +18,7 @@ mod arrivals;
 mod end;
 mod fit;
 mod gang;
+mod gang_preempt;
 mod gpu_series;
 mod host;
 pub mod job;

@@ -56,6 +56,28 @@ impl Simulation<'_> {
         else {
             return;
         };
+        self.nominations.retain(|m| m.slot != slot);
+        self.nominate_on(slot, pool, node, need, victims);
+    }
+
+    /// A preempting gang is nominated to every node of its plan (`sim/gang_preempt.rs`): on
+    /// each, `need` is the room its pods there take, `victims` those leaving it.
+    pub(super) fn nominate_gang(
+        &mut self,
+        slot: u32,
+        pool: u32,
+        nodes: Vec<(u32, Need, Vec<Candidate>)>,
+    ) {
+        self.nominations.retain(|m| m.slot != slot);
+        for (node, need, victims) in nodes {
+            self.nominate_on(slot, pool, node, need, &victims);
+        }
+    }
+
+    /// Adds the nomination of the job in `slot` to `node` of `pool`, holding `need` (and the
+    /// job's CPU and memory) against jobs of lower or equal priority.
+    fn nominate_on(&mut self, slot: u32, pool: u32, node: u32, need: Need, victims: &[Candidate]) {
+        let j = self.live(slot).expect("preemptor is live");
         let n = Nomination {
             slot,
             job: j.id,
@@ -69,7 +91,6 @@ impl Simulation<'_> {
                 .collect(),
             until: j.nominated_until,
         };
-        self.nominations.retain(|m| m.slot != slot);
         self.nominations.push(n);
     }
 

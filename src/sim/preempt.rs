@@ -32,14 +32,16 @@ impl Simulation<'_> {
     /// `allowed` pools of its shape, and evicts the chosen victims.
     /// Returns whether it evicted anything.
     pub(super) fn try_preempt(&mut self, slot: u32, allowed: usize, now: SimTime) -> bool {
-        let (prio, shape) = {
+        let (prio, shape, pods) = {
             let j = self.live(slot).expect("live");
-            // A gang never preempts (docs/MODEL.md, "Gang jobs").
-            if !j.can_preempt || j.nominated_until > now || j.pods > 1 {
+            if !j.can_preempt || j.nominated_until > now {
                 return false;
             }
-            (j.priority, j.shape)
+            (j.priority, j.shape, j.pods)
         };
+        if pods > 1 {
+            return self.try_preempt_gang(slot, allowed, now);
+        }
         let key = (shape, allowed);
         let host = self.shapes.get(shape).host;
         let look = self
@@ -129,7 +131,7 @@ impl Simulation<'_> {
     }
 
     /// The minimal victim set on one node, if evicting pods below `prio` makes `need` fit.
-    fn victims_on_node(
+    pub(super) fn victims_on_node(
         &self,
         pool: u32,
         node: u32,
