@@ -203,3 +203,43 @@ openb-pod-0003,4000,8192,0,0,,BE,Succeeded,20,620,20
     assert_eq!((cpu_pod.wait_s, cpu_pod.end_s), (Some(0.0), 620.0));
     assert_eq!(o.class("cpu").useful_ref_gpu_hours, 0.0);
 }
+
+/// A gang's pods each ask for their class's CPU: two 16-core nodes, a gang of 2 pods x 4 GPUs
+/// with 10 cores per pod. By GPUs both pods fit on n0 (8 GPUs); by CPU one pod per node
+/// (2 x 10 = 20 > 16), so it runs on n0 g0-g3 and n1 g0-g3. A 1-GPU pod of 10 cores at 1 s
+/// finds 4 free GPUs on each node but 6 free cores: it waits for the gang to end at 100 s.
+/// Without the nodes' CPU capacity the gang packs onto n0 alone.
+#[test]
+fn a_gangs_pods_each_take_their_cpu() {
+    let csv = "id,submit,class,gpus,duration\n0,0,c,2x4,100\n1,1,c,1,50\n";
+    let yaml = scenario(2, "cpu: 16, ", "cpu: 10");
+    let o = run_with(&fixture(&yaml, csv).loaded, with(PolicyName::FirstFit, 1));
+    assert_eq!(
+        o.job(0).gpus,
+        "n0/g0;n0/g1;n0/g2;n0/g3;n1/g0;n1/g1;n1/g2;n1/g3"
+    );
+    assert_eq!((o.job(1).start_s, o.job(1).end_s), (Some(100.0), 150.0));
+    let yaml = scenario(2, "", "cpu: 10");
+    let o = run_with(&fixture(&yaml, csv).loaded, with(PolicyName::FirstFit, 1));
+    assert_eq!(
+        o.job(0).gpus,
+        "n0/g0;n0/g1;n0/g2;n0/g3;n0/g4;n0/g5;n0/g6;n0/g7"
+    );
+    assert_eq!(o.job(1).start_s, Some(1.0));
+}
+
+/// A gang whose pods' CPU allows one per node, on two nodes, can never hold 3 pods at once:
+/// unschedulable, with the reason.
+#[test]
+fn a_gang_the_nodes_cpu_cannot_hold_is_unschedulable() {
+    let yaml = scenario(2, "cpu: 16, ", "cpu: 10");
+    let f = fixture(&yaml, "id,submit,class,gpus,duration\n0,0,c,3x4,100\n");
+    let o = run_with(&f.loaded, with(PolicyName::FirstFit, 1));
+    let r = o.job(0);
+    assert_eq!(r.state, JobState::Unschedulable);
+    assert!(
+        r.reason.contains("a gang of 3 pods") && r.reason.contains("at most 2"),
+        "{}",
+        r.reason
+    );
+}

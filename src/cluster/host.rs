@@ -16,6 +16,24 @@ impl HostNeed {
     pub fn is_zero(&self) -> bool {
         self.cpu_milli == 0 && self.mem_bytes == 0
     }
+
+    /// What `c` pods of this request ask for together (a gang's pods on one node).
+    pub fn times(self, c: u32) -> HostNeed {
+        HostNeed {
+            cpu_milli: self.cpu_milli.saturating_mul(u64::from(c)),
+            mem_bytes: self.mem_bytes.saturating_mul(u64::from(c)),
+        }
+    }
+
+    /// How many pods of this request a node with `cap` holds at most by CPU and memory
+    /// (`u32::MAX` when neither binds).
+    pub fn pods_within(self, cap: HostCapacity) -> u32 {
+        let most = |cap: Option<u64>, want: u64| match cap {
+            Some(c) if want > 0 => (c / want).min(u64::from(u32::MAX)) as u32,
+            _ => u32::MAX,
+        };
+        most(cap.cpu_milli, self.cpu_milli).min(most(cap.mem_bytes, self.mem_bytes))
+    }
 }
 
 /// What one node of a pool can allocate (`None` = not constrained).

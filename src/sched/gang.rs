@@ -8,7 +8,7 @@
 
 use super::filter::ShapeFit;
 use super::policy::{PlaceCtx, PlacementPolicy};
-use crate::cluster::{Holding, Need, Pool};
+use crate::cluster::{Holding, HostNeed, Need, Pool};
 
 /// `c` pods of `need` on one node, asked as one request: c·k whole GPUs, replicas or instances,
 /// or `milli` on c·k distinct GPUs.
@@ -32,27 +32,29 @@ pub fn scaled(need: &Need, c: u32) -> Need {
     }
 }
 
-/// Pods of `need` an empty node of `pool` holds at most.
-pub fn pods_per_node(pool: &Pool, need: &Need) -> u32 {
-    match need {
+/// Pods of `need` (each also asking for `host` CPU and memory) an empty node of `pool` holds
+/// at most.
+pub fn pods_per_node(pool: &Pool, need: &Need, host: HostNeed) -> u32 {
+    let by_devices = match need {
         // Each pod's share sits on distinct GPUs (see `scaled`).
         Need::Milli { gpus, .. } => pool.gpus_per_node / (*gpus).max(1),
         _ => {
             let per_node = pool.kind.units_per_gpu(need.index()) * pool.gpus_per_node;
             per_node / need.units().max(1)
         }
-    }
+    };
+    by_devices.min(host.pods_within(pool.host.cap))
 }
 
-/// A gang of `pods` pods keeps only the pools whose nodes could ever hold all its pods at once
-/// (all nodes present and empty); the others are ruled out with the reason. `pods` ≤ 1: `fit`
-/// unchanged.
-pub fn gang_fit(mut fit: ShapeFit, pools: &[Pool], pods: u32) -> ShapeFit {
+/// A gang of `pods` pods, each asking for `host` CPU and memory, keeps only the pools whose
+/// nodes could ever hold all its pods at once (all nodes present and empty); the others are
+/// ruled out with the reason. `pods` ≤ 1: `fit` unchanged.
+pub fn gang_fit(mut fit: ShapeFit, pools: &[Pool], pods: u32, host: HostNeed) -> ShapeFit {
     if pods <= 1 {
         return fit;
     }
     let room = |pool: &Pool, need: &Need| {
-        u64::from(pods_per_node(pool, need)) * u64::from(pool.node_count)
+        u64::from(pods_per_node(pool, need, host)) * u64::from(pool.node_count)
     };
     for fp in &fit.pools {
         let pool = &pools[fp.pool as usize];
@@ -81,6 +83,10 @@ pub fn place_gang(policy: &dyn PlacementPolicy, ctx: &PlaceCtx, pods: u32) -> Op
         // As many of the remaining pods as this node takes together.
         let most = left.min(free.free(node) / units).max(1);
         for c in (1..=most).rev() {
+            // The c pods' CPU and memory must fit the node too (NodeResourcesFit per pod).
+            if !pool.host.fits(node, ctx.host.times(c)) {
+                continue;
+            }
             if let Some(h) = ctx
                 .cluster
                 .fit_on_node(ctx.pool, node, &scaled(ctx.need, c))

@@ -66,7 +66,7 @@ impl Simulation<'_> {
             &self.cluster.pools,
             models,
         );
-        gang_fit(fit, &self.cluster.pools, pods)
+        gang_fit(fit, &self.cluster.pools, pods, host)
     }
 
     /// Would the request fit once a scenario reconfiguration still to come has happened? Such a

@@ -24,9 +24,9 @@ impl Simulation<'_> {
     /// shape, for nodes where its pods fit now or once lower-priority pods are evicted, and
     /// evicts those victims if the nodes then hold all its pods. Returns whether it evicted.
     pub(super) fn try_preempt_gang(&mut self, slot: u32, allowed: usize, now: SimTime) -> bool {
-        let (prio, shape, pods) = {
+        let (prio, shape, pods, host) = {
             let j = self.live(slot).expect("live");
-            (j.priority, j.shape, j.pods)
+            (j.priority, j.shape, j.pods, j.host)
         };
         let pools: Vec<(u32, Need)> = (self.shapes.get(shape).fit.pools.iter())
             .filter(|fp| fp.rank < allowed)
@@ -36,12 +36,15 @@ impl Simulation<'_> {
             if !self.ledger.runs_below(pool, prio) {
                 continue;
             }
-            let Some(plan) = self.gang_plan(pool, &need, prio, pods) else {
+            let Some(plan) = self.gang_plan(pool, &need, host, prio, pods) else {
                 continue;
             };
             // Victim ids are read before any eviction (the nominations record them too).
-            let nodes: Vec<(u32, Need, Vec<Candidate>)> = (plan.iter())
-                .map(|o| (o.node, scaled(&need, o.with.max(o.free)), o.victims.clone()))
+            let nodes: Vec<(u32, Need, HostNeed, Vec<Candidate>)> = (plan.iter())
+                .map(|o| {
+                    let c = o.with.max(o.free);
+                    (o.node, scaled(&need, c), host.times(c), o.victims.clone())
+                })
                 .collect();
             let mut victims: Vec<u32> = plan
                 .iter()
@@ -62,12 +65,20 @@ impl Simulation<'_> {
         false
     }
 
-    /// The nodes of `pool` that would hold all `pods` pods of `need`: every node's free room
-    /// first (node order), then the nodes whose victims kube-scheduler would pick first, until
-    /// the gang is covered. None when even that is not enough.
-    fn gang_plan(&self, pool: u32, need: &Need, prio: i32, pods: u32) -> Option<Vec<NodeOffer>> {
+    /// The nodes of `pool` that would hold all `pods` pods of `need` (each with `host` CPU and
+    /// memory): every node's free room first (node order), then the nodes whose victims
+    /// kube-scheduler would pick first, until the gang is covered. None when even that is not
+    /// enough.
+    fn gang_plan(
+        &self,
+        pool: u32,
+        need: &Need,
+        host: HostNeed,
+        prio: i32,
+        pods: u32,
+    ) -> Option<Vec<NodeOffer>> {
         let p = &self.cluster.pools[pool as usize];
-        let most = pods_per_node(p, need).min(pods);
+        let most = pods_per_node(p, need, host).min(pods);
         let mut offers = Vec::new();
         let mut free_total = 0u32;
         for node in 0..p.present {
@@ -77,17 +88,18 @@ impl Simulation<'_> {
             let free = (1..=most)
                 .rev()
                 .find(|&c| {
-                    self.cluster
-                        .fit_on_node(pool, node, &scaled(need, c))
-                        .is_some()
+                    p.host.fits(node, host.times(c))
+                        && self
+                            .cluster
+                            .fit_on_node(pool, node, &scaled(need, c))
+                            .is_some()
                 })
                 .unwrap_or(0);
             free_total += free;
             // The most pods the node takes once its lower-priority pods go, with the fewest
             // victims for that many.
             let with = (free + 1..=most).rev().find_map(|c| {
-                let v =
-                    self.victims_on_node(pool, node, &scaled(need, c), prio, HostNeed::default())?;
+                let v = self.victims_on_node(pool, node, &scaled(need, c), prio, host.times(c))?;
                 Some((c, v))
             });
             let (with, victims) = with.unwrap_or((free, Vec::new()));

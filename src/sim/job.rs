@@ -199,12 +199,8 @@ impl Job {
             load_gen: 0,
             lat: None,
             pods: tj.pod_count(),
-            // A gang's pods request no CPU or host memory (docs/MODEL.md, "Gang jobs").
-            host: if tj.pod_count() > 1 {
-                Default::default()
-            } else {
-                c.host_need(&tj.host)
-            },
+            // Per pod; a gang's pods each ask for it (docs/MODEL.md, "Gang jobs").
+            host: c.host_need(&tj.host),
             node: None,
         }
     }

@@ -121,7 +121,7 @@ impl Simulation<'_> {
         let (pool, mem, holdings) = (job.pool, job.mem, std::mem::take(&mut job.holdings));
         self.cluster.release(slot, &holdings, mem);
         touch_nodes(&mut self.preempt_memo, &self.cluster, pool, &holdings);
-        self.free_host(slot, pool);
+        self.free_host(slot, pool, &holdings);
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
         // Kept for the job's record (where it last ran).
         self.job(slot).holdings = holdings;

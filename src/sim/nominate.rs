@@ -56,27 +56,37 @@ impl Simulation<'_> {
         else {
             return;
         };
+        let host = j.host;
         self.nominations.retain(|m| m.slot != slot);
-        self.nominate_on(slot, pool, node, need, victims);
+        self.nominate_on(slot, pool, node, need, host, victims);
     }
 
     /// A preempting gang is nominated to every node of its plan (`sim/gang_preempt.rs`): on
-    /// each, `need` is the room its pods there take, `victims` those leaving it.
+    /// each, `need` and `host` are the devices, CPU and memory its pods there take, `victims`
+    /// those leaving it.
     pub(super) fn nominate_gang(
         &mut self,
         slot: u32,
         pool: u32,
-        nodes: Vec<(u32, Need, Vec<Candidate>)>,
+        nodes: Vec<(u32, Need, HostNeed, Vec<Candidate>)>,
     ) {
         self.nominations.retain(|m| m.slot != slot);
-        for (node, need, victims) in nodes {
-            self.nominate_on(slot, pool, node, need, &victims);
+        for (node, need, host, victims) in nodes {
+            self.nominate_on(slot, pool, node, need, host, &victims);
         }
     }
 
-    /// Adds the nomination of the job in `slot` to `node` of `pool`, holding `need` (and the
-    /// job's CPU and memory) against jobs of lower or equal priority.
-    fn nominate_on(&mut self, slot: u32, pool: u32, node: u32, need: Need, victims: &[Candidate]) {
+    /// Adds the nomination of the job in `slot` to `node` of `pool`, holding `need` and `host`
+    /// against jobs of lower or equal priority.
+    fn nominate_on(
+        &mut self,
+        slot: u32,
+        pool: u32,
+        node: u32,
+        need: Need,
+        host: HostNeed,
+        victims: &[Candidate],
+    ) {
         let j = self.live(slot).expect("preemptor is live");
         let n = Nomination {
             slot,
@@ -85,7 +95,7 @@ impl Simulation<'_> {
             pool,
             node,
             need,
-            host: j.host,
+            host,
             victims: (victims.iter())
                 .map(|v| (v.id, self.live(v.id).expect("victim is live").id))
                 .collect(),
@@ -163,8 +173,16 @@ impl Simulation<'_> {
     fn leaves_room(&mut self, slot: u32, holdings: &[Holding], n: &Nomination) -> bool {
         let (mem, host) = {
             let j = self.live(slot).expect("live");
-            // A GPU pod without a request holds no CPU or memory (sim/host.rs).
-            (j.mem, j.host)
+            // A GPU pod without a request holds no CPU or memory (sim/host.rs); a gang, its
+            // pods' on that node.
+            let pods_here = if j.pods > 1 {
+                (self.pods_by_node(holdings, j.pods).into_iter())
+                    .find(|&(node, _)| node == n.node)
+                    .map_or(0, |(_, c)| c)
+            } else {
+                1
+            };
+            (j.mem, j.host.times(pods_here))
         };
         let leaving: Vec<u32> = (n.victims.iter())
             .filter(|&&(s, id)| {

@@ -26,7 +26,7 @@ impl Simulation<'_> {
                 Some((pool, choice, (node, holdings))) => {
                     self.admission.pending.pop_head(shape);
                     self.dequeued(key.slot, now);
-                    self.hold_host(key.slot, pool, node);
+                    self.hold_host(key.slot, pool, node, &holdings);
                     self.start(key.slot, pool, choice, holdings, now);
                 }
                 None => {
@@ -102,8 +102,8 @@ impl Simulation<'_> {
     ) -> Option<(u32, usize, (u32, Vec<Holding>))> {
         let pods = self.shapes.get(shape).pods;
         if pods > 1 {
-            // A gang's pods hold no CPU or host memory (docs/MODEL.md, "Gang jobs"): the node
-            // recorded is its first pod's.
+            // The node recorded is its first pod's; `hold_host` takes each node's pods' CPU
+            // and memory from the holdings (docs/MODEL.md, "Gang jobs").
             return self
                 .find_gang_place(shape, allowed, pods)
                 .map(|(p, rank, h)| {
