@@ -34,6 +34,7 @@ mod preempt;
 mod preempt_memo;
 pub mod progress;
 mod rolling;
+mod rolling_reconf;
 mod shapes;
 pub mod speed;
 
