@@ -77,8 +77,10 @@ pub(super) fn check_windows(ck: &mut Checker, sc: &Scenario, pools: &BTreeMap<&s
         let nodes = max_nodes(sc, p);
         let Ok(per) = m.nodes(nodes) else { continue };
         let batches = u64::from(nodes.div_ceil(per.max(1)));
-        let end = compound(at.ms() + batches * outage(sc, before, to));
-        let end_ms = at.ms() + batches * outage(sc, before, to);
+        let end_ms = at
+            .ms()
+            .saturating_add(batches.saturating_mul(outage(sc, before, to)));
+        let end = compound(end_ms);
         for (j, other) in sc.events.iter().enumerate() {
             if j != i && other.pool() == pool && other.at() >= *at && other.at().ms() < end_ms {
                 ck.error(
@@ -133,9 +135,12 @@ fn max_nodes(sc: &Scenario, p: &PoolSpec) -> u32 {
 fn outage(sc: &Scenario, before: &Sharing, after: &Sharing) -> u64 {
     let mig = |s: &Sharing| matches!(s, Sharing::Mig { .. });
     let m = &sc.model;
-    let mut down = m.termination_grace.ms() + m.reconfig_downtime.ms();
+    let mut down = m
+        .termination_grace
+        .ms()
+        .saturating_add(m.reconfig_downtime.ms());
     if mig(before) != mig(after) {
-        down += m.mig_mode_change_downtime.ms();
+        down = down.saturating_add(m.mig_mode_change_downtime.ms());
     }
     down
 }
