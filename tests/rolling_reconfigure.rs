@@ -322,3 +322,45 @@ fn a_pool_named_like_the_re_partitioned_one_is_an_error() {
         "{e:?}"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// An idle pool of n one-GPU nodes re-partitioned m at a time from 100 s, R = 100 s per
+    /// batch: ceil(n/m) batches, batch b ending at 100 + 100b; the old pool has
+    /// n - min(b·m, n) nodes after batch b, the new pool the rest, so their average GPUs add up
+    /// to n and every node is down exactly R.
+    #[test]
+    fn batches_follow_the_equation_and_no_gpu_is_lost(n in 1u32..=6, m in 1u32..=6) {
+        let yaml = scenario(
+            n,
+            "{kind: exclusive}",
+            C,
+            &format!("  - {{kind: reconfigure, at: 100s, pool: p, {TO_MIG}, max_unavailable: {m}}}"),
+        );
+        let o = run(&fixture(&yaml, "id,submit,class,duration\n0,0,c,10\n").loaded);
+        let r = &o.summary.operations[0];
+        let count = n.div_ceil(m);
+        proptest::prop_assert_eq!(r.batches.len() as u32, count);
+        for (i, b) in r.batches.iter().enumerate() {
+            let b1 = i as f64 + 1.0;
+            proptest::prop_assert_eq!(b.end_s, Some(100.0 + 100.0 * b1));
+            proptest::prop_assert_eq!(b.last_node, n - 1 - i as u32 * m);
+        }
+        proptest::prop_assert_eq!(r.end_s, 100.0 + 100.0 * f64::from(count));
+        // The old pool's node-seconds over the 1000 s horizon, batch by batch.
+        let mut old = f64::from(n) * 200.0;
+        for b in 1..=count {
+            let left = n - (b * m).min(n);
+            let until = if b == count { 1000.0 } else { 100.0 + 100.0 * f64::from(b + 1) };
+            old += f64::from(left) * (until - (100.0 + 100.0 * f64::from(b)));
+        }
+        assert_close(o.pool("p").gpus_avg, old / 1000.0, "old pool");
+        assert_close(
+            o.pool("p").gpus_avg + o.pool("p@100s").gpus_avg,
+            f64::from(n),
+            "both pools",
+        );
+        assert_close(r.unavailable_gpu_hours, f64::from(n) * 100.0 / 3600.0, "down");
+    }
+}
