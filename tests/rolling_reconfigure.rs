@@ -38,6 +38,8 @@ report: {{interval: 100s}}
 const C: &str = "  - {name: c, kind: batch, namespace: default, request: {kind: gpu, count: 1}, u: 1, d: 1, mem_gib: 10}";
 /// Only nodes re-partitioned to 3g.40gb carry this label (the GPU operator's, MIG single).
 const M: &str = "  - {name: m, kind: batch, namespace: default, request: {kind: gpu, count: 1}, node_selector: {mig-profile: 3g.40gb}, u: 1, d: 1, mem_gib: 10}";
+/// A batch as (first node, last node, cordoned, evicted, back).
+type Batch = (u32, u32, f64, Option<f64>, Option<f64>);
 const TO_MIG: &str = "sharing: {kind: mig, strategy: single, layout: [3g.40gb, 3g.40gb]}";
 
 #[test]
@@ -64,7 +66,7 @@ fn an_idle_pool_moves_one_node_per_batch_and_bills_every_gpu_hour() {
     assert_eq!(ops.len(), 2, "{ops:?}");
     let r = &ops[0];
     assert_eq!((r.kind.as_str(), r.pool.as_str()), ("reconfigure", "p"));
-    let batches: Vec<(u32, u32, f64, Option<f64>, Option<f64>)> = r
+    let batches: Vec<Batch> = r
         .batches
         .iter()
         .map(|b| (b.first_node, b.last_node, b.start_s, b.evicted_s, b.end_s))
