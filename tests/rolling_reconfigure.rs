@@ -37,7 +37,8 @@ report: {{interval: 100s}}
 
 const C: &str = "  - {name: c, kind: batch, namespace: default, request: {kind: gpu, count: 1}, u: 1, d: 1, mem_gib: 10}";
 /// Only nodes re-partitioned to 3g.40gb carry this label (the GPU operator's, MIG single).
-const M: &str = "  - {name: m, kind: batch, namespace: default, request: {kind: gpu, count: 1}, node_selector: {mig-profile: 3g.40gb}, u: 1, d: 1, mem_gib: 10}";
+/// It lists only `p`: a class that may use a pool may use its `POOL@AT`.
+const M: &str = "  - {name: m, kind: batch, namespace: default, request: {kind: gpu, count: 1}, node_selector: {mig-profile: 3g.40gb}, pools: [p], u: 1, d: 1, mem_gib: 10}";
 /// A batch as (first node, last node, cordoned, evicted, back).
 type Batch = (u32, u32, f64, Option<f64>, Option<f64>);
 const TO_MIG: &str = "sharing: {kind: mig, strategy: single, layout: [3g.40gb, 3g.40gb]}";
@@ -251,6 +252,39 @@ fn an_operation_reaching_a_rollout_still_running_is_skipped_and_reported() {
         o.pool("p").gpus_avg,
         (3.0 * 200.0 + 2.0 * 800.0) / 1000.0,
         "p",
+    );
+}
+
+#[test]
+fn a_rollout_cut_by_the_horizon_leaves_the_new_pool_empty_with_finite_figures() {
+    // 4 idle nodes, 2 at a time from 950 s: the first batch (n2-n3) would be back at 1050,
+    // after the 1000 s horizon. p@950s never gets a node: 0 GPUs on average, no cost, and
+    // its ratios are 0, not NaN. The window is clipped: 2 GPUs x 50 s unavailable.
+    let yaml = scenario(
+        4,
+        "{kind: exclusive}",
+        C,
+        &format!("  - {{kind: reconfigure, at: 950s, pool: p, {TO_MIG}, max_unavailable: 2}}"),
+    );
+    let o = run(&fixture(&yaml, "id,submit,class,duration\n0,0,c,10\n").loaded);
+    let q = o.pool("p@950s");
+    assert_eq!((q.gpus, q.gpus_avg, q.cost_usd), (0, 0.0, 0.0));
+    assert_eq!((q.allocation, q.busy, q.sm_activity), (0.0, 0.0, 0.0));
+    assert_close(o.pool("p").gpus_avg, 4.0, "p keeps its nodes");
+    let r = &o.summary.operations[0];
+    assert_eq!((r.finished, r.end_s), (false, 1000.0));
+    assert_close(r.unavailable_gpu_hours, 100.0 / 3600.0, "clipped");
+    assert!(
+        o.result
+            .samples
+            .iter()
+            .all(|s| s.gpus.is_finite() && s.allocation.is_finite()),
+        "finite series"
+    );
+    assert_close(
+        o.summary.cost.total_usd,
+        usd(A100_PRICE, 4.0, 1000.0),
+        "cost",
     );
 }
 
