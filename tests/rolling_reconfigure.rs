@@ -288,6 +288,26 @@ fn a_rollout_cut_by_the_horizon_leaves_the_new_pool_empty_with_finite_figures() 
     );
 }
 
+#[test]
+fn with_no_grace_and_no_downtime_every_batch_moves_at_once() {
+    // termination_grace, reconfig_downtime and restart_delay 0: every batch's evicted pod
+    // leaves at 100 and its node moves at 100 too, so the whole pool is p@100s from 100 on.
+    // A node leaves its pool only empty (a debug assertion in the simulator checks it).
+    let yaml = scenario(3, "{kind: exclusive}", C, "  - {kind: reconfigure, at: 100s, pool: p, sharing: {kind: time_slicing, replicas: 2}, max_unavailable: 1}")
+        .replace("termination_grace: 10s", "termination_grace: 0s")
+        .replace("restart_delay: 20s", "restart_delay: 0s")
+        .replace("reconfig_downtime: 60s", "reconfig_downtime: 0s");
+    let csv = "id,submit,class,duration\n0,0,c,1000\n1,0,c,1000\n2,0,c,1000\n";
+    let o = run(&fixture(&yaml, csv).loaded);
+    let r = &o.summary.operations[0];
+    assert_eq!((r.end_s, r.evicted_jobs, r.batches.len()), (100.0, 3, 3));
+    assert_close(o.pool("p").gpus_avg, 0.3, "3 GPUs x 100 s / 1000 s");
+    assert_close(o.pool("p@100s").gpus_avg, 2.7, "3 GPUs x 900 s / 1000 s");
+    for id in 0..3 {
+        assert_eq!(o.job(id).pool, "p@100s", "job {id}");
+    }
+}
+
 fn errors(yaml: &str) -> Vec<String> {
     problems_of(yaml)
         .into_iter()

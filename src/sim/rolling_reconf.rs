@@ -101,6 +101,17 @@ impl Simulation<'_> {
     /// nodes of `from`) leave `from` and join `to` in the new layout.
     pub(super) fn move_batch(&mut self, from: u32, to: u32, batch: Range<u32>, now: SimTime) {
         let moved = batch.end - batch.start;
+        let p = &self.cluster.pools[from as usize];
+        for node in batch.clone() {
+            // Every pod was evicted and its grace period (part of the downtime) is over.
+            debug_assert!(
+                p.node_gpus(node)
+                    .all(|g| self.cluster.gpus[g as usize].tenants.is_empty())
+                    && p.host.pods(node).is_empty(),
+                "node {node} of {} leaves its pool with pods on it",
+                p.name
+            );
+        }
         self.set_present(from, batch.start, now);
         let joined = self.cluster.pools[to as usize].present + moved;
         self.set_present(to, joined, now);
