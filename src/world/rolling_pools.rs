@@ -75,3 +75,44 @@ fn set_pool(e: &mut TimedEvent, name: String) {
         | TimedEvent::Resize { pool, .. } => *pool = name,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::schema::TimedEvent;
+
+    /// Two rolling reconfigurations of pool a (6h, 2d) and a drain between them: the world
+    /// gets a@6h and a@2d after the scenario's pools; each class that may use a pool may use
+    /// its re-partitioned pool right after it; events after 6h act on a@6h.
+    #[test]
+    fn rolling_reconfigurations_add_pools_and_point_later_events_at_them() {
+        let yaml = "name: t
+horizon: 3d
+pools:
+  - {name: a, gpu: A100-80GB, nodes: 2, gpus_per_node: 1, sharing: {kind: exclusive}}
+  - {name: b, gpu: A100-80GB, nodes: 1, gpus_per_node: 1, sharing: {kind: exclusive}}
+classes:
+  - {name: x, kind: batch, namespace: n, request: {kind: gpu, count: 1}, u: 1, d: 1, mem_gib: 1, pools: [b, a]}
+  - {name: y, kind: batch, namespace: n, request: {kind: gpu, count: 1}, u: 1, d: 1, mem_gib: 1}
+events:
+  - {at: 2d, kind: reconfigure, pool: a, sharing: {kind: exclusive}, max_unavailable: 1}
+  - {at: 6h, kind: reconfigure, pool: a, sharing: {kind: time_slicing, replicas: 2}, max_unavailable: 1}
+  - {at: 1d, kind: drain, pool: a, nodes: 1, duration: 1h}
+workload: {kind: synthetic, rate_per_hour: 1, mix: [{class: x, weight: 1, duration: {median: 1h, sigma: 0.5}}]}
+";
+        let sc = crate::scenario::parse(yaml, "t.yaml").unwrap();
+        let w = super::super::World::build(&sc).unwrap();
+        let names: Vec<&str> = w.pools.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "a@6h", "a@2d"]);
+        assert_eq!((w.pools[2].present, w.pools[3].present), (0, 0));
+        assert_eq!(w.pools[2].node_count, 2);
+        assert_eq!(w.classes[0].pools, [1, 0, 2, 3]);
+        assert_eq!(w.classes[1].pools, [0, 2, 3, 1]);
+        let on: Vec<&str> = w.events.iter().map(TimedEvent::pool).collect();
+        assert_eq!(on, ["a", "a@6h", "a@6h"]);
+        assert_eq!(
+            w.rolling_targets.iter().collect::<Vec<_>>(),
+            [(&0, &2), (&2, &3)]
+        );
+        assert_eq!(w.pool_ix["a@2d"], 3);
+    }
+}
