@@ -308,6 +308,34 @@ fn with_no_grace_and_no_downtime_every_batch_moves_at_once() {
     }
 }
 
+#[test]
+fn a_rolling_reconfiguration_reaching_a_rolling_drain_still_running_is_skipped() {
+    // Class s (minAvailable 2) on n0-n2. At 50 a drain of n1-n2 (one batch, 10 s): job 1 is
+    // evicted (3 running: 1 allowed), job 2 refused (2 running: none), for ever: job 1 has
+    // nowhere to restart. Validation allows a rolling reconfiguration at 200 (the drain would
+    // end at 50 + 10 = 60 without budgets); at run time it finds the drain still running and
+    // is skipped, so no node moves.
+    let yaml = scenario(
+        3,
+        "{kind: exclusive}",
+        S,
+        &format!(
+            "  - {{kind: drain, at: 50s, pool: p, nodes: 2, duration: 10s}}
+  - {{kind: reconfigure, at: 200s, pool: p, {TO_1G}, max_unavailable: 1}}"
+        ),
+    );
+    let csv = "id,submit,class,duration\n0,0,s,1000\n1,0,s,1000\n2,0,s,1000\n";
+    let o = run(&fixture(&yaml, csv).loaded);
+    let ops = &o.summary.operations;
+    assert_eq!(ops[1].kind, "reconfigure");
+    assert_eq!(
+        ops[1].detail,
+        "skipped: a rolling drain of p is still running"
+    );
+    assert_close(o.pool("p").gpus_avg, 3.0, "p keeps its nodes");
+    assert_close(o.pool("p@200s").gpus_avg, 0.0, "p@200s stays empty");
+}
+
 fn errors(yaml: &str) -> Vec<String> {
     problems_of(yaml)
         .into_iter()
@@ -359,6 +387,17 @@ fn bad_rolling_reconfigurations_are_errors_naming_the_event() {
             "{roll}\n  - {{kind: drain, at: 300s, pool: p, nodes: 1, duration: 10s}}"
         )))
         .is_empty()
+    );
+    // A rolling reconfiguration may not start inside an earlier drain (50 + 2 batches x 40 s
+    // = 130 s at the earliest) either.
+    let e = errors(&with(&format!(
+        "  - {{kind: drain, at: 50s, pool: p, nodes: 2, duration: 40s, max_unavailable: 1}}\n{roll}"
+    )));
+    assert_eq!(
+        e,
+        vec![
+            "events[1].at: the rolling reconfiguration of p at 100s falls in the drain of events[0] (at 50s, until at least 2m10s); start it at 2m10s or later"
+        ]
     );
 }
 

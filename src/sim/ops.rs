@@ -28,7 +28,7 @@ impl Simulation<'_> {
         let pool = self.world.pool_ix[op.pool()];
         let present = self.cluster.pools[pool as usize].present;
         let grace = self.world.params.termination_grace.ms();
-        if let Some(why) = self.busy_with_rollout(pool) {
+        if let Some(why) = self.busy_with_rollout(pool, op.is_rolling_reconfigure()) {
             let name = self.cluster.pools[pool as usize].name.clone();
             self.ledger.op(now, op.kind_name(), name, why, 0);
             return;

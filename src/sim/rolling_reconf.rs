@@ -131,9 +131,16 @@ impl Simulation<'_> {
     }
 
     /// Why an operation on `pool` cannot start now: a rolling reconfiguration of it (as
-    /// source or target) is still running.
-    pub(super) fn busy_with_rollout(&self, pool: u32) -> Option<String> {
+    /// source or target) is still running, or (for a rolling reconfiguration, `rolling`) a
+    /// rolling drain of it.
+    pub(super) fn busy_with_rollout(&self, pool: u32, rolling: bool) -> Option<String> {
         self.rollouts.iter().find_map(|r| match r.kind {
+            RolloutKind::Drain if rolling && r.pool == pool && r.current.is_some() => {
+                Some(format!(
+                    "skipped: a rolling drain of {} is still running",
+                    self.cluster.pools[pool as usize].name
+                ))
+            }
             RolloutKind::Reconfigure { to }
                 if (r.pool == pool || to == pool) && r.current.is_some() =>
             {

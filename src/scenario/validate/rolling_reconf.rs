@@ -35,13 +35,15 @@ pub(super) fn check_fields(ck: &mut Checker, e: &TimedEvent, pool: &PoolSpec, pa
     }
 }
 
-/// The pools rolling reconfigurations create must not clash with the scenario's, and no other
+/// The pools rolling reconfigurations create must not clash with the scenario's, no other
 /// operation on a pool may fall in the window of its rolling reconfiguration (as long as it
-/// runs without PodDisruptionBudgets: at + batches x (grace + downtime)).
+/// runs without PodDisruptionBudgets: at + batches x (grace + downtime)), and a rolling
+/// reconfiguration may not start inside another operation's window on the pool.
 pub(super) fn check_windows(ck: &mut Checker, sc: &Scenario, pools: &BTreeMap<&str, usize>) {
     // In time order (stable), as the world applies them.
     let mut order: Vec<usize> = (0..sc.events.len()).collect();
     order.sort_by_key(|&i| sc.events[i].at());
+    check_starts(ck, sc, pools, &order);
     // Each pool's sharing as the operations so far leave it.
     let mut sharing: BTreeMap<&str, &Sharing> = sc
         .pools
@@ -89,6 +91,77 @@ pub(super) fn check_windows(ck: &mut Checker, sc: &Scenario, pools: &BTreeMap<&s
                         "{} {pool} at {} falls in the rolling reconfiguration of events[{i}] (at {at}, {batches} batches, until at least {end}); schedule it at {end} or later, when it acts on {name}",
                         other.kind_name(),
                         other.at(),
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// A rolling reconfiguration must not start while another operation on its pool may still
+/// run: a drain (at + batches x duration), a one-step reconfiguration (at + grace + downtime)
+/// or a resize (at + grace, while removed nodes leave).
+fn check_starts(ck: &mut Checker, sc: &Scenario, pools: &BTreeMap<&str, usize>, order: &[usize]) {
+    let mut sharing: BTreeMap<&str, &Sharing> = sc
+        .pools
+        .iter()
+        .map(|p| (p.name.as_str(), &p.sharing))
+        .collect();
+    // (event, its end at the earliest), for operations that are not rolling reconfigurations.
+    let mut ends: Vec<(usize, u64)> = Vec::new();
+    for &j in order {
+        let e = &sc.events[j];
+        let Some(&pi) = pools.get(e.pool()) else {
+            continue;
+        };
+        let at = e.at().ms();
+        let end = match e {
+            TimedEvent::Drain {
+                nodes,
+                duration,
+                max_unavailable,
+                ..
+            } => {
+                let m = max_unavailable
+                    .as_ref()
+                    .and_then(|m| m.nodes(sc.pools[pi].nodes).ok())
+                    .unwrap_or(*nodes)
+                    .max(1);
+                at.saturating_add(u64::from(nodes.div_ceil(m)).saturating_mul(duration.ms()))
+            }
+            TimedEvent::Reconfigure {
+                pool, sharing: to, ..
+            } => {
+                let before = sharing.insert(pool.as_str(), to).unwrap_or(to);
+                if e.is_rolling_reconfigure() {
+                    continue;
+                }
+                at.saturating_add(outage(sc, before, to))
+            }
+            TimedEvent::Resize { .. } => at.saturating_add(sc.model.termination_grace.ms()),
+        };
+        ends.push((j, end));
+    }
+    for &i in order {
+        let e = &sc.events[i];
+        if !e.is_rolling_reconfigure() {
+            continue;
+        }
+        let at = e.at().ms();
+        for &(j, end) in &ends {
+            let other = &sc.events[j];
+            // Same-time operations are the other check's (they fall in the rollout).
+            if other.pool() == e.pool() && other.at().ms() < at && at < end {
+                ck.error(
+                    &FieldPath::root().key("events").index(i).key("at"),
+                    format!(
+                        "the rolling reconfiguration of {} at {} falls in the {} of events[{j}] (at {}, until at least {}); start it at {} or later",
+                        e.pool(),
+                        e.at(),
+                        other.kind_name(),
+                        other.at(),
+                        compound(end),
+                        compound(end),
                     ),
                 );
             }
