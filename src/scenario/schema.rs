@@ -283,6 +283,12 @@ impl MaxUnavailable {
     }
 }
 
+/// The name of the pool `pool` becomes, node by node, from a rolling reconfiguration at `at`:
+/// `a100@6h` ("pool a100 as re-partitioned at 6h").
+pub fn derived_pool_name(pool: &str, at: Dur) -> String {
+    format!("{pool}@{at}")
+}
+
 /// A PodDisruptionBudget over a class's pods: exactly one of the two fields, each a pod count
 /// or a percentage of the class's pods in the cluster (`"50%"`), as `policy/v1` allows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -347,11 +353,22 @@ pub enum TimedEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout: Option<Dur>,
     },
-    /// Drain the whole pool, re-partition it to `sharing` (downtime per `model`), bring it back.
+    /// Drain the whole pool, re-partition it to `sharing` (downtime per `model`), bring it back;
+    /// with `max_unavailable`, a few nodes at a time into a second pool `POOL@AT`.
     Reconfigure {
         at: Dur,
         pool: String,
         sharing: Sharing,
+        /// Rolling reconfiguration: at most this many nodes (or this percentage of the pool's
+        /// nodes, rounded up) are down at once; each batch rejoins as nodes of the pool
+        /// `POOL@AT` (the pool as re-partitioned at `at`). Absent: the whole pool at once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_unavailable: Option<MaxUnavailable>,
+        /// Give up (as `kubectl drain --timeout`) when a batch's evictions are still refused
+        /// by PodDisruptionBudgets this long after the batch started; the pool stays mixed.
+        /// Needs `max_unavailable`. Absent: wait forever.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout: Option<Dur>,
     },
     /// Set the pool's node count (nodes removed are drained first).
     Resize { at: Dur, pool: String, nodes: u32 },
@@ -363,6 +380,24 @@ impl TimedEvent {
             TimedEvent::Drain { at, .. }
             | TimedEvent::Reconfigure { at, .. }
             | TimedEvent::Resize { at, .. } => *at,
+        }
+    }
+    /// Whether this is a rolling reconfiguration (a reconfiguration with `max_unavailable`).
+    pub fn is_rolling_reconfigure(&self) -> bool {
+        matches!(
+            self,
+            TimedEvent::Reconfigure {
+                max_unavailable: Some(_),
+                ..
+            }
+        )
+    }
+    /// The operation's `kind` as the scenario spells it.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            TimedEvent::Drain { .. } => "drain",
+            TimedEvent::Reconfigure { .. } => "reconfigure",
+            TimedEvent::Resize { .. } => "resize",
         }
     }
     pub fn pool(&self) -> &str {

@@ -8,7 +8,8 @@
 //! go), `place` (scheduling passes, fallback, starting a job), `preempt` (PostFilter) with
 //! `preempt_memo` (each node's last answer to it) and `nominate` (the room held for a
 //! preemptor), `lifecycle` (speeds, finishing, failing, evicting), `ops` (timed drains,
-//! reconfigurations, resizes) with `rolling` (drains a few nodes at a time, PodDisruptionBudgets)
+//! reconfigurations, resizes) with `rolling` (drains a few nodes at a time, PodDisruptionBudgets),
+//! `rolling_reconf` (reconfigurations a few nodes at a time)
 //! and `op_cost` (what each operation cost), and `end` (the horizon). One `Event` enum, one
 //! dispatch `match` in `run`.
 
@@ -35,6 +36,7 @@ mod preempt;
 mod preempt_memo;
 pub mod progress;
 mod rolling;
+mod rolling_reconf;
 mod shapes;
 pub mod speed;
 

@@ -28,6 +28,11 @@ impl Simulation<'_> {
         let pool = self.world.pool_ix[op.pool()];
         let present = self.cluster.pools[pool as usize].present;
         let grace = self.world.params.termination_grace.ms();
+        if let Some(why) = self.busy_with_rollout(pool, op.is_rolling_reconfigure()) {
+            let name = self.cluster.pools[pool as usize].name.clone();
+            self.ledger.op(now, op.kind_name(), name, why, 0);
+            return;
+        }
         let rec = self.ledger.op_count();
         self.optrack.open(rec, now);
         let gpn = self.cluster.pools[pool as usize].gpus_per_node;
@@ -61,6 +66,13 @@ impl Simulation<'_> {
                 );
                 let detail = format!("{} down for {duration}", node_range(from, present));
                 ("drain", detail, evicted)
+            }
+            TimedEvent::Reconfigure {
+                max_unavailable: Some(_),
+                ..
+            } => {
+                let detail = self.start_rolling_reconfigure(ix, rec, now);
+                ("reconfigure", detail, 0)
             }
             TimedEvent::Reconfigure { sharing, .. } => {
                 let p = &self.cluster.pools[pool as usize];
@@ -191,7 +203,7 @@ impl Simulation<'_> {
         }
     }
 
-    fn set_present(&mut self, pool: u32, nodes: u32, now: SimTime) {
+    pub(super) fn set_present(&mut self, pool: u32, nodes: u32, now: SimTime) {
         self.cluster.set_present(pool, nodes);
         let gpus = self.cluster.pools[pool as usize].gpu_count();
         self.ledger.pool_resized(pool, gpus, now);

@@ -40,24 +40,35 @@ pub fn eviction_allowed(pdb: &PdbSpec, healthy: u32, expected: u32) -> bool {
     desired.is_ok_and(|d| healthy - d >= 1)
 }
 
-/// One rolling drain in progress.
+/// One rolling drain (or rolling reconfiguration, `rolling_reconf.rs`) in progress.
 #[derive(Debug)]
 pub(super) struct Rollout {
     /// Its `OpRecord` (and cost track).
-    rec: usize,
-    pool: u32,
+    pub(super) rec: usize,
+    pub(super) pool: u32,
     /// Batches still to come; the next is last.
-    todo: Vec<Range<u32>>,
+    pub(super) todo: Vec<Range<u32>>,
     /// The batch in progress and its index in the cost track.
-    current: Option<(Range<u32>, usize)>,
-    started: SimTime,
-    duration: SimTime,
-    timeout: Option<SimTime>,
+    pub(super) current: Option<(Range<u32>, usize)>,
+    pub(super) started: SimTime,
+    /// How long a batch is down once its evictions are all accepted.
+    pub(super) duration: SimTime,
+    pub(super) timeout: Option<SimTime>,
     /// The current batch's evictions are all accepted: the next event brings it back.
-    down: bool,
-    stamp: u64,
+    pub(super) down: bool,
+    pub(super) stamp: u64,
     /// Jobs (by id) of the current batch a budget has refused.
-    refused: BTreeSet<u64>,
+    pub(super) refused: BTreeSet<u64>,
+    pub(super) kind: RolloutKind,
+}
+
+/// What a rollout does to each batch once it is down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum RolloutKind {
+    /// Brings it back as it was.
+    Drain,
+    /// Moves its nodes to pool `to`, the pool as re-partitioned.
+    Reconfigure { to: u32 },
 }
 
 /// The batches of draining nodes `from..to` `m` at a time, highest-numbered first, in the
@@ -132,6 +143,7 @@ impl Simulation<'_> {
             down: false,
             stamp: 0,
             refused: BTreeSet::new(),
+            kind: RolloutKind::Drain,
         });
         self.begin_batch(id, now);
         let span = super::ops::node_range(from, present);
@@ -144,7 +156,7 @@ impl Simulation<'_> {
     }
 
     /// The next batch of rollout `id` starts, or the drain is over.
-    fn begin_batch(&mut self, id: u32, now: SimTime) {
+    pub(super) fn begin_batch(&mut self, id: u32, now: SimTime) {
         let r = &mut self.rollouts[id as usize];
         let (rec, pool) = (r.rec, r.pool);
         let Some(range) = r.todo.pop() else {
@@ -191,6 +203,9 @@ impl Simulation<'_> {
             self.optrack.batch_mut(rec, b).end = Some(now);
             self.optrack.timed_out(rec);
             self.optrack.close(rec, now);
+            if let RolloutKind::Reconfigure { to } = self.rollouts[id as usize].kind {
+                self.reconfigure_gave_up(rec, pool, to, now);
+            }
         } else {
             self.q
                 .schedule(now + EVICTION_RETRY, Event::Rollout { id, stamp });
@@ -208,8 +223,12 @@ impl Simulation<'_> {
             return;
         }
         let (rec, pool) = (r.rec, r.pool);
+        let kind = r.kind;
         if let Some((range, b)) = r.current.clone() {
-            self.cluster.mark_down(pool, range, -1);
+            self.cluster.mark_down(pool, range.clone(), -1);
+            if let RolloutKind::Reconfigure { to } = kind {
+                self.move_batch(pool, to, range, now);
+            }
             self.pool_changed(pool);
             self.optrack.up(rec, now);
             self.optrack.batch_mut(rec, b).end = Some(now);
@@ -226,6 +245,10 @@ impl Simulation<'_> {
         for node in nodes {
             for g in p.node_gpus(node) {
                 slots.extend(self.cluster.gpus[g as usize].tenants.iter().map(|t| t.job));
+            }
+            // Nodes that leave their pool keep no pods, not even those without GPUs.
+            if self.rollouts[id as usize].kind != RolloutKind::Drain {
+                slots.extend_from_slice(p.host.pods(node));
             }
         }
         slots.sort_unstable();

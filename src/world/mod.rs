@@ -6,6 +6,7 @@
 mod check;
 mod mig_replicas;
 mod pools;
+mod rolling_pools;
 
 pub use check::check;
 pub use pools::{
@@ -106,8 +107,11 @@ pub struct World {
     /// Namespace -> ResourceQuota hard limits.
     pub quotas: BTreeMap<String, BTreeMap<String, u32>>,
     pub quota_admission: QuotaAdmission,
-    /// Timed operations, in time order.
+    /// Timed operations, in time order; each names the pool it acts on (after a rolling
+    /// reconfiguration of a pool, its re-partitioned pool `POOL@AT`).
     pub events: Vec<TimedEvent>,
+    /// Rolling reconfigurations (index in `events`) -> the pool their nodes move to.
+    pub rolling_targets: BTreeMap<u32, u32>,
     pub params: ModelParams,
     pub perf: PerfParams,
     /// How pool cost is attributed to jobs (`prices.attribution`).
@@ -180,7 +184,7 @@ impl World {
             .ok_or_else(|| format!("reference_gpu: unknown GPU model {ref_name}"))?
             .clone();
         reference.speed = sc.model.gpu_speed_of(&reference);
-        let pools = build_pools(sc, &catalog)?;
+        let mut pools = build_pools(sc, &catalog)?;
         let (priorities, default_priority) = priorities_of(sc);
         let pool_ix: BTreeMap<&str, u32> = sc
             .pools
@@ -206,7 +210,11 @@ impl World {
             .filter(|n| !n.quota.is_empty())
             .map(|n| (n.name.clone(), n.quota.clone()))
             .collect();
-        let events = sorted_events(sc, &pool_ix)?;
+        let mut events = sorted_events(sc, &pool_ix)?;
+        let mut pool_ix: BTreeMap<String, u32> =
+            pool_ix.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let rolling_targets =
+            rolling_pools::add_derived_pools(&mut pools, &mut pool_ix, &mut classes, &mut events)?;
         Ok(World {
             name: sc.name.clone(),
             seed: sc.seed,
@@ -214,7 +222,8 @@ impl World {
             pools,
             classes,
             class_ix,
-            pool_ix: pool_ix.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            pool_ix,
+            rolling_targets,
             priorities,
             quotas,
             quota_admission: sc.scheduler.quota_admission,

@@ -4,6 +4,7 @@
 //! each where its messages belong, so problems keep one order whichever layer finds them.
 
 mod classes;
+mod rolling_reconf;
 mod sizes;
 mod workload;
 
@@ -128,6 +129,7 @@ pub fn validate(
     let (pool_names, pool_ok) = check_pools(&mut ck, sc, r, sized);
     let class_names = check_classes(&mut ck, sc, r, &pool_names, pool_ok, &ns_names, &prio_names);
     check_events(&mut ck, sc, r, &pool_names);
+    rolling_reconf::check_windows(&mut ck, sc, &pool_names);
     check_workload(&mut ck, sc, base_dir, &class_names);
     ck.out
         .sort_by(|a, b| a.line.cmp(&b.line).then(a.severity.cmp(&b.severity)));
@@ -368,6 +370,7 @@ fn check_events(
                 sizes::resize_within_limit(ck, e, &path);
             }
             TimedEvent::Reconfigure { sharing, .. } => {
+                rolling_reconf::check_fields(ck, e, pool, &path);
                 if sizes::replicas_within_limit(ck, sharing, &path.key("sharing")) {
                     r.reconfigure(ck, pool, sharing, &path);
                 }

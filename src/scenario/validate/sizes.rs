@@ -87,6 +87,13 @@ pub(super) fn check_cluster_size(ck: &mut Checker, sc: &Scenario) -> bool {
             return false;
         }
         total += u128::from(nodes) * u128::from(p.gpus_per_node);
+        // A rolling reconfiguration adds a second pool of the same hardware (`POOL@AT`).
+        let rolling = sc
+            .events
+            .iter()
+            .filter(|e| e.pool() == p.name && e.is_rolling_reconfigure())
+            .count();
+        total += rolling as u128 * u128::from(nodes) * u128::from(p.gpus_per_node);
     }
     if total > u128::from(MAX_GPUS) {
         ck.error(

@@ -110,6 +110,13 @@ impl Ledger<'_> {
         });
     }
 
+    /// Appends `note` to the detail of operation record `rec` (a rollout that gave up).
+    pub fn op_note(&mut self, rec: usize, note: &str) {
+        if let Some(o) = self.ops.get_mut(rec) {
+            o.detail.push_str(note);
+        }
+    }
+
     /// Operations recorded so far (the next one's index).
     pub fn op_count(&self) -> usize {
         self.ops.len()
