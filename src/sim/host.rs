@@ -2,7 +2,6 @@
 //! starts, given back when it leaves; pods without GPUs run on their node's CPUs alone.
 
 use super::{Event, Simulation};
-use crate::cluster::HostNeed;
 use crate::units::SimTime;
 
 impl Simulation<'_> {
@@ -51,18 +50,6 @@ impl Simulation<'_> {
         job.finish_gen = stamp;
         let left = (job.work - job.done).max(0.0).ceil() as SimTime;
         self.q.schedule(now + left, Event::Finish { slot, stamp });
-    }
-
-    /// CPU and host memory the running pods `evicted` hold on pool-local `node`.
-    pub(super) fn host_freed(&self, pool: u32, node: u32, evicted: &[u32]) -> HostNeed {
-        let on_node = self.cluster.pools[pool as usize].host.pods(node);
-        let mut freed = HostNeed::default();
-        for &v in evicted.iter().filter(|v| on_node.contains(v)) {
-            let h = self.live(v).expect("victim is live").host;
-            freed.cpu_milli += h.cpu_milli;
-            freed.mem_bytes += h.mem_bytes;
-        }
-        freed
     }
 }
 

@@ -172,6 +172,8 @@ pub struct Simulation<'a> {
     touched: Vec<u32>,
     /// Failed preemption attempts and the nodes changed since.
     preempt_memo: PreemptMemo,
+    /// Lists the preemption what-ifs reuse (`preempt::NodeScratch`).
+    preempt_scratch: std::cell::Cell<preempt::NodeScratch>,
     /// Each timed operation's cost so far, and the rolling drains in progress.
     optrack: op_cost::OpTracker,
     rollouts: Vec<rolling::Rollout>,
@@ -212,6 +214,7 @@ impl<'a> Simulation<'a> {
             scratch: SpeedScratch::default(),
             touched: Vec::new(),
             preempt_memo: PreemptMemo::new(cluster.pools.len(), true),
+            preempt_scratch: Default::default(),
             optrack: op_cost::OpTracker::default(),
             rollouts: Vec::new(),
             nominations: Vec::new(),

@@ -5,9 +5,24 @@
 use super::Simulation;
 use super::job::Phase;
 use super::preempt_memo::{Look, NodeId};
-use crate::cluster::{HostNeed, Need};
-use crate::sched::preemption::{Candidate, NodeVictims, pick_node, select_victims};
+use crate::cluster::{Holding, HostNeed, Need};
+use crate::sched::preemption::{
+    Candidate, NodeVictims, VictimScratch, pick_node, select_victims_in,
+};
 use crate::units::SimTime;
+use std::ops::Range;
+
+/// What the what-ifs on one node read of its lower-priority pods, gathered once per node (not
+/// once per tentative victim set) into lists kept between attempts.
+#[derive(Debug, Default)]
+pub(super) struct NodeScratch {
+    pods: Vec<Candidate>,
+    /// Per pod: its holdings (a range of `held`), the GPU memory it committed them with, and
+    /// the CPU and memory it gives back on the node (zero unless it is among the node's pods).
+    gone: Vec<(Range<usize>, f64, HostNeed)>,
+    held: Vec<Holding>,
+    victims: VictimScratch,
+}
 
 impl Simulation<'_> {
     /// The head of `shape` does not fit. Jobs of the shape, in queue order, preempt for
@@ -94,6 +109,7 @@ impl Simulation<'_> {
         prio: i32,
         host: HostNeed,
     ) -> Vec<NodeVictims<(u32, u32)>> {
+        let mut scratch = self.preempt_scratch.take();
         let mut options = Vec::new();
         for (pool, need) in pools {
             // Nothing to gain where no running pod has a lower priority.
@@ -102,7 +118,8 @@ impl Simulation<'_> {
             }
             let present = self.cluster.pools[*pool as usize].present;
             for node in 0..present {
-                if let Some(victims) = self.victims_on_node(*pool, node, need, prio, host) {
+                let found = self.victims_on_node(&mut scratch, *pool, node, need, prio, host);
+                if let Some(victims) = found {
                     options.push(NodeVictims {
                         node: (*pool, node),
                         victims,
@@ -110,6 +127,7 @@ impl Simulation<'_> {
                 }
             }
         }
+        self.preempt_scratch.set(scratch);
         options
     }
 
@@ -125,12 +143,16 @@ impl Simulation<'_> {
         if !self.ledger.runs_below(pool, prio) {
             return None;
         }
-        self.victims_on_node(pool, node, need, prio, host)
+        let mut scratch = self.preempt_scratch.take();
+        let found = self.victims_on_node(&mut scratch, pool, node, need, prio, host);
+        self.preempt_scratch.set(scratch);
+        found
     }
 
     /// The minimal victim set on one node, if evicting pods below `prio` makes `need` fit.
     fn victims_on_node(
         &self,
+        s: &mut NodeScratch,
         pool: u32,
         node: u32,
         need: &Need,
@@ -140,61 +162,74 @@ impl Simulation<'_> {
         if !self.cluster.pools[pool as usize].schedulable(node) {
             return None;
         }
-        let pods = self.node_pods(pool, node, prio);
-        if pods.is_empty() {
+        self.node_pods(s, pool, node, prio);
+        if s.pods.is_empty() {
             return None;
         }
-        select_victims(prio, &pods, &mut |evicted| {
-            self.fits_without(pool, node, need, evicted)
-                && (self.cluster.pools[pool as usize].host).fits_after(
-                    node,
-                    host,
-                    self.host_freed(pool, node, evicted),
-                )
-        })
+        let NodeScratch {
+            pods,
+            gone,
+            held,
+            victims,
+        } = s;
+        let host_pool = &self.cluster.pools[pool as usize].host;
+        let found = select_victims_in(prio, pods, victims, &mut |evicted| {
+            // As `Cluster::release` and `host_freed` would count them, in the same order.
+            let each = evicted
+                .iter()
+                .map(|&i| (&held[gone[i].0.clone()], gone[i].1));
+            self.cluster.fits_without_each(pool, node, need, each)
+                && host_pool.fits_after(node, host, {
+                    let mut freed = HostNeed::default();
+                    for &i in evicted {
+                        freed.cpu_milli += gone[i].2.cpu_milli;
+                        freed.mem_bytes += gone[i].2.mem_bytes;
+                    }
+                    freed
+                })
+        });
+        found.then(|| victims.victims(pods).collect())
     }
 
-    /// Running pods on a node with priority below `below`, each once.
-    fn node_pods(&self, pool: u32, node: u32, below: i32) -> Vec<Candidate> {
-        let mut out: Vec<Candidate> = Vec::new();
+    /// Running pods on a node with priority below `below`, each once, with what each holds
+    /// (into `s`).
+    fn node_pods(&self, s: &mut NodeScratch, pool: u32, node: u32, below: i32) {
+        s.pods.clear();
+        s.gone.clear();
+        s.held.clear();
+        let on_node = self.cluster.pools[pool as usize].host.pods(node);
+        let add = |s: &mut NodeScratch, slot: u32, j: &super::job::Job| {
+            s.pods.push(Candidate {
+                id: slot,
+                priority: j.priority,
+                start: j.attempt_start,
+            });
+            let from = s.held.len();
+            s.held.extend_from_slice(&j.holdings);
+            let freed = if on_node.contains(&slot) {
+                j.host
+            } else {
+                HostNeed::default()
+            };
+            s.gone.push((from..s.held.len(), j.mem, freed));
+        };
         for g in self.cluster.pools[pool as usize].node_gpus(node) {
             for t in &self.cluster.gpus[g as usize].tenants {
-                if out.iter().any(|c| c.id == t.job) {
+                if s.pods.iter().any(|c| c.id == t.job) {
                     continue;
                 }
                 let j = self.live(t.job).expect("tenant is live");
                 if j.phase == Phase::Running && j.priority < below {
-                    out.push(Candidate {
-                        id: t.job,
-                        priority: j.priority,
-                        start: j.attempt_start,
-                    });
+                    add(s, t.job, j);
                 }
             }
         }
         // Pods without GPUs on the node (their CPU and memory count in `host_freed`).
-        for &slot in self.cluster.pools[pool as usize].host.pods(node) {
+        for &slot in on_node {
             let j = self.live(slot).expect("host pod is live");
             if j.devices == 0.0 && j.phase == Phase::Running && j.priority < below {
-                out.push(Candidate {
-                    id: slot,
-                    priority: j.priority,
-                    start: j.attempt_start,
-                });
+                add(s, slot, j);
             }
         }
-        out
-    }
-
-    /// Would `need` fit on the node if `evicted` were gone? A what-if: nothing is changed.
-    fn fits_without(&self, pool: u32, node: u32, need: &Need, evicted: &[u32]) -> bool {
-        let gone: Vec<(&[crate::cluster::Holding], f64)> = evicted
-            .iter()
-            .map(|&v| {
-                let j = self.live(v).expect("victim is live");
-                (j.holdings.as_slice(), j.mem)
-            })
-            .collect();
-        self.cluster.fits_without(pool, node, need, &gone)
     }
 }
