@@ -262,7 +262,7 @@ impl<'a> Simulation<'a> {
                         j.finish_gen == stamp
                             && matches!(j.phase, Phase::Running | Phase::Terminating)
                     });
-                    if due {
+                    if due && self.finish_popped(slot, stamp) {
                         self.on_finish(slot, now)?;
                     }
                 }
@@ -335,6 +335,9 @@ impl<'a> Simulation<'a> {
     /// scenario's timed operations.
     fn schedule_known_events(&mut self) {
         let horizon = self.world.horizon;
+        // First, so it pops before anything else due at the horizon: an entry pops if and only
+        // if it is due before the horizon (`engine::completion` counts on it).
+        debug_assert_eq!(self.q.popped() + self.q.len() as u64, 0);
         self.q.schedule(horizon, Event::End);
         let interval = self.world.report_interval;
         if interval < horizon {
