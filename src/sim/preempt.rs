@@ -22,6 +22,10 @@ pub(super) struct NodeScratch {
     gone: Vec<(Range<usize>, f64, HostNeed)>,
     held: Vec<Holding>,
     victims: VictimScratch,
+    /// Jobs met on the node's GPUs: their candidate index, if they are one.
+    seen: Vec<(u32, Option<usize>)>,
+    /// (candidate index, holding) as met on the node's GPUs.
+    pairs: Vec<(usize, Holding)>,
 }
 
 impl Simulation<'_> {
@@ -171,6 +175,7 @@ impl Simulation<'_> {
             gone,
             held,
             victims,
+            ..
         } = s;
         let host_pool = &self.cluster.pools[pool as usize].host;
         let found = select_victims_in(prio, pods, victims, &mut |evicted| {
@@ -192,44 +197,72 @@ impl Simulation<'_> {
     }
 
     /// Running pods on a node with priority below `below`, each once, with what each holds
-    /// (into `s`).
+    /// on the node (into `s`). The holdings are read off the node's GPUs (each tenant entry is
+    /// one holding of its job, in the job's order on that GPU), not off the jobs: a what-if
+    /// only counts holdings on the node, and per GPU in the same order.
     fn node_pods(&self, s: &mut NodeScratch, pool: u32, node: u32, below: i32) {
         s.pods.clear();
         s.gone.clear();
         s.held.clear();
+        s.seen.clear();
+        s.pairs.clear();
         let on_node = self.cluster.pools[pool as usize].host.pods(node);
-        let add = |s: &mut NodeScratch, slot: u32, j: &super::job::Job| {
-            s.pods.push(Candidate {
-                id: slot,
-                priority: j.priority,
-                start: j.attempt_start,
-            });
-            let from = s.held.len();
-            s.held.extend_from_slice(&j.holdings);
-            let freed = if on_node.contains(&slot) {
-                j.host
-            } else {
-                HostNeed::default()
-            };
-            s.gone.push((from..s.held.len(), j.mem, freed));
-        };
         for g in self.cluster.pools[pool as usize].node_gpus(node) {
             for t in &self.cluster.gpus[g as usize].tenants {
-                if s.pods.iter().any(|c| c.id == t.job) {
-                    continue;
-                }
-                let j = self.live(t.job).expect("tenant is live");
-                if j.phase == Phase::Running && j.priority < below {
-                    add(s, t.job, j);
+                let ix = match s.seen.iter().find(|(id, _)| *id == t.job) {
+                    Some(&(_, ix)) => ix,
+                    None => {
+                        let j = self.live(t.job).expect("tenant is live");
+                        let ix = (j.phase == Phase::Running && j.priority < below)
+                            .then(|| s.add(t.job, j, on_node.contains(&t.job)));
+                        s.seen.push((t.job, ix));
+                        ix
+                    }
+                };
+                if let Some(ix) = ix {
+                    let (units, instance) = (t.units, t.instance);
+                    s.pairs.push((
+                        ix,
+                        Holding {
+                            gpu: g,
+                            units,
+                            instance,
+                        },
+                    ));
                 }
             }
         }
-        // Pods without GPUs on the node (their CPU and memory count in `host_freed`).
+        // Pods without GPUs on the node (their CPU and memory count in what is freed).
         for &slot in on_node {
             let j = self.live(slot).expect("host pod is live");
             if j.devices == 0.0 && j.phase == Phase::Running && j.priority < below {
-                add(s, slot, j);
+                s.add(slot, j, true);
             }
         }
+        // Each pod's holdings together, in GPU order.
+        s.pairs.sort_by_key(|&(ix, _)| ix);
+        let mut k = 0;
+        for (i, gone) in s.gone.iter_mut().enumerate() {
+            let from = s.held.len();
+            while k < s.pairs.len() && s.pairs[k].0 == i {
+                s.held.push(s.pairs[k].1);
+                k += 1;
+            }
+            gone.0 = from..s.held.len();
+        }
+    }
+}
+
+impl NodeScratch {
+    /// Adds the running pod `slot` as a candidate (its holdings come later); returns its index.
+    fn add(&mut self, slot: u32, j: &super::job::Job, on_node: bool) -> usize {
+        self.pods.push(Candidate {
+            id: slot,
+            priority: j.priority,
+            start: j.attempt_start,
+        });
+        let freed = if on_node { j.host } else { HostNeed::default() };
+        self.gone.push((0..0, j.mem, freed));
+        self.pods.len() - 1
     }
 }
