@@ -1,6 +1,7 @@
 //! Nodes, physical GPUs and their sharing state: who holds which replica, MIG instance or milli
 //! share, and the per-pool index of free capacity.
 
+mod fit_count;
 pub mod frag;
 pub mod frag_cache;
 pub mod host;

@@ -37,7 +37,7 @@ impl Need {
 }
 
 /// What fitting reads of a GPU: the live cluster, or a what-if view of one node.
-trait GpuStates {
+pub(super) trait GpuStates {
     fn used(&self, g: u32) -> u32;
     fn mem_used(&self, g: u32) -> f64;
     fn instance_free(&self, g: u32, instance: usize) -> bool;
@@ -104,6 +104,18 @@ impl Cluster {
         need: &Need,
         gone: &[(&[Holding], f64)],
     ) -> bool {
+        self.fits_without_each(pool, node, need, gone.iter().copied())
+    }
+
+    /// [`fits_without`](Self::fits_without) with the gone pods as an iterator (no list to
+    /// build); the answer is the same for the same pods in the same order.
+    pub fn fits_without_each<'h>(
+        &self,
+        pool: u32,
+        node: u32,
+        need: &Need,
+        gone: impl Iterator<Item = (&'h [Holding], f64)>,
+    ) -> bool {
         let gpus = self.pools[pool as usize].node_gpus(node);
         let n = gpus.len();
         if n <= STACK_GPUS {
@@ -126,12 +138,12 @@ impl Cluster {
 
     /// `fits_without` with room for the node's counts.
     #[allow(clippy::too_many_arguments)]
-    fn fits_without_in(
+    fn fits_without_in<'h>(
         &self,
         pool: u32,
         node: u32,
         need: &Need,
-        gone: &[(&[Holding], f64)],
+        gone: impl Iterator<Item = (&'h [Holding], f64)>,
         used: &mut [u32],
         mem_used: &mut [f64],
         freed: &mut [u128],
@@ -156,18 +168,23 @@ impl Cluster {
                 // As `release` does it, so the what-if compares the very same numbers.
                 view.used[i] -= h.units;
                 view.mem_used[i] =
-                    (view.mem_used[i] - mem_of(&p.kind, h, *mem, self.context_mem_gib)).max(0.0);
+                    (view.mem_used[i] - mem_of(&p.kind, h, mem, self.context_mem_gib)).max(0.0);
                 if h.instance != NO_INSTANCE {
                     view.freed[i] |= 1u128 << h.instance;
                 }
             }
         }
-        fit_on(&view, p, node, need).is_some()
+        super::fit_count::fits_on(&view, p, node, need)
     }
 }
 
 /// Which devices of `node` of pool `p` the pod would get in the state `s`.
-fn fit_on<S: GpuStates>(s: &S, p: &Pool, node: u32, need: &Need) -> Option<Vec<Holding>> {
+pub(super) fn fit_on<S: GpuStates>(
+    s: &S,
+    p: &Pool,
+    node: u32,
+    need: &Need,
+) -> Option<Vec<Holding>> {
     let gpus = p.node_gpus(node);
     match (need, &p.kind) {
         (Need::Whole { gpus: n }, _) => fit_whole(s, gpus, *n),

@@ -6,7 +6,7 @@
 //! they pop, which is far cheaper than removing them from the heap. Events are never scheduled
 //! before `now`, so the queue is a monotone one (`radix::RadixHeap`).
 
-use super::radix::RadixHeap;
+use super::radix::{Key, RadixHeap};
 use crate::units::SimTime;
 
 /// Future events of type `E` and the current simulated time.
@@ -48,6 +48,30 @@ impl<E> EventQueue<E> {
         self.heap.push((time, seq), event);
     }
 
+    /// The key the next [`schedule`](Self::schedule) at `time` would give its event, taken
+    /// now without queueing anything: [`schedule_reserved`](Self::schedule_reserved) queues
+    /// an event under it later, and it then pops exactly where it would have had it been
+    /// scheduled now.
+    pub fn reserve(&mut self, time: SimTime) -> Key {
+        debug_assert!(time >= self.now, "event scheduled in the past");
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        (time.max(self.now), seq)
+    }
+
+    /// Queues `event` under a key from [`reserve`](Self::reserve), which must not be below the
+    /// key popped last.
+    pub fn schedule_reserved(&mut self, key: Key, event: E) {
+        self.heap.push(key, event);
+    }
+
+    /// Counts, as popped, an entry that was never queued: one the model would have popped and
+    /// discarded as stale, so [`popped`](Self::popped) stays the number of entries the
+    /// queue-everything scheme pops.
+    pub fn count_unqueued(&mut self) {
+        self.popped += 1;
+    }
+
     /// Time of the next event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
         self.heap.peek_key().map(|(time, _)| time)
@@ -69,7 +93,8 @@ impl<E> EventQueue<E> {
         self.heap.is_empty()
     }
 
-    /// Number of events popped so far (stale ones included): the engine's work count.
+    /// Number of events popped so far (stale ones included, and those counted by
+    /// [`count_unqueued`](Self::count_unqueued)): the engine's work count.
     pub fn popped(&self) -> u64 {
         self.popped
     }

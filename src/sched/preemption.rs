@@ -32,35 +32,68 @@ pub fn select_victims(
     pods: &[Candidate],
     fits: &mut dyn FnMut(&[u32]) -> bool,
 ) -> Option<Vec<Candidate>> {
-    let mut lower: Vec<Candidate> = pods
-        .iter()
-        .copied()
-        .filter(|p| p.priority < preemptor_priority)
-        .collect();
-    if lower.is_empty() {
-        return None;
+    let mut s = VictimScratch::default();
+    let mut ids = Vec::new();
+    let found = select_victims_in(preemptor_priority, pods, &mut s, &mut |evicted| {
+        ids.clear();
+        ids.extend(evicted.iter().map(|&i| pods[i].id));
+        fits(&ids)
+    });
+    found.then(|| s.victims(pods).collect())
+}
+
+/// Working lists of [`select_victims_in`], kept between calls so that it does not allocate.
+#[derive(Debug, Default)]
+pub struct VictimScratch {
+    /// Indices of the lower-priority pods, most important first once sorted.
+    lower: Vec<usize>,
+    /// Indices of the victims so far, in that order.
+    evicted: Vec<usize>,
+    /// The victims but one, handed to `fits`.
+    without: Vec<usize>,
+}
+
+impl VictimScratch {
+    /// The victims found by the last successful [`select_victims_in`], most important first.
+    pub fn victims<'a>(&'a self, pods: &'a [Candidate]) -> impl Iterator<Item = Candidate> + 'a {
+        self.evicted.iter().map(|&i| pods[i])
     }
-    let all: Vec<u32> = lower.iter().map(|c| c.id).collect();
-    if !fits(&all) {
-        return None;
+}
+
+/// [`select_victims`] on indices into `pods`: `fits(evicted)` gets the victims as indices, in
+/// the same order `select_victims` hands their ids; on true the victims are in `s`
+/// ([`VictimScratch::victims`]).
+pub fn select_victims_in(
+    preemptor_priority: i32,
+    pods: &[Candidate],
+    s: &mut VictimScratch,
+    fits: &mut dyn FnMut(&[usize]) -> bool,
+) -> bool {
+    s.lower.clear();
+    s.lower
+        .extend((0..pods.len()).filter(|&i| pods[i].priority < preemptor_priority));
+    if s.lower.is_empty() || !fits(&s.lower) {
+        return false;
     }
     // Most important first: higher priority, then earlier start; id breaks ties.
-    lower.sort_by(|a, b| {
+    s.lower.sort_by(|&a, &b| {
+        let (a, b) = (&pods[a], &pods[b]);
         b.priority
             .cmp(&a.priority)
             .then(a.start.cmp(&b.start))
             .then(a.id.cmp(&b.id))
     });
-    let mut evicted: Vec<Candidate> = lower.clone();
-    let mut without: Vec<u32> = Vec::with_capacity(lower.len());
-    for c in &lower {
-        without.clear();
-        without.extend(evicted.iter().filter(|v| v.id != c.id).map(|v| v.id));
-        if fits(&without) {
-            evicted.retain(|v| v.id != c.id);
+    s.evicted.clear();
+    s.evicted.extend_from_slice(&s.lower);
+    for &c in &s.lower {
+        s.without.clear();
+        s.without
+            .extend(s.evicted.iter().copied().filter(|&v| v != c));
+        if fits(&s.without) {
+            s.evicted.retain(|&v| v != c);
         }
     }
-    Some(evicted)
+    true
 }
 
 /// Where a node's victim set places it in kube-scheduler's choice: lower is better.
@@ -156,5 +189,76 @@ mod tests {
         let nodes = [n(0, vec![c(1, 100, 10)]), n(1, vec![c(2, 100, 10)])];
         assert_eq!(pick_node(&nodes), Some(0));
         assert_eq!(pick_node::<u32>(&[]), None);
+    }
+
+    /// The victim choice as written before the index form: candidates copied, sorted and
+    /// filtered by id at every step (the reference for the property test below).
+    fn reference(
+        prio: i32,
+        pods: &[Candidate],
+        fits: &mut dyn FnMut(&[u32]) -> bool,
+    ) -> Option<Vec<u32>> {
+        let mut lower: Vec<Candidate> =
+            pods.iter().copied().filter(|p| p.priority < prio).collect();
+        let all: Vec<u32> = lower.iter().map(|c| c.id).collect();
+        if lower.is_empty() || !fits(&all) {
+            return None;
+        }
+        lower.sort_by_key(|c| (std::cmp::Reverse(c.priority), c.start, c.id));
+        let mut evicted = lower.clone();
+        for c in &lower {
+            let without: Vec<u32> = evicted
+                .iter()
+                .filter(|v| v.id != c.id)
+                .map(|v| v.id)
+                .collect();
+            if fits(&without) {
+                evicted.retain(|v| v.id != c.id);
+            }
+        }
+        Some(evicted.iter().map(|v| v.id).collect())
+    }
+
+    proptest::proptest! {
+        /// `select_victims_in` (reused lists, indices) picks the same victims in the same order
+        /// as the reference, and asks `fits` about the same sets in the same order, for random
+        /// pods and a random rule of what fits (units freed against a need, or any rule given
+        /// by a table of sets).
+        #[test]
+        fn index_form_agrees_with_the_reference(
+            pods in proptest::collection::vec((0i32..4, 0u64..5, 1u32..4), 0..9),
+            prio in 0i32..5,
+            need in 0u32..8,
+            table in proptest::prelude::any::<u64>(),
+            by_table in proptest::prelude::any::<bool>(),
+        ) {
+            let raw = pods;
+            let pods: Vec<Candidate> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, &(p, start, _))| c(10 + i as u32, p * 100, start))
+                .collect();
+            let units = |id: u32| raw[(id - 10) as usize].2;
+            let fits = |ids: &[u32]| {
+                if by_table {
+                    let set: u64 = ids.iter().map(|&id| 1u64 << (id - 10)).sum();
+                    table & (1 << (set % 64)) != 0
+                } else {
+                    ids.iter().map(|&id| units(id)).sum::<u32>() >= need
+                }
+            };
+            let mut asked_ref = Vec::new();
+            let want = reference(prio * 100, &pods, &mut |ids| {
+                asked_ref.push(ids.to_vec());
+                fits(ids)
+            });
+            let mut asked = Vec::new();
+            let got = select_victims(prio * 100, &pods, &mut |ids| {
+                asked.push(ids.to_vec());
+                fits(ids)
+            });
+            proptest::prop_assert_eq!(got.map(|v| v.iter().map(|c| c.id).collect::<Vec<_>>()), want);
+            proptest::prop_assert_eq!(asked, asked_ref);
+        }
     }
 }

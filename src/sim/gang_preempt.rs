@@ -81,6 +81,7 @@ impl Simulation<'_> {
         let most = pods_per_node(p, need, host).min(pods);
         let mut offers = Vec::new();
         let mut free_total = 0u32;
+        let mut scratch = self.preempt_scratch.take();
         for node in 0..p.present {
             if !p.schedulable(node) {
                 continue;
@@ -99,7 +100,8 @@ impl Simulation<'_> {
             // The most pods the node takes once its lower-priority pods go, with the fewest
             // victims for that many.
             let with = (free + 1..=most).rev().find_map(|c| {
-                let v = self.victims_on_node(pool, node, &scaled(need, c), prio, host.times(c))?;
+                let (need, host) = (scaled(need, c), host.times(c));
+                let v = self.victims_on_node(&mut scratch, pool, node, &need, prio, host)?;
                 Some((c, v))
             });
             let (with, victims) = with.unwrap_or((free, Vec::new()));
@@ -112,6 +114,7 @@ impl Simulation<'_> {
                 });
             }
         }
+        self.preempt_scratch.set(scratch);
         if free_total >= pods {
             // It fits without evicting anything: placement, not preemption, takes it.
             return None;

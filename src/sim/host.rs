@@ -52,7 +52,7 @@ impl Simulation<'_> {
 
     /// CPU and host memory the placed job in `slot` holds on pool-local `node` (a gang: its
     /// pods there).
-    fn host_on_node(&self, slot: u32, node: u32) -> HostNeed {
+    pub(super) fn host_on_node(&self, slot: u32, node: u32) -> HostNeed {
         let j = self.live(slot).expect("host pod is live");
         if j.pods <= 1 {
             return j.host;

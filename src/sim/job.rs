@@ -73,6 +73,8 @@ pub struct Job {
     pub phase: Phase,
     /// Stamp of the pending Finish event; others are stale.
     pub finish_gen: u64,
+    /// What is queued for a batch job's completion (`engine::completion`).
+    pub completion: crate::engine::completion::Completion,
     /// Stamp of the current attempt (OOM, termination and retry events carry it).
     pub attempt_gen: u64,
     /// Progress toward completion (work for batch, wall time for services), ms.
@@ -173,6 +175,7 @@ impl Job {
             checkpoint: tj.checkpoint.unwrap_or(c.checkpoint) as f64,
             phase: Phase::Admission,
             finish_gen: 0,
+            completion: Default::default(),
             attempt_gen: 0,
             done: 0.0,
             delivered: 0.0,

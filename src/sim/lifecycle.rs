@@ -48,15 +48,21 @@ impl Simulation<'_> {
             }
             self.progress(slot, now);
             let stamp = self.next_stamp();
-            let job = self.job(slot);
+            let end = self.world.horizon;
+            let job = self.jobs.get_mut(slot);
             job.speed = new_speed;
             if job.batch {
-                job.finish_gen = stamp;
                 let left = (job.work - job.done).max(0.0);
                 if new_speed > 0.0 {
                     // The tolerance keeps float noise (300000.00000000006) from adding a ms.
                     let at = now + (left / new_speed - 1e-6).ceil().max(0.0) as SimTime;
-                    self.q.schedule(at, Event::Finish { slot, stamp });
+                    let finish = |stamp| Event::Finish { slot, stamp };
+                    let current = job.finish_gen;
+                    job.finish_gen =
+                        (job.completion).reschedule(&mut self.q, current, stamp, at, end, finish);
+                } else {
+                    job.finish_gen = stamp;
+                    job.completion.cancel(&mut self.q, end);
                 }
             }
         }
@@ -116,6 +122,7 @@ impl Simulation<'_> {
         self.latency_settle(slot, now);
         let job = self.jobs.get_mut(slot);
         self.ledger.job_stopped(job, now);
+        job.completion.cancel(&mut self.q, self.world.horizon);
         job.speed = 0.0;
         job.lat = None;
         let (pool, mem, holdings) = (job.pool, job.mem, std::mem::take(&mut job.holdings));
@@ -134,6 +141,13 @@ impl Simulation<'_> {
         for &s in self.shapes.in_pool(pool) {
             self.admission.pending.mark_dirty(s);
         }
+    }
+
+    /// The completion entry of `slot`'s current generation `stamp` popped: whether the job
+    /// completes now (false: its completion had moved later and is queued again).
+    pub(super) fn finish_popped(&mut self, slot: u32, stamp: u64) -> bool {
+        let job = self.jobs.get_mut(slot);
+        (job.completion).popped(&mut self.q, stamp, |stamp| Event::Finish { slot, stamp })
     }
 
     pub(super) fn on_finish(&mut self, slot: u32, now: SimTime) -> Result<(), String> {

@@ -175,6 +175,8 @@ pub struct Simulation<'a> {
     touched: Vec<u32>,
     /// Failed preemption attempts and the nodes changed since.
     preempt_memo: PreemptMemo,
+    /// Lists the preemption what-ifs reuse (`preempt::NodeScratch`).
+    preempt_scratch: std::cell::Cell<preempt::NodeScratch>,
     /// Each timed operation's cost so far, and the rolling drains in progress.
     optrack: op_cost::OpTracker,
     rollouts: Vec<rolling::Rollout>,
@@ -215,6 +217,7 @@ impl<'a> Simulation<'a> {
             scratch: SpeedScratch::default(),
             touched: Vec::new(),
             preempt_memo: PreemptMemo::new(cluster.pools.len(), true),
+            preempt_scratch: Default::default(),
             optrack: op_cost::OpTracker::default(),
             rollouts: Vec::new(),
             nominations: Vec::new(),
@@ -262,7 +265,7 @@ impl<'a> Simulation<'a> {
                         j.finish_gen == stamp
                             && matches!(j.phase, Phase::Running | Phase::Terminating)
                     });
-                    if due {
+                    if due && self.finish_popped(slot, stamp) {
                         self.on_finish(slot, now)?;
                     }
                 }
@@ -335,6 +338,9 @@ impl<'a> Simulation<'a> {
     /// scenario's timed operations.
     fn schedule_known_events(&mut self) {
         let horizon = self.world.horizon;
+        // First, so it pops before anything else due at the horizon: an entry pops if and only
+        // if it is due before the horizon (`engine::completion` counts on it).
+        debug_assert_eq!(self.q.popped() + self.q.len() as u64, 0);
         self.q.schedule(horizon, Event::End);
         let interval = self.world.report_interval;
         if interval < horizon {

@@ -5,9 +5,28 @@
 use super::Simulation;
 use super::job::Phase;
 use super::preempt_memo::{Look, NodeId};
-use crate::cluster::{HostNeed, Need};
-use crate::sched::preemption::{Candidate, NodeVictims, pick_node, select_victims};
+use crate::cluster::{Holding, HostNeed, Need};
+use crate::sched::preemption::{
+    Candidate, NodeVictims, VictimScratch, pick_node, select_victims_in,
+};
 use crate::units::SimTime;
+use std::ops::Range;
+
+/// What the what-ifs on one node read of its lower-priority pods, gathered once per node (not
+/// once per tentative victim set) into lists kept between attempts.
+#[derive(Debug, Default)]
+pub(super) struct NodeScratch {
+    pods: Vec<Candidate>,
+    /// Per pod: its holdings (a range of `held`), the GPU memory it committed them with, and
+    /// the CPU and memory it gives back on the node (zero unless it is among the node's pods).
+    gone: Vec<(Range<usize>, f64, HostNeed)>,
+    held: Vec<Holding>,
+    victims: VictimScratch,
+    /// Jobs met on the node's GPUs: their candidate index, if they are one.
+    seen: Vec<(u32, Option<usize>)>,
+    /// (candidate index, holding) as met on the node's GPUs.
+    pairs: Vec<(usize, Holding)>,
+}
 
 impl Simulation<'_> {
     /// The head of `shape` does not fit. Jobs of the shape, in queue order, preempt for
@@ -96,6 +115,7 @@ impl Simulation<'_> {
         prio: i32,
         host: HostNeed,
     ) -> Vec<NodeVictims<(u32, u32)>> {
+        let mut scratch = self.preempt_scratch.take();
         let mut options = Vec::new();
         for (pool, need) in pools {
             // Nothing to gain where no running pod has a lower priority.
@@ -104,7 +124,8 @@ impl Simulation<'_> {
             }
             let present = self.cluster.pools[*pool as usize].present;
             for node in 0..present {
-                if let Some(victims) = self.victims_on_node(*pool, node, need, prio, host) {
+                let found = self.victims_on_node(&mut scratch, *pool, node, need, prio, host);
+                if let Some(victims) = found {
                     options.push(NodeVictims {
                         node: (*pool, node),
                         victims,
@@ -112,6 +133,7 @@ impl Simulation<'_> {
                 }
             }
         }
+        self.preempt_scratch.set(scratch);
         options
     }
 
@@ -127,12 +149,16 @@ impl Simulation<'_> {
         if !self.ledger.runs_below(pool, prio) {
             return None;
         }
-        self.victims_on_node(pool, node, need, prio, host)
+        let mut scratch = self.preempt_scratch.take();
+        let found = self.victims_on_node(&mut scratch, pool, node, need, prio, host);
+        self.preempt_scratch.set(scratch);
+        found
     }
 
     /// The minimal victim set on one node, if evicting pods below `prio` makes `need` fit.
     pub(super) fn victims_on_node(
         &self,
+        s: &mut NodeScratch,
         pool: u32,
         node: u32,
         need: &Need,
@@ -142,61 +168,110 @@ impl Simulation<'_> {
         if !self.cluster.pools[pool as usize].schedulable(node) {
             return None;
         }
-        let pods = self.node_pods(pool, node, prio);
-        if pods.is_empty() {
+        self.node_pods(s, pool, node, prio);
+        if s.pods.is_empty() {
             return None;
         }
-        select_victims(prio, &pods, &mut |evicted| {
-            self.fits_without(pool, node, need, evicted)
-                && (self.cluster.pools[pool as usize].host).fits_after(
-                    node,
-                    host,
-                    self.host_freed(pool, node, evicted),
-                )
-        })
+        let NodeScratch {
+            pods,
+            gone,
+            held,
+            victims,
+            ..
+        } = s;
+        let host_pool = &self.cluster.pools[pool as usize].host;
+        let found = select_victims_in(prio, pods, victims, &mut |evicted| {
+            // As `Cluster::release` and `host_freed` would count them, in the same order.
+            let each = evicted
+                .iter()
+                .map(|&i| (&held[gone[i].0.clone()], gone[i].1));
+            self.cluster.fits_without_each(pool, node, need, each)
+                && host_pool.fits_after(node, host, {
+                    let mut freed = HostNeed::default();
+                    for &i in evicted {
+                        freed.cpu_milli += gone[i].2.cpu_milli;
+                        freed.mem_bytes += gone[i].2.mem_bytes;
+                    }
+                    freed
+                })
+        });
+        found.then(|| victims.victims(pods).collect())
     }
 
-    /// Running pods on a node with priority below `below`, each once.
-    fn node_pods(&self, pool: u32, node: u32, below: i32) -> Vec<Candidate> {
-        let mut out: Vec<Candidate> = Vec::new();
+    /// Running pods on a node with priority below `below`, each once, with what each holds
+    /// on the node (into `s`). The holdings are read off the node's GPUs (each tenant entry is
+    /// one holding of its job, in the job's order on that GPU), not off the jobs: a what-if
+    /// only counts holdings on the node, and per GPU in the same order.
+    fn node_pods(&self, s: &mut NodeScratch, pool: u32, node: u32, below: i32) {
+        s.pods.clear();
+        s.gone.clear();
+        s.held.clear();
+        s.seen.clear();
+        s.pairs.clear();
+        let on_node = self.cluster.pools[pool as usize].host.pods(node);
         for g in self.cluster.pools[pool as usize].node_gpus(node) {
             for t in &self.cluster.gpus[g as usize].tenants {
-                if out.iter().any(|c| c.id == t.job) {
-                    continue;
-                }
-                let j = self.live(t.job).expect("tenant is live");
-                if j.phase == Phase::Running && j.priority < below {
-                    out.push(Candidate {
-                        id: t.job,
-                        priority: j.priority,
-                        start: j.attempt_start,
-                    });
+                let ix = match s.seen.iter().find(|(id, _)| *id == t.job) {
+                    Some(&(_, ix)) => ix,
+                    None => {
+                        let j = self.live(t.job).expect("tenant is live");
+                        let ix = (j.phase == Phase::Running && j.priority < below).then(|| {
+                            // A gang frees its pods' CPU and memory on this node.
+                            let freed = if on_node.contains(&t.job) {
+                                self.host_on_node(t.job, node)
+                            } else {
+                                HostNeed::default()
+                            };
+                            s.add(t.job, j, freed)
+                        });
+                        s.seen.push((t.job, ix));
+                        ix
+                    }
+                };
+                if let Some(ix) = ix {
+                    let (units, instance) = (t.units, t.instance);
+                    s.pairs.push((
+                        ix,
+                        Holding {
+                            gpu: g,
+                            units,
+                            instance,
+                        },
+                    ));
                 }
             }
         }
-        // Pods without GPUs on the node (their CPU and memory count in `host_freed`).
-        for &slot in self.cluster.pools[pool as usize].host.pods(node) {
+        // Pods without GPUs on the node (their CPU and memory count in what is freed).
+        for &slot in on_node {
             let j = self.live(slot).expect("host pod is live");
             if j.devices == 0.0 && j.phase == Phase::Running && j.priority < below {
-                out.push(Candidate {
-                    id: slot,
-                    priority: j.priority,
-                    start: j.attempt_start,
-                });
+                s.add(slot, j, j.host);
             }
         }
-        out
+        // Each pod's holdings together, in GPU order.
+        s.pairs.sort_by_key(|&(ix, _)| ix);
+        let mut k = 0;
+        for (i, gone) in s.gone.iter_mut().enumerate() {
+            let from = s.held.len();
+            while k < s.pairs.len() && s.pairs[k].0 == i {
+                s.held.push(s.pairs[k].1);
+                k += 1;
+            }
+            gone.0 = from..s.held.len();
+        }
     }
+}
 
-    /// Would `need` fit on the node if `evicted` were gone? A what-if: nothing is changed.
-    fn fits_without(&self, pool: u32, node: u32, need: &Need, evicted: &[u32]) -> bool {
-        let gone: Vec<(&[crate::cluster::Holding], f64)> = evicted
-            .iter()
-            .map(|&v| {
-                let j = self.live(v).expect("victim is live");
-                (j.holdings.as_slice(), j.mem)
-            })
-            .collect();
-        self.cluster.fits_without(pool, node, need, &gone)
+impl NodeScratch {
+    /// Adds the running pod `slot` as a candidate (its holdings come later); returns its index.
+    /// `freed`: the CPU and memory it holds on the node.
+    fn add(&mut self, slot: u32, j: &super::job::Job, freed: HostNeed) -> usize {
+        self.pods.push(Candidate {
+            id: slot,
+            priority: j.priority,
+            start: j.attempt_start,
+        });
+        self.gone.push((0..0, j.mem, freed));
+        self.pods.len() - 1
     }
 }
