@@ -49,6 +49,17 @@ impl JobTable {
         self.maybe_placed[word] |= 1u64 << (slot % 64);
     }
 
+    /// Is every placed job's slot marked (what [`JobTable::placed_slots`] relies on)? For the
+    /// invariant checks: a new way into `Running` that bypasses `mark_placed` fails here.
+    pub fn placed_all_marked(&self) -> bool {
+        (0..self.slot_count())
+            .filter(|&s| self.is_placed(s))
+            .all(|s| {
+                let w = self.maybe_placed.get(s as usize / 64).copied().unwrap_or(0);
+                w & (1u64 << (s % 64)) != 0
+            })
+    }
+
     /// Puts the slots of the jobs that hold devices now into `out`, in slot order: the same
     /// slots, in the same order, as testing every slot with [`JobTable::is_placed`]. Slots
     /// whose job is no longer placed are forgotten on the way.
@@ -181,6 +192,7 @@ mod tests {
                     prop_assert_eq!(&out, &scanned(&t));
                 }
             }
+            prop_assert!(t.placed_all_marked());
             t.placed_slots(&mut out);
             prop_assert_eq!(&out, &scanned(&t));
         }
