@@ -156,8 +156,24 @@ impl Cluster {
         mem: f64,
         mig_share: MigShare,
     ) -> Vec<Unit> {
-        let p = &self.pools[pool as usize];
         let mut out = Vec::new();
+        self.node_units_into(pool, node, extra, mem, mig_share, &mut out);
+        out
+    }
+
+    /// [`Cluster::node_units`] into `out` (cleared first), reusing its allocation: the
+    /// fragmentation cache asks this of every changed node at every report sample.
+    pub fn node_units_into(
+        &self,
+        pool: u32,
+        node: u32,
+        extra: &[Holding],
+        mem: f64,
+        mig_share: MigShare,
+        out: &mut Vec<Unit>,
+    ) {
+        let p = &self.pools[pool as usize];
+        out.clear();
         for g in p.node_gpus(node) {
             let s = &self.gpus[g as usize];
             match &p.kind {
@@ -205,7 +221,6 @@ impl Cluster {
                 }
             }
         }
-        out
     }
 
     /// Free count of a fully free GPU in `pool` (what a whole-GPU request needs of one unit).

@@ -34,6 +34,8 @@ struct PoolCache {
 #[derive(Clone, Debug, Default)]
 pub struct FragCache {
     pools: Vec<PoolCache>,
+    /// Scratch space for a node's units (one allocation for every node of every sample).
+    units: Vec<Unit>,
 }
 
 impl FragCache {
@@ -73,13 +75,15 @@ impl FragCache {
         for n in 0..p.node_count {
             let changes = cluster.node_changes[(p.first_node + n) as usize];
             let e = &mut pc.nodes[n as usize];
-            let mut units: Option<Vec<Unit>> = None;
+            let units = &mut self.units;
+            // Whether `units` holds this node's units.
+            let mut have_units = false;
             if e.seen != Some(changes) {
-                let u = cluster.node_units(pool, n, &[], 0.0, mig_share);
-                e.free = u.iter().map(|u| u.share).sum();
+                cluster.node_units_into(pool, n, &[], 0.0, mig_share, units);
+                e.free = units.iter().map(|u| u.share).sum();
                 e.fragment.clear();
                 e.seen = Some(changes);
-                units = Some(u);
+                have_units = true;
             }
             // As `units_frag`: nothing fragmented without typical jobs or free capacity.
             let fragmented = if total == 0 || e.free == 0.0 {
@@ -93,10 +97,11 @@ impl FragCache {
                     let x = match e.fragment[i] {
                         Some(x) => x,
                         None => {
-                            let u = units.get_or_insert_with(|| {
-                                cluster.node_units(pool, n, &[], 0.0, mig_share)
-                            });
-                            let x = need_fragment(u, &pc.needs[i], whole, e.free);
+                            if !have_units {
+                                cluster.node_units_into(pool, n, &[], 0.0, mig_share, units);
+                                have_units = true;
+                            }
+                            let x = need_fragment(units, &pc.needs[i], whole, e.free);
                             e.fragment[i] = Some(x);
                             x
                         }

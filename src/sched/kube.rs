@@ -97,6 +97,9 @@ pub struct Kube {
     score: KubeScore,
     name: &'static str,
     rng: RefCell<ChaCha8Rng>,
+    /// Scratch space for the wanted nodes when the draws miss (thousands in a 100,000-GPU
+    /// fleet): one allocation for the run, not one per pod.
+    cands: RefCell<Vec<u32>>,
 }
 
 impl Kube {
@@ -105,6 +108,7 @@ impl Kube {
             score,
             name,
             rng: RefCell::new(rng),
+            cands: RefCell::new(Vec::new()),
         }
     }
 
@@ -133,11 +137,13 @@ impl Kube {
             }
         }
         // The wanted nodes from the index, drawn without replacement until one fits.
-        let mut cands: Vec<u32> = if hi == u32::MAX {
-            free.nodes_with(lo).collect()
+        let mut cands = self.cands.borrow_mut();
+        cands.clear();
+        if hi == u32::MAX {
+            cands.extend(free.nodes_with(lo));
         } else {
-            free.nodes_in_levels(lo, hi).collect()
-        };
+            cands.extend(free.nodes_in_levels(lo, hi));
+        }
         while !cands.is_empty() {
             let i = rng.random_range(0..cands.len());
             let node = cands.swap_remove(i);

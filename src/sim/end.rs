@@ -60,6 +60,10 @@ impl Simulation<'_> {
     /// down or absent offers free capacity (tests).
     pub(super) fn assert_invariants(&self) {
         self.assert_gangs_whole();
+        assert!(
+            self.jobs.placed_all_marked(),
+            "a placed job's slot is not marked (JobTable::mark_placed)"
+        );
         for (g, st) in self.cluster.gpus.iter().enumerate() {
             let kind = &self.cluster.pools[st.pool as usize].kind;
             let cap = match kind {

@@ -223,33 +223,36 @@ impl Job {
         if !self.placed_ever {
             return (String::new(), String::new());
         }
+        use std::fmt::Write as _;
         let pool = &cluster.pools[self.pool as usize];
-        let gpus: Vec<String> = self
-            .holdings
-            .iter()
-            .map(|h| {
-                let g = &cluster.gpus[h.gpu as usize];
-                let local = h.gpu - pool.node_gpus(g.node).start;
-                match &pool.kind {
-                    PoolKind::Mig { instances, .. } if h.instance != NO_INSTANCE => {
-                        let i = &instances[h.instance as usize];
-                        format!("n{}/g{local}/{}@{}", g.node, i.profile, i.start)
-                    }
-                    PoolKind::TimeSlicing { .. } if h.units > 1 => {
-                        format!("n{}/g{local}x{}", g.node, h.units)
-                    }
-                    PoolKind::Fractional => format!("n{}/g{local}/{}m", g.node, h.units),
-                    _ => format!("n{}/g{local}", g.node),
-                }
-            })
-            .collect();
-        if gpus.is_empty()
+        if self.holdings.is_empty()
             && let Some(n) = self.node
         {
             // A CPU-only pod: its node.
             return (pool.name.clone(), format!("n{n}"));
         }
-        (pool.name.clone(), gpus.join(";"))
+        // Each holding's text, `;`-separated, written into one string (a record per job).
+        let mut gpus = String::with_capacity(16 * self.holdings.len());
+        for (k, h) in self.holdings.iter().enumerate() {
+            if k > 0 {
+                gpus.push(';');
+            }
+            let g = &cluster.gpus[h.gpu as usize];
+            let local = h.gpu - pool.node_gpus(g.node).start;
+            // Writing to a String cannot fail.
+            let _ = match &pool.kind {
+                PoolKind::Mig { instances, .. } if h.instance != NO_INSTANCE => {
+                    let i = &instances[h.instance as usize];
+                    write!(gpus, "n{}/g{local}/{}@{}", g.node, i.profile, i.start)
+                }
+                PoolKind::TimeSlicing { .. } if h.units > 1 => {
+                    write!(gpus, "n{}/g{local}x{}", g.node, h.units)
+                }
+                PoolKind::Fractional => write!(gpus, "n{}/g{local}/{}m", g.node, h.units),
+                _ => write!(gpus, "n{}/g{local}", g.node),
+            };
+        }
+        (pool.name.clone(), gpus)
     }
 }
 

@@ -8,6 +8,10 @@ use super::job::{Job, Phase};
 pub(super) struct JobTable {
     slots: Vec<Option<Job>>,
     free: Vec<u32>,
+    /// One bit per slot, set when its job is placed ([`JobTable::mark_placed`]) and cleared
+    /// when a walk of [`JobTable::placed_slots`] finds it no longer placed: a superset of the
+    /// placed jobs' slots, so a report sample visits the placed jobs, not every slot.
+    maybe_placed: Vec<u64>,
 }
 
 impl JobTable {
@@ -29,6 +33,51 @@ impl JobTable {
     pub fn remove(&mut self, slot: u32) {
         self.slots[slot as usize] = None;
         self.free.push(slot);
+        if let Some(w) = self.maybe_placed.get_mut(slot as usize / 64) {
+            *w &= !(1u64 << (slot % 64));
+        }
+    }
+
+    /// `slot`'s job was just placed (its phase became `Running`): the one hook that keeps
+    /// [`JobTable::placed_slots`] complete. A job is placed only through `Running`
+    /// (`Terminating` follows it), so every placed job's bit is set.
+    pub fn mark_placed(&mut self, slot: u32) {
+        let word = slot as usize / 64;
+        if self.maybe_placed.len() <= word {
+            self.maybe_placed.resize(word + 1, 0);
+        }
+        self.maybe_placed[word] |= 1u64 << (slot % 64);
+    }
+
+    /// Is every placed job's slot marked (what [`JobTable::placed_slots`] relies on)? For the
+    /// invariant checks: a new way into `Running` that bypasses `mark_placed` fails here.
+    pub fn placed_all_marked(&self) -> bool {
+        (0..self.slot_count())
+            .filter(|&s| self.is_placed(s))
+            .all(|s| {
+                let w = self.maybe_placed.get(s as usize / 64).copied().unwrap_or(0);
+                w & (1u64 << (s % 64)) != 0
+            })
+    }
+
+    /// Puts the slots of the jobs that hold devices now into `out`, in slot order: the same
+    /// slots, in the same order, as testing every slot with [`JobTable::is_placed`]. Slots
+    /// whose job is no longer placed are forgotten on the way.
+    pub fn placed_slots(&mut self, out: &mut Vec<u32>) {
+        out.clear();
+        for w in 0..self.maybe_placed.len() {
+            let mut bits = self.maybe_placed[w];
+            while bits != 0 {
+                let b = bits.trailing_zeros();
+                bits &= bits - 1;
+                let slot = (w * 64) as u32 + b;
+                if self.is_placed(slot) {
+                    out.push(slot);
+                } else {
+                    self.maybe_placed[w] &= !(1u64 << b);
+                }
+            }
+        }
     }
 
     pub fn get(&self, slot: u32) -> Option<&Job> {
@@ -71,5 +120,100 @@ impl JobTable {
             .collect();
         live.sort_unstable();
         live.into_iter().map(|(_, s)| s).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::job::testing::batch_job;
+    use proptest::prelude::*;
+
+    /// What the table may be asked to do: add a job, remove the live job at an index, or move
+    /// the live job at an index to a phase (marking it placed when it becomes `Running`, as
+    /// `place.rs` does).
+    #[derive(Clone, Debug)]
+    enum Op {
+        Insert,
+        Remove(usize),
+        Phase(usize, u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => Just(Op::Insert),
+            1 => any::<usize>().prop_map(Op::Remove),
+            4 => (any::<usize>(), 0u8..5).prop_map(|(i, p)| Op::Phase(i, p)),
+        ]
+    }
+
+    /// Every slot tested one by one: what `placed_slots` replaces.
+    fn scanned(t: &JobTable) -> Vec<u32> {
+        (0..t.slot_count()).filter(|&s| t.is_placed(s)).collect()
+    }
+
+    proptest! {
+        /// After any sequence of inserts, removals (slots reused) and phase changes, with a
+        /// walk now and then, the placed slots are exactly those a scan of every slot finds,
+        /// in the same order.
+        #[test]
+        fn placed_slots_agree_with_a_scan_of_every_slot(
+            ops in proptest::collection::vec((op(), any::<bool>()), 0..200)
+        ) {
+            let mut t = JobTable::default();
+            let mut out = Vec::new();
+            for (op, walk) in ops {
+                let live: Vec<u32> = (0..t.slot_count()).filter(|&s| t.get(s).is_some()).collect();
+                match op {
+                    Op::Insert => {
+                        t.insert(batch_job(1, 1_000));
+                    }
+                    Op::Remove(i) if !live.is_empty() => t.remove(live[i % live.len()]),
+                    Op::Phase(i, p) if !live.is_empty() => {
+                        let slot = live[i % live.len()];
+                        let job = t.get_mut(slot);
+                        // Terminating only follows Running, as in the simulation.
+                        let next = match p {
+                            0 => Phase::Admission,
+                            1 => Phase::Pending,
+                            2 => Phase::Running,
+                            3 if job.phase == Phase::Running => Phase::Terminating,
+                            _ => Phase::Backoff,
+                        };
+                        job.phase = next;
+                        if next == Phase::Running {
+                            t.mark_placed(slot);
+                        }
+                    }
+                    _ => {}
+                }
+                if walk {
+                    t.placed_slots(&mut out);
+                    prop_assert_eq!(&out, &scanned(&t));
+                }
+            }
+            prop_assert!(t.placed_all_marked());
+            t.placed_slots(&mut out);
+            prop_assert_eq!(&out, &scanned(&t));
+        }
+    }
+
+    #[test]
+    fn a_reused_slot_is_not_placed_until_its_new_job_is() {
+        // Slot 0 placed, its job leaves, a new job (not yet admitted) takes slot 0: nothing is
+        // placed; once it runs, slot 0 is.
+        let mut t = JobTable::default();
+        let mut out = Vec::new();
+        let s = t.insert(batch_job(1, 1_000));
+        t.get_mut(s).phase = Phase::Running;
+        t.mark_placed(s);
+        t.remove(s);
+        assert_eq!(t.insert(batch_job(1, 1_000)), s);
+        t.placed_slots(&mut out);
+        assert!(out.is_empty());
+        t.get_mut(s).phase = Phase::Running;
+        t.mark_placed(s);
+        t.placed_slots(&mut out);
+        assert_eq!(out, [s]);
     }
 }

@@ -166,6 +166,7 @@ impl Simulation<'_> {
         let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
         let oom = self.overcommitted(pool, &gpus) || self.instance_overcommitted(pool, &holdings);
         let attempt = self.next_stamp();
+        self.jobs.mark_placed(slot);
         let wait = {
             let job = self.job(slot);
             job.phase = Phase::Running;
