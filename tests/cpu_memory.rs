@@ -243,3 +243,50 @@ fn a_gang_the_nodes_cpu_cannot_hold_is_unschedulable() {
         r.reason
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, failure_persistence: None, ..Default::default() })]
+
+    /// Random mixes of gangs, single GPU pods and pods without GPUs, two priorities, on 3
+    /// nodes of 8 GPUs with 32 cores and 64 GiB each: the run's invariant checks (on here)
+    /// assert after every event that no node holds more CPU or memory than it has and that what
+    /// it holds is the sum of its pods' requests (a gang's per node); every job has one record;
+    /// no gang ever runs in part; cached and uncached preemption decide alike.
+    #[test]
+    fn gangs_and_host_requests_keep_every_node_consistent(
+        jobs in proptest::collection::vec(
+            (0u64..400, 0u32..=3, proptest::prop_oneof![proptest::strategy::Just(1u32), proptest::strategy::Just(2), proptest::strategy::Just(4)], 1u64..300, proptest::bool::ANY),
+            1..24,
+        )
+    ) {
+        let mut jobs = jobs;
+        jobs.sort_by_key(|j| j.0);
+        let mut csv = String::from("id,submit,class,gpus,duration\n");
+        for (id, (submit, pods, k, dur, high)) in jobs.iter().enumerate() {
+            let (class, gpus) = match (pods, high) {
+                (0, _) => ("etl", "0".to_string()),
+                (1, false) => ("c", k.to_string()),
+                (1, true) => ("hi", k.to_string()),
+                (n, false) => ("c", format!("{n}x{k}")),
+                (n, true) => ("hi", format!("{n}x{k}")),
+            };
+            csv.push_str(&format!("{id},{submit},{class},{gpus},{dur}\n"));
+        }
+        let yaml = scenario(3, "cpu: 32, memory: 64Gi, ", "cpu: 6, memory: 8Gi");
+        let f = fixture(&yaml, &csv);
+        let o = run_with(&f.loaded, with(PolicyName::FirstFit, 1));
+        let uncached = run_with(
+            &f.loaded,
+            RunOptions { uncached_preemption: true, ..with(PolicyName::FirstFit, 1) },
+        );
+        proptest::prop_assert_eq!(format!("{:?}", &o.records), format!("{:?}", &uncached.records));
+        proptest::prop_assert_eq!(o.records.len(), jobs.len());
+        for (id, (_, pods, k, _, _)) in jobs.iter().enumerate() {
+            let r = o.job(id as u64);
+            if r.start_s.is_some() && *pods >= 1 {
+                let held = r.gpus.split(';').count() as u32;
+                proptest::prop_assert_eq!(held, pods * k, "job {}: {:?}", id, r);
+            }
+        }
+    }
+}
