@@ -258,6 +258,35 @@ fn a_gang_uses_free_nodes_first_and_the_victims_kube_would_pick() {
     assert_eq!((o.job(0).preemptions, o.job(1).preemptions), (0, 1));
 }
 
+#[test]
+fn a_gang_does_not_crowd_out_a_nominated_preemptor_on_any_of_its_nodes() {
+    // Two nodes, first-fit. Job 0 (high, 4 GPUs) holds n0 g0-3; job 1 (low, 4 GPUs, 10 s)
+    // n0 g4-7; jobs 2 and 3 (low, 4 GPUs each) fill n1. At 5 job 4 (high, 8 GPUs, 50 s) fits
+    // nowhere; n0 cannot give it 8 (job 0 is high), n1 can: jobs 2 and 3 are evicted and
+    // job 4 is nominated to n1; they leave at 15, job 2 first. Job 1 ends at 10 (n0 g4-7
+    // free). At 12 the gang (high, 2 x 4, 100 s) finds room for one pod only and no victims
+    // that would make two: it waits. At 15, once job 2 has left, n0 and n1 each have 4 free
+    // GPUs: the gang would fit with its first pod on n0 and its second on n1, which would leave
+    // job 4 short once job 3 has gone. The nomination keeps it off n1 (it holds every node of
+    // the gang, not only its first pod's), so job 4 starts at 15 (-> 65) and the gang at 65 on
+    // n0 g4-7 + n1 (-> 165).
+    let csv = "id,submit,class,priority_class,gpus,duration
+0,0,c,high,4,1000
+1,0,c,low,4,10
+2,0,c,low,4,1000
+3,0,c,low,4,1000
+4,5,c,high,8,50
+5,12,c,high,2x4,100
+";
+    let o = two_node_run(2, csv);
+    assert_eq!(o.job(1).gpus, "n0/g4;n0/g5;n0/g6;n0/g7");
+    assert_eq!((o.job(2).preemptions, o.job(3).preemptions), (1, 1));
+    assert_times(&o, 4, 15.0, 65.0);
+    assert_eq!(o.job(4).gpus, whole_nodes(&[1]));
+    assert_times(&o, 5, 65.0, 165.0);
+    assert_eq!(o.job(0).preemptions, 0);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 

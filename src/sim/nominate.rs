@@ -145,19 +145,29 @@ impl Simulation<'_> {
             let Some((pool, choice, (on, holdings))) = self.find_place(shape, allowed) else {
                 break None;
             };
-            // The node the pod would go to (a pod without GPUs too: it takes CPU and memory).
-            let node = on;
-            let mut blocked = false;
+            // The nodes the job would take: the one it goes to (a pod without GPUs too: it
+            // takes CPU and memory), and every node of a gang's pods.
+            let mut nodes: Vec<u32> = (holdings.iter())
+                .map(|h| self.cluster.gpus[h.gpu as usize].node)
+                .collect();
+            nodes.push(on);
+            nodes.sort_unstable();
+            nodes.dedup();
+            let mut blocked = None;
             for &i in &binding {
                 let n = self.nominations[i].clone();
-                if n.pool == pool && n.node == node && !self.leaves_room(slot, &holdings, &n) {
-                    blocked = true;
+                if n.pool == pool
+                    && nodes.binary_search(&n.node).is_ok()
+                    && !self.leaves_room(slot, &holdings, &n)
+                {
+                    blocked = Some(n.node);
                     break;
                 }
             }
-            if !blocked {
+            let Some(node) = blocked else {
                 break Some((pool, choice, (on, holdings)));
-            }
+            };
+            // The search goes on without the node whose nominee it would crowd out.
             self.cluster.mark_down(pool, node..node + 1, 1);
             hidden.push((pool, node));
         };
