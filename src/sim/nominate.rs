@@ -145,22 +145,19 @@ impl Simulation<'_> {
             let Some((pool, choice, (on, holdings))) = self.find_place(shape, allowed) else {
                 break None;
             };
-            // The nodes the job would take: the one it goes to (a pod without GPUs too: it
-            // takes CPU and memory), and every node of a gang's pods.
-            let mut nodes: Vec<u32> = (holdings.iter())
-                .map(|h| self.cluster.gpus[h.gpu as usize].node)
-                .collect();
-            nodes.push(on);
-            nodes.sort_unstable();
-            nodes.dedup();
+            // Does the job take the nominee's node? The node it goes to (a pod without GPUs too:
+            // it takes CPU and memory), or any node of a gang's pods.
             let mut blocked = None;
             for &i in &binding {
+                let (n_pool, n_node) = (self.nominations[i].pool, self.nominations[i].node);
+                let takes = n_node == on
+                    || (holdings.iter()).any(|h| self.cluster.gpus[h.gpu as usize].node == n_node);
+                if n_pool != pool || !takes {
+                    continue;
+                }
                 let n = self.nominations[i].clone();
-                if n.pool == pool
-                    && nodes.binary_search(&n.node).is_ok()
-                    && !self.leaves_room(slot, &holdings, &n)
-                {
-                    blocked = Some(n.node);
+                if !self.leaves_room(slot, &holdings, &n) {
+                    blocked = Some(n_node);
                     break;
                 }
             }
