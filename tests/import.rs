@@ -3,12 +3,11 @@
 //! line, when malformed; unknown and unsupported fields are reported.
 
 mod common;
-use common::import::{errors_of, inline};
+use common::import::{errors_of, inline, run_imported};
 use slicesim::domain::{MigStrategy, Sharing};
-use slicesim::run::{RunOptions, run_in_memory};
+use slicesim::scenario;
 use slicesim::scenario::k8s::{ImportInputs, Input, import, render, skeleton};
-use slicesim::scenario::{self, Loaded};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const DIR: &str = "scenarios/k8s";
@@ -121,17 +120,7 @@ fn the_example_directory_imports_into_a_scenario_that_validates_and_runs() {
     );
 
     // And it runs.
-    let loaded = Loaded {
-        scenario: scenario::parse(&text, "imported").unwrap(),
-        text: text.clone(),
-        source: "imported".into(),
-        base_dir: PathBuf::from("."),
-    };
-    let opts = RunOptions {
-        check_invariants: true,
-        ..Default::default()
-    };
-    let (summary, _) = run_in_memory(&loaded, &opts, &mut |_| Ok(())).expect("runs");
+    let summary = run_imported(&text);
     assert_eq!(summary.pools.len(), 4);
 }
 

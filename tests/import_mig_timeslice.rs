@@ -5,13 +5,10 @@
 //! validates and runs with the instances time-sliced.
 
 mod common;
-use common::import::{errors_of, inline};
+use common::import::{errors_of, inline, run_imported};
 use slicesim::domain::{MigStrategy, Sharing};
-use slicesim::run::{RunOptions, run_in_memory};
 use slicesim::scenario::k8s::{ImportInputs, Input, import, render};
-use slicesim::scenario::{self, Loaded};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 const CM: &str = r#"apiVersion: v1
 kind: ConfigMap
@@ -70,19 +67,8 @@ fn device_plugin_time_slicing_of_mig_devices_becomes_instance_replicas() {
         "{all}"
     );
     let text = render(&fragment, &inputs, "imported", true);
-    let sc = scenario::parse(&text, "imported").unwrap();
     assert_eq!(errors_of(&text), Vec::<String>::new());
-    let loaded = Loaded {
-        scenario: sc,
-        text: text.clone(),
-        source: "imported".into(),
-        base_dir: PathBuf::from("."),
-    };
-    let opts = RunOptions {
-        check_invariants: true,
-        ..Default::default()
-    };
-    let (summary, _) = run_in_memory(&loaded, &opts, &mut |_| Ok(())).expect("runs");
+    let summary = run_imported(&text);
     assert_eq!(summary.pools[0].sharing, "mig 7x1g.10gb(x4)");
 }
 

@@ -5,12 +5,9 @@
 //! validates and runs.
 
 mod common;
-use common::import::{errors_of, inline};
+use common::import::{errors_of, inline, run_imported};
 use slicesim::domain::Sharing;
-use slicesim::run::{RunOptions, run_in_memory};
 use slicesim::scenario::k8s::{ImportInputs, Input, import, render};
-use slicesim::scenario::{self, Loaded};
-use std::path::PathBuf;
 
 /// A device-plugin ConfigMap as the GPU operator takes it: one MPS config, one time-slicing.
 const CM: &str = r#"apiVersion: v1
@@ -98,18 +95,7 @@ fn a_device_plugin_mps_config_becomes_an_mps_pool_that_runs() {
     let text = render(&fragment, &inputs, "imported", true);
     assert!(text.contains("kind: mps"), "{text}");
     assert_eq!(errors_of(&text), Vec::<String>::new());
-    let sc = scenario::parse(&text, "imported").unwrap();
-    let loaded = Loaded {
-        scenario: sc,
-        text: text.clone(),
-        source: "imported".into(),
-        base_dir: PathBuf::from("."),
-    };
-    let opts = RunOptions {
-        check_invariants: true,
-        ..Default::default()
-    };
-    let (summary, _) = run_in_memory(&loaded, &opts, &mut |_| Ok(())).expect("runs");
+    let summary = run_imported(&text);
     assert!(
         summary.pools.iter().any(|p| p.sharing == "mps x4"),
         "{:?}",

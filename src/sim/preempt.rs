@@ -217,10 +217,10 @@ impl Simulation<'_> {
                         let j = self.live(t.job).expect("tenant is live");
                         let ix = (j.phase == Phase::Running && j.priority < below).then(|| {
                             // A gang frees its pods' CPU and memory on this node.
-                            let freed = if on_node.contains(&t.job) {
-                                self.host_on_node(t.job, node)
-                            } else {
-                                HostNeed::default()
+                            let freed = match on_node.contains(&t.job) {
+                                false => HostNeed::default(),
+                                true if j.pods > 1 => self.host_on_node(t.job, node),
+                                true => j.host,
                             };
                             s.add(t.job, j, freed)
                         });

@@ -12,8 +12,8 @@
 
 use super::job::Phase;
 use super::{Event, Simulation};
-use crate::scenario::schema::{PdbSpec, TimedEvent};
-use crate::units::SimTime;
+use crate::scenario::schema::{MaxUnavailable, PdbSpec, TimedEvent};
+use crate::units::{Dur, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
@@ -60,6 +60,33 @@ pub(super) struct Rollout {
     /// Jobs (by id) of the current batch a budget has refused.
     pub(super) refused: BTreeSet<u64>,
     pub(super) kind: RolloutKind,
+}
+
+impl Rollout {
+    /// A rollout of `pool` for operation record `rec`, its batches to be set when it starts
+    /// (`Simulation::launch_rollout`).
+    pub(super) fn new(
+        rec: usize,
+        pool: u32,
+        duration: SimTime,
+        timeout: Option<Dur>,
+        kind: RolloutKind,
+        now: SimTime,
+    ) -> Rollout {
+        Rollout {
+            rec,
+            pool,
+            todo: Vec::new(),
+            current: None,
+            started: now,
+            duration,
+            timeout: timeout.map(|t| t.ms()),
+            down: false,
+            stamp: 0,
+            refused: BTreeSet::new(),
+            kind,
+        }
+    }
 }
 
 /// What a rollout does to each batch once it is down.
@@ -122,30 +149,12 @@ impl Simulation<'_> {
         let pool = self.world.pool_ix[op.pool()];
         let present = self.cluster.pools[pool as usize].present;
         let from = present.saturating_sub(*nodes);
-        let m = max_unavailable
-            .as_ref()
-            .map_or(Ok(present - from), |m| m.nodes(present))
-            .unwrap_or(1)
-            .min(present - from)
-            .max(1);
-        let mut todo = batches(from, present, m);
-        todo.reverse();
-        let count = todo.len();
-        let id = self.rollouts.len() as u32;
-        self.rollouts.push(Rollout {
-            rec,
-            pool,
-            todo,
-            current: None,
-            started: now,
-            duration: duration.ms(),
-            timeout: timeout.map(|t| t.ms()),
-            down: false,
-            stamp: 0,
-            refused: BTreeSet::new(),
-            kind: RolloutKind::Drain,
-        });
-        self.begin_batch(id, now);
+        let (m, count) = self.launch_rollout(
+            Rollout::new(rec, pool, duration.ms(), *timeout, RolloutKind::Drain, now),
+            from,
+            max_unavailable.as_ref(),
+            now,
+        );
         let span = super::ops::node_range(from, present);
         let timeout = timeout.map_or(String::new(), |t| format!(", timeout {t}"));
         if count == 1 {
@@ -153,6 +162,32 @@ impl Simulation<'_> {
         } else {
             format!("{span}, {m} at a time ({count} batches), each down for {duration}{timeout}")
         }
+    }
+
+    /// Starts rollout `r` over the present nodes of its pool from `from` up, in batches of
+    /// `max_unavailable` (all of them when absent; a value validation rejects counts as 1),
+    /// highest-numbered first; returns the batch size and the number of batches.
+    pub(super) fn launch_rollout(
+        &mut self,
+        mut r: Rollout,
+        from: u32,
+        max_unavailable: Option<&MaxUnavailable>,
+        now: SimTime,
+    ) -> (u32, usize) {
+        let present = self.cluster.pools[r.pool as usize].present;
+        let k = present - from;
+        let m = max_unavailable
+            .map_or(Ok(k), |m| m.nodes(present))
+            .unwrap_or(1)
+            .min(k)
+            .max(1);
+        r.todo = batches(from, present, m);
+        r.todo.reverse();
+        let count = r.todo.len();
+        let id = self.rollouts.len() as u32;
+        self.rollouts.push(r);
+        self.begin_batch(id, now);
+        (m, count)
     }
 
     /// The next batch of rollout `id` starts, or the drain is over.

@@ -11,12 +11,11 @@
 //! Without budgets e_b is the batch's start: batch b (1-based) ends at at + b·(grace+downtime).
 
 use super::Simulation;
-use super::rolling::{Rollout, RolloutKind, batches};
+use super::rolling::{Rollout, RolloutKind};
 use crate::cluster::PoolKind;
 use crate::domain::Sharing;
 use crate::scenario::schema::TimedEvent;
 use crate::units::{Dur, SimTime};
-use std::collections::BTreeSet;
 use std::ops::Range;
 
 impl Simulation<'_> {
@@ -57,31 +56,14 @@ impl Simulation<'_> {
         let to = self.world.rolling_targets[&ix];
         let to_name = self.cluster.pools[to as usize].name.clone();
         let present = self.cluster.pools[pool as usize].present;
-        let m = max_unavailable
-            .as_ref()
-            .map_or(Ok(present), |m| m.nodes(present))
-            .unwrap_or(1)
-            .min(present)
-            .max(1);
         let (duration, mode_change) = self.reconfigure_outage(pool, &sharing);
-        let mut todo = batches(0, present, m);
-        todo.reverse();
-        let count = todo.len();
-        let id = self.rollouts.len() as u32;
-        self.rollouts.push(Rollout {
-            rec,
-            pool,
-            todo,
-            current: None,
-            started: now,
-            duration,
-            timeout: timeout.map(|t| t.ms()),
-            down: false,
-            stamp: 0,
-            refused: BTreeSet::new(),
-            kind: RolloutKind::Reconfigure { to },
-        });
-        self.begin_batch(id, now);
+        let kind = RolloutKind::Reconfigure { to };
+        let (m, count) = self.launch_rollout(
+            Rollout::new(rec, pool, duration, timeout, kind, now),
+            0,
+            max_unavailable.as_ref(),
+            now,
+        );
         let grace = self.world.params.termination_grace.ms();
         let timeout = timeout.map_or(String::new(), |t| format!(", timeout {t}"));
         format!(
