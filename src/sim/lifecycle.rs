@@ -2,7 +2,7 @@
 
 use super::gang::touch_nodes;
 use super::job::Phase;
-use super::ledger::{Exit, job_record};
+use super::ledger::{Exit, counted_record, job_record};
 use super::speed::recompute_gpu;
 use super::{Event, Simulation};
 use crate::domain::CostAttribution;
@@ -248,7 +248,11 @@ impl Simulation<'_> {
             at: now,
             reason,
         };
-        let rec = job_record(job, class, &shape.request, &self.cluster, exit);
+        let rec = if self.record_text {
+            job_record(job, class, &shape.request, &self.cluster, exit)
+        } else {
+            counted_record(job, exit)
+        };
         let class_ix = job.class;
         // A job that never started waited at least until the horizon (right-censored).
         let censored = (job.first_start.is_none() && state != JobState::AfterHorizon).then(|| {
@@ -256,8 +260,13 @@ impl Simulation<'_> {
             (waited, self.shapes.home_pool(job.shape))
         });
         let submit = job.submit;
-        let quota = (job.admitted && state != JobState::Running && state != JobState::Pending)
-            .then(|| (job.namespace.clone(), job.quota_key.clone(), job.quota_n));
+        let quota_back = job.admitted && state != JobState::Running && state != JobState::Pending;
+        // The job is gone next: its quota's names are taken, not copied.
+        let job = self.jobs.get_mut(slot);
+        let quota = quota_back.then(|| {
+            let ns = std::mem::take(&mut job.namespace);
+            (ns, std::mem::take(&mut job.quota_key), job.quota_n)
+        });
         self.jobs.remove(slot);
         if let Some((waited, _)) = censored {
             self.optrack.waited(submit, waited, true);

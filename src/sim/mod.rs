@@ -194,6 +194,10 @@ pub struct Simulation<'a> {
     pub gpu_series: bool,
     /// Told how far the run has got (a progress bar); none by default.
     pub progress: Option<progress::Progress>,
+    /// Job records carry their class, request, pool and GPUs (on by default). Off for a run
+    /// whose records are only counted, never written (the exclusive baseline): those four are
+    /// left empty, which nothing the ledger sums reads.
+    pub record_text: bool,
 }
 
 impl<'a> Simulation<'a> {
@@ -229,6 +233,7 @@ impl<'a> Simulation<'a> {
             check_invariants: false,
             gpu_series: false,
             progress: None,
+            record_text: true,
             cluster,
             world,
         }

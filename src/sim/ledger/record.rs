@@ -24,19 +24,50 @@ pub(in crate::sim) fn job_record(
     cluster: &Cluster,
     exit: Exit,
 ) -> JobRecord {
-    let Exit { state, at, reason } = exit;
     let (pool, gpus) = match &job.last_placement {
         Some(p) if !job.is_placed() => p.clone(),
         _ => job.placement_text(cluster),
     };
+    let text = Text {
+        class: class.name.clone(),
+        request: super::super::gang::request_text(request, job.pods),
+        pool,
+        gpus,
+    };
+    record_of(job, text, exit)
+}
+
+/// The record with its class, request, pool and GPUs left empty: for a run whose records are
+/// only counted (the ledger reads none of those four), like the exclusive baseline's.
+pub(in crate::sim) fn counted_record(job: &Job, exit: Exit) -> JobRecord {
+    record_of(job, Text::default(), exit)
+}
+
+/// The text fields of a record that only `jobs.csv` reads.
+#[derive(Default)]
+struct Text {
+    class: String,
+    request: String,
+    pool: String,
+    gpus: String,
+}
+
+fn record_of(job: &Job, text: Text, exit: Exit) -> JobRecord {
+    let Exit { state, at, reason } = exit;
+    let Text {
+        class,
+        request,
+        pool,
+        gpus,
+    } = text;
     let slowdown = (state == JobState::Completed && job.work > 0.0)
         .then(|| (at - job.submit) as f64 / job.work);
     JobRecord {
         id: job.id,
-        class: class.name.clone(),
+        class,
         namespace: job.namespace.clone(),
         priority: job.priority,
-        request: super::super::gang::request_text(request, job.pods),
+        request,
         state,
         submit_s: ms_to_secs(job.submit),
         start_s: job.first_start.map(ms_to_secs),
@@ -84,5 +115,30 @@ mod tests {
             assert_eq!((rec.pool.as_str(), rec.gpus.as_str()), ("", ""));
             assert_eq!((rec.start_s, rec.wait_s, rec.slowdown), (None, None, None));
         }
+    }
+
+    #[test]
+    fn a_counted_record_is_the_full_one_without_its_text() {
+        // The same job, placed nowhere, as both: only class, request, pool and GPUs differ.
+        let mut job = batch_job(2, 50_000);
+        job.first_start = Some(1_000);
+        job.cost = 0.5;
+        let c = class(JobKind::Batch, 2);
+        let exit = |at| Exit {
+            state: JobState::Completed,
+            at,
+            reason: "r".into(),
+        };
+        let full = job_record(&job, &c, &c.request, &Cluster::default(), exit(61_000));
+        let counted = counted_record(&job, exit(61_000));
+        assert!(!full.class.is_empty() && !full.request.is_empty());
+        let blank = JobRecord {
+            class: String::new(),
+            request: String::new(),
+            pool: String::new(),
+            gpus: String::new(),
+            ..full
+        };
+        assert_eq!(counted, blank);
     }
 }
