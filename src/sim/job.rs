@@ -1,11 +1,13 @@
 //! A job while it is in the simulation: its resolved traits and where it stands.
 
+use super::names::Names;
 use crate::cluster::{Cluster, Holding, NO_INSTANCE, PoolKind};
 use crate::domain::{JobKind, LoadStep, RequestSpec};
 use crate::perf::latency::Server;
 use crate::trace::TraceJob;
 use crate::units::SimTime;
 use crate::world::Class;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -34,12 +36,12 @@ pub struct Job {
     pub submit: SimTime,
     pub class: u32,
     pub shape: u32,
-    pub namespace: String,
+    pub namespace: Arc<str>,
     pub priority: i32,
     /// Its priority class may preempt lower priorities.
     pub can_preempt: bool,
     /// ResourceQuota key and amount its request counts for.
-    pub quota_key: String,
+    pub quota_key: Arc<str>,
     pub quota_n: u32,
     /// Usage is charged to the namespace's quota.
     pub admitted: bool,
@@ -138,16 +140,17 @@ impl Job {
         (priority, can_preempt): (i32, bool),
         request: &RequestSpec,
         now: SimTime,
+        names: &mut Names,
     ) -> Job {
         Job {
             id: tj.id,
             submit: tj.submit,
             class: class_ix,
             shape: 0,
-            namespace: tj.namespace.clone().unwrap_or_else(|| c.namespace.clone()),
+            namespace: names.get(tj.namespace.as_deref().unwrap_or(&c.namespace)),
             priority,
             can_preempt,
-            quota_key: request.quota_resource(),
+            quota_key: names.get(&request.quota_resource()),
             // Every pod of a gang counts against the quota.
             quota_n: request.count().saturating_mul(tj.pod_count()),
             admitted: false,
@@ -303,6 +306,7 @@ pub(super) mod testing {
             (0, false),
             &request,
             0,
+            &mut Default::default(),
         )
     }
 }

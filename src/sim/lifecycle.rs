@@ -261,12 +261,7 @@ impl Simulation<'_> {
         });
         let submit = job.submit;
         let quota_back = job.admitted && state != JobState::Running && state != JobState::Pending;
-        // The job is gone next: its quota's names are taken, not copied.
-        let job = self.jobs.get_mut(slot);
-        let quota = quota_back.then(|| {
-            let ns = std::mem::take(&mut job.namespace);
-            (ns, std::mem::take(&mut job.quota_key), job.quota_n)
-        });
+        let quota = quota_back.then(|| (job.namespace.clone(), job.quota_key.clone(), job.quota_n));
         self.jobs.remove(slot);
         if let Some((waited, _)) = censored {
             self.optrack.waited(submit, waited, true);

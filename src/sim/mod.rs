@@ -28,6 +28,7 @@ mod latency;
 mod ledger;
 mod lifecycle;
 mod mig_ts;
+mod names;
 mod nominate;
 mod op_cost;
 mod ops;
@@ -186,6 +187,8 @@ pub struct Simulation<'a> {
     nominations: Vec<nominate::Nomination>,
     /// Gang jobs counted apart (`gang`).
     gangs: crate::metrics::gangs::GangStats,
+    /// Namespaces and quota keys, one shared copy each (`names`).
+    names: names::Names,
     next_stamp: u64,
     /// Check cluster invariants after every event (tests).
     pub check_invariants: bool,
@@ -229,6 +232,7 @@ impl<'a> Simulation<'a> {
             rollouts: Vec::new(),
             nominations: Vec::new(),
             gangs: Default::default(),
+            names: Default::default(),
             next_stamp: 0,
             check_invariants: false,
             gpu_series: false,

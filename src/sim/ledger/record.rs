@@ -65,7 +65,7 @@ fn record_of(job: &Job, text: Text, exit: Exit) -> JobRecord {
     JobRecord {
         id: job.id,
         class,
-        namespace: job.namespace.clone(),
+        namespace: String::from(&*job.namespace),
         priority: job.priority,
         request,
         state,
