@@ -226,7 +226,6 @@ impl Job {
         if !self.placed_ever {
             return (String::new(), String::new());
         }
-        use std::fmt::Write as _;
         let pool = &cluster.pools[self.pool as usize];
         if self.holdings.is_empty()
             && let Some(n) = self.node
@@ -234,26 +233,41 @@ impl Job {
             // A CPU-only pod: its node.
             return (pool.name.clone(), format!("n{n}"));
         }
-        // Each holding's text, `;`-separated, written into one string (a record per job).
+        // Each holding's text, `;`-separated, written into one string (a record per job):
+        // `n<node>/g<gpu>`, then `/<profile>@<start>` (a MIG instance), `x<units>` (time-sliced
+        // replicas) or `/<units>m` (fractional). Numbers by itoa, not the formatting machinery
+        // (a record per job).
         let mut gpus = String::with_capacity(16 * self.holdings.len());
+        let mut num = itoa::Buffer::new();
         for (k, h) in self.holdings.iter().enumerate() {
             if k > 0 {
                 gpus.push(';');
             }
             let g = &cluster.gpus[h.gpu as usize];
             let local = h.gpu - pool.node_gpus(g.node).start;
-            // Writing to a String cannot fail.
-            let _ = match &pool.kind {
+            gpus.push('n');
+            gpus.push_str(num.format(g.node));
+            gpus.push_str("/g");
+            gpus.push_str(num.format(local));
+            match &pool.kind {
                 PoolKind::Mig { instances, .. } if h.instance != NO_INSTANCE => {
                     let i = &instances[h.instance as usize];
-                    write!(gpus, "n{}/g{local}/{}@{}", g.node, i.profile, i.start)
+                    gpus.push('/');
+                    gpus.push_str(&i.profile);
+                    gpus.push('@');
+                    gpus.push_str(num.format(i.start));
                 }
                 PoolKind::TimeSlicing { .. } if h.units > 1 => {
-                    write!(gpus, "n{}/g{local}x{}", g.node, h.units)
+                    gpus.push('x');
+                    gpus.push_str(num.format(h.units));
                 }
-                PoolKind::Fractional => write!(gpus, "n{}/g{local}/{}m", g.node, h.units),
-                _ => write!(gpus, "n{}/g{local}", g.node),
-            };
+                PoolKind::Fractional => {
+                    gpus.push('/');
+                    gpus.push_str(num.format(h.units));
+                    gpus.push('m');
+                }
+                _ => {}
+            }
         }
         (pool.name.clone(), gpus)
     }

@@ -2,7 +2,7 @@
 
 use super::gang::touch_nodes;
 use super::job::Phase;
-use super::ledger::{Exit, counted_record, job_record};
+use super::ledger::{Exit, counted_record, job_record_with};
 use super::speed::recompute_gpu;
 use super::{Event, Simulation};
 use crate::domain::CostAttribution;
@@ -240,8 +240,14 @@ impl Simulation<'_> {
     ) -> Result<(), String> {
         self.gang_left(slot, state);
         // The record is built in place; moving the (large) job out first costs more than it.
+        let (shape_ix, pods) = self.live(slot).map(|j| (j.shape, j.pods)).expect("live");
+        let shape = self.shapes.get(shape_ix);
+        let request = if self.record_text {
+            self.request_texts.get(shape_ix, &shape.request, pods)
+        } else {
+            String::new()
+        };
         let job = self.live(slot).expect("live");
-        let shape = self.shapes.get(job.shape);
         let class = &self.world.classes[shape.class as usize];
         let exit = Exit {
             state,
@@ -249,7 +255,7 @@ impl Simulation<'_> {
             reason,
         };
         let rec = if self.record_text {
-            job_record(job, class, &shape.request, &self.cluster, exit)
+            job_record_with(job, class, request, &self.cluster, exit)
         } else {
             counted_record(job, exit)
         };

@@ -189,6 +189,8 @@ pub struct Simulation<'a> {
     gangs: crate::metrics::gangs::GangStats,
     /// Namespaces and quota keys, one shared copy each (`names`).
     names: names::Names,
+    /// Each shape's request text, for job records.
+    request_texts: ledger::RequestTexts,
     next_stamp: u64,
     /// Check cluster invariants after every event (tests).
     pub check_invariants: bool,
@@ -233,6 +235,7 @@ impl<'a> Simulation<'a> {
             nominations: Vec::new(),
             gangs: Default::default(),
             names: Default::default(),
+            request_texts: Default::default(),
             next_stamp: 0,
             check_invariants: false,
             gpu_series: false,

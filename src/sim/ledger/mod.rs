@@ -8,7 +8,7 @@ mod namespaces;
 mod record;
 mod series;
 
-pub(super) use record::{Exit, counted_record, job_record};
+pub(super) use record::{Exit, RequestTexts, counted_record, job_record, job_record_with};
 
 use super::job::{Job, Phase};
 use super::speed::{GpuGauges, advance};

@@ -24,13 +24,25 @@ pub(in crate::sim) fn job_record(
     cluster: &Cluster,
     exit: Exit,
 ) -> JobRecord {
+    let request = super::super::gang::request_text(request, job.pods);
+    job_record_with(job, class, request, cluster, exit)
+}
+
+/// [`job_record`] with its request's text already written (`RequestTexts`).
+pub(in crate::sim) fn job_record_with(
+    job: &Job,
+    class: &Class,
+    request: String,
+    cluster: &Cluster,
+    exit: Exit,
+) -> JobRecord {
     let (pool, gpus) = match &job.last_placement {
         Some(p) if !job.is_placed() => p.clone(),
         _ => job.placement_text(cluster),
     };
     let text = Text {
         class: class.name.clone(),
-        request: super::super::gang::request_text(request, job.pods),
+        request,
         pool,
         gpus,
     };
@@ -41,6 +53,31 @@ pub(in crate::sim) fn job_record(
 /// only counted (the ledger reads none of those four), like the exclusive baseline's.
 pub(in crate::sim) fn counted_record(job: &Job, exit: Exit) -> JobRecord {
     record_of(job, Text::default(), exit)
+}
+
+/// Each shape's request text (`gang::request_text`), written once per shape and pod count
+/// rather than through the formatting machinery for every record.
+#[derive(Default)]
+pub(in crate::sim) struct RequestTexts {
+    by_shape: Vec<Option<(u32, String)>>,
+}
+
+impl RequestTexts {
+    /// The text of shape `shape`'s `request` for a job of `pods` pods.
+    pub fn get(&mut self, shape: u32, request: &RequestSpec, pods: u32) -> String {
+        let s = shape as usize;
+        if self.by_shape.len() <= s {
+            self.by_shape.resize(s + 1, None);
+        }
+        match &self.by_shape[s] {
+            Some((p, text)) if *p == pods => text.clone(),
+            _ => {
+                let text = super::super::gang::request_text(request, pods);
+                self.by_shape[s] = Some((pods, text.clone()));
+                text
+            }
+        }
+    }
 }
 
 /// The text fields of a record that only `jobs.csv` reads.
@@ -114,6 +151,22 @@ mod tests {
             assert_eq!(rec.work_s, 400.0, "{state:?}");
             assert_eq!((rec.pool.as_str(), rec.gpus.as_str()), ("", ""));
             assert_eq!((rec.start_s, rec.wait_s, rec.slowdown), (None, None, None));
+        }
+    }
+
+    #[test]
+    fn request_texts_as_written_each_time() {
+        // A gang of 3 pods of gpu:2, then a single pod of the same shape, then the gang again.
+        let mut texts = RequestTexts::default();
+        let r = RequestSpec::Gpu { count: 2 };
+        for (shape, pods, want) in [
+            (4, 3, "3xgpu:2"),
+            (4, 1, "gpu:2"),
+            (4, 3, "3xgpu:2"),
+            (0, 1, "gpu:2"),
+        ] {
+            assert_eq!(texts.get(shape, &r, pods), want);
+            assert_eq!(want, crate::sim::gang::request_text(&r, pods));
         }
     }
 
