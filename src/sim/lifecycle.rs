@@ -129,10 +129,13 @@ impl Simulation<'_> {
         self.cluster.release(slot, &holdings, mem);
         touch_nodes(&mut self.preempt_memo, &self.cluster, pool, &holdings);
         self.free_host(slot, pool, &holdings);
-        let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
+        let mut gpus = std::mem::take(&mut self.left_gpus);
+        gpus.clear();
+        gpus.extend(holdings.iter().map(|h| h.gpu));
         // Kept for the job's record (where it last ran).
         self.job(slot).holdings = holdings;
         self.refresh_gpus(&gpus, now, None);
+        self.left_gpus = gpus;
         self.pool_changed(pool);
     }
 

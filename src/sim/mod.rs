@@ -176,6 +176,8 @@ pub struct Simulation<'a> {
     touched: Vec<u32>,
     /// Scratch space for the placed jobs' slots at a report sample.
     placed_scratch: Vec<u32>,
+    /// The GPUs a job just left, reused by `unplace` (one event in three or so).
+    left_gpus: Vec<u32>,
     /// Failed preemption attempts and the nodes changed since.
     preempt_memo: PreemptMemo,
     /// Lists the preemption what-ifs reuse (`preempt::NodeScratch`).
@@ -228,6 +230,7 @@ impl<'a> Simulation<'a> {
             scratch: SpeedScratch::default(),
             touched: Vec::new(),
             placed_scratch: Vec::new(),
+            left_gpus: Vec::new(),
             preempt_memo: PreemptMemo::new(cluster.pools.len(), true),
             preempt_scratch: Default::default(),
             optrack: op_cost::OpTracker::default(),
