@@ -223,22 +223,36 @@ impl Job {
 
     /// Where its current placement is, for the record.
     pub fn placement_text(&self, cluster: &Cluster) -> (String, String) {
+        let (mut pool, mut gpus) = (String::new(), String::new());
+        self.placement_text_into(cluster, &mut pool, &mut gpus);
+        (pool, gpus)
+    }
+
+    /// [`Job::placement_text`] appended to `pool_text` and `gpus` (a record's, reused).
+    pub fn placement_text_into(
+        &self,
+        cluster: &Cluster,
+        pool_text: &mut String,
+        gpus: &mut String,
+    ) {
         if !self.placed_ever {
-            return (String::new(), String::new());
+            return;
         }
         let pool = &cluster.pools[self.pool as usize];
+        pool_text.push_str(&pool.name);
+        let mut num = itoa::Buffer::new();
         if self.holdings.is_empty()
             && let Some(n) = self.node
         {
             // A CPU-only pod: its node.
-            return (pool.name.clone(), format!("n{n}"));
+            gpus.push('n');
+            gpus.push_str(num.format(n));
+            return;
         }
         // Each holding's text, `;`-separated, written into one string (a record per job):
         // `n<node>/g<gpu>`, then `/<profile>@<start>` (a MIG instance), `x<units>` (time-sliced
         // replicas) or `/<units>m` (fractional). Numbers by itoa, not the formatting machinery
         // (a record per job).
-        let mut gpus = String::with_capacity(16 * self.holdings.len());
-        let mut num = itoa::Buffer::new();
         for (k, h) in self.holdings.iter().enumerate() {
             if k > 0 {
                 gpus.push(';');
@@ -269,7 +283,6 @@ impl Job {
                 _ => {}
             }
         }
-        (pool.name.clone(), gpus)
     }
 }
 

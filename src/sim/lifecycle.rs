@@ -2,7 +2,7 @@
 
 use super::gang::touch_nodes;
 use super::job::Phase;
-use super::ledger::{Exit, counted_record, job_record_with};
+use super::ledger::{Exit, RecordText, blank_record, fill_record};
 use super::speed::recompute_gpu;
 use super::{Event, Simulation};
 use crate::domain::CostAttribution;
@@ -243,25 +243,23 @@ impl Simulation<'_> {
     ) -> Result<(), String> {
         self.gang_left(slot, state);
         // The record is built in place; moving the (large) job out first costs more than it.
+        // Written into the simulation's one record, whose strings keep their memory.
         let (shape_ix, pods) = self.live(slot).map(|j| (j.shape, j.pods)).expect("live");
         let shape = self.shapes.get(shape_ix);
-        let request = if self.record_text {
-            self.request_texts.get(shape_ix, &shape.request, pods)
-        } else {
-            String::new()
-        };
-        let job = self.live(slot).expect("live");
         let class = &self.world.classes[shape.class as usize];
+        let text = self.record_text.then(|| RecordText {
+            class: &class.name,
+            request: self.request_texts.get(shape_ix, &shape.request, pods),
+            cluster: &self.cluster,
+        });
+        let job = self.jobs.get(slot).expect("live");
         let exit = Exit {
             state,
             at: now,
             reason,
         };
-        let rec = if self.record_text {
-            job_record_with(job, class, request, &self.cluster, exit)
-        } else {
-            counted_record(job, exit)
-        };
+        let mut rec = std::mem::replace(&mut self.record, blank_record());
+        fill_record(&mut rec, job, text, exit);
         let class_ix = job.class;
         // A job that never started waited at least until the horizon (right-censored).
         let censored = (job.first_start.is_none() && state != JobState::AfterHorizon).then(|| {
@@ -278,6 +276,8 @@ impl Simulation<'_> {
         if let Some((ns, key, n)) = quota {
             self.release_quota(&ns, &key, n, now);
         }
-        self.ledger.job_left(class_ix, &rec, censored)
+        let left = self.ledger.job_left(class_ix, &rec, censored);
+        self.record = rec;
+        left
     }
 }

@@ -193,6 +193,8 @@ pub struct Simulation<'a> {
     names: names::Names,
     /// Each shape's request text, for job records.
     request_texts: ledger::RequestTexts,
+    /// The record `retire` writes each leaving job's into (its strings keep their memory).
+    record: crate::metrics::JobRecord,
     next_stamp: u64,
     /// Check cluster invariants after every event (tests).
     pub check_invariants: bool,
@@ -239,6 +241,7 @@ impl<'a> Simulation<'a> {
             gangs: Default::default(),
             names: Default::default(),
             request_texts: Default::default(),
+            record: ledger::blank_record(),
             next_stamp: 0,
             check_invariants: false,
             gpu_series: false,
