@@ -351,6 +351,18 @@ pub fn run_in_memory(
     opts: &RunOptions,
     on_record: &mut dyn FnMut(&JobRecord) -> Result<(), String>,
 ) -> Result<(Summary, crate::sim::RunResult), String> {
+    simulate_in_memory(loaded, opts, on_record, true)
+}
+
+/// [`run_in_memory`]; `record_text`: whether the records carry their class, request, pool and
+/// GPUs (`Simulation::record_text`; off where no record is read, as for the exclusive
+/// baseline: the summary is the same).
+fn simulate_in_memory(
+    loaded: &Loaded,
+    opts: &RunOptions,
+    on_record: &mut dyn FnMut(&JobRecord) -> Result<(), String>,
+    record_text: bool,
+) -> Result<(Summary, crate::sim::RunResult), String> {
     let world = world(loaded, opts)?;
     let (source, _) = job_source(loaded, world.seed)?;
     let provenance = Provenance::new(scenario_sha256(loaded, opts.policy)?, vec![world.seed]);
@@ -358,6 +370,7 @@ pub fn run_in_memory(
     sim.check_invariants = opts.check_invariants;
     sim.remember_failed_preemptions(!opts.uncached_preemption);
     sim.progress = opts.progress.clone();
+    sim.record_text = record_text;
     let result = sim.run()?;
     Ok((summarize(&world, &result, provenance), result))
 }

@@ -4,11 +4,13 @@
 //! MIG instances' activity are taken at the bucket's end.
 
 use crate::units::SimTime;
+use std::sync::Arc;
 
 /// The job holding a GPU or a MIG instance at the end of a bucket.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Holder {
-    pub namespace: String,
+    /// Shared with the job and every row it holds (a row per GPU per bucket).
+    pub namespace: Arc<str>,
     /// The job's id (its pod is named `job-<id>` in the export).
     pub job: u64,
 }
@@ -36,7 +38,8 @@ pub struct InstanceSample {
     pub gpu: u32,
     /// Index of the instance in its pool's layout (DCGM GPU_I_ID), its profile and memory.
     pub instance: u16,
-    pub profile: String,
+    /// Shared by every row of the profile.
+    pub profile: Arc<str>,
     pub fb_total_gib: f64,
     /// The holder's activity on the instance at the bucket's end, relative to the instance
     /// (0 when free).

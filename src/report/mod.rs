@@ -7,6 +7,7 @@ pub mod claims;
 pub mod figures;
 pub mod gangs;
 pub mod html;
+mod jobs_csv;
 pub mod latency_table;
 pub mod openmetrics;
 pub mod operations;

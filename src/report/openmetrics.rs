@@ -156,7 +156,7 @@ fn gpu_labels(world: &World) -> Vec<GpuLabels> {
 
 fn holder_pairs(h: &Option<Holder>) -> (String, String) {
     match h {
-        Some(h) => (h.namespace.clone(), format!("job-{}", h.job)),
+        Some(h) => (String::from(&*h.namespace), format!("job-{}", h.job)),
         None => (String::new(), String::new()),
     }
 }

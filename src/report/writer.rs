@@ -3,7 +3,7 @@
 
 use super::summary::Summary;
 use crate::metrics::latency::LatencyStats;
-use crate::metrics::{ClassSample, JobRecord, Sample};
+use crate::metrics::{ClassSample, Sample};
 use crate::outfile;
 use serde::Serialize;
 use std::fs::File;
@@ -76,30 +76,7 @@ impl Drop for OutputDir {
     }
 }
 
-/// Streams job records as CSV rows.
-pub struct JobsCsv<W: Write> {
-    w: csv::Writer<W>,
-}
-
-impl<W: Write> JobsCsv<W> {
-    pub fn new(w: W) -> Self {
-        JobsCsv {
-            w: csv::Writer::from_writer(w),
-        }
-    }
-    pub fn write(&mut self, r: &JobRecord) -> Result<(), String> {
-        self.w.serialize(r).map_err(|e| format!("jobs.csv: {e}"))
-    }
-    pub fn finish(mut self) -> Result<(), String> {
-        self.w.flush().map_err(|e| format!("jobs.csv: {e}"))
-    }
-    /// Flushes and hands back the underlying writer.
-    pub fn into_inner(self) -> Result<W, String> {
-        self.w
-            .into_inner()
-            .map_err(|e| format!("jobs.csv: {}", e.error()))
-    }
-}
+pub use super::jobs_csv::JobsCsv;
 
 fn write_csv<T: Serialize>(out: &mut OutputDir, name: &str, rows: &[T]) -> Result<(), String> {
     let mut w = csv::Writer::from_writer(out.open(name)?);

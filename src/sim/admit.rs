@@ -37,7 +37,14 @@ impl Simulation<'_> {
         let priority = priority_of(&self.world, &tj, c)?;
         let request = tj.request.clone().unwrap_or_else(|| c.request.clone());
         let submit = tj.submit;
-        let job = Job::new(&mut tj, (class_ix, c), priority, &request, submit);
+        let job = Job::new(
+            &mut tj,
+            (class_ix, c),
+            priority,
+            &request,
+            submit,
+            &mut self.names,
+        );
         let exit = Exit {
             state: JobState::AfterHorizon,
             at: submit,
@@ -66,6 +73,7 @@ impl Simulation<'_> {
             (priority, can_preempt),
             &request,
             now,
+            &mut self.names,
         );
         let shape = self.shape_for(&job, &request, gpu_models);
         job.shape = shape;
@@ -100,7 +108,7 @@ impl Simulation<'_> {
                     j.quota_blocked_since.take()
                 };
                 let blocked_ms = since.map(|t| (now - t) as f64);
-                self.ledger.quota_admitted(ns, key, usage, blocked_ms);
+                self.ledger.quota_admitted(&ns, &key, usage, blocked_ms);
                 self.enqueue(slot, now);
                 Ok(())
             }
@@ -109,7 +117,7 @@ impl Simulation<'_> {
                 self.retire(slot, JobState::Unschedulable, now, why)
             }
             Verdict::Blocked => {
-                self.quota_blocked(slot, ns, now);
+                self.quota_blocked(slot, String::from(&*ns), now);
                 Ok(())
             }
         }

@@ -32,7 +32,7 @@ impl Simulation<'_> {
                 Phase::Admission => {
                     let j = self.jobs.get_mut(slot);
                     if let Some(t) = j.quota_blocked_since.take() {
-                        let ns = j.namespace.clone();
+                        let ns = String::from(&*j.namespace);
                         self.ledger.quota_blocked(ns, (end - t) as f64);
                     }
                     let why = "not admitted: namespace quota".to_string();

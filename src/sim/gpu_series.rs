@@ -46,7 +46,7 @@ impl Simulation<'_> {
                             t_end: now,
                             gpu: g,
                             instance: i as u16,
-                            profile: inst.profile.clone(),
+                            profile: self.names.get(&inst.profile),
                             fb_total_gib: inst.mem_gib,
                             busy,
                             sm_activity: sm,

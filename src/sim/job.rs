@@ -1,11 +1,13 @@
 //! A job while it is in the simulation: its resolved traits and where it stands.
 
+use super::names::Names;
 use crate::cluster::{Cluster, Holding, NO_INSTANCE, PoolKind};
 use crate::domain::{JobKind, LoadStep, RequestSpec};
 use crate::perf::latency::Server;
 use crate::trace::TraceJob;
 use crate::units::SimTime;
 use crate::world::Class;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -34,12 +36,12 @@ pub struct Job {
     pub submit: SimTime,
     pub class: u32,
     pub shape: u32,
-    pub namespace: String,
+    pub namespace: Arc<str>,
     pub priority: i32,
     /// Its priority class may preempt lower priorities.
     pub can_preempt: bool,
     /// ResourceQuota key and amount its request counts for.
-    pub quota_key: String,
+    pub quota_key: Arc<str>,
     pub quota_n: u32,
     /// Usage is charged to the namespace's quota.
     pub admitted: bool,
@@ -138,16 +140,17 @@ impl Job {
         (priority, can_preempt): (i32, bool),
         request: &RequestSpec,
         now: SimTime,
+        names: &mut Names,
     ) -> Job {
         Job {
             id: tj.id,
             submit: tj.submit,
             class: class_ix,
             shape: 0,
-            namespace: tj.namespace.clone().unwrap_or_else(|| c.namespace.clone()),
+            namespace: names.get(tj.namespace.as_deref().unwrap_or(&c.namespace)),
             priority,
             can_preempt,
-            quota_key: request.quota_resource(),
+            quota_key: names.get(&request.quota_resource()),
             // Every pod of a gang counts against the quota.
             quota_n: request.count().saturating_mul(tj.pod_count()),
             admitted: false,
@@ -220,39 +223,66 @@ impl Job {
 
     /// Where its current placement is, for the record.
     pub fn placement_text(&self, cluster: &Cluster) -> (String, String) {
+        let (mut pool, mut gpus) = (String::new(), String::new());
+        self.placement_text_into(cluster, &mut pool, &mut gpus);
+        (pool, gpus)
+    }
+
+    /// [`Job::placement_text`] appended to `pool_text` and `gpus` (a record's, reused).
+    pub fn placement_text_into(
+        &self,
+        cluster: &Cluster,
+        pool_text: &mut String,
+        gpus: &mut String,
+    ) {
         if !self.placed_ever {
-            return (String::new(), String::new());
+            return;
         }
-        use std::fmt::Write as _;
         let pool = &cluster.pools[self.pool as usize];
+        pool_text.push_str(&pool.name);
+        let mut num = itoa::Buffer::new();
         if self.holdings.is_empty()
             && let Some(n) = self.node
         {
             // A CPU-only pod: its node.
-            return (pool.name.clone(), format!("n{n}"));
+            gpus.push('n');
+            gpus.push_str(num.format(n));
+            return;
         }
-        // Each holding's text, `;`-separated, written into one string (a record per job).
-        let mut gpus = String::with_capacity(16 * self.holdings.len());
+        // Each holding's text, `;`-separated, written into one string (a record per job):
+        // `n<node>/g<gpu>`, then `/<profile>@<start>` (a MIG instance), `x<units>` (time-sliced
+        // replicas) or `/<units>m` (fractional). Numbers by itoa, not the formatting machinery
+        // (a record per job).
         for (k, h) in self.holdings.iter().enumerate() {
             if k > 0 {
                 gpus.push(';');
             }
             let g = &cluster.gpus[h.gpu as usize];
             let local = h.gpu - pool.node_gpus(g.node).start;
-            // Writing to a String cannot fail.
-            let _ = match &pool.kind {
+            gpus.push('n');
+            gpus.push_str(num.format(g.node));
+            gpus.push_str("/g");
+            gpus.push_str(num.format(local));
+            match &pool.kind {
                 PoolKind::Mig { instances, .. } if h.instance != NO_INSTANCE => {
                     let i = &instances[h.instance as usize];
-                    write!(gpus, "n{}/g{local}/{}@{}", g.node, i.profile, i.start)
+                    gpus.push('/');
+                    gpus.push_str(&i.profile);
+                    gpus.push('@');
+                    gpus.push_str(num.format(i.start));
                 }
                 PoolKind::TimeSlicing { .. } if h.units > 1 => {
-                    write!(gpus, "n{}/g{local}x{}", g.node, h.units)
+                    gpus.push('x');
+                    gpus.push_str(num.format(h.units));
                 }
-                PoolKind::Fractional => write!(gpus, "n{}/g{local}/{}m", g.node, h.units),
-                _ => write!(gpus, "n{}/g{local}", g.node),
-            };
+                PoolKind::Fractional => {
+                    gpus.push('/');
+                    gpus.push_str(num.format(h.units));
+                    gpus.push('m');
+                }
+                _ => {}
+            }
         }
-        (pool.name.clone(), gpus)
     }
 }
 
@@ -303,6 +333,7 @@ pub(super) mod testing {
             (0, false),
             &request,
             0,
+            &mut Default::default(),
         )
     }
 }

@@ -2,7 +2,7 @@
 
 use super::gang::touch_nodes;
 use super::job::Phase;
-use super::ledger::{Exit, job_record};
+use super::ledger::{Exit, RecordText, blank_record, fill_record};
 use super::speed::recompute_gpu;
 use super::{Event, Simulation};
 use crate::domain::CostAttribution;
@@ -129,10 +129,13 @@ impl Simulation<'_> {
         self.cluster.release(slot, &holdings, mem);
         touch_nodes(&mut self.preempt_memo, &self.cluster, pool, &holdings);
         self.free_host(slot, pool, &holdings);
-        let gpus: Vec<u32> = holdings.iter().map(|h| h.gpu).collect();
+        let mut gpus = std::mem::take(&mut self.left_gpus);
+        gpus.clear();
+        gpus.extend(holdings.iter().map(|h| h.gpu));
         // Kept for the job's record (where it last ran).
         self.job(slot).holdings = holdings;
         self.refresh_gpus(&gpus, now, None);
+        self.left_gpus = gpus;
         self.pool_changed(pool);
     }
 
@@ -240,15 +243,23 @@ impl Simulation<'_> {
     ) -> Result<(), String> {
         self.gang_left(slot, state);
         // The record is built in place; moving the (large) job out first costs more than it.
-        let job = self.live(slot).expect("live");
-        let shape = self.shapes.get(job.shape);
+        // Written into the simulation's one record, whose strings keep their memory.
+        let (shape_ix, pods) = self.live(slot).map(|j| (j.shape, j.pods)).expect("live");
+        let shape = self.shapes.get(shape_ix);
         let class = &self.world.classes[shape.class as usize];
+        let text = self.record_text.then(|| RecordText {
+            class: &class.name,
+            request: self.request_texts.get(shape_ix, &shape.request, pods),
+            cluster: &self.cluster,
+        });
+        let job = self.jobs.get(slot).expect("live");
         let exit = Exit {
             state,
             at: now,
             reason,
         };
-        let rec = job_record(job, class, &shape.request, &self.cluster, exit);
+        let mut rec = std::mem::replace(&mut self.record, blank_record());
+        fill_record(&mut rec, job, text, exit);
         let class_ix = job.class;
         // A job that never started waited at least until the horizon (right-censored).
         let censored = (job.first_start.is_none() && state != JobState::AfterHorizon).then(|| {
@@ -256,8 +267,8 @@ impl Simulation<'_> {
             (waited, self.shapes.home_pool(job.shape))
         });
         let submit = job.submit;
-        let quota = (job.admitted && state != JobState::Running && state != JobState::Pending)
-            .then(|| (job.namespace.clone(), job.quota_key.clone(), job.quota_n));
+        let quota_back = job.admitted && state != JobState::Running && state != JobState::Pending;
+        let quota = quota_back.then(|| (job.namespace.clone(), job.quota_key.clone(), job.quota_n));
         self.jobs.remove(slot);
         if let Some((waited, _)) = censored {
             self.optrack.waited(submit, waited, true);
@@ -265,6 +276,8 @@ impl Simulation<'_> {
         if let Some((ns, key, n)) = quota {
             self.release_quota(&ns, &key, n, now);
         }
-        self.ledger.job_left(class_ix, &rec, censored)
+        let left = self.ledger.job_left(class_ix, &rec, censored);
+        self.record = rec;
+        left
     }
 }

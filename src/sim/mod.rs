@@ -28,6 +28,7 @@ mod latency;
 mod ledger;
 mod lifecycle;
 mod mig_ts;
+mod names;
 mod nominate;
 mod op_cost;
 mod ops;
@@ -175,6 +176,8 @@ pub struct Simulation<'a> {
     touched: Vec<u32>,
     /// Scratch space for the placed jobs' slots at a report sample.
     placed_scratch: Vec<u32>,
+    /// The GPUs a job just left, reused by `unplace` (one event in three or so).
+    left_gpus: Vec<u32>,
     /// Failed preemption attempts and the nodes changed since.
     preempt_memo: PreemptMemo,
     /// Lists the preemption what-ifs reuse (`preempt::NodeScratch`).
@@ -186,6 +189,12 @@ pub struct Simulation<'a> {
     nominations: Vec<nominate::Nomination>,
     /// Gang jobs counted apart (`gang`).
     gangs: crate::metrics::gangs::GangStats,
+    /// Namespaces and quota keys, one shared copy each (`names`).
+    names: names::Names,
+    /// Each shape's request text, for job records.
+    request_texts: ledger::RequestTexts,
+    /// The record `retire` writes each leaving job's into (its strings keep their memory).
+    record: crate::metrics::JobRecord,
     next_stamp: u64,
     /// Check cluster invariants after every event (tests).
     pub check_invariants: bool,
@@ -194,6 +203,10 @@ pub struct Simulation<'a> {
     pub gpu_series: bool,
     /// Told how far the run has got (a progress bar); none by default.
     pub progress: Option<progress::Progress>,
+    /// Job records carry their class, request, pool and GPUs (on by default). Off for a run
+    /// whose records are only counted, never written (the exclusive baseline): those four are
+    /// left empty, which nothing the ledger sums reads.
+    pub record_text: bool,
 }
 
 impl<'a> Simulation<'a> {
@@ -219,16 +232,21 @@ impl<'a> Simulation<'a> {
             scratch: SpeedScratch::default(),
             touched: Vec::new(),
             placed_scratch: Vec::new(),
+            left_gpus: Vec::new(),
             preempt_memo: PreemptMemo::new(cluster.pools.len(), true),
             preempt_scratch: Default::default(),
             optrack: op_cost::OpTracker::default(),
             rollouts: Vec::new(),
             nominations: Vec::new(),
             gangs: Default::default(),
+            names: Default::default(),
+            request_texts: Default::default(),
+            record: ledger::blank_record(),
             next_stamp: 0,
             check_invariants: false,
             gpu_series: false,
             progress: None,
+            record_text: true,
             cluster,
             world,
         }

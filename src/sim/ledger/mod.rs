@@ -8,7 +8,7 @@ mod namespaces;
 mod record;
 mod series;
 
-pub(super) use record::{Exit, job_record};
+pub(super) use record::{Exit, RecordText, RequestTexts, blank_record, fill_record, job_record};
 
 use super::job::{Job, Phase};
 use super::speed::{GpuGauges, advance};
@@ -289,10 +289,15 @@ impl<'a> Ledger<'a> {
             *cs.unschedulable.entry(rec.reason.clone()).or_default() += 1;
         }
         *self.states.entry(rec.state).or_default() += 1;
-        self.by_namespace
-            .entry(rec.namespace.clone())
-            .or_default()
-            .add(rec, censored_ms);
+        // Looked up first: the namespace is copied only the first time it is seen.
+        match self.by_namespace.get_mut(rec.namespace.as_str()) {
+            Some(g) => g.add(rec, censored_ms),
+            None => {
+                let mut g = GroupStats::default();
+                g.add(rec, censored_ms);
+                self.by_namespace.insert(rec.namespace.clone(), g);
+            }
+        }
         self.by_priority
             .entry(rec.priority)
             .or_default()

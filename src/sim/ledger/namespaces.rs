@@ -7,18 +7,18 @@ impl Ledger<'_> {
     /// peak), and how long the job was held back, if it was.
     pub fn quota_admitted(
         &mut self,
-        ns: String,
-        key: String,
+        ns: &str,
+        key: &str,
         usage: Option<u32>,
         blocked_ms: Option<f64>,
     ) {
         if let Some(used) = usage {
-            let st = self.namespaces.entry(ns.clone()).or_default();
-            let peak = st.peak_used.entry(key).or_default();
+            let st = self.namespaces.entry(ns.to_string()).or_default();
+            let peak = st.peak_used.entry(key.to_string()).or_default();
             *peak = (*peak).max(used);
         }
         if let Some(ms) = blocked_ms {
-            self.quota_blocked(ns, ms);
+            self.quota_blocked(ns.to_string(), ms);
         }
     }
 
