@@ -69,10 +69,67 @@ pub fn select_victims_in(
     s: &mut VictimScratch,
     fits: &mut dyn FnMut(&[usize]) -> bool,
 ) -> bool {
+    let mut without = std::mem::take(&mut s.without);
+    let found = select_victims_with(
+        preemptor_priority,
+        pods,
+        s,
+        &mut ByList {
+            fits,
+            without: &mut without,
+        },
+    );
+    s.without = without;
+    found
+}
+
+/// The questions the victim choice asks of one node, for callers that answer them
+/// incrementally ([`select_victims_with`]). Pods are indices into the candidates.
+pub trait Trials {
+    /// Does the preemptor fit once every pod of `lower` is gone (in this order)?
+    fn fits_all(&mut self, lower: &[usize]) -> bool;
+    /// The reprieves begin: `victims` (most important first) are the tentative victims.
+    fn begin(&mut self, victims: &[usize]);
+    /// Does the preemptor fit once the tentative victims `victims` are gone, but `keep` (one
+    /// of them) stays? Followed by [`Self::settle`] before the next question.
+    fn fits_keeping(&mut self, victims: &[usize], keep: usize) -> bool;
+    /// Whether the pod of the last [`Self::fits_keeping`] stays (it does exactly when the
+    /// answer was yes).
+    fn settle(&mut self, kept: bool);
+}
+
+/// [`Trials`] answered by a closure over the list of pods gone.
+struct ByList<'a> {
+    fits: &'a mut dyn FnMut(&[usize]) -> bool,
+    without: &'a mut Vec<usize>,
+}
+
+impl Trials for ByList<'_> {
+    fn fits_all(&mut self, lower: &[usize]) -> bool {
+        (self.fits)(lower)
+    }
+    fn begin(&mut self, _: &[usize]) {}
+    fn fits_keeping(&mut self, victims: &[usize], keep: usize) -> bool {
+        self.without.clear();
+        self.without
+            .extend(victims.iter().copied().filter(|&v| v != keep));
+        (self.fits)(self.without)
+    }
+    fn settle(&mut self, _: bool) {}
+}
+
+/// [`select_victims_in`] with the questions put to `t`: the same questions, in the same order,
+/// with the same victims as the outcome.
+pub fn select_victims_with(
+    preemptor_priority: i32,
+    pods: &[Candidate],
+    s: &mut VictimScratch,
+    t: &mut dyn Trials,
+) -> bool {
     s.lower.clear();
     s.lower
         .extend((0..pods.len()).filter(|&i| pods[i].priority < preemptor_priority));
-    if s.lower.is_empty() || !fits(&s.lower) {
+    if s.lower.is_empty() || !t.fits_all(&s.lower) {
         return false;
     }
     // Most important first: higher priority, then earlier start; id breaks ties.
@@ -85,11 +142,11 @@ pub fn select_victims_in(
     });
     s.evicted.clear();
     s.evicted.extend_from_slice(&s.lower);
+    t.begin(&s.evicted);
     for &c in &s.lower {
-        s.without.clear();
-        s.without
-            .extend(s.evicted.iter().copied().filter(|&v| v != c));
-        if fits(&s.without) {
+        let kept = t.fits_keeping(&s.evicted, c);
+        t.settle(kept);
+        if kept {
             s.evicted.retain(|&v| v != c);
         }
     }

@@ -104,6 +104,11 @@ impl PreemptMemo {
         }
     }
 
+    /// Whether the memo is on (off: the reference path of the equivalence tests).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     pub fn set_enabled(&mut self, enabled: bool) {
         self.enabled = enabled;
         self.forget();
