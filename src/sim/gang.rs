@@ -110,14 +110,16 @@ impl Simulation<'_> {
     }
 }
 
-/// The nodes a pod or gang holding `holdings` in `pool` sits on have changed: what preemption
-/// finds there is stale.
+/// The pod or gang in `slot`, holding `holdings` in `pool`, started, left or was evicted: what
+/// preemption finds on its nodes is stale.
 pub(super) fn touch_nodes(
     memo: &mut PreemptMemo,
     cluster: &Cluster,
     pool: u32,
+    slot: u32,
     holdings: &[Holding],
 ) {
+    memo.pod_changed(slot);
     let mut last = None;
     for h in holdings {
         let node = cluster.gpus[h.gpu as usize].node;

@@ -5,6 +5,7 @@
 use super::Simulation;
 use super::job::Phase;
 use super::preempt_memo::{Look, NodeId};
+use super::preempt_pods::PodRow;
 use crate::cluster::{Cluster, Holding, HostNeed, Need, NodeHost, NodeTrials};
 use crate::sched::preemption::{
     Candidate, NodeVictims, Trials, VictimScratch, pick_node, select_victims_with,
@@ -203,6 +204,16 @@ impl Simulation<'_> {
         found.then(|| victims.victims(pods).collect())
     }
 
+    /// What gathering reads of the pod in `slot` (kept between gatherings while the memo is
+    /// on; read off the job itself on the reference path).
+    fn pod_row(&self, slot: u32) -> PodRow {
+        let job = || PodRow::of(self.live(slot).expect("tenant is live"));
+        match self.preempt_memo.enabled() {
+            true => self.preempt_memo.pods.get(slot, job),
+            false => job(),
+        }
+    }
+
     /// Running pods on a node with priority below `below`, each once, with what each holds
     /// on the node (into `s`). The holdings are read off the node's GPUs (each tenant entry is
     /// one holding of its job, in the job's order on that GPU), not off the jobs: a what-if
@@ -219,15 +230,15 @@ impl Simulation<'_> {
                 let ix = match s.seen.iter().find(|(id, _)| *id == t.job) {
                     Some(&(_, ix)) => ix,
                     None => {
-                        let j = self.live(t.job).expect("tenant is live");
-                        let ix = (j.phase == Phase::Running && j.priority < below).then(|| {
+                        let j = self.pod_row(t.job);
+                        let ix = (j.running && j.priority < below).then(|| {
                             // A gang frees its pods' CPU and memory on this node.
                             let freed = match on_node.contains(&t.job) {
                                 false => HostNeed::default(),
-                                true if j.pods > 1 => self.host_on_node(t.job, node),
+                                true if j.gang => self.host_on_node(t.job, node),
                                 true => j.host,
                             };
-                            s.add(t.job, j, freed)
+                            s.add(t.job, &j, freed)
                         });
                         s.seen.push((t.job, ix));
                         ix
@@ -250,7 +261,7 @@ impl Simulation<'_> {
         for &slot in on_node {
             let j = self.live(slot).expect("host pod is live");
             if j.devices == 0.0 && j.phase == Phase::Running && j.priority < below {
-                s.add(slot, j, j.host);
+                s.add(slot, &PodRow::of(j), j.host);
             }
         }
         // Each pod's holdings together, in GPU order.
@@ -270,11 +281,11 @@ impl Simulation<'_> {
 impl NodeScratch {
     /// Adds the running pod `slot` as a candidate (its holdings come later); returns its index.
     /// `freed`: the CPU and memory it holds on the node.
-    fn add(&mut self, slot: u32, j: &super::job::Job, freed: HostNeed) -> usize {
+    fn add(&mut self, slot: u32, j: &PodRow, freed: HostNeed) -> usize {
         self.pods.push(Candidate {
             id: slot,
             priority: j.priority,
-            start: j.attempt_start,
+            start: j.start,
         });
         self.gone.push((0..0, j.mem, freed));
         self.pods.len() - 1

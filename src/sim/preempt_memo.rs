@@ -15,6 +15,7 @@
 //! ties to the first node in scan order (pools as listed for the shape, then node number): the
 //! node a full scan picks. Failed attempts cost nothing until a node changes.
 
+use super::preempt_pods::PodRows;
 use crate::sched::preemption::{Candidate, NodeRank, NodeVictims, node_rank};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -89,6 +90,8 @@ pub(super) struct PreemptMemo {
     ix: HashMap<(u32, usize), usize>,
     /// Per pool: the entries that scan it.
     by_pool: Vec<Vec<usize>>,
+    /// What gathering reads of each pod, while it has not changed.
+    pub pods: PodRows,
 }
 
 impl PreemptMemo {
@@ -101,6 +104,7 @@ impl PreemptMemo {
             entries: Vec::new(),
             ix: HashMap::new(),
             by_pool: vec![Vec::new(); pools],
+            pods: PodRows::default(),
         }
     }
 
@@ -112,6 +116,7 @@ impl PreemptMemo {
     pub fn set_enabled(&mut self, enabled: bool) {
         self.enabled = enabled;
         self.forget();
+        self.pods.clear();
     }
 
     fn forget(&mut self) {
@@ -208,6 +213,12 @@ impl PreemptMemo {
         let &(_, rank, node) = e.order.first()?;
         let (_, victims) = &e.victims[&(rank, node)];
         Some(((e.pools[rank], node), victims.clone()))
+    }
+
+    /// The pod in `slot` started, left or was evicted (its nodes are reported by
+    /// [`Self::touched`]).
+    pub fn pod_changed(&mut self, slot: u32) {
+        self.pods.changed(slot);
     }
 
     /// A pod started on, left, or was evicted from `node` of `pool`: what it offers may have
