@@ -43,6 +43,8 @@ pub struct NodeTrials {
     entries: Vec<Entry>,
     /// Per GPU: its entries; GPU `i`'s are `entries[starts[i]..starts[i + 1]]`.
     starts: Vec<usize>,
+    /// Per GPU: where its next entry goes, while laying them out.
+    next: Vec<usize>,
     /// Per pod: whether it is a tentative victim.
     gone: Vec<bool>,
     /// Per pod: the node's GPUs it holds devices on (node-local, each once), in `pod_gpus`.
@@ -103,18 +105,19 @@ impl Cluster {
         };
         t.entries.clear();
         t.entries.resize(t.starts[n], blank);
-        let mut next = t.starts.clone();
+        t.next.clear();
+        t.next.extend_from_slice(&t.starts[..n]);
         for &v in victims {
             let (held, mem) = holdings(v);
             for h in held.iter().filter(|h| gpus.contains(&h.gpu)) {
                 let i = (h.gpu - gpus.start) as usize;
-                t.entries[next[i]] = Entry {
+                t.entries[t.next[i]] = Entry {
                     pod: v,
                     units: h.units,
                     instance: h.instance,
                     mem: mem_of(&p.kind, h, mem, self.context_mem_gib),
                 };
-                next[i] += 1;
+                t.next[i] += 1;
             }
         }
         t.used.clear();

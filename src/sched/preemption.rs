@@ -51,6 +51,8 @@ pub struct VictimScratch {
     evicted: Vec<usize>,
     /// The victims but one, handed to `fits`.
     without: Vec<usize>,
+    /// Sort keys of the lower-priority pods ([`importance`]) with their indices.
+    keys: Vec<(u128, usize)>,
 }
 
 impl VictimScratch {
@@ -132,14 +134,14 @@ pub fn select_victims_with(
     if s.lower.is_empty() || !t.fits_all(&s.lower) {
         return false;
     }
-    // Most important first: higher priority, then earlier start; id breaks ties.
-    s.lower.sort_by(|&a, &b| {
-        let (a, b) = (&pods[a], &pods[b]);
-        b.priority
-            .cmp(&a.priority)
-            .then(a.start.cmp(&b.start))
-            .then(a.id.cmp(&b.id))
-    });
+    // Most important first: higher priority, then earlier start; id breaks ties (then the
+    // order in `pods`, as a stable sort would).
+    s.keys.clear();
+    s.keys
+        .extend(s.lower.iter().map(|&i| (importance(&pods[i]), i)));
+    s.keys.sort_unstable();
+    s.lower.clear();
+    s.lower.extend(s.keys.iter().map(|&(_, i)| i));
     s.evicted.clear();
     s.evicted.extend_from_slice(&s.lower);
     t.begin(&s.evicted);
@@ -151,6 +153,14 @@ pub fn select_victims_with(
         }
     }
     true
+}
+
+/// A pod's place in the reprieve order as one number, lower first: higher priority, then
+/// earlier start, then lower id (the fields packed from the most significant bits down).
+fn importance(c: &Candidate) -> u128 {
+    // `priority` to an unsigned number of the same order, then reversed.
+    let priority = !((c.priority as u32) ^ (1 << 31));
+    (u128::from(priority) << 96) | (u128::from(c.start) << 32) | u128::from(c.id)
 }
 
 /// Where a node's victim set places it in kube-scheduler's choice: lower is better.
@@ -283,8 +293,8 @@ mod tests {
         /// by a table of sets).
         #[test]
         fn index_form_agrees_with_the_reference(
-            pods in proptest::collection::vec((0i32..4, 0u64..5, 1u32..4), 0..9),
-            prio in 0i32..5,
+            pods in proptest::collection::vec((-2i32..4, 0u64..5, 1u32..4), 0..9),
+            prio in -2i32..5,
             need in 0u32..8,
             table in proptest::prelude::any::<u64>(),
             by_table in proptest::prelude::any::<bool>(),

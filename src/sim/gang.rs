@@ -119,12 +119,12 @@ pub(super) fn touch_nodes(
     slot: u32,
     holdings: &[Holding],
 ) {
-    memo.pod_changed(slot);
     let mut last = None;
     for h in holdings {
         let node = cluster.gpus[h.gpu as usize].node;
         if last != Some(node) {
             memo.touched(pool, node);
+            memo.pod_changed(pool, node, slot);
             last = Some(node);
         }
     }

@@ -204,12 +204,12 @@ impl Simulation<'_> {
         found.then(|| victims.victims(pods).collect())
     }
 
-    /// What gathering reads of the pod in `slot` (kept between gatherings while the memo is
-    /// on; read off the job itself on the reference path).
-    fn pod_row(&self, slot: u32) -> PodRow {
+    /// What gathering reads of the pod in `slot` on `node` of `pool` (kept between gatherings
+    /// while the memo is on; read off the job itself on the reference path).
+    fn pod_row(&self, pool: u32, node: u32, slot: u32) -> PodRow {
         let job = || PodRow::of(self.live(slot).expect("tenant is live"));
         match self.preempt_memo.enabled() {
-            true => self.preempt_memo.pods.get(slot, job),
+            true => self.preempt_memo.pods.get(pool, node, slot, job),
             false => job(),
         }
     }
@@ -230,7 +230,7 @@ impl Simulation<'_> {
                 let ix = match s.seen.iter().find(|(id, _)| *id == t.job) {
                     Some(&(_, ix)) => ix,
                     None => {
-                        let j = self.pod_row(t.job);
+                        let j = self.pod_row(pool, node, t.job);
                         let ix = (j.running && j.priority < below).then(|| {
                             // A gang frees its pods' CPU and memory on this node.
                             let freed = match on_node.contains(&t.job) {

@@ -116,10 +116,10 @@ impl PreemptMemo {
     pub fn set_enabled(&mut self, enabled: bool) {
         self.enabled = enabled;
         self.forget();
-        self.pods.clear();
     }
 
     fn forget(&mut self) {
+        self.pods.clear();
         self.entries.clear();
         self.ix.clear();
         for v in &mut self.by_pool {
@@ -215,10 +215,10 @@ impl PreemptMemo {
         Some(((e.pools[rank], node), victims.clone()))
     }
 
-    /// The pod in `slot` started, left or was evicted (its nodes are reported by
-    /// [`Self::touched`]).
-    pub fn pod_changed(&mut self, slot: u32) {
-        self.pods.changed(slot);
+    /// The pod in `slot` started on, left or was evicted from `node` of `pool` (a GPU pod;
+    /// [`Self::touched`] is called for the node too).
+    pub fn pod_changed(&mut self, pool: u32, node: u32, slot: u32) {
+        self.pods.changed(pool, node, slot);
     }
 
     /// A pod started on, left, or was evicted from `node` of `pool`: what it offers may have

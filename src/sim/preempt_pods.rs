@@ -1,23 +1,21 @@
-//! What preemption reads of a pod, kept in a compact row per job slot.
+//! What preemption reads of a pod, kept in a compact row per pod and node.
 //!
 //! Gathering a node's candidate victims (`preempt.rs::node_pods`) reads, for every pod on the
 //! node's GPUs, whether it runs, its priority, start, GPU memory and CPU and host memory: a few
 //! fields of a large job record, one cache miss or more per pod, and the same pods are read
-//! again each time their node changes. A row copies those fields once; it is dropped whenever
-//! the pod starts, leaves or is evicted (the moments `gang::touch_nodes` reports, which are the
-//! only moments any of these fields change for a pod on a GPU) and read again from the job at
-//! the next gathering.
+//! again each time their node changes. A row copies those fields once, beside the rows of the
+//! node's other pods; it is dropped whenever the pod starts, leaves or is evicted (the moments
+//! `gang::touch_nodes` reports, the only moments any of these fields change for a pod on a GPU)
+//! and read again from the job at the next gathering.
 
 use super::job::{Job, Phase};
 use crate::cluster::HostNeed;
 use crate::units::SimTime;
-use std::cell::Cell;
+use std::cell::RefCell;
 
 /// The fields of a job preemption's gathering reads.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(super) struct PodRow {
-    /// Whether the row was read from the job since the pod last changed.
-    valid: bool,
     pub running: bool,
     /// A gang (more than one pod).
     pub gang: bool,
@@ -30,7 +28,6 @@ pub(super) struct PodRow {
 impl PodRow {
     pub fn of(j: &Job) -> Self {
         PodRow {
-            valid: true,
             running: j.phase == Phase::Running,
             gang: j.pods > 1,
             priority: j.priority,
@@ -41,38 +38,75 @@ impl PodRow {
     }
 }
 
-/// Rows by job slot; read through a shared reference (rows are filled while gathering).
+/// Rows per pool and node of the pods gathered there since they last changed. Read through a
+/// shared reference (rows are added while gathering).
 #[derive(Debug, Default)]
 pub(super) struct PodRows {
-    rows: Vec<Cell<PodRow>>,
+    nodes: RefCell<Vec<Vec<NodeRows>>>,
+}
+
+/// One node's rows: slots and rows side by side (a search reads only slots), in the order
+/// they were gathered, which the next gathering mostly repeats.
+#[derive(Debug, Default)]
+struct NodeRows {
+    slots: Vec<u32>,
+    rows: Vec<PodRow>,
+    /// Where the last row found was, plus one: the next search starts there.
+    next: usize,
+}
+
+impl NodeRows {
+    fn find(&mut self, slot: u32) -> Option<usize> {
+        let n = self.slots.len();
+        let from = self.next.min(n);
+        let i = (self.slots[from..]
+            .iter()
+            .position(|&s| s == slot)
+            .map(|i| from + i))
+        .or_else(|| self.slots[..from].iter().position(|&s| s == slot))?;
+        self.next = i + 1;
+        Some(i)
+    }
 }
 
 impl PodRows {
-    /// The pod in `slot` started, left or was evicted: its row is stale.
-    pub fn changed(&mut self, slot: u32) {
-        let s = slot as usize;
-        if s >= self.rows.len() {
-            self.rows.resize_with(s + 1, Default::default);
+    /// The pod in `slot` started on, left or was evicted from `node` of `pool`: its row there
+    /// is stale.
+    pub fn changed(&mut self, pool: u32, node: u32, slot: u32) {
+        let nodes = self.nodes.get_mut();
+        let Some(rows) = (nodes.get_mut(pool as usize)).and_then(|p| p.get_mut(node as usize))
+        else {
+            return;
+        };
+        if let Some(i) = rows.slots.iter().position(|&s| s == slot) {
+            rows.slots.remove(i);
+            rows.rows.remove(i);
         }
-        self.rows[s].set(PodRow::default());
     }
 
-    /// The row of the pod in `slot`, read from `job` (its job) if stale.
-    pub fn get(&self, slot: u32, job: impl FnOnce() -> PodRow) -> PodRow {
-        let Some(cell) = self.rows.get(slot as usize) else {
-            return job();
-        };
-        let row = cell.get();
-        if row.valid {
-            return row;
+    /// The row of the pod in `slot` on `node` of `pool`, from `job` (its job) if there is none.
+    pub fn get(&self, pool: u32, node: u32, slot: u32, job: impl FnOnce() -> PodRow) -> PodRow {
+        let mut nodes = self.nodes.borrow_mut();
+        let (p, n) = (pool as usize, node as usize);
+        if nodes.len() <= p {
+            nodes.resize_with(p + 1, Vec::new);
+        }
+        if nodes[p].len() <= n {
+            nodes[p].resize_with(n + 1, Default::default);
+        }
+        let rows = &mut nodes[p][n];
+        if let Some(i) = rows.find(slot) {
+            return rows.rows[i];
         }
         let row = job();
-        cell.set(row);
+        rows.slots.push(slot);
+        rows.rows.push(row);
+        rows.next = rows.slots.len();
         row
     }
 
     pub fn clear(&mut self) {
-        self.rows.clear();
+        self.nodes.get_mut().clear();
     }
 }
 
@@ -83,40 +117,44 @@ mod tests {
 
     fn row(priority: i32) -> PodRow {
         PodRow {
-            valid: true,
             priority,
             ..PodRow::default()
         }
     }
 
     proptest! {
-        /// Random changes (each reported, as the simulation does) and reads of random slots:
-        /// a read always gives the job's current fields, and reads the job only when its row
-        /// is stale.
+        /// Random changes (each reported, as the simulation does) and reads of random pods on
+        /// random nodes: a read always gives the job's current fields, and reads the job only
+        /// when the pod changed since it was last read on that node.
         #[test]
         fn rows_follow_reported_changes(
-            ops in prop::collection::vec((0u32..6, any::<bool>(), -5i32..5), 1..80),
+            ops in prop::collection::vec((0u32..2, 0u32..3, 0u32..6, any::<bool>(), -5i32..5), 1..80),
         ) {
             let mut rows = PodRows::default();
             let mut jobs = [0i32; 6];
-            let mut stale = [true; 6];
-            for (slot, change, priority) in ops {
-                let s = slot as usize;
+            // Per (pool, node, slot): whether a read must go to the job.
+            let mut stale = [[[true; 6]; 3]; 2];
+            for (pool, node, slot, change, priority) in ops {
+                let (p, n, s) = (pool as usize, node as usize, slot as usize);
                 if change {
+                    // The pod changes on this node; the others no longer hold it.
                     jobs[s] = priority;
-                    rows.changed(slot);
-                    stale[s] = true;
+                    for (pp, nodes) in stale.iter_mut().enumerate() {
+                        for (nn, slots) in nodes.iter_mut().enumerate() {
+                            rows.changed(pp as u32, nn as u32, slot);
+                            slots[s] = true;
+                        }
+                    }
                     continue;
                 }
                 let mut read = false;
-                let got = rows.get(slot, || {
+                let got = rows.get(pool, node, slot, || {
                     read = true;
                     row(jobs[s])
                 });
                 prop_assert_eq!(got.priority, jobs[s]);
-                // Slots never reported have no row and are read every time.
-                prop_assert_eq!(read, stale[s] || s >= rows.rows.len());
-                stale[s] = s >= rows.rows.len();
+                prop_assert_eq!(read, stale[p][n][s]);
+                stale[p][n][s] = false;
             }
         }
     }
