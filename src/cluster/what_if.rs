@@ -12,10 +12,12 @@
 //! victims' holdings on it in the victims' order, each pod's holdings in its own order, with
 //! the same operations (GPU memory is subtracted holding by holding and clamped at zero, so the
 //! order matters for its last bits). The answers are therefore the same, bit for bit.
+//! Replicas on a time-sliced or MPS node add up (see [`Replicas`]): there a trial is a
+//! subtraction.
 
 use super::fit_count::fits_on;
 use super::place::{GpuStates, mem_of};
-use super::{Cluster, Holding, NO_INSTANCE};
+use super::{Cluster, Holding, NO_INSTANCE, Need, PoolKind};
 use std::ops::Range;
 
 /// One holding of a tentative victim on the node.
@@ -54,22 +56,56 @@ pub struct NodeTrials {
     saved: Vec<(usize, u32, f64, u128)>,
     /// Pod kept by the trial in progress.
     keeping: Option<usize>,
+    /// Set when the need is counted in replicas that add up (see [`Replicas`]): the trials
+    /// then count instead of recomputing GPUs.
+    replicas: Option<Replicas>,
+}
+
+/// Replicas on a time-sliced or MPS node where no GPU has more replicas in use than it offers:
+/// then every GPU's open replicas (`replicas - used`, as `fit_count` counts them, never below
+/// zero) is the node's open count plus what each gone pod holds on it, and whether `n` fit is
+/// a sum over the gone pods, exactly.
+#[derive(Debug, Default)]
+struct Replicas {
+    /// Replicas the preemptor needs.
+    n: u64,
+    /// Open replicas with the tentative victims gone.
+    open: u64,
+    /// Per pod: the replicas it holds on the node.
+    held: Vec<u64>,
 }
 
 impl Cluster {
-    /// Starts trials on pool-local `node` of `pool`: pods `0..pods`, of which those in
-    /// `victims` (in this order) are the tentative victims; `holdings(i)` is pod `i`'s
-    /// holdings and the GPU memory it committed them with (as for `fits_without`).
+    /// Starts trials for `need` on pool-local `node` of `pool`: pods `0..pods`, of which
+    /// those in `victims` (in this order) are the tentative victims; `holdings(i)` is pod
+    /// `i`'s holdings and the GPU memory it committed them with (as for `fits_without`).
     pub fn trials_begin<'h>(
         &self,
         t: &mut NodeTrials,
         (pool, node): (u32, u32),
+        need: &Need,
         pods: usize,
         victims: &[usize],
         holdings: impl Fn(usize) -> (&'h [Holding], f64),
     ) {
         let p = &self.pools[pool as usize];
         let gpus = p.node_gpus(node);
+        t.keeping = None;
+        t.replicas = self.replicas_open(pool, node, need).map(|(n, open)| {
+            let mut r = t.replicas.take().unwrap_or_default();
+            r.held.clear();
+            r.held.resize(pods, 0);
+            (r.n, r.open) = (n, open);
+            for &v in victims {
+                let on_node = holdings(v).0.iter().filter(|h| gpus.contains(&h.gpu));
+                r.held[v] = on_node.map(|h| u64::from(h.units)).sum();
+                r.open += r.held[v];
+            }
+            r
+        });
+        if t.replicas.is_some() {
+            return;
+        }
         let n = gpus.len();
         t.first_gpu = gpus.start;
         t.gone.clear();
@@ -78,7 +114,6 @@ impl Cluster {
         t.gpus_of.resize(pods, 0..0);
         t.pod_gpus.clear();
         t.saved.clear();
-        t.keeping = None;
         // Count each GPU's holdings, then lay them out GPU by GPU in the victims' order.
         t.starts.clear();
         t.starts.resize(n + 1, 0);
@@ -131,6 +166,28 @@ impl Cluster {
         }
     }
 
+    /// For a need in replicas on a time-sliced or MPS node with no GPU over its replicas: the
+    /// replicas needed and those open now ([`Replicas`]).
+    fn replicas_open(&self, pool: u32, node: u32, need: &Need) -> Option<(u64, u64)> {
+        let p = &self.pools[pool as usize];
+        let (
+            Need::Replicas { n },
+            PoolKind::TimeSlicing { replicas, .. } | PoolKind::Mps { replicas },
+        ) = (need, &p.kind)
+        else {
+            return None;
+        };
+        let mut open = 0u64;
+        for g in p.node_gpus(node) {
+            let used = self.gpus[g as usize].used;
+            if used > *replicas {
+                return None;
+            }
+            open += u64::from(replicas - used);
+        }
+        Some((u64::from(*n), open))
+    }
+
     /// GPU `i` of the trials' node with the tentative victims but `keep` gone.
     fn gpu_without(&self, t: &NodeTrials, i: usize, keep: Option<usize>) -> (u32, f64, u128) {
         let s = &self.gpus[t.first_gpu as usize + i];
@@ -155,11 +212,14 @@ impl Cluster {
         &self,
         t: &mut NodeTrials,
         (pool, node): (u32, u32),
-        need: &super::Need,
+        need: &Need,
         keep: usize,
     ) -> bool {
-        debug_assert!(t.gone[keep] && t.keeping.is_none());
+        debug_assert!(t.keeping.is_none());
         t.keeping = Some(keep);
+        if let Some(r) = &t.replicas {
+            return r.open - r.held[keep] >= r.n;
+        }
         t.saved.clear();
         for k in t.gpus_of[keep].clone() {
             let i = t.pod_gpus[k] as usize;
@@ -183,6 +243,12 @@ impl NodeTrials {
         let Some(keep) = self.keeping.take() else {
             return;
         };
+        if let Some(r) = &mut self.replicas {
+            if kept {
+                r.open -= r.held[keep];
+            }
+            return;
+        }
         if kept {
             self.gone[keep] = false;
         } else {
@@ -233,7 +299,8 @@ mod tests {
             pool in 0u32..7,
             victim_mask in any::<u64>(),
             order_seed in any::<u64>(),
-            trials in prop::collection::vec((any::<prop::sample::Index>(), 0usize..3, any::<bool>()), 0..12),
+            need in 0usize..3,
+            trials in prop::collection::vec((any::<prop::sample::Index>(), any::<bool>()), 0..12),
         ) {
             let mut c = cluster();
             let mut held: Vec<(u32, u32, Vec<Holding>, f64)> = Vec::new();
@@ -259,15 +326,15 @@ mod tests {
                 .collect();
             victims.sort_by_key(|&k| (order_seed.rotate_left(k as u32 * 7) & 0xff, k));
             let holdings = |k: usize| (held[pods[k]].2.as_slice(), held[pods[k]].3);
+            let ns = needs(pool);
+            let need = &ns[need % ns.len()];
             let mut t = NodeTrials::default();
-            c.trials_begin(&mut t, (pool, node), pods.len(), &victims, holdings);
-            for (pick, need, keep_it) in trials {
+            c.trials_begin(&mut t, (pool, node), need, pods.len(), &victims, holdings);
+            for (pick, keep_it) in trials {
                 if victims.is_empty() {
                     break;
                 }
                 let keep = victims[pick.index(victims.len())];
-                let ns = needs(pool);
-                let need = &ns[need % ns.len()];
                 let without: Vec<usize> = victims.iter().copied().filter(|&v| v != keep).collect();
                 let gone: Vec<(&[Holding], f64)> = without.iter().map(|&k| holdings(k)).collect();
                 let want = c.fits_without(pool, node, need, &gone);
@@ -276,7 +343,12 @@ mod tests {
                 for &k in &without {
                     after.release(held[pods[k]].0, &held[pods[k]].2, held[pods[k]].3);
                 }
-                for (i, g) in c.pools[pool as usize].node_gpus(node).enumerate() {
+                // Counting replicas keeps no GPU counts.
+                let gpus = match t.replicas {
+                    Some(_) => 0..0,
+                    None => c.pools[pool as usize].node_gpus(node),
+                };
+                for (i, g) in gpus.enumerate() {
                     let s = &after.gpus[g as usize];
                     prop_assert_eq!(t.used[i], s.used);
                     prop_assert_eq!(t.mem_used[i].to_bits(), s.mem_used.to_bits());

@@ -345,7 +345,8 @@ impl Trials for OnNode<'_> {
         }
         let (gone, held) = (self.gone, self.held);
         let holdings = |i: usize| (&held[gone[i].0.clone()], gone[i].1);
-        (self.cluster).trials_begin(self.trials, self.at, gone.len(), victims, holdings);
+        let (at, need) = (self.at, self.need);
+        (self.cluster).trials_begin(self.trials, at, need, gone.len(), victims, holdings);
         self.freed = self.freed_by(victims.iter().copied());
     }
 
