@@ -204,16 +204,6 @@ impl Simulation<'_> {
         found.then(|| victims.victims(pods).collect())
     }
 
-    /// What gathering reads of the pod in `slot` on `node` of `pool` (kept between gatherings
-    /// while the memo is on; read off the job itself on the reference path).
-    fn pod_row(&self, pool: u32, node: u32, slot: u32) -> PodRow {
-        let job = || PodRow::of(self.live(slot).expect("tenant is live"));
-        match self.preempt_memo.enabled() {
-            true => self.preempt_memo.pods.get(pool, node, slot, job),
-            false => job(),
-        }
-    }
-
     /// Running pods on a node with priority below `below`, each once, with what each holds
     /// on the node (into `s`). The holdings are read off the node's GPUs (each tenant entry is
     /// one holding of its job, in the job's order on that GPU), not off the jobs: a what-if
@@ -225,12 +215,20 @@ impl Simulation<'_> {
         s.seen.clear();
         s.pairs.clear();
         let on_node = self.cluster.pools[pool as usize].host.pods(node);
+        // What is read of each pod: kept between gatherings while the memo is on, read off
+        // the job itself on the reference path.
+        let mut rows =
+            (self.preempt_memo.enabled()).then(|| self.preempt_memo.pods.node(pool, node));
         for g in self.cluster.pools[pool as usize].node_gpus(node) {
             for t in &self.cluster.gpus[g as usize].tenants {
                 let ix = match s.seen.iter().find(|(id, _)| *id == t.job) {
                     Some(&(_, ix)) => ix,
                     None => {
-                        let j = self.pod_row(pool, node, t.job);
+                        let job = || PodRow::of(self.live(t.job).expect("tenant is live"));
+                        let j = match &mut rows {
+                            Some(rows) => rows.get(t.job, job),
+                            None => job(),
+                        };
                         let ix = (j.running && j.priority < below).then(|| {
                             // A gang frees its pods' CPU and memory on this node.
                             let freed = match on_node.contains(&t.job) {

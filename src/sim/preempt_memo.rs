@@ -17,7 +17,7 @@
 
 use super::preempt_pods::PodRows;
 use crate::sched::preemption::{Candidate, NodeRank, NodeVictims, node_rank};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A node: (pool, pool-local node number).
 pub(super) type NodeId = (u32, u32);
@@ -87,7 +87,7 @@ pub(super) struct PreemptMemo {
     layout: u64,
     entries: Vec<Entry>,
     /// (shape, allowed pools) -> entry.
-    ix: HashMap<(u32, usize), usize>,
+    ix: BTreeMap<(u32, usize), usize>,
     /// Per pool: the entries that scan it.
     by_pool: Vec<Vec<usize>>,
     /// What gathering reads of each pod, while it has not changed.
@@ -102,7 +102,7 @@ impl PreemptMemo {
             enabled,
             layout: 0,
             entries: Vec::new(),
-            ix: HashMap::new(),
+            ix: BTreeMap::new(),
             by_pool: vec![Vec::new(); pools],
             pods: PodRows::default(),
         }

@@ -11,7 +11,7 @@
 use super::job::{Job, Phase};
 use crate::cluster::HostNeed;
 use crate::units::SimTime;
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 
 /// The fields of a job preemption's gathering reads.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -48,7 +48,7 @@ pub(super) struct PodRows {
 /// One node's rows: slots and rows side by side (a search reads only slots), in the order
 /// they were gathered, which the next gathering mostly repeats.
 #[derive(Debug, Default)]
-struct NodeRows {
+pub(super) struct NodeRows {
     slots: Vec<u32>,
     rows: Vec<PodRow>,
     /// Where the last row found was, plus one: the next search starts there.
@@ -56,6 +56,18 @@ struct NodeRows {
 }
 
 impl NodeRows {
+    /// The row of the pod in `slot`, from `job` (its job) if there is none.
+    pub fn get(&mut self, slot: u32, job: impl FnOnce() -> PodRow) -> PodRow {
+        if let Some(i) = self.find(slot) {
+            return self.rows[i];
+        }
+        let row = job();
+        self.slots.push(slot);
+        self.rows.push(row);
+        self.next = self.slots.len();
+        row
+    }
+
     fn find(&mut self, slot: u32) -> Option<usize> {
         let n = self.slots.len();
         let from = self.next.min(n);
@@ -84,25 +96,18 @@ impl PodRows {
         }
     }
 
-    /// The row of the pod in `slot` on `node` of `pool`, from `job` (its job) if there is none.
-    pub fn get(&self, pool: u32, node: u32, slot: u32, job: impl FnOnce() -> PodRow) -> PodRow {
-        let mut nodes = self.nodes.borrow_mut();
-        let (p, n) = (pool as usize, node as usize);
-        if nodes.len() <= p {
-            nodes.resize_with(p + 1, Vec::new);
-        }
-        if nodes[p].len() <= n {
-            nodes[p].resize_with(n + 1, Default::default);
-        }
-        let rows = &mut nodes[p][n];
-        if let Some(i) = rows.find(slot) {
-            return rows.rows[i];
-        }
-        let row = job();
-        rows.slots.push(slot);
-        rows.rows.push(row);
-        rows.next = rows.slots.len();
-        row
+    /// The rows of `node` of `pool`, for one gathering.
+    pub fn node(&self, pool: u32, node: u32) -> RefMut<'_, NodeRows> {
+        RefMut::map(self.nodes.borrow_mut(), |nodes| {
+            let (p, n) = (pool as usize, node as usize);
+            if nodes.len() <= p {
+                nodes.resize_with(p + 1, Vec::new);
+            }
+            if nodes[p].len() <= n {
+                nodes[p].resize_with(n + 1, Default::default);
+            }
+            &mut nodes[p][n]
+        })
     }
 
     pub fn clear(&mut self) {
@@ -148,7 +153,7 @@ mod tests {
                     continue;
                 }
                 let mut read = false;
-                let got = rows.get(pool, node, slot, || {
+                let got = rows.node(pool, node).get(slot, || {
                     read = true;
                     row(jobs[s])
                 });
