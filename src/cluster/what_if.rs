@@ -166,6 +166,23 @@ impl Cluster {
         }
     }
 
+    /// [`Cluster::fits_without`]'s answer where replicas add up ([`Replicas`]), else None.
+    pub fn replicas_fit_without<'h>(
+        &self,
+        pool: u32,
+        node: u32,
+        need: &Need,
+        gone: impl Iterator<Item = &'h [Holding]>,
+    ) -> Option<bool> {
+        let (n, mut open) = self.replicas_open(pool, node, need)?;
+        let gpus = self.pools[pool as usize].node_gpus(node);
+        for held in gone {
+            let on_node = held.iter().filter(|h| gpus.contains(&h.gpu));
+            open += on_node.map(|h| u64::from(h.units)).sum::<u64>();
+        }
+        Some(open >= n)
+    }
+
     /// For a need in replicas on a time-sliced or MPS node with no GPU over its replicas: the
     /// replicas needed and those open now ([`Replicas`]).
     fn replicas_open(&self, pool: u32, node: u32, need: &Need) -> Option<(u64, u64)> {
@@ -328,6 +345,10 @@ mod tests {
             let holdings = |k: usize| (held[pods[k]].2.as_slice(), held[pods[k]].3);
             let ns = needs(pool);
             let need = &ns[need % ns.len()];
+            let gone: Vec<(&[Holding], f64)> = victims.iter().map(|&k| holdings(k)).collect();
+            if let Some(fits) = c.replicas_fit_without(pool, node, need, gone.iter().map(|g| g.0)) {
+                prop_assert_eq!(fits, c.fits_without(pool, node, need, &gone));
+            }
             let mut t = NodeTrials::default();
             c.trials_begin(&mut t, (pool, node), need, pods.len(), &victims, holdings);
             for (pick, keep_it) in trials {

@@ -145,11 +145,15 @@ pub fn select_victims_with(
     s.evicted.clear();
     s.evicted.extend_from_slice(&s.lower);
     t.begin(&s.evicted);
+    // The victims before `c` in `evicted` are those before it in `lower` that stayed victims.
+    let mut at = 0;
     for &c in &s.lower {
         let kept = t.fits_keeping(&s.evicted, c);
         t.settle(kept);
         if kept {
-            s.evicted.retain(|&v| v != c);
+            s.evicted.remove(at);
+        } else {
+            at += 1;
         }
     }
     true

@@ -329,12 +329,18 @@ impl OnNode<'_> {
 impl Trials for OnNode<'_> {
     fn fits_all(&mut self, lower: &[usize]) -> bool {
         let (pool, node) = self.at;
+        // Where replicas add up, a sum (`cluster::what_if`); the reference path counts them.
+        let gpus_fit = match self.incremental {
+            true => {
+                let gone = lower.iter().map(|&i| self.holdings(i).0);
+                (self.cluster).replicas_fit_without(pool, node, self.need, gone)
+            }
+            false => None,
+        };
         // As `Cluster::release` and `host_freed` would count them, in the same order.
         let each = lower.iter().map(|&i| self.holdings(i));
-        self.cluster.fits_without_each(pool, node, self.need, each)
-            && self
-                .host_pool
-                .fits_after(node, self.host, self.freed_by(lower.iter().copied()))
+        gpus_fit.unwrap_or_else(|| self.cluster.fits_without_each(pool, node, self.need, each))
+            && (self.host_pool).fits_after(node, self.host, self.freed_by(lower.iter().copied()))
     }
 
     fn begin(&mut self, victims: &[usize]) {
