@@ -59,7 +59,7 @@ pub(super) fn fits_on<S: GpuStates>(s: &S, p: &Pool, node: u32, need: &Need) -> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::catalog::{Catalog, GpuModel};
     use crate::cluster::place::fit_on;
@@ -90,7 +90,7 @@ mod tests {
 
     /// One pool of every kind, 3 nodes x 2 GPUs each (MIG: plain, and time-sliced with one
     /// physical instance shared by 2 replicas).
-    fn cluster() -> Cluster {
+    pub(in crate::cluster) fn cluster() -> Cluster {
         let ts = |allocation| PoolKind::TimeSlicing {
             replicas: 3,
             allocation,
@@ -131,7 +131,7 @@ mod tests {
     }
 
     /// Needs worth asking of pool `pool` (some of them of the wrong kind: never fit).
-    fn needs(pool: u32) -> Vec<Need> {
+    pub(in crate::cluster) fn needs(pool: u32) -> Vec<Need> {
         let milli = |milli, gpus, mem| Need::Milli { milli, gpus, mem };
         match pool {
             0..=2 => vec![Need::Replicas { n: 1 }, Need::Replicas { n: 4 }],

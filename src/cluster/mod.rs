@@ -8,12 +8,14 @@ pub mod host;
 pub mod index;
 mod place;
 pub mod share;
+mod what_if;
 
 pub use place::Need;
 
 pub use frag::{Frag, TypicalNeed, typical_needs};
 pub use host::{HostCapacity, HostNeed, NodeHost};
 pub use index::FreeIndex;
+pub use what_if::NodeTrials;
 
 use crate::catalog::GpuModel;
 use crate::domain::{MigStrategy, ReplicaAllocation, Taint};

@@ -444,7 +444,7 @@ impl Cluster {
 /// GPU memory a holding claims: time-slicing counts one copy per replica (each replica is a
 /// process), each with its CUDA context's `ctx` GiB; MIG memory is carved out by the instance
 /// and not tracked here.
-fn mem_of(kind: &PoolKind, h: &Holding, mem: f64, ctx: f64) -> f64 {
+pub(super) fn mem_of(kind: &PoolKind, h: &Holding, mem: f64, ctx: f64) -> f64 {
     match kind {
         PoolKind::TimeSlicing { .. } => (mem + ctx) * f64::from(h.units),
         PoolKind::Mig { .. } => 0.0,

@@ -51,6 +51,8 @@ pub struct VictimScratch {
     evicted: Vec<usize>,
     /// The victims but one, handed to `fits`.
     without: Vec<usize>,
+    /// Sort keys of the lower-priority pods ([`importance`]) with their indices.
+    keys: Vec<(u128, usize)>,
 }
 
 impl VictimScratch {
@@ -69,31 +71,100 @@ pub fn select_victims_in(
     s: &mut VictimScratch,
     fits: &mut dyn FnMut(&[usize]) -> bool,
 ) -> bool {
+    let mut without = std::mem::take(&mut s.without);
+    let found = select_victims_with(
+        preemptor_priority,
+        pods,
+        s,
+        &mut ByList {
+            fits,
+            without: &mut without,
+        },
+    );
+    s.without = without;
+    found
+}
+
+/// The questions the victim choice asks of one node, for callers that answer them
+/// incrementally ([`select_victims_with`]). Pods are indices into the candidates.
+pub trait Trials {
+    /// Does the preemptor fit once every pod of `lower` is gone (in this order)?
+    fn fits_all(&mut self, lower: &[usize]) -> bool;
+    /// The reprieves begin: `victims` (most important first) are the tentative victims.
+    fn begin(&mut self, victims: &[usize]);
+    /// Does the preemptor fit once the tentative victims `victims` are gone, but `keep` (one
+    /// of them) stays? Followed by [`Self::settle`] before the next question.
+    fn fits_keeping(&mut self, victims: &[usize], keep: usize) -> bool;
+    /// Whether the pod of the last [`Self::fits_keeping`] stays (it does exactly when the
+    /// answer was yes).
+    fn settle(&mut self, kept: bool);
+}
+
+/// [`Trials`] answered by a closure over the list of pods gone.
+struct ByList<'a> {
+    fits: &'a mut dyn FnMut(&[usize]) -> bool,
+    without: &'a mut Vec<usize>,
+}
+
+impl Trials for ByList<'_> {
+    fn fits_all(&mut self, lower: &[usize]) -> bool {
+        (self.fits)(lower)
+    }
+    fn begin(&mut self, _: &[usize]) {}
+    fn fits_keeping(&mut self, victims: &[usize], keep: usize) -> bool {
+        self.without.clear();
+        self.without
+            .extend(victims.iter().copied().filter(|&v| v != keep));
+        (self.fits)(self.without)
+    }
+    fn settle(&mut self, _: bool) {}
+}
+
+/// [`select_victims_in`] with the questions put to `t`: the same questions, in the same order,
+/// with the same victims as the outcome.
+pub fn select_victims_with(
+    preemptor_priority: i32,
+    pods: &[Candidate],
+    s: &mut VictimScratch,
+    t: &mut dyn Trials,
+) -> bool {
     s.lower.clear();
     s.lower
         .extend((0..pods.len()).filter(|&i| pods[i].priority < preemptor_priority));
-    if s.lower.is_empty() || !fits(&s.lower) {
+    if s.lower.is_empty() || !t.fits_all(&s.lower) {
         return false;
     }
-    // Most important first: higher priority, then earlier start; id breaks ties.
-    s.lower.sort_by(|&a, &b| {
-        let (a, b) = (&pods[a], &pods[b]);
-        b.priority
-            .cmp(&a.priority)
-            .then(a.start.cmp(&b.start))
-            .then(a.id.cmp(&b.id))
-    });
+    // Most important first: higher priority, then earlier start; id breaks ties (then the
+    // order in `pods`, as a stable sort would).
+    s.keys.clear();
+    s.keys
+        .extend(s.lower.iter().map(|&i| (importance(&pods[i]), i)));
+    s.keys.sort_unstable();
+    s.lower.clear();
+    s.lower.extend(s.keys.iter().map(|&(_, i)| i));
     s.evicted.clear();
     s.evicted.extend_from_slice(&s.lower);
+    t.begin(&s.evicted);
+    // The victims before `c` in `evicted` are those before it in `lower` that stayed victims.
+    let mut at = 0;
     for &c in &s.lower {
-        s.without.clear();
-        s.without
-            .extend(s.evicted.iter().copied().filter(|&v| v != c));
-        if fits(&s.without) {
-            s.evicted.retain(|&v| v != c);
+        let kept = t.fits_keeping(&s.evicted, c);
+        t.settle(kept);
+        if kept {
+            s.evicted.remove(at);
+        } else {
+            at += 1;
         }
     }
     true
+}
+
+/// A pod's place in the reprieve order as one number, lower first: higher priority, then
+/// earlier start, then lower id (the fields packed from the most significant bits down).
+fn importance(c: &Candidate) -> u128 {
+    // `priority` to an unsigned number of the same order, then reversed.
+    let priority = !((c.priority as u32) ^ (1 << 31));
+    (u128::from(priority) << 96) | (u128::from(c.start) << 32) | u128::from(c.id)
 }
 
 /// Where a node's victim set places it in kube-scheduler's choice: lower is better.
@@ -226,8 +297,8 @@ mod tests {
         /// by a table of sets).
         #[test]
         fn index_form_agrees_with_the_reference(
-            pods in proptest::collection::vec((0i32..4, 0u64..5, 1u32..4), 0..9),
-            prio in 0i32..5,
+            pods in proptest::collection::vec((-2i32..4, 0u64..5, 1u32..4), 0..9),
+            prio in -2i32..5,
             need in 0u32..8,
             table in proptest::prelude::any::<u64>(),
             by_table in proptest::prelude::any::<bool>(),

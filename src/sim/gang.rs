@@ -110,12 +110,13 @@ impl Simulation<'_> {
     }
 }
 
-/// The nodes a pod or gang holding `holdings` in `pool` sits on have changed: what preemption
-/// finds there is stale.
+/// The pod or gang in `slot`, holding `holdings` in `pool`, started, left or was evicted: what
+/// preemption finds on its nodes is stale.
 pub(super) fn touch_nodes(
     memo: &mut PreemptMemo,
     cluster: &Cluster,
     pool: u32,
+    slot: u32,
     holdings: &[Holding],
 ) {
     let mut last = None;
@@ -123,6 +124,7 @@ pub(super) fn touch_nodes(
         let node = cluster.gpus[h.gpu as usize].node;
         if last != Some(node) {
             memo.touched(pool, node);
+            memo.pod_changed(pool, node, slot);
             last = Some(node);
         }
     }

@@ -127,7 +127,7 @@ impl Simulation<'_> {
         job.lat = None;
         let (pool, mem, holdings) = (job.pool, job.mem, std::mem::take(&mut job.holdings));
         self.cluster.release(slot, &holdings, mem);
-        touch_nodes(&mut self.preempt_memo, &self.cluster, pool, &holdings);
+        touch_nodes(&mut self.preempt_memo, &self.cluster, pool, slot, &holdings);
         self.free_host(slot, pool, &holdings);
         let mut gpus = std::mem::take(&mut self.left_gpus);
         gpus.clear();
@@ -205,7 +205,13 @@ impl Simulation<'_> {
         let grace = self.world.params.termination_grace.ms();
         // No longer a possible victim: what preemption finds on its node changes.
         let pool = job.pool;
-        touch_nodes(&mut self.preempt_memo, &self.cluster, pool, &job.holdings);
+        touch_nodes(
+            &mut self.preempt_memo,
+            &self.cluster,
+            pool,
+            slot,
+            &job.holdings,
+        );
         if let (true, Some(node)) = (job.holdings.is_empty(), job.node) {
             // A pod without GPUs holds only CPU and memory on its node.
             self.preempt_memo.touched(pool, node);

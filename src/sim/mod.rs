@@ -35,6 +35,7 @@ mod ops;
 mod place;
 mod preempt;
 mod preempt_memo;
+mod preempt_pods;
 pub mod progress;
 mod rolling;
 mod rolling_reconf;

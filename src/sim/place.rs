@@ -158,7 +158,7 @@ impl Simulation<'_> {
         let mem = self.live(slot).expect("live").mem;
         self.cluster.commit(slot, &holdings, mem);
         // A pod on one node (a gang's pods on theirs): what preemption finds there changes.
-        touch_nodes(&mut self.preempt_memo, &self.cluster, pool, &holdings);
+        touch_nodes(&mut self.preempt_memo, &self.cluster, pool, slot, &holdings);
         if let (true, Some(node)) = (holdings.is_empty(), self.live(slot).expect("live").node) {
             // A pod without GPUs holds only CPU and memory on its node.
             self.preempt_memo.touched(pool, node);

@@ -5,9 +5,10 @@
 use super::Simulation;
 use super::job::Phase;
 use super::preempt_memo::{Look, NodeId};
-use crate::cluster::{Holding, HostNeed, Need};
+use super::preempt_pods::PodRow;
+use crate::cluster::{Cluster, Holding, HostNeed, Need, NodeHost, NodeTrials};
 use crate::sched::preemption::{
-    Candidate, NodeVictims, VictimScratch, pick_node, select_victims_in,
+    Candidate, NodeVictims, Trials, VictimScratch, pick_node, select_victims_with,
 };
 use crate::units::SimTime;
 use std::ops::Range;
@@ -26,6 +27,8 @@ pub(super) struct NodeScratch {
     seen: Vec<(u32, Option<usize>)>,
     /// (candidate index, holding) as met on the node's GPUs.
     pairs: Vec<(usize, Holding)>,
+    /// The node's counts during the reprieve trials.
+    trials: NodeTrials,
 }
 
 impl Simulation<'_> {
@@ -177,24 +180,27 @@ impl Simulation<'_> {
             gone,
             held,
             victims,
+            trials,
             ..
         } = s;
-        let host_pool = &self.cluster.pools[pool as usize].host;
-        let found = select_victims_in(prio, pods, victims, &mut |evicted| {
-            // As `Cluster::release` and `host_freed` would count them, in the same order.
-            let each = evicted
-                .iter()
-                .map(|&i| (&held[gone[i].0.clone()], gone[i].1));
-            self.cluster.fits_without_each(pool, node, need, each)
-                && host_pool.fits_after(node, host, {
-                    let mut freed = HostNeed::default();
-                    for &i in evicted {
-                        freed.cpu_milli += gone[i].2.cpu_milli;
-                        freed.mem_bytes += gone[i].2.mem_bytes;
-                    }
-                    freed
-                })
-        });
+        let found = select_victims_with(
+            prio,
+            pods,
+            victims,
+            &mut OnNode {
+                cluster: &self.cluster,
+                at: (pool, node),
+                need,
+                host_pool: &self.cluster.pools[pool as usize].host,
+                host,
+                gone,
+                held,
+                trials,
+                freed: HostNeed::default(),
+                keeping: 0,
+                incremental: self.preempt_memo.enabled(),
+            },
+        );
         found.then(|| victims.victims(pods).collect())
     }
 
@@ -209,20 +215,28 @@ impl Simulation<'_> {
         s.seen.clear();
         s.pairs.clear();
         let on_node = self.cluster.pools[pool as usize].host.pods(node);
+        // What is read of each pod: kept between gatherings while the memo is on, read off
+        // the job itself on the reference path.
+        let mut rows =
+            (self.preempt_memo.enabled()).then(|| self.preempt_memo.pods.node(pool, node));
         for g in self.cluster.pools[pool as usize].node_gpus(node) {
             for t in &self.cluster.gpus[g as usize].tenants {
                 let ix = match s.seen.iter().find(|(id, _)| *id == t.job) {
                     Some(&(_, ix)) => ix,
                     None => {
-                        let j = self.live(t.job).expect("tenant is live");
-                        let ix = (j.phase == Phase::Running && j.priority < below).then(|| {
+                        let job = || PodRow::of(self.live(t.job).expect("tenant is live"));
+                        let j = match &mut rows {
+                            Some(rows) => rows.get(t.job, job),
+                            None => job(),
+                        };
+                        let ix = (j.running && j.priority < below).then(|| {
                             // A gang frees its pods' CPU and memory on this node.
                             let freed = match on_node.contains(&t.job) {
                                 false => HostNeed::default(),
-                                true if j.pods > 1 => self.host_on_node(t.job, node),
+                                true if j.gang => self.host_on_node(t.job, node),
                                 true => j.host,
                             };
-                            s.add(t.job, j, freed)
+                            s.add(t.job, &j, freed)
                         });
                         s.seen.push((t.job, ix));
                         ix
@@ -245,7 +259,7 @@ impl Simulation<'_> {
         for &slot in on_node {
             let j = self.live(slot).expect("host pod is live");
             if j.devices == 0.0 && j.phase == Phase::Running && j.priority < below {
-                s.add(slot, j, j.host);
+                s.add(slot, &PodRow::of(j), j.host);
             }
         }
         // Each pod's holdings together, in GPU order.
@@ -265,13 +279,109 @@ impl Simulation<'_> {
 impl NodeScratch {
     /// Adds the running pod `slot` as a candidate (its holdings come later); returns its index.
     /// `freed`: the CPU and memory it holds on the node.
-    fn add(&mut self, slot: u32, j: &super::job::Job, freed: HostNeed) -> usize {
+    fn add(&mut self, slot: u32, j: &PodRow, freed: HostNeed) -> usize {
         self.pods.push(Candidate {
             id: slot,
             priority: j.priority,
-            start: j.attempt_start,
+            start: j.start,
         });
         self.gone.push((0..0, j.mem, freed));
         self.pods.len() - 1
+    }
+}
+
+/// The victim choice's questions about one node, answered on counts (`cluster::what_if`):
+/// whether the pod's devices fit, and its CPU and memory.
+struct OnNode<'a> {
+    cluster: &'a Cluster,
+    at: (u32, u32),
+    need: &'a Need,
+    host_pool: &'a NodeHost,
+    host: HostNeed,
+    gone: &'a [(Range<usize>, f64, HostNeed)],
+    held: &'a [Holding],
+    trials: &'a mut NodeTrials,
+    /// CPU and memory the tentative victims free on the node.
+    freed: HostNeed,
+    /// The pod of the trial in progress.
+    keeping: usize,
+    /// Whether trials keep the node's counts between questions (`cluster::what_if`); if not,
+    /// each question is answered from scratch (the reference path, with the memo off).
+    incremental: bool,
+}
+
+impl OnNode<'_> {
+    fn holdings(&self, i: usize) -> (&[Holding], f64) {
+        (&self.held[self.gone[i].0.clone()], self.gone[i].1)
+    }
+
+    /// CPU and memory the pods `gone` free on the node.
+    fn freed_by(&self, gone: impl Iterator<Item = usize>) -> HostNeed {
+        let mut freed = HostNeed::default();
+        for i in gone {
+            freed.cpu_milli += self.gone[i].2.cpu_milli;
+            freed.mem_bytes += self.gone[i].2.mem_bytes;
+        }
+        freed
+    }
+}
+
+impl Trials for OnNode<'_> {
+    fn fits_all(&mut self, lower: &[usize]) -> bool {
+        let (pool, node) = self.at;
+        // Where replicas add up, a sum (`cluster::what_if`); the reference path counts them.
+        let gpus_fit = match self.incremental {
+            true => {
+                let gone = lower.iter().map(|&i| self.holdings(i).0);
+                (self.cluster).replicas_fit_without(pool, node, self.need, gone)
+            }
+            false => None,
+        };
+        // As `Cluster::release` and `host_freed` would count them, in the same order.
+        let each = lower.iter().map(|&i| self.holdings(i));
+        gpus_fit.unwrap_or_else(|| self.cluster.fits_without_each(pool, node, self.need, each))
+            && (self.host_pool).fits_after(node, self.host, self.freed_by(lower.iter().copied()))
+    }
+
+    fn begin(&mut self, victims: &[usize]) {
+        if !self.incremental {
+            return;
+        }
+        let (gone, held) = (self.gone, self.held);
+        let holdings = |i: usize| (&held[gone[i].0.clone()], gone[i].1);
+        let (at, need) = (self.at, self.need);
+        (self.cluster).trials_begin(self.trials, at, need, gone.len(), victims, holdings);
+        self.freed = self.freed_by(victims.iter().copied());
+    }
+
+    fn fits_keeping(&mut self, victims: &[usize], keep: usize) -> bool {
+        if !self.incremental {
+            let without = || victims.iter().copied().filter(|&v| v != keep);
+            let each = without().map(|i| self.holdings(i));
+            let (pool, node) = self.at;
+            return self.cluster.fits_without_each(pool, node, self.need, each)
+                && (self.host_pool).fits_after(node, self.host, self.freed_by(without()));
+        }
+        self.keeping = keep;
+        // Integer sums: taking one pod off gives the sum over the others.
+        let kept = self.gone[keep].2;
+        let freed = HostNeed {
+            cpu_milli: self.freed.cpu_milli - kept.cpu_milli,
+            mem_bytes: self.freed.mem_bytes - kept.mem_bytes,
+        };
+        (self.cluster).trial_keeping(self.trials, self.at, self.need, keep)
+            && self.host_pool.fits_after(self.at.1, self.host, freed)
+    }
+
+    fn settle(&mut self, kept: bool) {
+        if !self.incremental {
+            return;
+        }
+        self.trials.settle(kept);
+        if kept {
+            let k = self.gone[self.keeping].2;
+            self.freed.cpu_milli -= k.cpu_milli;
+            self.freed.mem_bytes -= k.mem_bytes;
+        }
     }
 }

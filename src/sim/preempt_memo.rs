@@ -15,8 +15,9 @@
 //! ties to the first node in scan order (pools as listed for the shape, then node number): the
 //! node a full scan picks. Failed attempts cost nothing until a node changes.
 
+use super::preempt_pods::PodRows;
 use crate::sched::preemption::{Candidate, NodeRank, NodeVictims, node_rank};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A node: (pool, pool-local node number).
 pub(super) type NodeId = (u32, u32);
@@ -86,9 +87,11 @@ pub(super) struct PreemptMemo {
     layout: u64,
     entries: Vec<Entry>,
     /// (shape, allowed pools) -> entry.
-    ix: HashMap<(u32, usize), usize>,
+    ix: BTreeMap<(u32, usize), usize>,
     /// Per pool: the entries that scan it.
     by_pool: Vec<Vec<usize>>,
+    /// What gathering reads of each pod, while it has not changed.
+    pub pods: PodRows,
 }
 
 impl PreemptMemo {
@@ -99,9 +102,15 @@ impl PreemptMemo {
             enabled,
             layout: 0,
             entries: Vec::new(),
-            ix: HashMap::new(),
+            ix: BTreeMap::new(),
             by_pool: vec![Vec::new(); pools],
+            pods: PodRows::default(),
         }
+    }
+
+    /// Whether the memo is on (off: the reference path of the equivalence tests).
+    pub fn enabled(&self) -> bool {
+        self.enabled
     }
 
     pub fn set_enabled(&mut self, enabled: bool) {
@@ -110,6 +119,7 @@ impl PreemptMemo {
     }
 
     fn forget(&mut self) {
+        self.pods.clear();
         self.entries.clear();
         self.ix.clear();
         for v in &mut self.by_pool {
@@ -203,6 +213,12 @@ impl PreemptMemo {
         let &(_, rank, node) = e.order.first()?;
         let (_, victims) = &e.victims[&(rank, node)];
         Some(((e.pools[rank], node), victims.clone()))
+    }
+
+    /// The pod in `slot` started on, left or was evicted from `node` of `pool` (a GPU pod;
+    /// [`Self::touched`] is called for the node too).
+    pub fn pod_changed(&mut self, pool: u32, node: u32, slot: u32) {
+        self.pods.changed(pool, node, slot);
     }
 
     /// A pod started on, left, or was evicted from `node` of `pool`: what it offers may have
