@@ -167,8 +167,10 @@ impl Cluster {
                 let i = (h.gpu - gpus.start) as usize;
                 // As `release` does it, so the what-if compares the very same numbers.
                 view.used[i] -= h.units;
-                view.mem_used[i] =
-                    (view.mem_used[i] - mem_of(&p.kind, h, mem, self.context_mem_gib)).max(0.0);
+                view.mem_used[i] = mem_released(
+                    view.mem_used[i],
+                    mem_of(&p.kind, h, mem, self.context_mem_gib),
+                );
                 if h.instance != NO_INSTANCE {
                     view.freed[i] |= 1u128 << h.instance;
                 }
@@ -394,8 +396,10 @@ impl Cluster {
         for h in holdings {
             let g = &mut self.gpus[h.gpu as usize];
             g.used -= h.units;
-            g.mem_used =
-                (g.mem_used - mem_of(&self.pools[g.pool as usize].kind, h, mem, ctx)).max(0.0);
+            g.mem_used = mem_released(
+                g.mem_used,
+                mem_of(&self.pools[g.pool as usize].kind, h, mem, ctx),
+            );
             if h.instance != NO_INSTANCE {
                 g.instance_holder[h.instance as usize] = None;
             }
@@ -439,6 +443,14 @@ impl Cluster {
             self.pools[pool as usize].free[k].set(node, c);
         }
     }
+}
+
+/// A GPU's memory in use once a holding claiming `claim` GiB leaves, never below zero. The one
+/// form of this subtraction: releasing and every what-if (`fits_without`, `what_if`) use it, so
+/// they compute the very same bits.
+#[inline]
+pub(super) fn mem_released(mem_used: f64, claim: f64) -> f64 {
+    (mem_used - claim).max(0.0)
 }
 
 /// GPU memory a holding claims: time-slicing counts one copy per replica (each replica is a

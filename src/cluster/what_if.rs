@@ -16,7 +16,7 @@
 //! subtraction.
 
 use super::fit_count::fits_on;
-use super::place::{GpuStates, mem_of};
+use super::place::{GpuStates, mem_of, mem_released};
 use super::{Cluster, Holding, NO_INSTANCE, Need, PoolKind};
 use std::ops::Range;
 
@@ -97,8 +97,7 @@ impl Cluster {
             r.held.resize(pods, 0);
             (r.n, r.open) = (n, open);
             for &v in victims {
-                let on_node = holdings(v).0.iter().filter(|h| gpus.contains(&h.gpu));
-                r.held[v] = on_node.map(|h| u64::from(h.units)).sum();
+                r.held[v] = units_on(holdings(v).0, &gpus);
                 r.open += r.held[v];
             }
             r
@@ -177,8 +176,7 @@ impl Cluster {
         let (n, mut open) = self.replicas_open(pool, node, need)?;
         let gpus = self.pools[pool as usize].node_gpus(node);
         for held in gone {
-            let on_node = held.iter().filter(|h| gpus.contains(&h.gpu));
-            open += on_node.map(|h| u64::from(h.units)).sum::<u64>();
+            open += units_on(held, &gpus);
         }
         Some(open >= n)
     }
@@ -213,9 +211,9 @@ impl Cluster {
             if !t.gone[e.pod] || Some(e.pod) == keep {
                 continue;
             }
-            // As `release` does it (see `fits_without_in`).
+            // As `release` does it.
             used -= e.units;
-            mem = (mem - e.mem).max(0.0);
+            mem = mem_released(mem, e.mem);
             if e.instance != NO_INSTANCE {
                 freed |= 1u128 << e.instance;
             }
@@ -275,6 +273,12 @@ impl NodeTrials {
         }
         self.saved.clear();
     }
+}
+
+/// Devices (replicas) `held` holds on the GPUs `gpus` of one node.
+fn units_on(held: &[Holding], gpus: &Range<u32>) -> u64 {
+    let on_node = held.iter().filter(|h| gpus.contains(&h.gpu));
+    on_node.map(|h| u64::from(h.units)).sum()
 }
 
 /// The trials' node as fitting reads it.

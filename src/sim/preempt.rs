@@ -312,7 +312,7 @@ struct OnNode<'a> {
 
 impl OnNode<'_> {
     fn holdings(&self, i: usize) -> (&[Holding], f64) {
-        (&self.held[self.gone[i].0.clone()], self.gone[i].1)
+        holdings_of(self.gone, self.held, i)
     }
 
     /// CPU and memory the pods `gone` free on the node.
@@ -324,6 +324,15 @@ impl OnNode<'_> {
         }
         freed
     }
+}
+
+/// Pod `i`'s holdings on the node and the GPU memory it committed them with.
+fn holdings_of<'h>(
+    gone: &[(Range<usize>, f64, HostNeed)],
+    held: &'h [Holding],
+    i: usize,
+) -> (&'h [Holding], f64) {
+    (&held[gone[i].0.clone()], gone[i].1)
 }
 
 impl Trials for OnNode<'_> {
@@ -348,7 +357,7 @@ impl Trials for OnNode<'_> {
             return;
         }
         let (gone, held) = (self.gone, self.held);
-        let holdings = |i: usize| (&held[gone[i].0.clone()], gone[i].1);
+        let holdings = |i: usize| holdings_of(gone, held, i);
         let (at, need) = (self.at, self.need);
         (self.cluster).trials_begin(self.trials, at, need, gone.len(), victims, holdings);
         self.freed = self.freed_by(victims.iter().copied());
