@@ -7,7 +7,14 @@ use crate::perf::latency::Server;
 use crate::trace::TraceJob;
 use crate::units::SimTime;
 use crate::world::Class;
+use smallvec::SmallVec;
 use std::sync::Arc;
+
+/// A job's holdings: inline for the common one-holding job (no allocation, and in the job's
+/// record, so re-rating reads no second place in memory).
+pub type Holdings = SmallVec<[Holding; 1]>;
+/// One value per holding (rates, shares), inline like [`Holdings`].
+pub type PerHolding = SmallVec<[f64; 1]>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -30,85 +37,80 @@ pub struct LatencyState {
     pub since: SimTime,
 }
 
+// The fields an event reads come first, in this order (`repr(C)`), so that re-rating a tenant
+// touches the first two cache lines of its record (`align(64)`: a record starts on a line):
+// s, u, d, first_start, holdings (line 0); rates, shares, b, phase, batch, class (line 1); then
+// speed, progress and cost (line 2). The rest follows by alignment (8-byte fields, then 4,
+// then 1), so `repr(C)` pads only to the line: 640 bytes. `first_start` is there for its
+// niche: the job table's `Option<Job>` tells a free slot by the first field with the largest
+// niche, and that check, made for every tenant, should not cost a cache line of its own.
+// Holdings, rates and shares are inline for a one-holding job (no allocation per placement).
+// Tried and dropped: `align(128)` (whole 128-byte pairs) made every record 768 bytes and was
+// no faster.
 #[derive(Clone, Debug)]
+#[repr(C, align(64))]
 pub struct Job {
+    /// Relative speed of this job on its current pool's GPUs.
+    pub s: f64,
+    pub u: f64,
+    pub d: f64,
+    pub first_start: Option<SimTime>,
+    pub holdings: Holdings,
+    /// Per-holding rate from the GPU it sits on.
+    pub rates: PerHolding,
+    /// Per holding: the share of its GPU it is charged for (held share, or under
+    /// `attribution: received` the GPU time its contexts got there).
+    pub shares: PerHolding,
+    /// Memory-bandwidth fill alone (the class's `b`).
+    pub b: f64,
+    pub phase: Phase,
+    pub batch: bool,
+    pub class: u32,
+    /// Current speed (work-ms per ms) and the time progress was last brought up to date.
+    pub speed: f64,
+    pub last: SimTime,
+    /// Batch: work in reference-ms per device; service: run time in ms.
+    pub work: f64,
+    /// Progress toward completion (work for batch, wall time for services), ms.
+    pub done: f64,
+    /// Devices the job holds (GPUs, replicas, instances or milli shares); each does `work`.
+    pub devices: f64,
+    /// Integral of speed times devices while running: reference GPU-ms delivered, lost work
+    /// included.
+    pub delivered: f64,
+    /// Stamp of the pending Finish event; others are stale.
+    pub finish_gen: u64,
+    /// USD per ms while placed.
+    pub cost_rate: f64,
+    /// USD per GPU-hour of the pool it runs in (for `attribution: received`).
+    pub price: f64,
+    pub pool: u32,
+    pub shape: u32,
+    /// What is queued for a batch job's completion (`engine::completion`).
+    pub completion: crate::engine::completion::Completion,
     pub id: u64,
     pub submit: SimTime,
-    pub class: u32,
-    pub shape: u32,
     pub namespace: Arc<str>,
-    pub priority: i32,
-    /// Its priority class may preempt lower priorities.
-    pub can_preempt: bool,
     /// ResourceQuota key and amount its request counts for.
     pub quota_key: Arc<str>,
-    pub quota_n: u32,
-    /// Usage is charged to the namespace's quota.
-    pub admitted: bool,
     /// When it was first refused by the quota (for quota-blocked time).
     pub quota_blocked_since: Option<SimTime>,
-    pub quota_refusals: u32,
     /// Queued (pending) since; fallback waits count from here.
     pub pending_since: SimTime,
     /// Stamp of the current pending spell (fallback ticks carry it).
     pub pending_stamp: u64,
-    /// Pool whose queue depth counts this job while it is pending.
-    pub home: Option<u32>,
     /// A preemption made room for it: no further preemption until then.
     pub nominated_until: SimTime,
-    pub preemptions: u32,
-    pub evictions: u32,
-    /// The current termination is a preemption (not a drain).
-    pub preempted_now: bool,
-    pub batch: bool,
-    /// Batch: work in reference-ms per device; service: run time in ms.
-    pub work: f64,
-    /// Devices the job holds (GPUs, replicas, instances or milli shares); each does `work`.
-    pub devices: f64,
-    pub u: f64,
-    pub d: f64,
-    /// Memory-bandwidth fill alone (the class's `b`).
-    pub b: f64,
     pub mem: f64,
     /// Work between checkpoints, ms (0 = never).
     pub checkpoint: f64,
-    pub phase: Phase,
-    /// Stamp of the pending Finish event; others are stale.
-    pub finish_gen: u64,
-    /// What is queued for a batch job's completion (`engine::completion`).
-    pub completion: crate::engine::completion::Completion,
     /// Stamp of the current attempt (OOM, termination and retry events carry it).
     pub attempt_gen: u64,
-    /// Progress toward completion (work for batch, wall time for services), ms.
-    pub done: f64,
-    /// Integral of speed times devices while running: reference GPU-ms delivered, lost work
-    /// included.
-    pub delivered: f64,
     pub lost: f64,
-    /// Current speed (work-ms per ms) and the time progress was last brought up to date.
-    pub speed: f64,
-    pub last: SimTime,
-    /// Relative speed of this job on its current pool's GPUs.
-    pub s: f64,
-    pub pool: u32,
-    pub holdings: Vec<Holding>,
-    /// Per-holding rate from the GPU it sits on.
-    pub rates: Vec<f64>,
-    /// Per holding: the share of its GPU it is charged for (held share, or under
-    /// `attribution: received` the GPU time its contexts got there).
-    pub shares: Vec<f64>,
-    /// USD per GPU-hour of the pool it runs in (for `attribution: received`).
-    pub price: f64,
     /// Cost is settled up to this time.
     pub cost_since: SimTime,
-    /// USD per ms while placed.
-    pub cost_rate: f64,
     pub cost: f64,
-    pub first_start: Option<SimTime>,
     pub attempt_start: SimTime,
-    pub failures: u32,
-    pub ooms: u32,
-    pub placed_ever: bool,
     /// Where its last placement was (pool, devices), written when it left its devices: a later
     /// reconfiguration changes what the instance numbers mean.
     pub last_placement: Option<(String, String)>,
@@ -120,14 +122,30 @@ pub struct Job {
     pub load_gen: u64,
     /// Services with requests, while placed: how the GPU serves them now (latency model).
     pub lat: Option<LatencyState>,
+    /// CPU and host memory the pod requests.
+    pub host: crate::cluster::HostNeed,
+    pub priority: i32,
+    pub quota_n: u32,
+    pub quota_refusals: u32,
+    /// Pool whose queue depth counts this job while it is pending.
+    pub home: Option<u32>,
+    pub preemptions: u32,
+    pub evictions: u32,
+    pub failures: u32,
+    pub ooms: u32,
     /// Pods of a gang (1: an ordinary job). Its holdings are every pod's devices, placed and
     /// evicted together (`sim::gang`).
     pub pods: u32,
-    /// CPU and host memory the pod requests.
-    pub host: crate::cluster::HostNeed,
     /// The pool-local node it holds CPU and host memory on while placed (pods with a
     /// request, and pods without GPUs).
     pub node: Option<u32>,
+    /// Its priority class may preempt lower priorities.
+    pub can_preempt: bool,
+    /// Usage is charged to the namespace's quota.
+    pub admitted: bool,
+    /// The current termination is a preemption (not a drain).
+    pub preempted_now: bool,
+    pub placed_ever: bool,
 }
 
 impl Job {
@@ -187,10 +205,10 @@ impl Job {
             last: now,
             s: 1.0,
             pool: 0,
-            holdings: Vec::new(),
-            rates: Vec::new(),
+            holdings: Holdings::new(),
+            rates: PerHolding::new(),
             cost_rate: 0.0,
-            shares: Vec::new(),
+            shares: PerHolding::new(),
             price: 0.0,
             cost_since: now,
             cost: 0.0,
@@ -335,5 +353,35 @@ pub(super) mod testing {
             0,
             &mut Default::default(),
         )
+    }
+}
+
+#[cfg(test)]
+mod layout {
+    use super::Job;
+    use std::mem::{align_of, offset_of, size_of};
+
+    /// The fields re-rating reads lie in the record's first two cache lines, and every record
+    /// starts on a line (the size is a multiple of the alignment).
+    #[test]
+    fn hot_fields_in_first_pair() {
+        assert_eq!(align_of::<Job>(), 64);
+        assert_eq!(size_of::<Job>() % 64, 0);
+        assert_eq!(size_of::<Option<Job>>(), size_of::<Job>());
+        for end in [
+            offset_of!(Job, s) + 8,
+            offset_of!(Job, u) + 8,
+            offset_of!(Job, d) + 8,
+            offset_of!(Job, first_start) + size_of::<Option<u64>>(),
+            offset_of!(Job, holdings) + size_of::<super::Holdings>(),
+            offset_of!(Job, rates) + size_of::<super::PerHolding>(),
+            offset_of!(Job, shares) + size_of::<super::PerHolding>(),
+            offset_of!(Job, b) + 8,
+            offset_of!(Job, phase) + 1,
+            offset_of!(Job, batch) + 1,
+            offset_of!(Job, class) + 4,
+        ] {
+            assert!(end <= 128, "a hot field ends at byte {end}");
+        }
     }
 }

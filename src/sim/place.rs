@@ -172,11 +172,11 @@ impl Simulation<'_> {
             job.phase = Phase::Running;
             job.pool = pool;
             job.s = s;
-            job.rates = vec![0.0; holdings.len()];
-            job.shares = vec![0.0; holdings.len()];
+            job.rates = smallvec::smallvec![0.0; holdings.len()];
+            job.shares = smallvec::smallvec![0.0; holdings.len()];
             job.price = price;
             job.cost_since = now;
-            job.holdings = holdings;
+            job.holdings = super::job::Holdings::from_vec(holdings);
             job.placed_ever = true;
             job.cost_rate = share * price / 3_600_000.0;
             job.attempt_start = now;
