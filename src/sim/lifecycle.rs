@@ -19,7 +19,7 @@ impl Simulation<'_> {
             let new = recompute_gpu(
                 &self.cluster,
                 g,
-                self.jobs.slots_mut(),
+                &mut self.jobs,
                 &self.world.perf,
                 self.world.mig_share,
                 &mut self.scratch,

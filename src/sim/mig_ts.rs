@@ -3,6 +3,7 @@
 
 use super::Simulation;
 use super::job::Job;
+use super::jobs::JobTable;
 use super::speed::GpuGauges;
 use crate::cluster::share::{mig_compute_share, mig_instance_share};
 use crate::cluster::{GpuState, Holding, MigInstance, NO_INSTANCE, PoolKind};
@@ -16,10 +17,10 @@ use crate::perf::{self, PerfParams};
 pub(super) fn sliced_mig_gpu(
     gs: &GpuState,
     instances: &[MigInstance],
-    jobs: &mut [Option<Job>],
+    jobs: &mut JobTable,
     params: &PerfParams,
     mig_share: MigShare,
-    set_rate: &mut impl FnMut(&mut [Option<Job>], u32, u16, f64, f64),
+    set_rate: &mut impl FnMut(&mut JobTable, u32, u16, f64, f64),
 ) -> GpuGauges {
     let mut gauges = GpuGauges::default();
     let group_of = |instance: u16| instances[usize::from(instance)].group;
@@ -38,7 +39,7 @@ pub(super) fn sliced_mig_gpu(
         let (f, f_mem) = (inst.sm_fraction, inst.mem_fraction());
         contexts.clear();
         for t in &members {
-            let job = jobs[t.job as usize].as_ref().expect("tenant is a live job");
+            let job = jobs.get(t.job).expect("tenant is a live job");
             contexts.push(InstanceContext {
                 s: job.s,
                 u: job.u,

@@ -2,6 +2,7 @@
 //! GPU's allocation, busy fraction and SM activity.
 
 use super::job::Job;
+use super::jobs::JobTable;
 use crate::cluster::share::{holding_share, mig_compute_share};
 use crate::cluster::{Cluster, MILLI, PoolKind};
 use crate::domain::MigShare;
@@ -31,10 +32,10 @@ pub struct SpeedScratch {
 
 /// Computes each tenant's rate on GPU `g` (written into the jobs' `rates`) and the GPU's gauges.
 /// `on_rate(job_slot)` is called for every tenant whose rate was set.
-pub fn recompute_gpu(
+pub(super) fn recompute_gpu(
     cluster: &Cluster,
     g: u32,
-    jobs: &mut [Option<Job>],
+    jobs: &mut JobTable,
     params: &PerfParams,
     mig_share: MigShare,
     scratch: &mut SpeedScratch,
@@ -44,22 +45,21 @@ pub fn recompute_gpu(
     let pool = &cluster.pools[gs.pool as usize];
     let mut gauges = GpuGauges::default();
     // `share`: the part of this GPU the holding is charged for under `attribution: received`.
-    let mut set_rate =
-        |jobs: &mut [Option<Job>], slot: u32, instance: u16, rate: f64, share: f64| {
-            let job = jobs[slot as usize].as_mut().expect("tenant is a live job");
-            for ((h, r), s) in job
-                .holdings
-                .iter()
-                .zip(job.rates.iter_mut())
-                .zip(job.shares.iter_mut())
-            {
-                if h.gpu == g && h.instance == instance {
-                    *r = rate;
-                    *s = share;
-                }
+    let mut set_rate = |jobs: &mut JobTable, slot: u32, instance: u16, rate: f64, share: f64| {
+        let job = jobs.get_mut(slot);
+        for ((h, r), s) in job
+            .holdings
+            .iter()
+            .zip(job.rates.iter_mut())
+            .zip(job.shares.iter_mut())
+        {
+            if h.gpu == g && h.instance == instance {
+                *r = rate;
+                *s = share;
             }
-            on_rate(slot);
-        };
+        }
+        on_rate(slot);
+    };
     match &pool.kind {
         PoolKind::Mig { instances, .. } if instances.iter().any(|i| i.replicas > 1) => {
             gauges = super::mig_ts::sliced_mig_gpu(
@@ -73,7 +73,7 @@ pub fn recompute_gpu(
         }
         PoolKind::Mig { instances, .. } => {
             for t in &gs.tenants {
-                let job = jobs[t.job as usize].as_ref().expect("tenant is a live job");
+                let job = jobs.get(t.job).expect("tenant is a live job");
                 let inst = &instances[t.instance as usize];
                 let f = inst.sm_fraction;
                 let fm = inst.mem_fraction();
@@ -90,7 +90,7 @@ pub fn recompute_gpu(
             // Every replica held is one MPS client (a pod holds one: requests for more fail).
             scratch.mps_clients.clear();
             for t in &gs.tenants {
-                let job = jobs[t.job as usize].as_ref().expect("tenant is a live job");
+                let job = jobs.get(t.job).expect("tenant is a live job");
                 for _ in 0..t.units {
                     scratch.mps_clients.push(MpsClient {
                         s: job.s,
@@ -117,7 +117,7 @@ pub fn recompute_gpu(
             // Exclusive is the one-context case of time sharing (o(1) = 0, g = u, x = s).
             scratch.tenants.clear();
             for t in &gs.tenants {
-                let job = jobs[t.job as usize].as_ref().expect("tenant is a live job");
+                let job = jobs.get(t.job).expect("tenant is a live job");
                 let (copies, cap) = match kind {
                     PoolKind::TimeSlicing { .. } => (t.units, 1.0),
                     PoolKind::Fractional => (1, f64::from(t.units) / f64::from(MILLI)),
