@@ -45,9 +45,15 @@ impl JobTable {
         }
     }
 
-    fn slot_mut(&mut self, slot: u32) -> &mut Option<Job> {
+    /// `slot`'s chunk and its place in the chunk.
+    fn split(slot: u32) -> (usize, usize) {
         let s = slot as usize;
-        &mut self.chunks[s / CHUNK][s % CHUNK]
+        (s / CHUNK, s % CHUNK)
+    }
+
+    fn slot_mut(&mut self, slot: u32) -> &mut Option<Job> {
+        let (c, i) = Self::split(slot);
+        &mut self.chunks[c][i]
     }
 
     /// The job has left: its slot can be reused.
@@ -102,10 +108,10 @@ impl JobTable {
     }
 
     pub fn get(&self, slot: u32) -> Option<&Job> {
-        let s = slot as usize;
+        let (c, i) = Self::split(slot);
         self.chunks
-            .get(s / CHUNK)
-            .and_then(|c| c.get(s % CHUNK))
+            .get(c)
+            .and_then(|c| c.get(i))
             .and_then(Option::as_ref)
     }
 
