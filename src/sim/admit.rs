@@ -117,7 +117,7 @@ impl Simulation<'_> {
                 self.retire(slot, JobState::Unschedulable, now, why)
             }
             Verdict::Blocked => {
-                self.quota_blocked(slot, String::from(&*ns), now);
+                self.quota_blocked(slot, &ns, now);
                 Ok(())
             }
         }
@@ -125,16 +125,17 @@ impl Simulation<'_> {
 
     /// The quota refused the job: it is retried after a back-off (`reject`) or held until its
     /// namespace's usage drops (`queue`).
-    fn quota_blocked(&mut self, slot: u32, ns: String, now: SimTime) {
-        let (first, refusals, key) = {
+    fn quota_blocked(&mut self, slot: u32, ns: &str, now: SimTime) {
+        let (first, refusals, key, held) = {
             let j = self.job(slot);
             let first = j.quota_blocked_since.is_none();
             j.quota_blocked_since.get_or_insert(now);
             j.quota_refusals += 1;
             let key = QueueKey::new(j.priority, j.submit, j.id, slot);
-            (first, j.quota_refusals, key)
+            let held = (j.namespace.clone(), j.quota_key.clone(), j.quota_n);
+            (first, j.quota_refusals, key, held)
         };
-        self.ledger.quota_refused(&ns, first);
+        self.ledger.quota_refused(ns, first);
         match self.world.quota_admission {
             QuotaAdmission::Reject => {
                 // The Job controller re-creates the pod after an exponential back-off.
@@ -151,7 +152,10 @@ impl Simulation<'_> {
                 self.q
                     .schedule(now + delay, Event::AdmitRetry { slot, stamp });
             }
-            QuotaAdmission::Queue => self.admission.hold(ns, key),
+            QuotaAdmission::Queue => {
+                let (ns, quota_key, n) = held;
+                self.admission.hold(ns, quota_key, n, key);
+            }
         }
     }
 
@@ -161,21 +165,12 @@ impl Simulation<'_> {
         if self.world.quota_admission != QuotaAdmission::Queue {
             return;
         }
-        let Some(held) = self.admission.held(ns) else {
-            return;
-        };
-        // Best-effort FIFO: every held job that fits now is admitted, in queue order.
-        for k in held {
-            let (jkey, jn) = {
-                let j = self.live(k.slot).expect("held job is live");
-                (j.quota_key.clone(), j.quota_n)
-            };
-            if self.admission.has_room(ns, &jkey, jn) {
-                self.admission.unhold(ns, &k);
-                self.job(k.slot).quota_refusals = 0;
-                // Cannot be refused now; the Result only carries sink errors from retire.
-                let _ = self.try_admit(k.slot, now);
-            }
+        // Best-effort FIFO: every held job that fits now is admitted, in queue order. Only
+        // jobs held for this key can fit now (`Admission::held`).
+        while let Some((k, _)) = self.admission.take_fitting(ns, key) {
+            self.job(k.slot).quota_refusals = 0;
+            // Cannot be refused now; the Result only carries sink errors from retire.
+            let _ = self.try_admit(k.slot, now);
         }
     }
 
