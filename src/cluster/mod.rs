@@ -347,6 +347,16 @@ impl Cluster {
         }
     }
 
+    /// Takes `node` of `pool` out of the free-capacity index for one search (`hidden`), or
+    /// puts it back. Unlike [`Self::mark_down`] the layout generation stays: what is
+    /// remembered under it (preemption answers, fragments) stays right because the caller puts
+    /// the node back before anything else looks at the cluster, leaving it as it was.
+    pub fn hide_node(&mut self, pool: u32, node: u32, hidden: bool) {
+        let d = &mut self.pools[pool as usize].down[node as usize];
+        *d = d.saturating_add_signed(if hidden { 1 } else { -1 });
+        self.refresh_node(pool, node);
+    }
+
     /// Marks `nodes` of `pool` as leaving (being removed by a resize) or not.
     pub fn set_leaving(&mut self, pool: u32, nodes: std::ops::Range<u32>, leaving: bool) {
         self.layout_gen += 1;

@@ -9,6 +9,7 @@
 use crate::units::SimTime;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
+use std::ops::Bound::{Excluded, Unbounded};
 
 /// Queue order: higher priority first, then earlier submit, then lower job id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,6 +39,9 @@ pub struct PendingQueues {
     /// Heads of dirty shapes; entries go stale when a head changes and are skipped.
     heap: BinaryHeap<Reverse<(QueueKey, u32)>>,
     len: usize,
+    /// Per shape: a prefix of its queue known to be *held* (see [`Self::next_unheld`]): every
+    /// job queued up to and including the key is held until at least the time.
+    held: Vec<Option<(QueueKey, SimTime)>>,
 }
 
 impl PendingQueues {
@@ -54,6 +58,7 @@ impl PendingQueues {
         if self.shapes.len() < need {
             self.shapes.resize_with(need, BTreeSet::new);
             self.dirty.resize(need, false);
+            self.held.resize(need, None);
         }
     }
 
@@ -67,6 +72,10 @@ impl PendingQueues {
         self.ensure(shape);
         let was_empty = self.shapes[shape as usize].is_empty();
         self.shapes[shape as usize].insert(key);
+        // A job queued into the held prefix is not known to be held.
+        if self.held[shape as usize].is_some_and(|(last, _)| key <= last) {
+            self.held[shape as usize] = None;
+        }
         self.len += 1;
         if was_empty {
             self.mark_dirty(shape);
@@ -137,16 +146,65 @@ impl PendingQueues {
         self.shape_len(shape) > 0 && !self.dirty[shape as usize]
     }
 
-    /// The job queued in `shape` right after `after` (or its head when `after` is None).
-    pub fn next_in_shape(&self, shape: u32, after: Option<QueueKey>) -> Option<QueueKey> {
-        let q = self.shapes.get(shape as usize)?;
-        match after {
-            None => q.first().copied(),
-            Some(k) => q
-                .range((std::ops::Bound::Excluded(k), std::ops::Bound::Unbounded))
-                .next()
-                .copied(),
+    /// The first job queued in `shape` after `after` (from its head when None) that is not
+    /// held at `now`, as a walk asking `held_until` of each job in turn finds it.
+    /// `held_until(key)`: the time until which the job is held, if it is held at `now`; that
+    /// time must not move while the job is held and queued (a preemptor waiting for its
+    /// victims: it may not preempt again meanwhile).
+    ///
+    /// Held jobs gather at the head of a shape's queue (its jobs preempt in queue order), and
+    /// walks repeat; so the walk remembers the held prefix it passed and the earliest time one
+    /// of them stops being held, and the next walk starts after it while that time has not
+    /// come and no job was queued into it.
+    pub fn next_unheld(
+        &mut self,
+        shape: u32,
+        after: Option<QueueKey>,
+        now: SimTime,
+        mut held_until: impl FnMut(&QueueKey) -> Option<SimTime>,
+    ) -> Option<QueueKey> {
+        self.ensure(shape);
+        let s = shape as usize;
+        let q = &self.shapes[s];
+        let prefix = self.held[s].filter(|&(_, until)| until > now);
+        // Where the walk starts, and the held prefix it extends if it starts at the prefix's
+        // end (Some(None): the empty prefix at the head).
+        let (from, mut ext) = match (prefix, after) {
+            (Some((last, until)), None) => (Some(last), Some(Some((last, until)))),
+            (Some((last, until)), Some(a)) if a <= last => (Some(last), Some(Some((last, until)))),
+            (Some((last, until)), Some(a)) => {
+                // `a` right after the prefix and held itself: the prefix goes on through it.
+                let next = q.range((Excluded(last), Unbounded)).next().copied();
+                match (next == Some(a)).then(|| held_until(&a)).flatten() {
+                    Some(u) => (Some(a), Some(Some((a, until.min(u))))),
+                    None => (Some(a), None),
+                }
+            }
+            (None, None) => (None, Some(None)),
+            (None, Some(a)) => (Some(a), None),
+        };
+        let walk = match from {
+            Some(k) => q.range((Excluded(k), Unbounded)),
+            None => q.range(..),
+        };
+        let mut found = None;
+        for k in walk {
+            match held_until(k) {
+                Some(u) => {
+                    if let Some(e) = &mut ext {
+                        *e = Some((*k, e.map_or(u, |(_, until)| until.min(u))));
+                    }
+                }
+                None => {
+                    found = Some(*k);
+                    break;
+                }
+            }
         }
+        if let Some(Some(prefix)) = ext {
+            self.held[s] = Some(prefix);
+        }
+        found
     }
 
     /// Jobs waiting in `shape`.
@@ -166,6 +224,57 @@ impl PendingQueues {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Against a walk that asks every job from `after` on (what the simulation did
+        /// before): any pushes, removals, holds (as a preemptor is held: from when it is
+        /// tried until a time that does not move while it is held) and walks from any key,
+        /// at times that only go forward, find the same job.
+        #[test]
+        fn next_unheld_finds_what_a_full_walk_finds(
+            ops in prop::collection::vec((0u8..5, 0u64..12, 0u64..4, 1u64..6), 1..150),
+        ) {
+            let mut q = PendingQueues::default();
+            let mut queued: BTreeSet<QueueKey> = BTreeSet::new();
+            // Per job id: held until (0: never held).
+            let mut until = [0u64; 12];
+            let mut now = 0;
+            let key = |id: u64| QueueKey::new((id % 3) as i32, id / 2, id, id as u32);
+            for (op, id, step, hold) in ops {
+                now += step;
+                let k = key(id);
+                match op {
+                    0 | 1 if !queued.contains(&k) => {
+                        q.push(0, k);
+                        queued.insert(k);
+                    }
+                    2 if queued.contains(&k) => {
+                        prop_assert!(q.remove(0, k));
+                        queued.remove(&k);
+                    }
+                    _ => {
+                        // A walk from the head or from a queued job, then the job found is
+                        // held (it preempted) now and then.
+                        let after = (op == 4).then_some(k).filter(|k| queued.contains(k));
+                        let held = |k: &QueueKey| {
+                            let u = until[k.id as usize];
+                            (u > now).then_some(u)
+                        };
+                        let want = (queued.iter())
+                            .filter(|k| after.is_none_or(|a| **k > a))
+                            .find(|k| held(k).is_none())
+                            .copied();
+                        let got = q.next_unheld(0, after, now, held);
+                        prop_assert_eq!(got, want);
+                        if let Some(f) = got.filter(|_| hold % 2 == 0) {
+                            until[f.id as usize] = now + hold;
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn serves_dirty_heads_by_priority_and_skips_blocked_shapes() {

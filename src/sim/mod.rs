@@ -30,6 +30,7 @@ mod lifecycle;
 mod mig_ts;
 mod names;
 mod nominate;
+mod nominations;
 mod op_cost;
 mod ops;
 mod place;
@@ -187,7 +188,7 @@ pub struct Simulation<'a> {
     optrack: op_cost::OpTracker,
     rollouts: Vec<rolling::Rollout>,
     /// Preemptors waiting for their victims, and the node each is nominated to.
-    nominations: Vec<nominate::Nomination>,
+    nominations: nominations::Nominations<nominate::Nomination>,
     /// Gang jobs counted apart (`gang`).
     gangs: crate::metrics::gangs::GangStats,
     /// Namespaces and quota keys, one shared copy each (`names`).
@@ -238,7 +239,7 @@ impl<'a> Simulation<'a> {
             preempt_scratch: Default::default(),
             optrack: op_cost::OpTracker::default(),
             rollouts: Vec::new(),
-            nominations: Vec::new(),
+            nominations: Default::default(),
             gangs: Default::default(),
             names: Default::default(),
             request_texts: Default::default(),

@@ -11,6 +11,7 @@
 
 use super::Simulation;
 use super::job::Phase;
+use super::jobs::JobTable;
 use crate::cluster::{Holding, HostNeed, Need};
 use crate::sched::preemption::Candidate;
 use crate::units::SimTime;
@@ -26,10 +27,22 @@ pub(super) struct Nomination {
     need: Need,
     /// Its CPU and host memory request.
     host: HostNeed,
+    /// The preemptor's pending episode (`Job::pending_stamp`): the nomination ends when the
+    /// preemptor leaves the queue, even if it comes back before `until`.
+    stamp: u64,
     /// Its victims (slot, job id), while they terminate.
     victims: Vec<(u32, u64)>,
     /// The nomination lapses then (the preemptor may preempt again).
     until: SimTime,
+}
+
+/// Whether nomination `n` is in force at `now`: it has not lapsed and its preemptor is still
+/// in the pending episode it was nominated in.
+fn in_force(jobs: &JobTable, n: &Nomination, now: SimTime) -> bool {
+    n.until > now
+        && jobs.get(n.slot).is_some_and(|j| {
+            j.id == n.job && j.phase == Phase::Pending && j.pending_stamp == n.stamp
+        })
 }
 
 impl Simulation<'_> {
@@ -57,7 +70,8 @@ impl Simulation<'_> {
             return;
         };
         let host = j.host;
-        self.nominations.retain(|m| m.slot != slot);
+        // A preemptor nominates only once its last nomination lapsed (`try_preempt`), so
+        // nothing of it is left in force to replace.
         self.nominate_on(slot, pool, node, need, host, victims);
     }
 
@@ -70,7 +84,6 @@ impl Simulation<'_> {
         pool: u32,
         nodes: Vec<(u32, Need, HostNeed, Vec<Candidate>)>,
     ) {
-        self.nominations.retain(|m| m.slot != slot);
         for (node, need, host, victims) in nodes {
             self.nominate_on(slot, pool, node, need, host, &victims);
         }
@@ -92,6 +105,7 @@ impl Simulation<'_> {
             slot,
             job: j.id,
             priority: j.priority,
+            stamp: j.pending_stamp,
             pool,
             node,
             need,
@@ -101,18 +115,7 @@ impl Simulation<'_> {
                 .collect(),
             until: j.nominated_until,
         };
-        self.nominations.push(n);
-    }
-
-    /// Drops nominations that lapsed or whose preemptor is no longer pending.
-    fn prune_nominations(&mut self, now: SimTime) {
-        let jobs = &self.jobs;
-        self.nominations.retain(|n| {
-            n.until > now
-                && jobs
-                    .get(n.slot)
-                    .is_some_and(|j| j.id == n.job && j.phase == Phase::Pending)
-        });
+        self.nominations.push(pool, node, n);
     }
 
     /// Where the job in `slot` (of `shape`) goes, as `find_place` answers, but never onto a
@@ -128,36 +131,35 @@ impl Simulation<'_> {
         if self.nominations.is_empty() {
             return self.find_place(shape, allowed);
         }
-        self.prune_nominations(now);
+        let jobs = &self.jobs;
+        (self.nominations).sweep_if_piled(|n| in_force(jobs, n, now));
         let prio = self.live(slot).expect("live").priority;
-        let binding: Vec<usize> = (0..self.nominations.len())
-            .filter(|&i| {
-                let n = &self.nominations[i];
-                n.slot != slot && n.priority >= prio
-            })
-            .collect();
-        if binding.is_empty() {
-            return self.find_place(shape, allowed);
-        }
         // Nodes taken out of this one search, to be put back.
         let mut hidden: Vec<(u32, u32)> = Vec::new();
+        let mut binding = Vec::new();
         let found = loop {
             let Some((pool, choice, (on, holdings))) = self.find_place(shape, allowed) else {
                 break None;
             };
-            // Does the job take the nominee's node? The node it goes to (a pod without GPUs too:
-            // it takes CPU and memory), or any node of a gang's pods.
+            // The nodes the job takes: the node it goes to (a pod without GPUs too: it takes
+            // CPU and memory), or every node of a gang's pods.
+            let mut nodes: Vec<u32> = (holdings.iter())
+                .map(|h| self.cluster.gpus[h.gpu as usize].node)
+                .chain([on])
+                .collect();
+            nodes.sort_unstable();
+            nodes.dedup();
+            // The nominees of priority at least its own there, in the order they were
+            // nominated: the first one the job would crowd out blocks its node.
+            binding.clear();
+            let jobs = &self.jobs;
+            let live = |n: &Nomination| in_force(jobs, n, now);
+            let binds = |n: &Nomination| n.slot != slot && n.priority >= prio;
+            (self.nominations).on_nodes(pool, &nodes, live, binds, &mut binding);
             let mut blocked = None;
-            for &i in &binding {
-                let (n_pool, n_node) = (self.nominations[i].pool, self.nominations[i].node);
-                let takes = n_node == on
-                    || (holdings.iter()).any(|h| self.cluster.gpus[h.gpu as usize].node == n_node);
-                if n_pool != pool || !takes {
-                    continue;
-                }
-                let n = self.nominations[i].clone();
-                if !self.leaves_room(slot, &holdings, &n) {
-                    blocked = Some(n_node);
+            for n in &binding {
+                if !self.leaves_room(slot, &holdings, n) {
+                    blocked = Some(n.node);
                     break;
                 }
             }
@@ -165,11 +167,11 @@ impl Simulation<'_> {
                 break Some((pool, choice, (on, holdings)));
             };
             // The search goes on without the node whose nominee it would crowd out.
-            self.cluster.mark_down(pool, node..node + 1, 1);
+            self.cluster.hide_node(pool, node, true);
             hidden.push((pool, node));
         };
         for (pool, node) in hidden {
-            self.cluster.mark_down(pool, node..node + 1, -1);
+            self.cluster.hide_node(pool, node, false);
         }
         found
     }

@@ -10,6 +10,7 @@ use crate::cluster::{Cluster, Holding, HostNeed, Need, NodeHost, NodeTrials};
 use crate::sched::preemption::{
     Candidate, NodeVictims, Trials, VictimScratch, pick_node, select_victims_with,
 };
+use crate::sched::queue::QueueKey;
 use crate::units::SimTime;
 use std::ops::Range;
 
@@ -37,12 +38,16 @@ impl Simulation<'_> {
     /// skipping jobs already waiting for their victims, until one finds no victims.
     pub(super) fn preempt_for_shape(&mut self, shape: u32, now: SimTime) {
         let mut at = None;
-        while let Some(key) = self.admission.pending.next_in_shape(shape, at) {
+        loop {
+            let jobs = &self.jobs;
+            let nominated = |k: &QueueKey| {
+                let until = jobs.get(k.slot).expect("queued job").nominated_until;
+                (until > now).then_some(until)
+            };
+            let Some(key) = (self.admission.pending).next_unheld(shape, at, now, nominated) else {
+                break;
+            };
             at = Some(key);
-            let nominated = self.live(key.slot).expect("queued job").nominated_until > now;
-            if nominated {
-                continue;
-            }
             let allowed = self.allowed_pools(key.slot, now);
             if !self.try_preempt(key.slot, allowed, now) {
                 break;
