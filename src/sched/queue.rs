@@ -183,24 +183,11 @@ impl PendingQueues {
             (None, None) => (None, Some(None)),
             (None, Some(a)) => (Some(a), None),
         };
-        let walk = match from {
-            Some(k) => q.range((Excluded(k), Unbounded)),
-            None => q.range(..),
+        // From the head, a plain iterator: a range searches for both of its ends.
+        let found = match from {
+            Some(k) => first_unheld(q.range((Excluded(k), Unbounded)), held_until, &mut ext),
+            None => first_unheld(q.iter(), held_until, &mut ext),
         };
-        let mut found = None;
-        for k in walk {
-            match held_until(k) {
-                Some(u) => {
-                    if let Some(e) = &mut ext {
-                        *e = Some((*k, e.map_or(u, |(_, until)| until.min(u))));
-                    }
-                }
-                None => {
-                    found = Some(*k);
-                    break;
-                }
-            }
-        }
         if let Some(Some(prefix)) = ext {
             self.held[s] = Some(prefix);
         }
@@ -219,6 +206,26 @@ impl PendingQueues {
             .enumerate()
             .flat_map(|(s, q)| q.iter().map(move |k| (s as u32, *k)))
     }
+}
+
+/// The first of `walk` that `held_until` says is not held; the held ones passed extend `ext`
+/// (if it is Some), the prefix and the earliest time one of it stops being held.
+fn first_unheld<'a>(
+    walk: impl Iterator<Item = &'a QueueKey>,
+    mut held_until: impl FnMut(&QueueKey) -> Option<SimTime>,
+    ext: &mut Option<Option<(QueueKey, SimTime)>>,
+) -> Option<QueueKey> {
+    for k in walk {
+        match held_until(k) {
+            Some(u) => {
+                if let Some(e) = ext {
+                    *e = Some((*k, e.map_or(u, |(_, until)| until.min(u))));
+                }
+            }
+            None => return Some(*k),
+        }
+    }
+    None
 }
 
 #[cfg(test)]

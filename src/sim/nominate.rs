@@ -15,6 +15,7 @@ use super::jobs::JobTable;
 use crate::cluster::{Holding, HostNeed, Need};
 use crate::sched::preemption::Candidate;
 use crate::units::SimTime;
+use smallvec::SmallVec;
 
 /// A pending preemptor and the node its victims are leaving.
 #[derive(Clone, Debug)]
@@ -143,7 +144,7 @@ impl Simulation<'_> {
             };
             // The nodes the job takes: the node it goes to (a pod without GPUs too: it takes
             // CPU and memory), or every node of a gang's pods.
-            let mut nodes: Vec<u32> = (holdings.iter())
+            let mut nodes: SmallVec<[u32; 4]> = (holdings.iter())
                 .map(|h| self.cluster.gpus[h.gpu as usize].node)
                 .chain([on])
                 .collect();
@@ -151,13 +152,12 @@ impl Simulation<'_> {
             nodes.dedup();
             // The nominees of priority at least its own there, in the order they were
             // nominated: the first one the job would crowd out blocks its node.
-            binding.clear();
             let jobs = &self.jobs;
             let live = |n: &Nomination| in_force(jobs, n, now);
             let binds = |n: &Nomination| n.slot != slot && n.priority >= prio;
             (self.nominations).on_nodes(pool, &nodes, live, binds, &mut binding);
             let mut blocked = None;
-            for n in &binding {
+            for (_, n) in &binding {
                 if !self.leaves_room(slot, &holdings, n) {
                     blocked = Some(n.node);
                     break;

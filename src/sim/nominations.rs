@@ -6,12 +6,10 @@
 //! nominations are dropped when their node is next asked about, and all of them once they
 //! pile up, so the memory follows the nominations in force.
 
-use std::collections::BTreeMap;
-
-/// Nominations of type `N` by (pool, pool-local node), each list oldest first.
+/// Nominations of type `N` by pool and pool-local node, each list oldest first.
 #[derive(Debug)]
 pub(super) struct Nominations<N> {
-    at: BTreeMap<(u32, u32), Vec<(u64, N)>>,
+    at: Vec<Vec<Vec<(u64, N)>>>,
     /// Order of nomination: the sequence number the next one gets.
     seq: u64,
     /// Nominations kept, lapsed ones included.
@@ -23,7 +21,7 @@ pub(super) struct Nominations<N> {
 impl<N> Default for Nominations<N> {
     fn default() -> Self {
         Nominations {
-            at: BTreeMap::new(),
+            at: Vec::new(),
             seq: 0,
             len: 0,
             swept: 0,
@@ -42,7 +40,14 @@ impl<N: Clone> Nominations<N> {
 
     /// Adds a nomination on `node` of `pool`, after every one made before it.
     pub fn push(&mut self, pool: u32, node: u32, n: N) {
-        self.at.entry((pool, node)).or_default().push((self.seq, n));
+        let (p, i) = (pool as usize, node as usize);
+        if self.at.len() <= p {
+            self.at.resize_with(p + 1, Vec::new);
+        }
+        if self.at[p].len() <= i {
+            self.at[p].resize_with(i + 1, Vec::new);
+        }
+        self.at[p][i].push((self.seq, n));
         self.seq += 1;
         self.len += 1;
     }
@@ -53,40 +58,40 @@ impl<N: Clone> Nominations<N> {
         if self.len < SWEEP_AFTER.max(2 * self.swept) {
             return;
         }
-        self.at.retain(|_, list| {
+        self.len = 0;
+        for list in self.at.iter_mut().flatten() {
             list.retain(|(_, n)| live(n));
-            !list.is_empty()
-        });
-        self.len = self.at.values().map(Vec::len).sum();
+            self.len += list.len();
+        }
         self.swept = self.len;
     }
 
     /// The nominations on `nodes` of `pool` (each node once) that are still `live` and for
-    /// which `binds` holds, into `out` in the order they were made. Lapsed ones found on
-    /// these nodes are dropped.
+    /// which `binds` holds, into `out` (cleared first) in the order they were made. Lapsed
+    /// ones found on these nodes are dropped.
     pub fn on_nodes(
         &mut self,
         pool: u32,
         nodes: &[u32],
         mut live: impl FnMut(&N) -> bool,
         mut binds: impl FnMut(&N) -> bool,
-        out: &mut Vec<N>,
+        out: &mut Vec<(u64, N)>,
     ) {
-        let mut found: Vec<(u64, N)> = Vec::new();
+        out.clear();
         for &node in nodes {
-            let Some(list) = self.at.get_mut(&(pool, node)) else {
+            let Some(list) =
+                (self.at.get_mut(pool as usize)).and_then(|p| p.get_mut(node as usize))
+            else {
                 continue;
             };
             let before = list.len();
             list.retain(|(_, n)| live(n));
             self.len -= before - list.len();
-            found.extend(list.iter().filter(|(_, n)| binds(n)).cloned());
-            if list.is_empty() {
-                self.at.remove(&(pool, node));
-            }
+            out.extend(list.iter().filter(|(_, n)| binds(n)).cloned());
         }
-        found.sort_by_key(|&(seq, _)| seq);
-        out.extend(found.into_iter().map(|(_, n)| n));
+        if nodes.len() > 1 {
+            out.sort_by_key(|&(seq, _)| seq);
+        }
     }
 }
 
@@ -127,6 +132,7 @@ mod tests {
                         let binds = |n: &N| n.2 >= prio;
                         let mut got = Vec::new();
                         by_node.on_nodes(pool, &ask, live, binds, &mut got);
+                        let got: Vec<N> = got.into_iter().map(|(_, n)| n).collect();
                         let want: Vec<N> = (list.iter())
                             .filter(|(p, d, n)| *p == pool && ask.contains(d) && live(n) && binds(n))
                             .map(|&(_, _, n)| n)
@@ -150,8 +156,9 @@ mod tests {
         assert_eq!(n.len, SWEEP_AFTER - 1, "not yet piled up");
         n.push(1, 0, (5000, 0, 0));
         n.sweep_if_piled(|m| m.0 == 5000);
+        let lists = n.at.iter().flatten().filter(|l| !l.is_empty()).count();
         assert_eq!(
-            (n.len, n.swept, n.at.len()),
+            (n.len, n.swept, lists),
             (1, 1, 1),
             "only the live one stays"
         );
