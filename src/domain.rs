@@ -6,6 +6,7 @@
 //! The serde derives are what the scenario schema and the native trace format read and write.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 // ---- jobs ----
 
@@ -40,14 +41,15 @@ impl RequestSpec {
 
 impl RequestSpec {
     /// The ResourceQuota key this request is counted under (`requests.nvidia.com/...`).
-    pub fn quota_resource(&self) -> String {
+    pub fn quota_resource(&self) -> Cow<'static, str> {
+        // Borrowed where the name is fixed: it is asked for every job that arrives.
         match self {
             RequestSpec::Gpu { .. } | RequestSpec::Milli { .. } => "requests.nvidia.com/gpu".into(),
             RequestSpec::SharedGpu { .. } => "requests.nvidia.com/gpu.shared".into(),
-            RequestSpec::Mig { profile, .. } => format!(
+            RequestSpec::Mig { profile, .. } => Cow::Owned(format!(
                 "requests.nvidia.com/mig-{}",
                 profile.strip_prefix("mig-").unwrap_or(profile)
-            ),
+            )),
         }
     }
 }
