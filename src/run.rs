@@ -297,9 +297,8 @@ fn run_staged_with(
         let mut sim = Simulation::new(world.clone(), source, &mut sink);
         sim.check_invariants = opts.check_invariants;
         sim.remember_failed_preemptions(!opts.uncached_preemption);
-        let gpus: u32 = world.pools.iter().map(|p| p.gpu_count()).sum();
         sim.gpu_series = exports.openmetrics_start_ms.is_some()
-            || gpus <= crate::report::plot::run::GPU_SERIES_MAX;
+            || crate::report::plot::run::gpu_series_left_out(&world).is_none();
         sim.progress = opts.progress.clone();
         let result = sim.run()?;
         jobs.finish()?;

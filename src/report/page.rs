@@ -50,10 +50,11 @@ impl RenderedPlots {
             rendered.push((p, svg));
         }
         let mut omitted = Vec::new();
-        if r.gpu_samples.is_empty() {
+        if r.gpu_samples.is_empty()
+            && let Some(why) = super::plot::run::gpu_series_left_out(world)
+        {
             omitted.push(format!(
-                "The per-GPU busy heatmap and MIG occupancy plot are left out: the cluster has more than {} GPUs (run with --openmetrics for per-GPU series).",
-                super::plot::run::GPU_SERIES_MAX
+                "The per-GPU busy heatmap and MIG occupancy plot are left out: {why} (run with --openmetrics for per-GPU series)."
             ));
         }
         Ok(RenderedPlots {

@@ -18,6 +18,31 @@ use std::collections::BTreeMap;
 /// the series grow with GPUs x buckets.
 pub const GPU_SERIES_MAX: u32 = 1024;
 
+/// At most this many per-GPU rows (GPUs x report buckets) are kept for those plots. A row
+/// costs about 170 bytes with its MIG instances' rows (`bench-100k`, 1,000 GPUs, a week of
+/// 5-minute buckets: 2 million rows, 362 MB peak), so this bounds them near 360 MB: 1,024
+/// GPUs over a week of 5-minute buckets, or 85 days of the default hourly ones. A week of
+/// 1-minute buckets on 1,000 GPUs kept 10 million rows, 1.75 GB, for a heatmap of 48 x 48
+/// cells.
+pub const GPU_SERIES_MAX_ROWS: u64 = 1 << 21;
+
+/// Why the run's per-GPU plots are left out unless it keeps per-GPU series for another reason
+/// (the OpenMetrics export): None when they are drawn.
+pub fn gpu_series_left_out(world: &World) -> Option<String> {
+    let gpus: u32 = world.pools.iter().map(|p| p.gpu_count()).sum();
+    let buckets = world.horizon.div_ceil(world.report_interval.max(1));
+    if gpus > GPU_SERIES_MAX {
+        return Some(format!("the cluster has more than {GPU_SERIES_MAX} GPUs"));
+    }
+    let rows = u64::from(gpus).saturating_mul(buckets);
+    (rows > GPU_SERIES_MAX_ROWS).then(|| {
+        format!(
+            "{gpus} GPUs over {buckets} report buckets make {rows} per-GPU rows, more than \
+             {GPU_SERIES_MAX_ROWS} (a longer report.interval keeps them)"
+        )
+    })
+}
+
 /// Rows and columns of the per-GPU heatmap at most (GPUs and buckets are averaged in groups).
 pub const HEATMAP_CELLS: usize = 48;
 
@@ -379,4 +404,32 @@ fn gpu_heatmap(world: &World, r: &RunResult) -> Option<Plot> {
             percent: true,
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in scenario (9 nodes of 8 GPUs, 72 GPUs, a 7-day horizon) at a report interval.
+    fn built_in_every(interval_s: u64) -> World {
+        let mut sc = crate::scenario::builtin().scenario;
+        sc.report.interval = crate::units::Dur(interval_s * 1000);
+        World::build(&sc).unwrap()
+    }
+
+    #[test]
+    fn per_gpu_plots_are_left_out_past_the_row_budget() {
+        // 604,800 s / 21 s = 28,800 buckets x 72 GPUs = 2,073,600 rows <= 2^21 = 2,097,152.
+        assert_eq!(gpu_series_left_out(&built_in_every(21)), None);
+        // 604,800 s / 20 s = 30,240 buckets x 72 GPUs = 2,177,280 rows > 2^21.
+        assert_eq!(
+            gpu_series_left_out(&built_in_every(20)).as_deref(),
+            Some(
+                "72 GPUs over 30240 report buckets make 2177280 per-GPU rows, more than 2097152 \
+                 (a longer report.interval keeps them)"
+            )
+        );
+        // The default hourly buckets keep them.
+        assert_eq!(gpu_series_left_out(&built_in_every(3600)), None);
+    }
 }
