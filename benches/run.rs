@@ -2,7 +2,10 @@
 //! 1,000-GPU mixed-pool scenario, and the 1M-job, 10,000-GPU one both generated on the fly and
 //! replayed from a native CSV trace (written once to a temporary file, then streamed); and,
 //! with fewer jobs than committed, the overloaded cluster with preemption (`bench-overload`,
-//! 20,000 jobs) and the 100,000-GPU fleet (`bench-100k-gpus`, 100,000 jobs).
+//! 20,000 jobs) and the 100,000-GPU fleet (`bench-100k-gpus`, 100,000 jobs); and the same
+//! overloaded cluster where costs once grew with the number of waiting jobs: a class with a
+//! fallback pool (preemptors waiting for their victims) and namespace quotas that hold jobs
+//! (`quota_admission: queue`), each 20,000 jobs.
 //! Throughput is in simulated events.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -11,6 +14,7 @@ use slicesim::run::{
 };
 use slicesim::scenario::schema::WorkloadSpec;
 use slicesim::scenario::{self, Loaded};
+use slicesim::sweep::{Override, apply_to_loaded};
 use std::hint::black_box;
 use std::path::Path;
 
@@ -47,6 +51,15 @@ fn capped(name: &str, jobs: u64) -> Loaded {
     loaded
 }
 
+/// `loaded` with `--set` overrides applied.
+fn with_sets(mut loaded: Loaded, sets: &[&str]) -> Loaded {
+    let sets: Vec<Override> = (sets.iter())
+        .map(|s| Override::parse(s).expect("override"))
+        .collect();
+    apply_to_loaded(&mut loaded, &sets).expect("overrides apply");
+    loaded
+}
+
 fn runs(c: &mut Criterion) {
     bench_scenario(c, "seed-strategy-week", scenario::builtin(), 20);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench-100k.yaml");
@@ -80,6 +93,31 @@ fn runs(c: &mut Criterion) {
         c,
         "bench-overload-20k",
         capped("bench-overload", 20_000),
+        10,
+    );
+    // Preemption with a fallback pool, and quota hold queues: once quadratic in the waiting
+    // jobs (README "Speed").
+    bench_scenario(
+        c,
+        "bench-overload-fallback-20k",
+        with_sets(
+            capped("bench-overload", 20_000),
+            &["classes.train.fallback_after=30m"],
+        ),
+        10,
+    );
+    bench_scenario(
+        c,
+        "bench-overload-quota-queue-20k",
+        with_sets(
+            capped("bench-overload", 20_000),
+            &[
+                "scheduler.quota_admission=queue",
+                "namespaces=[{name: ml, quota: {requests.nvidia.com/gpu: 600}}, \
+                 {name: res, quota: {requests.nvidia.com/gpu: 800, \
+                 requests.nvidia.com/gpu.shared: 400}}, {name: prod}]",
+            ],
+        ),
         10,
     );
     // 100,000 GPUs: per-event cost should not grow with the fleet.
