@@ -51,7 +51,7 @@ impl Quotas {
         if n > hard {
             return Admission::Never { hard };
         }
-        if self.used(ns, resource) + n > hard {
+        if (self.used(ns, resource).checked_add(n)).is_none_or(|total| total > hard) {
             return Admission::Blocked;
         }
         *self
@@ -109,5 +109,19 @@ mod tests {
             q.admit("production", "requests.nvidia.com/mig-3g.40gb", 5),
             Admission::Admitted
         );
+    }
+
+    #[test]
+    fn a_request_near_the_largest_limit_does_not_wrap() {
+        let gpu = "requests.nvidia.com/gpu";
+        let hard = BTreeMap::from([(
+            "ns".to_string(),
+            BTreeMap::from([(gpu.to_string(), u32::MAX)]),
+        )]);
+        let mut q = Quotas::new(hard);
+        assert_eq!(q.admit("ns", gpu, 10), Admission::Admitted);
+        // 10 + (2^32 - 6) is past the limit; a wrapping sum would read 4 and admit it.
+        assert_eq!(q.admit("ns", gpu, u32::MAX - 5), Admission::Blocked);
+        assert_eq!(q.used("ns", gpu), 10);
     }
 }

@@ -63,7 +63,7 @@ impl Admission {
         let used = self.quotas.used(ns, key);
         // The amounts that fit are the smallest ones; of their queues, the earliest head.
         let (&n, _) = (by_n.iter())
-            .take_while(|&(&n, _)| used + n <= limit)
+            .take_while(|&(&n, _)| used.checked_add(n).is_some_and(|total| total <= limit))
             .filter_map(|(n, q)| Some((n, q.first()?)))
             .min_by_key(|&(_, head)| *head)?;
         let q = by_n.get_mut(&n).expect("amount held");
