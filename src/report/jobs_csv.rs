@@ -144,7 +144,6 @@ fn thousandths(v: f64, buf: &mut [u8; THOUSANDTHS_LEN]) -> Option<&[u8]> {
         b'0' + (frac % 10) as u8,
     ];
     let keep = match frac {
-        0 => 1,
         f if f % 100 == 0 => 1,
         f if f % 10 == 0 => 2,
         _ => 3,
@@ -291,7 +290,7 @@ wait_s,slowdown,work_s,useful_s,lost_s,failures,ooms,preemptions,evictions,cost_
         }
     }
 
-    /// ryu's text, or the reason there is none.
+    /// What ryu writes for `v`.
     fn by_ryu(v: f64) -> String {
         ryu::Buffer::new().format(v).to_string()
     }
