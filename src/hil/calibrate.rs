@@ -8,9 +8,15 @@
 //!   waiting behind each other while the GPU idles in between), which is not context-switch
 //!   overhead; `compare` reports them as a check of the water-filling model instead. `o(n) = min(o_max, a (n - 1))` is
 //!   fitted by least squares: the line through the origin over all points, or a line over the
-//!   smaller `n` and a constant cap over the larger `n` (every split that is consistent), taking
-//!   the smallest squared error (the plain line when it fits as well). `overhead_max` is written
-//!   only when a cap was fitted.
+//!   smaller `n` and a constant cap over the larger `n` (every split that is consistent), or the
+//!   cap alone from the smallest measured `n` on (`a = cap / (n_min - 1)`: the loss an H200 showed,
+//!   a flat 8.4 to 9.2 % for n = 2..8, hil/measurements/h200-2026-12-04), taking the smallest
+//!   squared error (the plain line when it fits as well). `overhead_max` is written only when a
+//!   cap was fitted.
+//! - Memory per CUDA context (`context_mem_gib`): the least-squares slope of NVML's memory used
+//!   at most against `n` over the time-slicing points of one file (one GPU), averaged over the
+//!   files. Each probe's own buffers count in the slope (about 1 MiB for the built-in probe).
+//!   Files whose NVML reported no memory in use (the fake library) give no slope.
 //! - MIG efficiency `e`: least squares through the origin of measured on predicted-with-`e = 1`,
 //!   `e = sum(m p) / sum(p^2)`.
 //! - Per-model speed: `gpu_speed(M) = mean(T_M / T_ref) x gpu_speed(ref)` over the (probe, u, d)
@@ -32,8 +38,10 @@ pub struct Fit {
     pub overhead_max: Option<f64>,
     pub mig_efficiency: Option<f64>,
     pub gpu_speed: BTreeMap<String, f64>,
+    pub context_mem_gib: Option<f64>,
     /// Points used per parameter.
     pub overhead_points: usize,
+    pub context_points: usize,
     pub mig_points: usize,
     pub speed_points: usize,
     pub notes: Vec<String>,
@@ -96,8 +104,52 @@ pub fn fit_overhead(points: &[(f64, f64)]) -> Option<(f64, Option<f64>)> {
             best = (sse, a, Some(c));
         }
     }
+    // The cap alone: every measured n already at it. Needs n_min >= 2 to put a slope under it.
+    if ns[0] >= 2.0 {
+        let c = points.iter().map(|p| p.1).sum::<f64>() / points.len() as f64;
+        let sse: f64 = points.iter().map(|(_, o)| (o - c).powi(2)).sum();
+        if c > 0.0 && sse < best.0 - 1e-12 {
+            best = (sse, c / (ns[0] - 1.0), Some(c));
+        }
+    }
     let clamp = |x: f64| x.clamp(0.0, 0.99);
     Some((clamp(best.1), best.2.map(clamp)))
+}
+
+/// Least-squares slope of `y` on `x`; `None` with fewer than two distinct `x`.
+fn slope(pts: &[(f64, f64)]) -> Option<f64> {
+    let k = pts.len() as f64;
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / k;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / k;
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    (sxx > 0.0).then(|| sxy / sxx)
+}
+
+/// `context_mem_gib` from NVML's memory used at most in each file's time-slicing points (see the
+/// module's doc): the mean of the files' slopes in GiB per context, and the points used.
+pub fn fit_context_mem(files: &[(String, Measurements)]) -> (Option<f64>, usize) {
+    let mut slopes = Vec::new();
+    let mut used = 0;
+    for (_, m) in files {
+        let pts: Vec<(f64, f64)> = m
+            .points
+            .iter()
+            .filter(|p| p.kind == "time_slicing" && p.n > 0)
+            .filter_map(|p| {
+                let mib = p.samples.mem_used_mib_max.filter(|&x| x > 0)?;
+                Some((f64::from(p.n), mib as f64))
+            })
+            .collect();
+        if let Some(b) = slope(&pts).filter(|&b| b > 0.0) {
+            slopes.push(b / 1024.0);
+            used += pts.len();
+        }
+    }
+    if slopes.is_empty() {
+        return (None, 0);
+    }
+    (Some(slopes.iter().sum::<f64>() / slopes.len() as f64), used)
 }
 
 /// Fits the parameters to the observations in `files`, starting from the scenario's model.
@@ -171,12 +223,22 @@ pub fn fit(files: &[(String, Measurements)], sc: &Scenario) -> Fit {
             prior.reference
         ));
     }
+    let (context_mem_gib, context_points) = fit_context_mem(files);
+    if context_mem_gib.is_none() {
+        notes.push(
+            "context_mem_gib: no time-slicing points with NVML memory in use at two or more n; \
+             not fitted"
+                .into(),
+        );
+    }
     Fit {
         overhead_per_context,
         overhead_max,
         mig_efficiency,
         gpu_speed,
+        context_mem_gib,
         overhead_points: est.len(),
+        context_points,
         mig_points: mig.len(),
         speed_points,
         notes,
@@ -197,6 +259,9 @@ pub fn apply_fit(sc: &Scenario, f: &Fit) -> Scenario {
     }
     for (m, s) in &f.gpu_speed {
         sc.model.gpu_speed.insert(m.clone(), *s);
+    }
+    if let Some(g) = f.context_mem_gib {
+        sc.model.context_mem_gib = g;
     }
     sc
 }
@@ -223,8 +288,9 @@ pub fn render_yaml(f: &Fit, sources: &[(String, Measurements)], created: &str) -
     }
     let _ = writeln!(
         s,
-        "# Points used: overhead {}, MIG {}, speed {}. Use it from a scenario:\n#   include: [this file]",
-        f.overhead_points, f.mig_points, f.speed_points
+        "# Points used: overhead {}, MIG {}, speed {}, context memory {}. Use it from a scenario:\n\
+         #   include: [this file]",
+        f.overhead_points, f.mig_points, f.speed_points, f.context_points
     );
     for n in &f.notes {
         let _ = writeln!(s, "# {n}");
@@ -238,6 +304,9 @@ pub fn render_yaml(f: &Fit, sources: &[(String, Measurements)], created: &str) -
     }
     if let Some(e) = f.mig_efficiency {
         let _ = writeln!(s, "  mig_efficiency: {}", num(e));
+    }
+    if let Some(g) = f.context_mem_gib {
+        let _ = writeln!(s, "  context_mem_gib: {}", num(g));
     }
     if !f.gpu_speed.is_empty() {
         s.push_str("  gpu_speed:\n");
@@ -255,7 +324,11 @@ pub fn calibrate(
     tolerance: f64,
 ) -> Result<(Fit, String)> {
     let f = fit(files, sc);
-    if f.overhead_per_context.is_none() && f.mig_efficiency.is_none() && f.gpu_speed.is_empty() {
+    if f.overhead_per_context.is_none()
+        && f.mig_efficiency.is_none()
+        && f.gpu_speed.is_empty()
+        && f.context_mem_gib.is_none()
+    {
         return Err(HilError::error(format!(
             "nothing to calibrate: {}",
             f.notes.join("; ")
@@ -278,6 +351,11 @@ pub fn calibrate(
     for (m, v) in &f.gpu_speed {
         let _ = writeln!(r, "gpu_speed {m} {}", num(*v));
     }
+    let _ = writeln!(
+        r,
+        "context_mem_gib {}",
+        show(f.context_mem_gib, sc.model.context_mem_gib)
+    );
     for (label, c) in [("before", &before), ("after", &after)] {
         let _ = writeln!(
             r,
@@ -293,74 +371,5 @@ pub fn calibrate(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn overhead_line_is_recovered_exactly() {
-        // o = 0.03 per context: o(2) = 0.03, o(3) = 0.06, o(4) = 0.09.
-        // a = (1*0.03 + 2*0.06 + 3*0.09) / (1 + 4 + 9) = 0.42 / 14 = 0.03, no cap.
-        let pts = [(2.0, 0.03), (3.0, 0.06), (4.0, 0.09)];
-        let (a, cap) = fit_overhead(&pts).unwrap();
-        assert!((a - 0.03).abs() < 1e-12);
-        assert_eq!(cap, None);
-    }
-
-    #[test]
-    fn overhead_cap_is_found() {
-        // a = 0.03 up to n = 4, then capped at 0.1: linear part {2,3,4} gives a = 0.03 exactly,
-        // the capped part {5,6,8} has mean 0.1; consistent since 0.09 <= 0.1 <= 0.12.
-        let pts = [
-            (2.0, 0.03),
-            (3.0, 0.06),
-            (4.0, 0.09),
-            (5.0, 0.1),
-            (6.0, 0.1),
-            (8.0, 0.1),
-        ];
-        let (a, cap) = fit_overhead(&pts).unwrap();
-        assert!((a - 0.03).abs() < 1e-12, "{a}");
-        assert!((cap.unwrap() - 0.1).abs() < 1e-12);
-        assert_eq!(fit_overhead(&[]), None);
-    }
-
-    fn ts(u: f64, n: u32, measured: f64) -> Observation {
-        Observation {
-            kind: "time_slicing",
-            gpu_model: "H200-141GB".into(),
-            u,
-            d: 1.0,
-            n: Some(n),
-            profile: None,
-            sm_fraction: None,
-            measured,
-            source: "t".into(),
-            variant: String::new(),
-            reference: None,
-        }
-    }
-
-    #[test]
-    fn overhead_comes_from_u_one_points_only() {
-        // u = 1, n = 2, r = 0.48: o(2) = 1 - 2 x 0.48 = 0.04. The u = 0.5, n = 4 point (n u = 2,
-        // saturated, r = 0.3) would give 1 - 4 x 0.5 x 0.3 = 0.4 if it were used: it is not.
-        let obs = [
-            ts(1.0, 2, 0.48),
-            ts(0.5, 4, 0.3),
-            ts(0.5, 2, 0.8),
-            ts(1.0, 1, 1.0),
-        ];
-        let est = overhead_estimates(&obs);
-        assert_eq!(est.len(), 1);
-        assert_eq!(est[0].0, 2.0);
-        assert!((est[0].1 - 0.04).abs() < 1e-12, "{:?}", est);
-        assert_eq!(below_saturation_points(&obs), 2);
-    }
-
-    #[test]
-    fn numbers_print_short() {
-        assert_eq!(num(0.03), "0.03");
-        assert_eq!(num(2.0), "2");
-        assert_eq!(num(0.123_456_789), "0.123457");
-    }
-}
+#[path = "calibrate_tests.rs"]
+mod tests;

@@ -380,7 +380,7 @@ pub fn compare_with(
             .find(|(n, _)| n.eq_ignore_ascii_case(m))
             .map(|(_, g)| *g)
     };
-    let (memory, mem_skipped) = memory::rows(files, &capacity);
+    let (memory, mem_skipped) = memory::rows(files, &capacity, sc.model.context_mem_gib);
     skipped.extend(mem_skipped);
     let mut rows = Vec::new();
     for o in obs {

@@ -67,13 +67,14 @@ pub fn render(c: &Comparison) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<14} memory n={} x {} MiB (catalog {:.0} MiB, NVML {} MiB): OOM model {} (dies after \
-             oom_after), observed {}{}; per-context overhead {}  {}",
+            "{:<14} memory n={} x {} MiB (catalog {:.0} MiB, NVML {} MiB, model context {:.0} MiB): \
+             OOM model {} (dies after oom_after), observed {}{}; per-context overhead {}  {}",
             m.gpu_model,
             m.n,
             m.mem_mib.first().copied().unwrap_or(0),
             m.catalog_mib,
             m.nvml_total_mib,
+            m.context_mib,
             list(&m.predicted_oom),
             list(&m.observed_oom),
             if m.failed.is_empty() {
@@ -82,7 +83,9 @@ pub fn render(c: &Comparison) -> String {
                 format!(", no answer from {}", list(&m.failed))
             },
             m.ctx_overhead_mib.map_or(
-                "unknown (NVML used less than was allocated, or a probe failed)".into(),
+                "unknown (an allocation failed, a probe failed, or NVML used less than was \
+                 allocated)"
+                    .into(),
                 |x| format!("{x:.0} MiB")
             ),
             if m.pass { "ok" } else { "DIFFERS" }
