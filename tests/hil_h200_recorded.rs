@@ -5,25 +5,14 @@
 mod hil_support;
 
 use hil_support::{path_str, repo};
-use std::process::Command;
 
 const RUN1: &str = "hil/measurements/h200-2026-12-04/h200.json";
 const RUN2: &str = "hil/measurements/h200-2026-12-04-kernel-length/h200.json";
 
+/// `slicesim ARGS`: exit code and stdout followed by stderr.
 fn slicesim(args: &[&str]) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_slicesim"))
-        .current_dir(repo())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-    )
+    let (code, out, err) = hil_support::slicesim(args);
+    (code, format!("{out}{err}"))
 }
 
 /// The value of `  key: value` in a calibration file.

@@ -4,11 +4,10 @@
 
 mod hil_support;
 
-use hil_support::{Node, path_str, repo};
+use hil_support::{Node, path_str, repo, slicesim};
 use slicesim::hil::fakelib::FakeGpu;
 use slicesim::hil::measurements::{self, Measurements};
 use std::path::PathBuf;
-use std::process::Command;
 
 fn recorded() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(repo().join("hil/measurements"))
@@ -18,19 +17,6 @@ fn recorded() -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
-}
-
-fn slicesim(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_slicesim"))
-        .current_dir(repo())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
 }
 
 fn close(a: f64, b: f64) -> bool {
