@@ -14,6 +14,7 @@
 //! ```
 
 use super::{PerfParams, mig_busy_bw, water_fill};
+use smallvec::SmallVec;
 
 /// One context in a time-sliced MIG instance.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -46,11 +47,12 @@ pub fn sliced_instance(
 ) {
     out.clear();
     let n = contexts.len();
-    let demand: Vec<f64> = contexts
+    // On the stack for up to 8 contexts, as in `shared_gpu`: no allocation per re-rating.
+    let demand: SmallVec<[f64; 8]> = contexts
         .iter()
         .map(|c| mig_busy_bw(c.u, c.d, f, c.b, f_mem))
         .collect();
-    let mut share = vec![0.0; n];
+    let mut share: SmallVec<[f64; 8]> = smallvec::smallvec![0.0; n];
     water_fill(&demand, 1.0 - params.overhead(n), &mut share);
     for ((c, &k), &g) in contexts.iter().zip(&demand).zip(&share) {
         let alone = params.mig_speed_bw(c.s, c.u, c.d, f, c.b, f_mem);

@@ -9,6 +9,7 @@ pub mod mig_ts;
 pub mod mps;
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 /// Calibratable parameters of the performance model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -99,7 +100,8 @@ pub fn water_fill(demand: &[f64], capacity: f64, share: &mut [f64]) {
     if n == 0 {
         return;
     }
-    let mut sorted: Vec<f64> = demand.iter().map(|d| d.max(0.0)).collect();
+    // On the stack for up to 8 contexts (a GPU rarely holds more): no allocation per re-rating.
+    let mut sorted: SmallVec<[f64; 8]> = demand.iter().map(|d| d.max(0.0)).collect();
     sorted.sort_by(f64::total_cmp);
     let mut left = capacity.max(0.0);
     let mut level = f64::INFINITY;
@@ -186,8 +188,8 @@ pub fn shared_gpu(params: &PerfParams, tenants: &[SharedContext], out: &mut Vec<
     out.clear();
     let n = tenants.len();
     let capacity = 1.0 - params.overhead(n);
-    let demand: Vec<f64> = tenants.iter().map(|t| t.u.min(t.cap)).collect();
-    let mut share = vec![0.0; n];
+    let demand: SmallVec<[f64; 8]> = tenants.iter().map(|t| t.u.min(t.cap)).collect();
+    let mut share: SmallVec<[f64; 8]> = smallvec::smallvec![0.0; n];
     water_fill(&demand, capacity, &mut share);
     out.extend(tenants.iter().zip(&share).map(|(t, &g)| ContextRate {
         speed: shared_speed(t.s, t.u, g),

@@ -13,6 +13,7 @@
 //! ```
 
 use super::water_fill;
+use smallvec::SmallVec;
 
 /// The most MPS clients one GPU takes (the CUDA MPS documentation: 48 client contexts per
 /// device on Volta and later GPUs).
@@ -63,16 +64,17 @@ pub fn mps_sm_stretch(d: f64, replicas: u32) -> f64 {
 pub fn mps_gpu(replicas: u32, clients: &[MpsClient], out: &mut Vec<MpsRate>) {
     out.clear();
     let n = f64::from(replicas.max(1));
-    let walls: Vec<f64> = clients
+    // On the stack for up to 8 clients, as in `shared_gpu`: no allocation per re-rating.
+    let walls: SmallVec<[f64; 8]> = clients
         .iter()
         .map(|c| (1.0 - c.u) + c.u * mps_sm_stretch(c.d, replicas))
         .collect();
-    let demand: Vec<f64> = clients
+    let demand: SmallVec<[f64; 8]> = clients
         .iter()
         .zip(&walls)
         .map(|(c, w)| (c.b * c.u / w).max(0.0))
         .collect();
-    let mut bw = vec![0.0; clients.len()];
+    let mut bw: SmallVec<[f64; 8]> = smallvec::smallvec![0.0; clients.len()];
     water_fill(&demand, 1.0, &mut bw);
     for ((c, &w), (&a, &g)) in clients.iter().zip(&walls).zip(demand.iter().zip(&bw)) {
         // The bandwidth throttle stretches the whole kernel part: wall time w · a / g.
