@@ -2,7 +2,6 @@
 
 use crate::domain::PolicyName;
 use crate::metrics::JobRecord;
-use crate::report::writer::JobsCsv;
 use crate::report::{
     OutputDir, Provenance, RenderedPlots, Summary, scenario_sha256, summarize, write_tables,
 };
@@ -15,6 +14,7 @@ use crate::world::World;
 use std::path::{Path, PathBuf};
 
 mod baseline;
+mod jobs_writer;
 
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -292,16 +292,17 @@ fn run_staged_with(
     // writes its files and renders its plots (`run/baseline.rs`).
     let base = exports.baseline.then(|| exclusive_baseline(loaded));
     let ((result, summary, plots), baseline) = baseline::beside(base.as_ref(), opts, |opts| {
-        let mut jobs = JobsCsv::new(out.open("jobs.csv")?);
-        let mut sink = |r: &JobRecord| jobs.write(r);
-        let mut sim = Simulation::new(world.clone(), source, &mut sink);
-        sim.check_invariants = opts.check_invariants;
-        sim.remember_failed_preemptions(!opts.uncached_preemption);
-        sim.gpu_series = exports.openmetrics_start_ms.is_some()
-            || crate::report::plot::run::gpu_series_left_out(&world).is_none();
-        sim.progress = opts.progress.clone();
-        let result = sim.run()?;
-        jobs.finish()?;
+        // jobs.csv is formatted and written on a thread of its own unless this run is one of
+        // several in parallel (`run/jobs_writer.rs`).
+        let result = jobs_writer::write_jobs(out.open("jobs.csv")?, |sink| {
+            let mut sim = Simulation::new(world.clone(), source, sink);
+            sim.check_invariants = opts.check_invariants;
+            sim.remember_failed_preemptions(!opts.uncached_preemption);
+            sim.gpu_series = exports.openmetrics_start_ms.is_some()
+                || crate::report::plot::run::gpu_series_left_out(&world).is_none();
+            sim.progress = opts.progress.clone();
+            sim.run()
+        })?;
         let summary = summarize(&world, &result, provenance);
         write_tables(&mut out, &summary, &result.samples, &result.class_samples)?;
         let plots = RenderedPlots::new(&world, &result, &summary, exports.png)?;

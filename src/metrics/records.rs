@@ -77,3 +77,57 @@ pub struct JobRecord {
     pub cost_usd: f64,
     pub reason: String,
 }
+
+impl JobRecord {
+    /// Overwrites this record with `r`, reusing its strings' buffers (where `clone` allocates
+    /// each anew): the jobs.csv writer thread's batches are refilled this way.
+    pub fn copy_from(&mut self, r: &JobRecord) {
+        // Destructured, so that a new field cannot be forgotten here.
+        let JobRecord {
+            id,
+            class,
+            namespace,
+            priority,
+            request,
+            state,
+            submit_s,
+            start_s,
+            end_s,
+            pool,
+            gpus,
+            wait_s,
+            slowdown,
+            work_s,
+            useful_s,
+            lost_s,
+            failures,
+            ooms,
+            preemptions,
+            evictions,
+            cost_usd,
+            reason,
+        } = r;
+        self.id = *id;
+        self.class.clone_from(class);
+        self.namespace.clone_from(namespace);
+        self.priority = *priority;
+        self.request.clone_from(request);
+        self.state = *state;
+        self.submit_s = *submit_s;
+        self.start_s = *start_s;
+        self.end_s = *end_s;
+        self.pool.clone_from(pool);
+        self.gpus.clone_from(gpus);
+        self.wait_s = *wait_s;
+        self.slowdown = *slowdown;
+        self.work_s = *work_s;
+        self.useful_s = *useful_s;
+        self.lost_s = *lost_s;
+        self.failures = *failures;
+        self.ooms = *ooms;
+        self.preemptions = *preemptions;
+        self.evictions = *evictions;
+        self.cost_usd = *cost_usd;
+        self.reason.clone_from(reason);
+    }
+}
