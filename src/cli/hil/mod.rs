@@ -178,7 +178,8 @@ pub enum HilCmd {
         #[arg(long, value_name = "datasheet|FILE")]
         reference: Option<String>,
     },
-    /// Fit overhead, MIG efficiency and per-model speed; write a file scenarios can include.
+    /// Fit overhead, MIG efficiency, per-model speed and context memory; write a file scenarios
+    /// can include.
     #[command(after_help = crate::cli::examples::HIL_CALIBRATE)]
     Calibrate {
         #[arg(required = true)]
