@@ -76,8 +76,7 @@ fn calibrate_fits_the_flat_switch_loss_and_the_context_memory() {
     assert!((cap - a).abs() < 1e-9, "{yaml}");
     let ctx = param(&yaml, "context_mem_gib").unwrap();
     assert!((ctx - 555.6 / 1024.0).abs() < 0.001, "{yaml}");
-    // Fitted, the u = 1 points are within 3 %: the worst, n = 3 and 6 (o = 0.084 against 0.0898),
-    // are 0.6 % fast. The report says the error went down.
+    // The report gives the prediction error before and after the fit.
     assert!(text.contains("prediction error after"), "{text}");
     // The second GPU's contexts cost the same: (1114 - 558) at n = 2 and (2225 - 558) / 3 at 4.
     let out2 = dir.path().join("cal2.yaml");

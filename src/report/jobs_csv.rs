@@ -4,9 +4,10 @@
 //! `ryu` (the formatting that serde path uses), instead of through serde, which cost the run's
 //! thread about a sixth of its time on `bench-100k`. Going to the core directly rather than
 //! through `csv::Writer` (whose buffer and per-field bookkeeping sit on top of the same core)
-//! took a row from about 6,370 to 5,540 instructions. The bytes are the same as `csv::Writer::serialize` of the [`JobRecord`]: the
-//! same header before the first row (none when no job was recorded), an absent value an empty
-//! field. The tests hold the two to the same bytes.
+//! took a row from about 6,370 to 5,540 instructions. The bytes are the same as
+//! `csv::Writer::serialize` of the [`JobRecord`]: the same header before the first row (none
+//! when no job was recorded), an absent value an empty field. The tests hold the two to the
+//! same bytes.
 //!
 //! Most of a row's numbers are times on the simulation's millisecond clock (whole thousandths
 //! of a second): [`thousandths`] writes those with integer formatting, the same text as ryu's
